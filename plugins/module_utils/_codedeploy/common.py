@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+# CodeDeploy answers "not found" with one exception per resource type.
+MISSING_ERROR_CODES = [
+    "ApplicationDoesNotExistException",
+    "DeploymentGroupDoesNotExistException",
+    "DeploymentConfigDoesNotExistException",
+    "DeploymentDoesNotExistException",
+    "RevisionDoesNotExistException",
+    "DeploymentTargetDoesNotExistException",
+    "InstanceDoesNotExistException",
+]
+
+
+class AnsibleCodeDeployError(AnsibleAWSError):
+    pass
+
+
+class CodeDeployErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleCodeDeployError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(MISSING_ERROR_CODES)
+
+
+def codedeploy_client(module: AnsibleAWSModule) -> RetryingBotoClientWrapper:
+    """A CodeDeploy client whose calls retry throttling with jittered backoff."""
+    return module.client("codedeploy", retry_decorator=AWSRetry.jittered_backoff())
