@@ -8,7 +8,53 @@
 from __future__ import annotations
 
 from ._codedeploy import common as _common
+from ._codedeploy import applications as _applications
+from ._codedeploy import comparison as _comparison
+from ._codedeploy import deployment_configs as _deployment_configs
+from ._codedeploy import deployment_groups as _deployment_groups
+from ._codedeploy import tagging as _tagging
+from ._codedeploy import transformations as _transformations
 
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
 CodeDeployErrorHandler = _common.CodeDeployErrorHandler
 codedeploy_client = _common.codedeploy_client
+
+# Applications, deployment configs and deployment groups (issue 3).
+
+DifferenceTracker = _comparison.DifferenceTracker
+merge_partial = _comparison.merge_partial
+values_equal = _comparison.values_equal
+
+ArnBuilder = _tagging.ArnBuilder
+ensure_tags = _tagging.ensure_tags
+list_tags = _tagging.list_tags
+plan_tags = _tagging.plan_tags
+
+to_ansible_resource = _transformations.to_ansible_resource
+
+validate_name = _applications.validate_name
+get_application = _applications.get_application
+list_applications = _applications.list_applications
+list_deployment_groups = _applications.list_deployment_groups
+create_application = _applications.create_application
+delete_application = _applications.delete_application
+
+get_deployment_config = _deployment_configs.get_deployment_config
+list_deployment_configs = _deployment_configs.list_deployment_configs
+create_deployment_config = _deployment_configs.create_deployment_config
+delete_deployment_config = _deployment_configs.delete_deployment_config
+is_builtin_deployment_config = _deployment_configs.is_builtin
+desired_deployment_config = _deployment_configs.desired_definition
+current_deployment_config = _deployment_configs.current_definition
+compare_deployment_configs = _deployment_configs.compare_definitions
+find_groups_using_config = _deployment_configs.find_groups_using_config
+
+get_deployment_group = _deployment_groups.get_deployment_group
+batch_get_deployment_groups = _deployment_groups.batch_get_deployment_groups
+create_deployment_group = _deployment_groups.create_deployment_group
+update_deployment_group = _deployment_groups.update_deployment_group
+delete_deployment_group = _deployment_groups.delete_deployment_group
+plan_deployment_group = _deployment_groups.plan_group
+deployment_group_create_request = _deployment_groups.create_request
+deployment_group_update_request = _deployment_groups.update_request
+predict_deployment_group = _deployment_groups.predict

@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+"""API wrappers for CodeDeploy applications, and the name rule shared by every resource."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+
+from .common import AnsibleCodeDeployError
+from .common import CodeDeployErrorHandler
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+# Applications, deployment groups and deployment configs share this rule [botocore model].
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}$")
+
+
+def validate_name(option: str, value: str | None) -> None:
+    """Fail before any call when value cannot be a CodeDeploy resource name."""
+    if value is None:
+        return
+    if not _NAME_PATTERN.match(value):
+        raise AnsibleCodeDeployError(
+            message=(
+                f"{option}: '{value}' is not a valid CodeDeploy name. Use 1 to 100 characters from "
+                "letters, digits and + = , . @ _ -"
+            )
+        )
+
+
+@CodeDeployErrorHandler.list_error_handler("get application", None)
+@AWSRetry.jittered_backoff()
+def get_application(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any] | None:
+    return client.get_application(applicationName=name)["application"]
+
+
+@CodeDeployErrorHandler.list_error_handler("list applications", [])
+@AWSRetry.jittered_backoff()
+def list_applications(client: RetryingBotoClientWrapper) -> list[str]:
+    paginator = client.get_paginator("list_applications")
+    return paginator.paginate().build_full_result().get("applications", [])
+
+
+@CodeDeployErrorHandler.list_error_handler("list deployment groups", [])
+@AWSRetry.jittered_backoff()
+def list_deployment_groups(client: RetryingBotoClientWrapper, application_name: str) -> list[str]:
+    paginator = client.get_paginator("list_deployment_groups")
+    return paginator.paginate(applicationName=application_name).build_full_result().get("deploymentGroups", [])
+
+
+@CodeDeployErrorHandler.common_error_handler("create application")
+@AWSRetry.jittered_backoff()
+def create_application(
+    client: RetryingBotoClientWrapper, name: str, compute_platform: str, tags: dict[str, str] | None
+) -> str:
+    kwargs: dict[str, t.Any] = {"applicationName": name, "computePlatform": compute_platform}
+    if tags:
+        kwargs["tags"] = ansible_dict_to_boto3_tag_list(tags)
+    return client.create_application(**kwargs)["applicationId"]
+
+
+@CodeDeployErrorHandler.deletion_error_handler("delete application")
+@AWSRetry.jittered_backoff()
+def delete_application(client: RetryingBotoClientWrapper, name: str) -> bool:
+    client.delete_application(applicationName=name)
+    return True

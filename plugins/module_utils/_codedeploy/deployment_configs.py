@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+"""Deployment configs: API wrappers, the desired definition from module params, and the comparison.
+
+CodeDeploy has no UpdateDeploymentConfig: a definition can only be created or deleted, and the
+built-in CodeDeployDefault.* configs can be neither.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from .applications import list_deployment_groups
+from .comparison import DifferenceTracker
+from .comparison import merge_partial
+from .common import CodeDeployErrorHandler
+from .deployment_groups import batch_get_deployment_groups
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+BUILTIN_PREFIX = "CodeDeployDefault."
+
+# The parts of a definition: module option -> API member of CreateDeploymentConfig.
+DEFINITION_FIELDS = {
+    "compute_platform": "computePlatform",
+    "minimum_healthy_hosts": "minimumHealthyHosts",
+    "traffic_routing_config": "trafficRoutingConfig",
+    "zonal_config": "zonalConfig",
+}
+
+
+def is_builtin(name: str) -> bool:
+    return name.startswith(BUILTIN_PREFIX)
+
+
+@CodeDeployErrorHandler.list_error_handler("get deployment config", None)
+@AWSRetry.jittered_backoff()
+def get_deployment_config(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any] | None:
+    return client.get_deployment_config(deploymentConfigName=name)["deploymentConfigInfo"]
+
+
+@CodeDeployErrorHandler.list_error_handler("list deployment configs", [])
+@AWSRetry.jittered_backoff()
+def list_deployment_configs(client: RetryingBotoClientWrapper) -> list[str]:
+    paginator = client.get_paginator("list_deployment_configs")
+    return paginator.paginate().build_full_result().get("deploymentConfigsList", [])
+
+
+@CodeDeployErrorHandler.common_error_handler("create deployment config")
+@AWSRetry.jittered_backoff()
+def create_deployment_config(client: RetryingBotoClientWrapper, name: str, definition: dict[str, t.Any]) -> str:
+    return client.create_deployment_config(deploymentConfigName=name, **definition)["deploymentConfigId"]
+
+
+@CodeDeployErrorHandler.deletion_error_handler("delete deployment config")
+@AWSRetry.jittered_backoff()
+def delete_deployment_config(client: RetryingBotoClientWrapper, name: str) -> bool:
+    client.delete_deployment_config(deploymentConfigName=name)
+    return True
+
+
+def _scrub(value: t.Any) -> t.Any:
+    """value without None members (at any depth); None for an empty dict."""
+    if isinstance(value, dict):
+        scrubbed = {key: _scrub(item) for key, item in value.items()}
+        scrubbed = {key: item for key, item in scrubbed.items() if item is not None}
+        return scrubbed or None
+    return value
+
+
+def desired_definition(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The definition the task asks for, in API names; options left unset are absent."""
+    definition: dict[str, t.Any] = {}
+    for option, field in DEFINITION_FIELDS.items():
+        value = _scrub(params.get(option))
+        if value is not None:
+            definition[field] = snake_dict_to_camel_dict(value) if isinstance(value, dict) else value
+    return definition
+
+
+def current_definition(config: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {field: config[field] for field in DEFINITION_FIELDS.values() if config.get(field) is not None}
+
+
+def compare_definitions(current: dict[str, t.Any], desired: dict[str, t.Any]) -> DifferenceTracker:
+    """Fields of desired that differ from current; a field the task leaves unset never differs.
+
+    Nested members the task leaves unset keep the current value (merge), so a partially written
+    definition matches a config that AWS completed with defaults.
+    """
+    tracker = DifferenceTracker()
+    for field, value in desired.items():
+        before = current.get(field)
+        tracker.compare(field, before, merge_partial(before, value))
+    return tracker
+
+
+def find_groups_using_config(
+    client: RetryingBotoClientWrapper, name: str, application_names: list[str]
+) -> list[str]:
+    """'application/group' for every deployment group whose deploymentConfigName is name."""
+    users: list[str] = []
+    for application_name in application_names:
+        group_names = list_deployment_groups(client, application_name)
+        for group in batch_get_deployment_groups(client, application_name, group_names):
+            if group.get("deploymentConfigName") == name:
+                users.append(f"{application_name}/{group['deploymentGroupName']}")
+    return sorted(users)

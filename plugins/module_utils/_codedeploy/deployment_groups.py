@@ -1,0 +1,415 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+"""Deployment groups: API wrappers and the planning that turns module params into one request.
+
+Everything is compared in the API's own shape (the members of CreateDeploymentGroup/
+UpdateDeploymentGroup), after filling in what CodeDeploy assumes when a member is absent, so that an
+absent alarm configuration and a disabled empty one compare equal. UpdateDeploymentGroup keeps every
+member it is not given, so the plan sends only the members that differ, and removal sends the
+explicit empty or disabled value.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import typing as t
+from copy import deepcopy
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+
+from .comparison import DifferenceTracker
+from .comparison import merge_partial
+from .common import AnsibleCodeDeployError
+from .common import CodeDeployErrorHandler
+from .transformations import normalize_boto3_tag_filters
+from .transformations import tag_filters_to_boto3
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+# Module option -> API member, for every mutable member of a deployment group.
+FIELDS = {
+    "service_role_arn": "serviceRoleArn",
+    "deployment_config_name": "deploymentConfigName",
+    "deployment_style": "deploymentStyle",
+    "auto_scaling_groups": "autoScalingGroups",
+    "ec2_tag_filters": "ec2TagFilters",
+    "ec2_tag_set": "ec2TagSet",
+    "on_premises_instance_tag_filters": "onPremisesInstanceTagFilters",
+    "on_premises_tag_set": "onPremisesTagSet",
+    "load_balancer_info": "loadBalancerInfo",
+    "blue_green_deployment_configuration": "blueGreenDeploymentConfiguration",
+    "auto_rollback_configuration": "autoRollbackConfiguration",
+    "alarm_configuration": "alarmConfiguration",
+    "trigger_configurations": "triggerConfigurations",
+    "outdated_instances_strategy": "outdatedInstancesStrategy",
+    "termination_hook_enabled": "terminationHookEnabled",
+    "ec2_deployment_options": "ec2DeploymentOptions",
+    "ecs_services": "ecsServices",
+}
+OPTIONS = {field: option for option, field in FIELDS.items()}
+
+# What CodeDeploy assumes when a member is absent; removing a member means sending this value.
+ABSENT: dict[str, t.Any] = {
+    "serviceRoleArn": None,
+    "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+    "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+    "autoScalingGroups": [],
+    "ec2TagFilters": [],
+    "ec2TagSet": {"ec2TagSetList": []},
+    "onPremisesInstanceTagFilters": [],
+    "onPremisesTagSet": {"onPremisesTagSetList": []},
+    "loadBalancerInfo": {},
+    "blueGreenDeploymentConfiguration": {},
+    "autoRollbackConfiguration": {"enabled": False, "events": []},
+    "alarmConfiguration": {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []},
+    "triggerConfigurations": [],
+    "outdatedInstancesStrategy": "UPDATE",
+    "terminationHookEnabled": False,
+    "ec2DeploymentOptions": {"autoScalingGroupProcessesToSuspend": []},
+    "ecsServices": [],
+}
+
+_TAG_FILTER_FIELDS = ("ec2TagFilters", "onPremisesInstanceTagFilters")
+_TAG_SET_FIELDS = {"ec2TagSet": "ec2TagSetList", "onPremisesTagSet": "onPremisesTagSetList"}
+_TAG_SET_OPTIONS = {"ec2TagSet": "ec2_tag_set_list", "onPremisesTagSet": "on_premises_tag_set_list"}
+_LOAD_BALANCER_LISTS = ("elbInfoList", "targetGroupInfoList", "targetGroupPairInfoList")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+MAX_TAG_GROUPS = 3
+
+
+# ---- API wrappers ---------------------------------------------------------------------------------
+
+
+@CodeDeployErrorHandler.list_error_handler("get deployment group", None)
+@AWSRetry.jittered_backoff()
+def get_deployment_group(client: RetryingBotoClientWrapper, application_name: str, name: str) -> dict | None:
+    return client.get_deployment_group(applicationName=application_name, deploymentGroupName=name)[
+        "deploymentGroupInfo"
+    ]
+
+
+@CodeDeployErrorHandler.list_error_handler("get deployment groups", [])
+@AWSRetry.jittered_backoff()
+def batch_get_deployment_groups(
+    client: RetryingBotoClientWrapper, application_name: str, group_names: list[str]
+) -> list[dict[str, t.Any]]:
+    groups: list[dict[str, t.Any]] = []
+    # BatchGetDeploymentGroups takes at most 100 names.
+    for start in range(0, len(group_names), 100):
+        response = client.batch_get_deployment_groups(
+            applicationName=application_name, deploymentGroupNames=group_names[start:start + 100]
+        )
+        groups.extend(response.get("deploymentGroupsInfo", []))
+    return groups
+
+
+def retry_on_role_propagation(
+    call: t.Callable[[], t.Any],
+    timeout: float,
+    sleep: t.Callable[[float], None] = time.sleep,
+    clock: t.Callable[[], float] = time.monotonic,
+) -> t.Any:
+    """call(), repeated while CodeDeploy answers InvalidRoleException, for at most timeout seconds.
+
+    Right after a role is created, IAM has not yet told CodeDeploy about it and CodeDeploy rejects
+    it; the same answer for a role that will never work is returned once the time is up.
+    """
+    deadline = clock() + timeout
+    delay = 2.0
+    while True:
+        try:
+            return call()
+        except is_boto3_error_code("InvalidRoleException"):
+            if clock() + delay > deadline:
+                raise
+            sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+@CodeDeployErrorHandler.common_error_handler("create deployment group")
+def create_deployment_group(
+    client: RetryingBotoClientWrapper, request: dict[str, t.Any], role_timeout: float
+) -> str:
+    response = retry_on_role_propagation(lambda: client.create_deployment_group(aws_retry=True, **request), role_timeout)
+    return response["deploymentGroupId"]
+
+
+@CodeDeployErrorHandler.common_error_handler("update deployment group")
+def update_deployment_group(
+    client: RetryingBotoClientWrapper, request: dict[str, t.Any], role_timeout: float
+) -> list[dict[str, t.Any]]:
+    """Returns the Auto Scaling groups whose lifecycle hooks CodeDeploy could not remove."""
+    response = retry_on_role_propagation(lambda: client.update_deployment_group(aws_retry=True, **request), role_timeout)
+    return response.get("hooksNotCleanedUp", [])
+
+
+@CodeDeployErrorHandler.deletion_error_handler("delete deployment group")
+@AWSRetry.jittered_backoff()
+def delete_deployment_group(client: RetryingBotoClientWrapper, application_name: str, name: str) -> list | bool:
+    response = client.delete_deployment_group(applicationName=application_name, deploymentGroupName=name)
+    return response.get("hooksNotCleanedUp", [])
+
+
+# ---- from params to the API's shape -----------------------------------------------------------------
+
+
+def _is_empty(value: t.Any) -> bool:
+    """True for an explicitly empty option: [], {} or a dict whose suboptions are all unset."""
+    if isinstance(value, dict):
+        return all(item is None or (isinstance(item, (list, dict)) and not item) for item in value.values())
+    return isinstance(value, list) and not value
+
+
+def _tag_groups_to_boto3(option: str, groups: list[t.Any]) -> list[list[dict[str, str]]]:
+    converted = []
+    for index, group in enumerate(groups):
+        if not isinstance(group, list) or not all(isinstance(item, dict) for item in group):
+            raise AnsibleCodeDeployError(
+                message=f"{option}: item {index} must be a list of tag filters ({{key, value, type}})."
+            )
+        unknown = {key for item in group for key in item} - {"key", "value", "type"}
+        if unknown:
+            raise AnsibleCodeDeployError(
+                message=f"{option}: tag filters take key, value and type; unknown: {', '.join(sorted(unknown))}."
+            )
+        converted.append(tag_filters_to_boto3(group))
+    return converted
+
+
+def option_to_api(field: str, value: t.Any) -> t.Any:
+    """One option value in the API's shape; unset suboptions stay None so that they merge."""
+    option = OPTIONS[field]
+    if field in _TAG_FILTER_FIELDS:
+        return tag_filters_to_boto3(value)
+    if field in _TAG_SET_FIELDS:
+        list_name = _TAG_SET_FIELDS[field]
+        list_option = _TAG_SET_OPTIONS[field]
+        return {list_name: _tag_groups_to_boto3(f"{option}.{list_option}", value.get(list_option) or [])}
+    if isinstance(value, dict):
+        if _is_empty(value):
+            return deepcopy(ABSENT[field])
+        return snake_dict_to_camel_dict(value)
+    if isinstance(value, list):
+        return [snake_dict_to_camel_dict(item) if isinstance(item, dict) else item for item in value]
+    return value
+
+
+def desired_fields(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The members the task sets, in the API's shape; options left unset are absent."""
+    return {field: option_to_api(field, params[option]) for option, field in FIELDS.items() if params.get(option) is not None}
+
+
+def _drop_none(value: t.Any) -> t.Any:
+    if isinstance(value, dict):
+        return {key: _drop_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_drop_none(item) for item in value]
+    return value
+
+
+def normalize(field: str, value: t.Any) -> t.Any:
+    """value as CodeDeploy means it: absent members filled in, empty ones dropped."""
+    if value is None:
+        return deepcopy(ABSENT[field])
+    value = _drop_none(value)
+    if field in _TAG_FILTER_FIELDS:
+        return normalize_boto3_tag_filters(value)
+    if field in _TAG_SET_FIELDS:
+        list_name = _TAG_SET_FIELDS[field]
+        return {list_name: [normalize_boto3_tag_filters(group) for group in value.get(list_name) or []]}
+    if field == "loadBalancerInfo":
+        return {name: items for name, items in value.items() if items}
+    if field == "blueGreenDeploymentConfiguration":
+        return {name: item for name, item in value.items() if item}
+    if isinstance(ABSENT[field], dict):
+        return {**ABSENT[field], **value}
+    return value
+
+
+def comparable(info: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """Every mutable member of a GetDeploymentGroup answer in the shape of an update request.
+
+    GetDeploymentGroup answers Auto Scaling groups as {name, hook, terminationHook}; requests name them.
+    """
+    info = info or {}
+    result = {}
+    for field in FIELDS.values():
+        value = info.get(field)
+        if field == "autoScalingGroups" and value is not None:
+            value = [group["name"] for group in value]
+        result[field] = normalize(field, value)
+    return result
+
+
+def substitute_copied_groups(current: list[str], desired: list[str], group_name: str) -> list[str]:
+    """desired, with each named group missing from the deployment group replaced by a copy of it.
+
+    A blue/green deployment with COPY_AUTO_SCALING_GROUP replaces the group's Auto Scaling group by
+    CodeDeploy_<deployment group>_<deployment id>. Each such copy in current stands in for one desired
+    name that current lacks, in the order listed, so re-running the task neither undoes the swap nor
+    reports a change.
+    """
+    copy_name = re.compile(rf"^CodeDeploy_{re.escape(group_name)}_d-[A-Z0-9]{{9}}$")
+    copies = [name for name in current if copy_name.match(name) and name not in desired]
+    result = list(desired)
+    for original, copy in zip([name for name in desired if name not in current], copies):
+        result[result.index(original)] = copy
+    return result
+
+
+# ---- the plan -----------------------------------------------------------------------------------------
+
+
+class GroupPlan:
+    """What to send (request, only members that change), why (differences) and the result."""
+
+    def __init__(self, request: dict[str, t.Any], differences: DifferenceTracker, effective: dict[str, t.Any]):
+        self.request = request
+        self.differences = differences
+        self.effective = effective
+
+
+def plan_group(current_info: dict[str, t.Any] | None, params: dict[str, t.Any]) -> GroupPlan:
+    """Compare the task with the current group (None: to be created) and decide what to send."""
+    base = comparable(current_info)
+    desired = desired_fields(params)
+    request: dict[str, t.Any] = {}
+    tracker = DifferenceTracker()
+    effective = deepcopy(base)
+    for field, value in desired.items():
+        before = base[field]
+        after = normalize(field, merge_partial(before, value))
+        if field in ("alarmConfiguration", "autoRollbackConfiguration"):
+            after = _default_enabled(field, before, value, after)
+        if field == "autoScalingGroups" and current_info and params.get("accept_copied_auto_scaling_groups", True):
+            after = substitute_copied_groups(before, after, params["name"])
+        effective[field] = after
+        if tracker.compare(OPTIONS[field], before, after):
+            request[field] = _request_value(field, after)
+    if request or current_info is None:
+        validate_effective(effective, desired, params, creating=current_info is None)
+    return GroupPlan(request, tracker, effective)
+
+
+def _default_enabled(field: str, before: dict, value: dict, after: dict) -> dict:
+    """A configuration given for the first time without enabled is enabled when it lists something."""
+    items = "alarms" if field == "alarmConfiguration" else "events"
+    if value.get("enabled") is None and not before.get("enabled") and not before.get(items):
+        after = dict(after, enabled=bool(after.get(items)))
+    return after
+
+
+def _request_value(field: str, value: t.Any) -> t.Any:
+    if field == "loadBalancerInfo":
+        # Nested lists left out would be kept: state the EC2 ones, empty when removed.
+        request = {"elbInfoList": value.get("elbInfoList", []), "targetGroupInfoList": value.get("targetGroupInfoList", [])}
+        if "targetGroupPairInfoList" in value:
+            request["targetGroupPairInfoList"] = value["targetGroupPairInfoList"]
+        return request
+    return value
+
+
+def _load_balancer_given(effective: dict[str, t.Any]) -> bool:
+    return any(effective["loadBalancerInfo"].get(name) for name in _LOAD_BALANCER_LISTS)
+
+
+def validate_effective(
+    effective: dict[str, t.Any], desired: dict[str, t.Any], params: dict[str, t.Any], creating: bool
+) -> None:
+    """Fail, naming the option and the fix, on what CodeDeploy would reject, before any change."""
+
+    def fail(message: str) -> t.NoReturn:
+        raise AnsibleCodeDeployError(message=message)
+
+    role = effective["serviceRoleArn"]
+    if creating and not role:
+        fail(
+            f"service_role_arn: required to create deployment group '{params['name']}'. Give the ARN of an IAM role "
+            "that trusts codedeploy.amazonaws.com (for example with the AWSCodeDeployRole managed policy)."
+        )
+    if "serviceRoleArn" in desired and not _ROLE_ARN.match(role or ""):
+        fail(f"service_role_arn: '{role}' is not the ARN of an IAM role (arn:aws:iam::<account>:role/<name>).")
+
+    for filters, tag_set in (("ec2TagFilters", "ec2TagSet"), ("onPremisesInstanceTagFilters", "onPremisesTagSet")):
+        groups = effective[tag_set][_TAG_SET_FIELDS[tag_set]]
+        if effective[filters] and groups:
+            given = [OPTIONS[name] for name in (filters, tag_set) if name in desired]
+            other = [OPTIONS[name] for name in (filters, tag_set) if name not in desired]
+            hint = f" Set {other[0]}: [] in the same task to replace it." if other else ""
+            fail(
+                f"{' and '.join(given) or OPTIONS[filters]}: CodeDeploy selects instances either by "
+                f"{OPTIONS[filters]} or by {OPTIONS[tag_set]}, not both.{hint}"
+            )
+        if len(groups) > MAX_TAG_GROUPS:
+            fail(f"{OPTIONS[tag_set]}: at most {MAX_TAG_GROUPS} tag groups, got {len(groups)}.")
+
+    style = effective["deploymentStyle"]
+    lb_needed_by = None
+    if style.get("deploymentType") == "BLUE_GREEN":
+        lb_needed_by = "a blue/green deployment group"
+        if style.get("deploymentOption") != "WITH_TRAFFIC_CONTROL":
+            fail(
+                "deployment_style: blue/green deployments on EC2 reroute traffic through a load balancer; set "
+                "deployment_style.deployment_option: WITH_TRAFFIC_CONTROL."
+            )
+    elif style.get("deploymentOption") == "WITH_TRAFFIC_CONTROL":
+        lb_needed_by = "deployment_option WITH_TRAFFIC_CONTROL"
+    if lb_needed_by and not _load_balancer_given(effective):
+        fail(
+            f"load_balancer_info: {lb_needed_by} needs a load balancer; give load_balancer_info.elb_info_list "
+            "(Classic Load Balancers) or load_balancer_info.target_group_info_list (target groups)."
+        )
+
+    blue_green = effective["blueGreenDeploymentConfiguration"]
+    fleet_action = (blue_green.get("greenFleetProvisioningOption") or {}).get("action")
+    if style.get("deploymentType") == "BLUE_GREEN" and fleet_action == "COPY_AUTO_SCALING_GROUP":
+        if len(effective["autoScalingGroups"]) != 1:
+            fail(
+                "auto_scaling_groups: green_fleet_provisioning_option COPY_AUTO_SCALING_GROUP copies exactly one "
+                f"Auto Scaling group; the group would have {len(effective['autoScalingGroups'])}."
+            )
+
+    alarms = effective["alarmConfiguration"]
+    if alarms.get("enabled") and not alarms.get("alarms"):
+        fail("alarm_configuration.alarms: enabled alarm monitoring needs at least one alarm; give alarms or set enabled: false.")
+    rollback = effective["autoRollbackConfiguration"]
+    if rollback.get("enabled") and not rollback.get("events"):
+        fail(
+            "auto_rollback_configuration.events: automatic rollback needs at least one event (DEPLOYMENT_FAILURE, "
+            "DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST), or set enabled: false."
+        )
+
+
+def create_request(application_name: str, name: str, plan: GroupPlan, tags: dict[str, str] | None) -> dict:
+    request = {"applicationName": application_name, "deploymentGroupName": name, **plan.request}
+    if tags:
+        request["tags"] = ansible_dict_to_boto3_tag_list(tags)
+    return request
+
+
+def update_request(application_name: str, name: str, plan: GroupPlan) -> dict:
+    return {"applicationName": application_name, "currentDeploymentGroupName": name, **plan.request}
+
+
+def predict(current: dict[str, t.Any], plan: GroupPlan) -> dict[str, t.Any]:
+    """The group as GetDeploymentGroup would describe it after the plan, in snake_case (check mode)."""
+    predicted = deepcopy(current)
+    hooks = {group["name"]: group for group in current.get("auto_scaling_groups", [])}
+    for field, value in plan.request.items():
+        if field == "autoScalingGroups":
+            predicted["auto_scaling_groups"] = [hooks.get(name, {"name": name}) for name in value]
+        else:
+            predicted.update(camel_dict_to_snake_dict({field: value}))
+    return predicted

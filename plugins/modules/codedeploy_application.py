@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: codedeploy_application
+version_added: 0.1.0
+short_description: Manage AWS CodeDeploy applications
+description:
+  - Create, tag and delete AWS CodeDeploy applications.
+  - An application is a name under which deployment groups, revisions and deployments live.
+author:
+  - rollout.codedeploy developers
+options:
+  name:
+    description:
+      - The name of the application.
+      - 1 to 100 characters from letters, digits and C(+=,.@_-).
+    type: str
+    required: true
+    aliases: ['application_name']
+  compute_platform:
+    description:
+      - The compute platform the application deploys to.
+      - Used when the application is created. CodeDeploy cannot change the platform of an existing
+        application, so a different value for an existing application fails; delete the application
+        and create it again instead.
+      - When omitted, a new application uses V(Server) and an existing one is left alone.
+    type: str
+    choices: ['Server', 'Lambda', 'ECS']
+  state:
+    description:
+      - V(present) creates the application or updates its tags.
+      - V(absent) deletes the application, and with it B(all its deployment groups and their deployment
+        history). Instances and revisions in S3 are not touched.
+    type: str
+    choices: ['present', 'absent']
+    default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Create the application of the CodeDeploy console tutorial
+  rollout.codedeploy.codedeploy_application:
+    name: HelloWorld_App
+    tags:
+      team: web
+
+- name: An application for Lambda functions
+  rollout.codedeploy.codedeploy_application:
+    name: orders-lambda
+    compute_platform: Lambda
+
+- name: Add a tag, keep the others
+  rollout.codedeploy.codedeploy_application:
+    name: HelloWorld_App
+    tags:
+      cost-center: "42"
+    purge_tags: false
+
+- name: Delete the application with all its deployment groups
+  rollout.codedeploy.codedeploy_application:
+    name: HelloWorld_App
+    state: absent
+"""
+
+RETURN = r"""
+application:
+  description: The application as CodeDeploy describes it, with its tags. Empty after deletion.
+  returned: always
+  type: dict
+  contains:
+    application_id:
+      description: The ID of the application.
+      returned: when the application exists
+      type: str
+      sample: "8c1e7c3d-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
+    application_name:
+      description: The name of the application.
+      returned: when the application exists
+      type: str
+      sample: "HelloWorld_App"
+    compute_platform:
+      description: The compute platform, V(Server), V(Lambda) or V(ECS).
+      returned: when the application exists
+      type: str
+      sample: "Server"
+    create_time:
+      description: When the application was created.
+      returned: when the application exists
+      type: str
+      sample: "2026-11-27T10:15:00.123000+00:00"
+    linked_to_git_hub:
+      description: Whether the application is linked to a GitHub account.
+      returned: when the application exists
+      type: bool
+      sample: false
+    git_hub_account_name:
+      description: The GitHub account the application is linked to.
+      returned: when linked to GitHub
+      type: str
+    tags:
+      description: The tags of the application.
+      returned: when the application exists
+      type: dict
+      sample: {"team": "web"}
+"""
+
+import typing as t
+from copy import deepcopy
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ArnBuilder
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import create_application
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_application
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_tags
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_application
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_tags
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_tags
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
+from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+
+def read_application(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str) -> dict[str, t.Any]:
+    application = get_application(client, name)
+    if not application:
+        return {}
+    return to_ansible_resource(application, list_tags(client, arns.application(name)))
+
+
+def ensure_present(
+    client: RetryingBotoClientWrapper, arns: ArnBuilder, check_mode: bool, current: dict[str, t.Any], params: dict
+) -> tuple[bool, dict[str, t.Any]]:
+    name = params["name"]
+    platform = params["compute_platform"]
+    if not current:
+        if check_mode:
+            _set, _remove, tags = plan_tags({}, params["tags"], True)
+            return True, {"application_name": name, "compute_platform": platform or "Server", "tags": tags}
+        create_application(client, name, platform or "Server", params["tags"])
+        return True, read_application(client, arns, name)
+
+    if platform and platform != current["compute_platform"]:
+        raise AnsibleCodeDeployError(
+            message=(
+                f"compute_platform: application '{name}' exists with compute platform {current['compute_platform']}, "
+                f"and CodeDeploy cannot change it to {platform}. Delete the application (state: absent) and create it "
+                "again, or leave compute_platform unset."
+            )
+        )
+    arn = arns.application(name)
+    changed, tags = ensure_tags(client, arn, current["tags"], params["tags"], params["purge_tags"], check_mode)
+    if not changed:
+        return False, current
+    if check_mode:
+        predicted = deepcopy(current)
+        predicted["tags"] = tags
+        return True, predicted
+    return True, read_application(client, arns, name)
+
+
+def ensure_absent(client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any]) -> tuple[bool, dict]:
+    if not current:
+        return False, {}
+    if not check_mode:
+        delete_application(client, current["application_name"])
+    return True, {}
+
+
+def do(module: AnsibleCodeDeployModule) -> None:
+    validate_name("name", module.params["name"])
+    client = codedeploy_client(module)
+    arns = ArnBuilder(module)
+    current = read_application(client, arns, module.params["name"])
+
+    if module.params["state"] == "present":
+        changed, application = ensure_present(client, arns, module.check_mode, current, module.params)
+    else:
+        changed, application = ensure_absent(client, module.check_mode, current)
+
+    result: dict[str, t.Any] = {"changed": changed, "application": application}
+    if module._diff:
+        result["diff"] = {"before": current, "after": application}
+    module.exit_json(**result)
+
+
+def main() -> None:
+    argument_spec = dict(
+        name=dict(type="str", required=True, aliases=["application_name"]),
+        compute_platform=dict(type="str", choices=["Server", "Lambda", "ECS"]),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        do(module)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()
