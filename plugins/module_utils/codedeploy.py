@@ -14,10 +14,31 @@ from ._codedeploy import deployment_configs as _deployment_configs
 from ._codedeploy import deployment_groups as _deployment_groups
 from ._codedeploy import tagging as _tagging
 from ._codedeploy import transformations as _transformations
+from ._codedeploy import appspec as _appspec
+from ._codedeploy import bundles as _bundles
+from ._codedeploy import revisions as _revisions
 
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
 CodeDeployErrorHandler = _common.CodeDeployErrorHandler
 codedeploy_client = _common.codedeploy_client
+
+# Revisions: bundles, appspec checks and registration (issue 6).
+BundleError = _bundles.BundleError
+BUNDLE_TYPES = _bundles.BUNDLE_TYPES
+DEFAULT_IGNORE_FILE = _bundles.DEFAULT_IGNORE_FILE
+collect_bundle_entries = _bundles.collect_entries
+build_bundle = _bundles.build_bundle
+check_bundle_appspec = _appspec.check_bundle_appspec
+revision_to_boto = _revisions.revision_to_boto
+revision_from_boto = _revisions.revision_from_boto
+revision_info_from_boto = _revisions.revision_info_from_boto
+revision_problems = _revisions.revision_problems
+get_application_revision = _revisions.get_application_revision
+register_application_revision = _revisions.register_application_revision
+list_application_revisions = _revisions.list_application_revisions
+batch_get_application_revisions = _revisions.batch_get_application_revisions
+head_s3_object = _revisions.head_s3_object
+pin_s3_location = _revisions.pin_s3_location
 
 # Applications, deployment configs and deployment groups (issue 3).
 

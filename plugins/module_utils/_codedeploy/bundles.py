@@ -1,0 +1,351 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+"""Reproducible revision bundles: the same content always gives the same bytes.
+
+Entries are written in sorted order with a fixed timestamp, owner 0:0 and their own permission bits, so the
+archive's sha256 identifies the content. File contents are streamed in chunks; memory grows only with the number
+of entries (their names and modes), never with file sizes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import posixpath
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import typing as t
+import zipfile
+from dataclasses import dataclass
+
+BUNDLE_TYPES = ("zip", "tar", "tgz")
+BUNDLE_SUFFIXES = {"zip": ".zip", "tar": ".tar", "tgz": ".tar.gz"}
+VCS_DIRECTORIES = (".git", ".hg", ".svn", ".bzr", "CVS", "_darcs", ".fossil")
+DEFAULT_IGNORE_FILE = ".codedeployignore"
+
+# 1980-01-01 00:00:00 UTC: the earliest time a zip entry can hold; tar entries use the same instant.
+FIXED_ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+FIXED_EPOCH = 315532800
+COPY_CHUNK = 1024 * 1024
+
+
+class BundleError(Exception):
+    """A problem with the source tree; the message names the path and what to change."""
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    name: str  # posix path relative to the bundle root, no trailing slash
+    kind: str  # "file", "dir" or "symlink"
+    mode: int  # permission bits (0o7777)
+    size: int = 0
+    source: str = ""  # path on disk to read file content from
+    link_target: str = ""
+
+
+@dataclass(frozen=True)
+class BundleResult:
+    path: str
+    sha256: str
+    size: int
+    file_count: int
+    bundle_type: str
+    changed: bool
+
+
+# --- exclude rules -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    regex: t.Pattern[str]
+    negated: bool
+    directory_only: bool
+    pattern: str
+
+
+def _glob_to_regex(glob: str) -> str:
+    """Translate a gitignore-style glob (``*``, ``?``, ``[...]``, ``**``) to a regular expression."""
+    out = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("/**", i) and i + 3 == len(glob):
+            out.append("(?:/.*)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif glob[i] == "[":
+            end = glob.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(glob[i]))
+                i += 1
+            else:
+                body = glob[i + 1:end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end + 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return "".join(out)
+
+
+def compile_rule(pattern: str) -> _Rule | None:
+    """One line of an ignore file (or one ``excludes`` item) as a rule; blank lines and comments give None."""
+    text = pattern.strip()
+    if not text or text.startswith("#"):
+        return None
+    negated = text.startswith("!")
+    if negated:
+        text = text[1:]
+    directory_only = text.endswith("/")
+    text = text.rstrip("/")
+    # A pattern holding a slash is anchored at the bundle root, as in .gitignore; otherwise it matches at any depth.
+    anchored = "/" in text
+    text = text.lstrip("/")
+    if not text:
+        return None
+    body = _glob_to_regex(text)
+    regex = re.compile(body if anchored else f"(?:.*/)?{body}")
+    return _Rule(regex=regex, negated=negated, directory_only=directory_only, pattern=pattern.strip())
+
+
+class ExcludeRules:
+    """gitignore-like rules: the last matching rule wins, ``!`` re-includes, ``dir/`` matches directories only."""
+
+    def __init__(self, patterns: t.Iterable[str] = ()) -> None:
+        self.rules: list[_Rule] = [rule for rule in (compile_rule(p) for p in patterns) if rule is not None]
+
+    def excluded(self, name: str, is_dir: bool) -> bool:
+        result = False
+        for rule in self.rules:
+            if rule.directory_only and not is_dir:
+                continue
+            if rule.regex.fullmatch(name):
+                result = not rule.negated
+        return result
+
+
+def read_ignore_file(path: str) -> list[str]:
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+# --- walking the source tree ---------------------------------------------------------------------------------
+
+
+def _link_escapes(name: str, target: str) -> bool:
+    if posixpath.isabs(target) or re.match(r"^[A-Za-z]:[\\/]", target):
+        return True
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+    return resolved == ".." or resolved.startswith("../")
+
+
+def collect_entries(
+    root: str,
+    excludes: t.Iterable[str] = (),
+    ignore_file: str | None = DEFAULT_IGNORE_FILE,
+    exclude_vcs: bool = True,
+    follow_symlinks: bool = False,
+) -> list[BundleEntry]:
+    """Every entry of the bundle, in archive order (depth first, names sorted within each directory)."""
+    root = os.path.abspath(root)
+    if not os.path.isdir(root):
+        raise BundleError(f"source directory {root} does not exist or is not a directory; set src to the application's root")
+    patterns = list(excludes)
+    if exclude_vcs:
+        patterns = [f"{name}/" for name in VCS_DIRECTORIES] + patterns
+    if ignore_file:
+        patterns = [f"/{ignore_file}"] + patterns + read_ignore_file(os.path.join(root, ignore_file))
+    rules = ExcludeRules(patterns)
+    entries: list[BundleEntry] = []
+    _walk(root, "", rules, follow_symlinks, entries, {_dir_identity(root)})
+    return entries
+
+
+def _dir_identity(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def _walk(
+    directory: str,
+    prefix: str,
+    rules: ExcludeRules,
+    follow_symlinks: bool,
+    entries: list[BundleEntry],
+    ancestors: set[tuple[int, int]],
+) -> None:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as e:
+        raise BundleError(f"cannot read directory {directory}: {e.strerror}; fix its permissions or exclude it") from e
+    for name in names:
+        path = os.path.join(directory, name)
+        relative = f"{prefix}{name}"
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            if follow_symlinks:
+                try:
+                    info = os.stat(path)
+                except OSError as e:
+                    raise BundleError(
+                        f"symlink {relative} points to {os.readlink(path)}, which does not exist; "
+                        "fix or remove the link, or exclude it"
+                    ) from e
+            else:
+                if rules.excluded(relative, is_dir=False):
+                    continue
+                target = os.readlink(path)
+                if _link_escapes(relative, target):
+                    raise BundleError(
+                        f"symlink {relative} points to {target}, outside the bundle; make it a relative link "
+                        "inside the source directory, set follow_symlinks=true to store the file it points to, "
+                        "or exclude it"
+                    )
+                entries.append(BundleEntry(name=relative, kind="symlink", mode=0o777, link_target=target))
+                continue
+        is_dir = stat.S_ISDIR(info.st_mode)
+        if rules.excluded(relative, is_dir=is_dir):
+            continue
+        if is_dir:
+            identity = (info.st_dev, info.st_ino)
+            if identity in ancestors:
+                raise BundleError(f"directory {relative} links back to one of its parents; exclude it or remove the link")
+            entries.append(BundleEntry(name=relative, kind="dir", mode=stat.S_IMODE(info.st_mode)))
+            _walk(path, f"{relative}/", rules, follow_symlinks, entries, ancestors | {identity})
+        elif stat.S_ISREG(info.st_mode):
+            entries.append(
+                BundleEntry(name=relative, kind="file", mode=stat.S_IMODE(info.st_mode), size=info.st_size, source=path)
+            )
+        else:
+            raise BundleError(f"{relative} is not a regular file, directory or symlink (a socket, FIFO or device); exclude it")
+
+
+# --- writing archives ----------------------------------------------------------------------------------------
+
+
+def _write_zip(entries: list[BundleEntry], handle: t.BinaryIO, compression_level: int) -> None:
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for entry in entries:
+            info = zipfile.ZipInfo(entry.name + ("/" if entry.kind == "dir" else ""), date_time=FIXED_ZIP_DATE_TIME)
+            info.create_system = 3  # Unix, so unzip honours the mode bits in external_attr
+            if entry.kind == "dir":
+                info.external_attr = ((stat.S_IFDIR | entry.mode) << 16) | 0x10
+                info.compress_type = zipfile.ZIP_STORED
+                archive.writestr(info, b"")
+            elif entry.kind == "symlink":
+                info.external_attr = (stat.S_IFLNK | entry.mode) << 16
+                info.compress_type = zipfile.ZIP_STORED
+                archive.writestr(info, entry.link_target.encode("utf-8"))
+            else:
+                info.external_attr = (stat.S_IFREG | entry.mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info._compresslevel = compression_level  # pylint: disable=protected-access
+                info.file_size = entry.size
+                with open(entry.source, "rb") as source, archive.open(info, "w", force_zip64=entry.size >= zipfile.ZIP64_LIMIT) as target:
+                    shutil.copyfileobj(source, target, COPY_CHUNK)
+
+
+def _tar_info(entry: BundleEntry) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(entry.name)
+    info.mtime = FIXED_EPOCH
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = entry.mode
+    if entry.kind == "dir":
+        info.type = tarfile.DIRTYPE
+    elif entry.kind == "symlink":
+        info.type = tarfile.SYMTYPE
+        info.linkname = entry.link_target
+    else:
+        info.size = entry.size
+    return info
+
+
+def _write_tar(entries: list[BundleEntry], handle: t.BinaryIO) -> None:
+    with tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for entry in entries:
+            if entry.kind == "file":
+                with open(entry.source, "rb") as source:
+                    archive.addfile(_tar_info(entry), source)
+            else:
+                archive.addfile(_tar_info(entry))
+
+
+def write_archive(entries: list[BundleEntry], handle: t.BinaryIO, bundle_type: str, compression_level: int = 6) -> None:
+    if bundle_type == "zip":
+        _write_zip(entries, handle, compression_level)
+    elif bundle_type == "tar":
+        _write_tar(entries, handle)
+    elif bundle_type == "tgz":
+        # GzipFile with an empty name and mtime 0: the gzip header carries neither, so it stays reproducible.
+        with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0, compresslevel=compression_level) as packed:
+            _write_tar(entries, t.cast(t.BinaryIO, packed))
+    else:
+        raise BundleError(f"bundle_type {bundle_type!r} is not supported; use one of {', '.join(BUNDLE_TYPES)}")
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(COPY_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_bundle(
+    entries: list[BundleEntry],
+    dest: str,
+    bundle_type: str = "zip",
+    compression_level: int = 6,
+    check_mode: bool = False,
+) -> BundleResult:
+    """Write the archive next to dest, then replace dest only if the content differs.
+
+    In check mode the archive is written to a temporary file and removed, so the predicted sha256 is exact.
+    """
+    dest = os.path.abspath(dest)
+    dest_dir = os.path.dirname(dest)
+    if not check_mode:
+        os.makedirs(dest_dir, exist_ok=True)
+    work_dir = dest_dir if os.path.isdir(dest_dir) else None
+    fd, temp_path = tempfile.mkstemp(prefix=".bundle-", suffix=BUNDLE_SUFFIXES.get(bundle_type, ""), dir=work_dir)
+    try:
+        with os.fdopen(fd, "w+b") as handle:
+            write_archive(entries, handle, bundle_type, compression_level)
+        sha256 = file_sha256(temp_path)
+        size = os.path.getsize(temp_path)
+        changed = not (os.path.isfile(dest) and file_sha256(dest) == sha256)
+        if changed and not check_mode:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp_path, 0o666 & ~umask)
+            os.replace(temp_path, dest)
+    finally:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+    file_count = sum(1 for entry in entries if entry.kind != "dir")
+    return BundleResult(path=dest, sha256=sha256, size=size, file_count=file_count, bundle_type=bundle_type, changed=changed)

@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import check_appspec
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import check_bundle_appspec
+
+BUNDLE_FILES = {"appspec.yml", "scripts/start.sh", "scripts/stop.sh", "web/index.html"}
+BUNDLE_DIRS = {"scripts", "web"}
+
+VALID_LINUX = """\
+version: 0.0
+os: linux
+file_exists_behavior: OVERWRITE
+files:
+  - source: /
+    destination: /opt/app
+  - source: web
+    destination: /var/www/html
+permissions:
+  - object: /opt/app
+    pattern: "**"
+    owner: app
+    mode: "0755"
+    type: [file, directory]
+hooks:
+  ApplicationStop:
+    - location: scripts/stop.sh
+      timeout: 60
+  AfterInstall:
+    - location: scripts/start.sh
+      timeout: 300
+      runas: app
+  ValidateService:
+"""
+
+
+def check(text: str, target_os: str = "linux"):
+    return check_appspec(textwrap.dedent(text), "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__, target_os)
+
+
+def test_valid_linux_appspec_has_no_problems():
+    report = check(VALID_LINUX)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.warnings == []
+    assert report.appspec["hooks"]["AfterInstall"][0]["location"] == "scripts/start.sh"
+
+
+# Each case breaks one rule of VALID_LINUX: (rule, old text, new text, words the message must carry).
+BROKEN = [
+    ("version", "version: 0.0", "version: 1.0", ["version is 1.0", "version: 0.0"]),
+    ("version", "version: 0.0", 'version: "0.0"', ["'0.0'", "no quotes"]),
+    ("os", "os: linux", "os: ubuntu", ["'ubuntu'", "os: linux"]),
+    ("file-exists-behavior", "OVERWRITE", "REPLACE", ["'REPLACE'", "DISALLOW, OVERWRITE, RETAIN"]),
+    ("files-source", "source: web", "source: public", ["public is not in the bundle"]),
+    ("files-entry", "    destination: /var/www/html\n", "", ["source web has no destination"]),
+    ("files-destination", "/var/www/html", "var/www/html", ["not an absolute path"]),
+    ("hook-script", "scripts/start.sh", "scripts/begin.sh", ["scripts/begin.sh is not in the bundle"]),
+    ("hook-location", "    - location: scripts/stop.sh\n", "    - timeout: 5\n", ["no location"]),
+    ("hook-timeout", "timeout: 300", "timeout: 4000", ["4000", "between 1 and 3600"]),
+    ("hook-timeout", "timeout: 300", "timeout: 0", ["timeout is 0"]),
+    ("hook-timeout", "timeout: 300", "timeout: soon", ["'soon'"]),
+    ("hook-name", "AfterInstall:", "AfterInstal:", ["not a lifecycle event", "did you mean AfterInstall"]),
+    ("hook-name", "AfterInstall:", "Install:", ["run by CodeDeploy itself"]),
+    ("permission-mode", '"0755"', '"07555"', ["1 to 4 octal digits"]),
+    ("permission-mode", '"0755"', '"0758"', ["1 to 4 octal digits"]),
+    ("permission-type", "[file, directory]", "[file, socket]", ["'socket'"]),
+    ("permission-object", "  - object: /opt/app\n", "  - owner: root\n", ["no object"]),
+]
+
+
+@pytest.mark.parametrize("rule, old, new, words", BROKEN, ids=[f"{case[0]}:{case[2].strip()}" for case in BROKEN])
+def test_each_broken_rule_is_reported_alone_with_rule_and_file(rule, old, new, words):
+    assert old in VALID_LINUX
+    report = check(VALID_LINUX.replace(old, new, 1))
+    assert [p.rule for p in report.problems] == [rule], [str(p) for p in report.problems]
+    text = str(report.problems[0])
+    assert text.startswith("appspec.yml:")
+    assert f"[{rule}]" in text
+    for word in words:
+        assert word in text
+
+
+def test_problem_points_at_the_line():
+    report = check(VALID_LINUX.replace("timeout: 300", "timeout: 4000"))
+    line = VALID_LINUX.splitlines().index("      timeout: 300") + 1
+    assert report.problems[0].line == line
+    assert str(report.problems[0]).startswith(f"appspec.yml:{line}: [hook-timeout] hooks.AfterInstall[0].timeout:")
+
+
+def test_windows_appspec_for_linux_target_says_so():
+    windows = "version: 0.0\nos: windows\nfiles:\n  - source: web\n    destination: C:\\inetpub\\wwwroot\n"
+    report = check(windows, target_os="linux")
+    assert [p.rule for p in report.problems] == ["os-target"]
+    assert "appspec is for windows but the deployment targets linux instances" in str(report.problems[0])
+
+
+def test_permissions_on_windows_refused():
+    windows = "version: 0.0\nos: windows\npermissions:\n  - object: C:\\app\n    mode: 644\n"
+    report = check(windows, target_os="windows")
+    assert [p.rule for p in report.problems] == ["permissions-windows"]
+    assert "remove the permissions section" in str(report.problems[0])
+
+
+def test_several_problems_are_all_reported():
+    report = check("version: 1\nos: solaris\nhooks:\n  AfterInstall:\n    - location: nope.sh\n      timeout: -1\n")
+    assert [p.rule for p in report.problems] == ["version", "os", "hook-script", "hook-timeout"]
+
+
+@pytest.mark.parametrize(
+    "text, rule",
+    [("", "empty"), ("version: [0.0\n", "yaml"), ("- 1\n- 2\n", "structure")],
+)
+def test_unreadable_appspec(text, rule):
+    assert [p.rule for p in check(text).problems] == [rule]
+
+
+def test_total_hook_time_over_an_hour_is_a_warning_not_a_problem():
+    report = check(VALID_LINUX.replace("      timeout: 300\n", "      timeout: 3600\n    - location: scripts/stop.sh\n      timeout: 60\n"))
+    assert report.ok
+    assert [w.rule for w in report.warnings] == ["hook-timeout-total"]
+
+
+def test_unknown_top_level_key_is_a_warning():
+    report = check(VALID_LINUX + "hook:\n  AfterInstall: []\n")
+    assert report.ok
+    assert [w.rule for w in report.warnings] == ["unknown-key"]
+
+
+def test_leading_slash_and_dot_in_locations_are_bundle_relative():
+    text = VALID_LINUX.replace("location: scripts/start.sh", "location: /scripts/start.sh").replace("source: web", "source: ./web")
+    assert check(text).ok
+
+
+def test_bundle_without_appspec(tmp_path):
+    report = check_bundle_appspec(str(tmp_path), {"index.html"}, set())
+    assert [p.rule for p in report.problems] == ["appspec-missing"]
+
+
+def test_bundle_with_both_appspec_names(tmp_path):
+    report = check_bundle_appspec(str(tmp_path), {"appspec.yml", "appspec.yaml"}, set())
+    assert [p.rule for p in report.problems] == ["appspec-ambiguous"]
+
+
+def test_windows_target_refuses_tar_bundles(tmp_path):
+    (tmp_path / "appspec.yml").write_text("version: 0.0\nos: windows\n")
+    report = check_bundle_appspec(str(tmp_path), {"appspec.yml"}, set(), target_os="windows", bundle_type="tgz")
+    assert [p.rule for p in report.problems] == ["bundle-type"]
+
+
+def test_appspec_yaml_name_warns(tmp_path):
+    (tmp_path / "appspec.yaml").write_text("version: 0.0\nos: linux\n")
+    report = check_bundle_appspec(str(tmp_path), {"appspec.yaml"}, set())
+    assert report.ok
+    assert [w.rule for w in report.warnings] == ["appspec-name"]
