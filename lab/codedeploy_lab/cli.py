@@ -1,10 +1,230 @@
-"""The ``codedeploy-lab`` command (up, down, status, reset, serve)."""
+"""The ``codedeploy-lab`` command: up, down, status, reset (and serve, which ``up`` runs in the background)."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
 import sys
+import time
+import typing as t
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+DEFAULT_PORT = 4577
+DEFAULT_STATE_DIR = ".lab"
+UP_TIMEOUT = 60.0
+DOWN_TIMEOUT = 15.0
+
+
+class LabError(Exception):
+    """A failure the user can act on; printed without a traceback."""
+
+
+def _state_dir(args: argparse.Namespace) -> Path:
+    return Path(args.state_dir).resolve()
+
+
+def read_lab_json(state_dir: Path) -> dict[str, t.Any] | None:
+    try:
+        return json.loads((state_dir / "lab.json").read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError as error:
+        raise LabError(f"{state_dir / 'lab.json'} is not valid JSON ({error}); remove it if no lab runs there")
+
+
+def _is_lab_process(pid: int) -> bool:
+    """True if ``pid`` is alive and is a codedeploy-lab serve process (guards against a recycled PID)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return True  # no /proc: trust the PID we recorded ourselves
+    return b"codedeploy_lab" in cmdline and b"serve" in cmdline
+
+
+def _http(method: str, url: str, timeout: float = 5.0) -> t.Any:
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def running_lab(state_dir: Path) -> dict[str, t.Any] | None:
+    """The recorded lab.json if its process is alive; removes a stale lab.json."""
+    info = read_lab_json(state_dir)
+    if info is None:
+        return None
+    if not _is_lab_process(int(info.get("pid", 0))):
+        (state_dir / "lab.json").unlink(missing_ok=True)
+        return None
+    return info
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    state = _state_dir(args)
+    existing = running_lab(state)
+    if existing:
+        raise LabError(f"a lab is already running in {state} (pid {existing['pid']}, {existing['endpoint']}); "
+                       f"stop it with: codedeploy-lab down --state-dir {args.state_dir}")
+    state.mkdir(parents=True, exist_ok=True)
+    log_path = state / "lab.log"
+    command = [sys.executable, "-m", "codedeploy_lab.cli", "serve", "--state-dir", str(state),
+               "--port", str(args.port), "--time-factor", str(args.time_factor)]
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True, close_fds=True)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LabError(f"the lab process exited with status {process.returncode} before answering; "
+                           f"last lines of {log_path}:\n{_tail(log_path)}")
+        info = read_lab_json(state)
+        if info and info.get("pid") == process.pid:
+            try:
+                _http("GET", f"{info['endpoint']}/_lab/health", timeout=2)
+            except (OSError, urllib.error.URLError):
+                pass
+            else:
+                print(info["endpoint"] if not args.json else json.dumps(info, indent=2))
+                return 0
+        time.sleep(0.1)
+    process.terminate()
+    raise LabError(f"the lab did not answer within {args.timeout:.0f} s (pid {process.pid} terminated); "
+                   f"see {log_path}:\n{_tail(log_path)}")
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    state = _state_dir(args)
+    info = running_lab(state)
+    if info is None:
+        print(f"no lab running in {state}")
+        return 0
+    pid = int(info["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline and _is_lab_process(pid):
+        time.sleep(0.1)
+    if _is_lab_process(pid):
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(50):
+            if not _is_lab_process(pid):
+                break
+            time.sleep(0.1)
+    (state / "lab.json").unlink(missing_ok=True)
+    print(f"lab stopped (pid {pid})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    state = _state_dir(args)
+    info = running_lab(state)
+    if info is None:
+        if args.json:
+            print(json.dumps({"running": False, "state_dir": str(state), "endpoint": None,
+                              "load_balancers": {}}, indent=2))
+        else:
+            print(f"no lab running in {state}")
+        return 1
+    try:
+        status = _http("GET", f"{info['endpoint']}/_lab/status")
+    except (OSError, urllib.error.URLError) as error:
+        raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}")
+    status["running"] = True
+    if args.json:
+        print(json.dumps(status, indent=2, sort_keys=True))
+    else:
+        print(f"lab running: {status['endpoint']} (pid {status['pid']}, state {status['state_dir']})")
+        for name, url in status.get("load_balancers", {}).items():
+            print(f"  load balancer {name}: {url}")
+        print(f"  export AWS_ENDPOINT_URL={status['endpoint']}")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    state = _state_dir(args)
+    info = running_lab(state)
+    if info is None:
+        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
+    _http("POST", f"{info['endpoint']}/_lab/reset", timeout=30)
+    print(f"lab reset ({info['endpoint']})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(_state_dir(args), args.port, args.time_factor)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 (any free port) and 65535, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codedeploy-lab", description="A local AWS CodeDeploy lab on 127.0.0.1.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: t.Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--state-dir", default=DEFAULT_STATE_DIR,
+                         help=f"directory holding lab.json, lab.log and the hosts (default: ./{DEFAULT_STATE_DIR})")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    for name, handler, help_text in (("up", cmd_up, "start a lab in the background and wait until it answers"),
+                                     ("serve", cmd_serve, "run a lab in the foreground (what `up` starts)")):
+        sub = add(name, handler, help_text)
+        sub.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
+        sub.add_argument("--time-factor", type=_positive_float, default=1.0, metavar="SECONDS_PER_AWS_MINUTE",
+                         help="lab seconds that stand for one AWS minute (default 1.0)")
+    up = commands.choices["up"]
+    up.add_argument("--timeout", type=float, default=UP_TIMEOUT, help="seconds to wait for the lab to answer")
+    up.add_argument("--json", action="store_true", help="print lab.json instead of the endpoint")
+    down = add("down", cmd_down, "stop the lab and everything it started")
+    down.add_argument("--timeout", type=float, default=DOWN_TIMEOUT, help="seconds to wait before SIGKILL")
+    status = add("status", cmd_status, "show the endpoint and load balancers of the running lab")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    add("reset", cmd_reset, "empty the lab's state (moto and CodeDeploy)")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("codedeploy-lab: not implemented yet", file=sys.stderr)
-    return 2
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except LabError as error:
+        print(f"codedeploy-lab {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

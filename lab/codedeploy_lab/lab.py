@@ -1,0 +1,173 @@
+"""The ``Lab`` object: one per lab process, the place where the rooms meet.
+
+The serve process builds one ``Lab`` and hands it to every room. Rooms attach themselves to it:
+
+* ``lab.fleet``: the lab hosts (``codedeploy_lab.fleet``), ``None`` until that room is wired in;
+* ``lab.load_balancers``: ``{name: object with a .url attribute (or a URL string)}``; ``status`` reports their URLs;
+* ``lab.engine``: the deployment engine (``codedeploy_lab.deployments``); the CodeDeploy service hands every new
+  deployment to ``lab.engine.submit(backend, deployment)`` when one is attached (see ``service/models.py``);
+* ``lab.router``: the lab's own HTTP endpoints under ``/_lab/`` (add handlers with ``lab.router.add``);
+* ``lab.on_reset`` / ``lab.on_shutdown``: callbacks run by ``codedeploy-lab reset`` / ``down``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import typing as t
+from collections import defaultdict
+from pathlib import Path
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .clock import LabClock
+
+LOG = logging.getLogger("codedeploy_lab")
+
+LAB_PREFIX = "/_lab"
+
+Handler = t.Callable[..., t.Any]
+
+
+def json_response(payload: t.Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", status=status,
+                    content_type="application/json")
+
+
+class LabRouter:
+    """Routes ``/_lab/...`` requests to handlers that rooms register.
+
+    A handler receives the werkzeug ``Request`` plus the rule's URL variables and returns a werkzeug ``Response``,
+    a JSON-able object (sent with status 200), or a ``(status, JSON-able)`` tuple.
+    """
+
+    def __init__(self) -> None:
+        self._map = Map(strict_slashes=False)
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+
+    def add(self, rule: str, handler: Handler, methods: t.Iterable[str] = ("GET",)) -> None:
+        if not rule.startswith(f"{LAB_PREFIX}/"):
+            raise ValueError(f"lab endpoints live under {LAB_PREFIX}/, got {rule!r}")
+        endpoint = f"{rule} {','.join(sorted(methods))}"
+        with self._lock:
+            if endpoint in self._handlers:
+                raise ValueError(f"a handler for {endpoint} is already registered")
+            self._map.add(Rule(rule, endpoint=endpoint, methods=list(methods)))
+            self._handlers[endpoint] = handler
+
+    def rules(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def __call__(self, environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, arguments = self._map.bind_to_environ(environ).match()
+            result = self._handlers[endpoint](request, **arguments)
+        except (NotFound, MethodNotAllowed) as error:
+            result = json_response({"error": error.name, "path": request.path,
+                                    "endpoints": self.rules()}, status=error.code or 404)
+        except HTTPException as error:
+            result = error.get_response(environ)
+        except Exception as error:  # a broken handler must not take the lab down
+            LOG.exception("lab endpoint %s failed", request.path)
+            result = json_response({"error": type(error).__name__, "message": str(error)}, status=500)
+        if isinstance(result, tuple):
+            status, payload = result
+            result = json_response(payload, status=status)
+        elif not isinstance(result, Response):
+            result = json_response(result)
+        return result(environ, start_response)
+
+
+class CallCounter:
+    """Counts API calls per service and operation, e.g. ``{"codedeploy": {"CreateApplication": 2}}``."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._lock = threading.Lock()
+
+    def record(self, service: str, operation: str) -> None:
+        with self._lock:
+            self._counts[service][operation] += 1
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {service: dict(operations) for service, operations in self._counts.items()}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+class Lab:
+    """State shared by the rooms of one running lab."""
+
+    def __init__(self, state_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
+                 clock: LabClock | None = None) -> None:
+        self.state_dir = Path(state_dir).resolve()
+        self.host = host
+        self.port = port
+        self.clock = clock or LabClock()
+        self.router = LabRouter()
+        self.calls = CallCounter()
+        # Attached by the other rooms when they are wired in (see the module docstring).
+        self.fleet: t.Any = None
+        self.load_balancers: dict[str, t.Any] = {}
+        self.engine: t.Any = None
+        self.codedeploy: t.Any = None  # codedeploy_lab.service.models.CodeDeployService, set by server.build_lab
+        self._reset_callbacks: list[Callable0] = []
+        self._shutdown_callbacks: list[Callable0] = []
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def on_reset(self, callback: Callable0) -> None:
+        """Run ``callback()`` when the lab is reset (after moto's and CodeDeploy's state are emptied)."""
+        self._reset_callbacks.append(callback)
+
+    def on_shutdown(self, callback: Callable0) -> None:
+        """Run ``callback()`` when the lab stops; callbacks run in reverse order of registration."""
+        self._shutdown_callbacks.append(callback)
+
+    def reset(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        if self.codedeploy is not None:
+            self.codedeploy.reset()
+        self.calls.clear()
+        for callback in self._reset_callbacks:
+            callback()
+
+    def shutdown(self) -> None:
+        for callback in reversed(self._shutdown_callbacks):
+            try:
+                callback()
+            except Exception:
+                LOG.exception("shutdown callback %r failed", callback)
+
+    def load_balancer_urls(self) -> dict[str, str]:
+        return {name: (lb if isinstance(lb, str) else str(getattr(lb, "url", lb)))
+                for name, lb in sorted(self.load_balancers.items())}
+
+    def status(self) -> dict[str, t.Any]:
+        import os
+
+        return {
+            "endpoint": self.endpoint,
+            "port": self.port,
+            "pid": os.getpid(),
+            "state_dir": str(self.state_dir),
+            "seconds_per_aws_minute": self.clock.seconds_per_aws_minute,
+            "load_balancers": self.load_balancer_urls(),
+            "engine": type(self.engine).__name__ if self.engine is not None else None,
+            "fleet": type(self.fleet).__name__ if self.fleet is not None else None,
+        }
+
+
+Callable0 = t.Callable[[], t.Any]

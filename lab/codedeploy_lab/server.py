@@ -1,0 +1,263 @@
+"""The lab process: one WSGI application on one loopback port.
+
+Request routing, in order:
+
+1. ``/_lab/...``: the lab's own endpoints (``Lab.router``);
+2. CodeDeploy (``X-Amz-Target: CodeDeploy_20141006.*`` for JSON 1.1, or
+   ``/service/CodeDeploy_20141006/operation/<Op>`` for smithy-rpc-v2-cbor): our own service
+   (``codedeploy_lab.service``). moto's partial CodeDeploy is never reached;
+3. ``POST /moto-api/reset``: resets moto *and* our service, so the two never disagree;
+4. everything else: moto's own WSGI dispatcher (S3, EC2, Auto Scaling, ELB, ELBv2, IAM, CloudWatch, SNS, SQS, ...).
+
+Every AWS call is counted per service and operation on its way in (``GET /_lab/calls``).
+
+We serve moto's dispatcher ourselves (werkzeug's threaded server, bound to 127.0.0.1) instead of starting
+``ThreadedMotoServer``, so the lab listens on exactly one socket.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import signal
+import threading
+import typing as t
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from .clock import LabClock
+from .lab import LAB_PREFIX, Lab, json_response
+
+LOG = logging.getLogger("codedeploy_lab")
+
+LOOPBACK = "127.0.0.1"
+CODEDEPLOY_TARGET_PREFIX = "CodeDeploy_20141006."
+CODEDEPLOY_CBOR_PREFIX = "/service/CodeDeploy_20141006/operation/"
+
+# SigV4 signing names that differ from the botocore client names tests use.
+SIGNING_NAME_TO_SERVICE = {"monitoring": "cloudwatch", "email": "ses"}
+ELBV2_API_VERSION = "2015-12-01"
+
+
+def _signing_service(environ: dict[str, t.Any]) -> str | None:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
+        return scope.split("/")[3]
+    except IndexError:
+        return None
+
+
+def _form_body(environ: dict[str, t.Any]) -> dict[str, list[str]]:
+    """Parse a query-protocol body, leaving ``wsgi.input`` readable for the application behind us."""
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return {}
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return parse_qs(body.decode("utf-8", "replace"))
+
+
+def _s3_operation(method: str, path: str, query: dict[str, list[str]], environ: dict[str, t.Any]) -> str:
+    parts = [p for p in path.split("/") if p]
+    on_object = len(parts) > 1
+    subresource = next((k for k in query if k not in ("list-type", "prefix", "delimiter", "max-keys",
+                                                        "continuation-token", "start-after", "encoding-type",
+                                                        "versionId", "x-id")), None)
+    if not parts:
+        return "ListBuckets"
+    if method == "PUT":
+        if on_object:
+            if "HTTP_X_AMZ_COPY_SOURCE" in environ:
+                return "UploadPartCopy" if "partNumber" in query else "CopyObject"
+            if "partNumber" in query:
+                return "UploadPart"
+            return f"PutObject{subresource.capitalize()}" if subresource else "PutObject"
+        return f"PutBucket{subresource.capitalize()}" if subresource else "CreateBucket"
+    if method in ("GET", "HEAD"):
+        if method == "HEAD":
+            return "HeadObject" if on_object else "HeadBucket"
+        if on_object:
+            if "uploadId" in query:
+                return "ListParts"
+            return f"GetObject{subresource.capitalize()}" if subresource else "GetObject"
+        if "list-type" in query:
+            return "ListObjectsV2"
+        if subresource == "versions":
+            return "ListObjectVersions"
+        if subresource == "uploads":
+            return "ListMultipartUploads"
+        return f"GetBucket{subresource.capitalize()}" if subresource else "ListObjects"
+    if method == "DELETE":
+        if on_object:
+            return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
+        return f"DeleteBucket{subresource.capitalize()}" if subresource else "DeleteBucket"
+    if method == "POST":
+        if "delete" in query:
+            return "DeleteObjects"
+        if "uploads" in query:
+            return "CreateMultipartUpload"
+        if "uploadId" in query:
+            return "CompleteMultipartUpload"
+        return "PostObject"
+    return method
+
+
+def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
+    """``(service, operation)`` of an AWS API request, or None for requests that are not AWS calls."""
+    path = environ.get("PATH_INFO", "")
+    if path.startswith((LAB_PREFIX, "/moto-api")) or path == "/favicon.ico":
+        return None
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    signing = _signing_service(environ)
+    if target.startswith(CODEDEPLOY_TARGET_PREFIX):
+        return "codedeploy", target[len(CODEDEPLOY_TARGET_PREFIX):]
+    if path.startswith(CODEDEPLOY_CBOR_PREFIX):
+        return "codedeploy", path.rsplit("/", 1)[-1]
+    service = SIGNING_NAME_TO_SERVICE.get(signing or "", signing or "unknown")
+    if "/operation/" in path and path.startswith("/service/"):  # smithy-rpc-v2-cbor (e.g. CloudWatch)
+        return service, path.rsplit("/", 1)[-1]
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    form = _form_body(environ)
+    action = (form.get("Action") or query.get("Action") or [None])[0]
+    if action:
+        if service == "elasticloadbalancing":
+            version = (form.get("Version") or query.get("Version") or [""])[0]
+            service = "elbv2" if version == ELBV2_API_VERSION else "elb"
+        return service, action
+    if service == "s3" or signing is None:
+        return "s3", _s3_operation(environ.get("REQUEST_METHOD", "GET"), path, query, environ)
+    return service, f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
+
+
+class LabApplication:
+    """The WSGI application of a lab process (see the module docstring for the routing)."""
+
+    def __init__(self, lab: Lab) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from .service.responses import CodeDeployResponder
+
+        self.lab = lab
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.codedeploy = CodeDeployResponder(lab.codedeploy)
+
+    def __call__(self, environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(f"{LAB_PREFIX}/") or path == LAB_PREFIX:
+            return self.lab.router(environ, start_response)
+        if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            self.lab.reset()
+            return json_response({"status": "ok"})(environ, start_response)
+        call = identify_call(environ)
+        if call is not None:
+            self.lab.calls.record(*call)
+            if call[0] == "codedeploy":
+                return self.codedeploy(environ, start_response)
+        return self.moto(environ, start_response)
+
+
+def _register_lab_endpoints(lab: Lab) -> None:
+    lab.router.add(f"{LAB_PREFIX}/health", lambda request: {"status": "ok", "endpoint": lab.endpoint})
+    lab.router.add(f"{LAB_PREFIX}/status", lambda request: lab.status())
+    lab.router.add(f"{LAB_PREFIX}/calls", lambda request: lab.calls.snapshot())
+
+    def clear_calls(request: t.Any) -> t.Any:
+        lab.calls.clear()
+        return {"status": "ok"}
+
+    def reset(request: t.Any) -> t.Any:
+        lab.reset()
+        return {"status": "ok"}
+
+    lab.router.add(f"{LAB_PREFIX}/calls", clear_calls, methods=("DELETE",))
+    lab.router.add(f"{LAB_PREFIX}/reset", reset, methods=("POST",))
+
+
+def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0) -> Lab:
+    """A Lab with moto fixed, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
+    from . import moto_fixes
+    from .service.models import CodeDeployService
+
+    moto_fixes.apply()
+    lab = Lab(state_dir, host=LOOPBACK, port=port, clock=LabClock(seconds_per_aws_minute))
+    lab.codedeploy = CodeDeployService(lab)
+    _register_lab_endpoints(lab)
+    return lab
+
+
+def _attach_rooms(lab: Lab) -> None:
+    """Wire in the data-plane rooms that exist in this checkout (each exposes ``attach(lab)``)."""
+    import importlib
+
+    for room in ("fleet", "loadbalancer", "deployments"):
+        try:
+            module = importlib.import_module(f"codedeploy_lab.{room}")
+        except ModuleNotFoundError as error:
+            if error.name and error.name.startswith(f"codedeploy_lab.{room}"):
+                continue
+            raise
+        attach = getattr(module, "attach", None)
+        if attach is not None:
+            attach(lab)
+            LOG.info("room %s attached", room)
+
+
+def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0) -> int:
+    """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    state = Path(state_dir).resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    # Anything that spools to a temporary file (large S3 bodies) stays inside the state directory.
+    tmp = state / "tmp"
+    tmp.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(tmp)
+    import tempfile
+
+    tempfile.tempdir = str(tmp)
+
+    lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute)
+    server = make_server(LOOPBACK, port, LabApplication(lab), threaded=True, request_handler=MotoRequestHandler)
+    server.daemon_threads = True
+    lab.port = server.server_port
+    _attach_rooms(lab)
+
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: t.Any) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    info = {"endpoint": lab.endpoint, "port": lab.port, "pid": os.getpid(), "state_dir": str(state),
+            "seconds_per_aws_minute": seconds_per_aws_minute}
+    lab_json = state / "lab.json"
+    tmp_json = state / "lab.json.tmp"
+    tmp_json.write_text(json.dumps(info, indent=2) + "\n")
+    tmp_json.replace(lab_json)
+    LOG.info("lab listening on %s (pid %s, state %s)", lab.endpoint, os.getpid(), state)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        LOG.info("lab stopping")
+        lab.shutdown()
+        server.server_close()
+        try:
+            if json.loads(lab_json.read_text()).get("pid") == os.getpid():
+                lab_json.unlink()
+        except (OSError, ValueError):
+            pass
+        LOG.info("lab stopped")
+    return 0

@@ -1,0 +1,96 @@
+"""Helpers for tests that need a running lab: a real, separate lab process started through the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import typing as t
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def lab_command(*args: str) -> list[str]:
+    """The ``codedeploy-lab`` command line run with this interpreter (works installed or from a checkout)."""
+    return [sys.executable, "-m", "codedeploy_lab.cli", *args]
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def run_cli(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(lab_command(*args), capture_output=True, text=True, env=_environment(),
+                            timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"codedeploy-lab {' '.join(args)} failed ({result.returncode}):\n"
+                           f"{result.stdout}{result.stderr}")
+    return result
+
+
+@dataclass
+class RunningLab:
+    endpoint: str
+    state_dir: Path
+    pid: int
+    port: int
+
+    def get(self, path: str) -> t.Any:
+        with urllib.request.urlopen(f"{self.endpoint}{path}", timeout=10) as response:
+            return json.loads(response.read())
+
+    def post(self, path: str) -> t.Any:
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        return t.cast(dict, self.get("/_lab/calls"))
+
+    def client(self, service: str, **kwargs: t.Any) -> t.Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, **{**CREDENTIALS, **kwargs})
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point AWS clients (boto3, the AWS CLI, Ansible) at this lab."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+                "AWS_DEFAULT_REGION": CREDENTIALS["region_name"], "AWS_REGION": CREDENTIALS["region_name"]}
+
+
+@contextlib.contextmanager
+def running_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None,
+                **opts: t.Any) -> t.Iterator[RunningLab]:
+    """Start a lab with ``codedeploy-lab up`` (a separate process), yield it, stop it by its PID.
+
+    Extra ``opts`` become ``--<name>`` options of ``up`` (underscores turn into dashes).
+    """
+    state = Path(state_dir).resolve()
+    args = ["up", "--state-dir", str(state), "--port", str(port)]
+    if time_factor is not None:
+        args += ["--time-factor", str(time_factor)]
+    for name, value in opts.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    run_cli(*args)
+    info = json.loads((state / "lab.json").read_text())
+    try:
+        yield RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]))
+    finally:
+        run_cli("down", "--state-dir", str(state), check=False)
