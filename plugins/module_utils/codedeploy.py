@@ -39,6 +39,7 @@ list_application_revisions = _revisions.list_application_revisions
 batch_get_application_revisions = _revisions.batch_get_application_revisions
 head_s3_object = _revisions.head_s3_object
 pin_s3_location = _revisions.pin_s3_location
+REVISION_ARG_SPEC = _revisions.REVISION_ARG_SPEC
 
 # Applications, deployment configs and deployment groups (issue 3).
 

@@ -161,3 +161,35 @@ def pin_s3_location(s3_location: dict[str, t.Any], head: dict[str, t.Any]) -> di
     if version and version != "null":
         pinned["version"] = version
     return {key: value for key, value in pinned.items() if value not in (None, "")}
+
+
+# The revision option, paired with the rollout.codedeploy.revision doc fragment; deepcopy it at use.
+REVISION_ARG_SPEC: dict[str, t.Any] = dict(
+    revision=dict(
+        type="dict",
+        required=True,
+        options=dict(
+            revision_type=dict(type="str", choices=["S3", "GitHub"]),
+            s3_location=dict(
+                type="dict",
+                options=dict(
+                    bucket=dict(type="str", required=True),
+                    key=dict(type="str", required=True, no_log=False),
+                    bundle_type=dict(type="str", choices=["zip", "tar", "tgz"], required=True),
+                    e_tag=dict(type="str"),
+                    version=dict(type="str"),
+                ),
+            ),
+            git_hub_location=dict(
+                type="dict",
+                aliases=["github_location"],
+                options=dict(
+                    repository=dict(type="str", required=True),
+                    commit_id=dict(type="str", required=True),
+                ),
+            ),
+        ),
+        mutually_exclusive=[["s3_location", "git_hub_location"]],
+        required_one_of=[["s3_location", "git_hub_location"]],
+    ),
+)

@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: codedeploy_revision
+version_added: 0.1.0
+short_description: Register an application revision with AWS CodeDeploy
+description:
+  - Registers an S3 or GitHub revision with a CodeDeploy application (C(RegisterApplicationRevision)), with a
+    description.
+  - Registering a revision that is already registered is not a change (it is looked up with
+    C(GetApplicationRevision) first), unless O(description) differs from the registered one.
+  - CodeDeploy has no call to deregister a revision, so there is no O(ignore:state=absent).
+author:
+  - rollout.codedeploy developers
+options:
+  application_name:
+    description:
+      - The name of the application the revision belongs to. The application must exist.
+    type: str
+    required: true
+    aliases: [application]
+  description:
+    description:
+      - A description of the revision, at most 256 characters.
+      - When omitted, an already registered revision keeps its description.
+    type: str
+  pin_s3_object:
+    description:
+      - For an S3 revision, read the object's ETag and version (C(HeadObject)) and register them when
+        O(revision.s3_location.e_tag) or O(revision.s3_location.version) are not given, so that deployments of this
+        revision fetch exactly this object.
+      - The object must exist.
+    type: bool
+    default: false
+  expected_bucket_owner:
+    description:
+      - The account ID that must own the bucket when O(pin_s3_object=true) reads the object.
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+extends_documentation_fragment:
+  - rollout.codedeploy.revision
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Register the bundle uploaded to S3, pinned to the object that is there now
+  rollout.codedeploy.codedeploy_revision:
+    application_name: HelloWorld_App
+    revision:
+      s3_location:
+        bucket: my-bundles
+        key: releases/HelloWorld_App-3f9a2c1b.zip
+        bundle_type: zip
+    pin_s3_object: true
+    description: Release 1.4.2
+
+- name: Register a GitHub commit
+  rollout.codedeploy.codedeploy_revision:
+    application_name: HelloWorld_App
+    revision:
+      revision_type: GitHub
+      git_hub_location:
+        repository: example/hello-world
+        commit_id: 4d1f5b8e0c2a9f7e6d5c4b3a2918f7e6d5c4b3a2
+
+- name: Register what the revision role built
+  rollout.codedeploy.codedeploy_revision:
+    application_name: HelloWorld_App
+    revision: "{{ revision__output }}"
+"""
+
+RETURN = r"""
+application_name:
+  description: The application the revision is registered with.
+  returned: always
+  type: str
+  sample: HelloWorld_App
+revision:
+  description:
+    - The revision as registered, in the shape other rollout.codedeploy modules take as O(revision).
+  returned: always
+  type: dict
+  sample: {"revision_type": "S3", "s3_location": {"bucket": "my-bundles", "key": "releases/app.zip",
+           "bundle_type": "zip", "e_tag": "3f9a2c1b0e7d6c5b4a3928170f6e5d4c"}}
+revision_info:
+  description:
+    - What CodeDeploy knows about the revision (C(GetApplicationRevision)'s C(revisionInfo)).
+    - In check mode, for a revision not yet registered, only RV(revision_info.description).
+  returned: always
+  type: dict
+  contains:
+    description:
+      description: The description of the revision.
+      type: str
+    register_time:
+      description: When the revision was registered.
+      type: str
+    first_used_time:
+      description: When the revision was first deployed.
+      type: str
+    last_used_time:
+      description: When the revision was last deployed.
+      type: str
+    deployment_groups:
+      description: The deployment groups whose target revision this is.
+      type: list
+      elements: str
+  sample: {"description": "Release 1.4.2", "register_time": "2026-11-27T10:40:00.123000+00:00", "deployment_groups": []}
+"""
+
+import typing as t
+from copy import deepcopy
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import REVISION_ARG_SPEC
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_application_revision
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import head_s3_object
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import pin_s3_location
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import register_application_revision
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_from_boto
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_info_from_boto
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_problems
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_to_boto
+from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
+
+DESCRIPTION_MAX = 256
+
+
+def pinned_revision(module: AnsibleCodeDeployModule, revision: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The revision with the S3 object's ETag and version filled in where they were not given."""
+    location = revision["s3Location"]
+    if "eTag" in location and "version" in location:
+        return revision
+    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    head = head_s3_object(s3, location["bucket"], location["key"], location.get("version"), module.params["expected_bucket_owner"])
+    if head is None:
+        if module.check_mode:
+            module.warn(f"s3://{location['bucket']}/{location['key']} does not exist yet; it must be uploaded before the revision is registered")
+            return revision
+        module.fail_json(msg=f"s3://{location['bucket']}/{location['key']} does not exist; upload the bundle first or set pin_s3_object=false")
+    pinned = pin_s3_location({key: value for key, value in location.items() if key not in ("eTag", "version")}, head)
+    pinned.update({key: location[key] for key in ("eTag", "version") if key in location})
+    return {**revision, "s3Location": pinned}
+
+
+def ensure_registered(
+    client: t.Any, check_mode: bool, application_name: str, revision: dict[str, t.Any], description: str | None, current: dict[str, t.Any] | None
+) -> tuple[bool, dict[str, t.Any]]:
+    if current is not None and (description is None or current["revisionInfo"].get("description") == description):
+        return False, current
+    if check_mode:
+        predicted = deepcopy(current) if current else {"applicationName": application_name, "revision": revision, "revisionInfo": {}}
+        if description is not None:
+            predicted["revisionInfo"]["description"] = description
+        return True, predicted
+    register_application_revision(client, application_name, revision, description)
+    return True, get_application_revision(client, application_name, revision)
+
+
+def do(module: AnsibleCodeDeployModule) -> None:
+    params = module.params
+    revision = revision_to_boto(params["revision"])
+    problems = revision_problems(revision)
+    if params["description"] is not None and len(params["description"]) > DESCRIPTION_MAX:
+        problems.append(f"description is {len(params['description'])} characters long; shorten it to {DESCRIPTION_MAX}")
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    if params["pin_s3_object"] and revision["revisionType"] == "S3":
+        revision = pinned_revision(module, revision)
+
+    client = codedeploy_client(module)
+    current = get_application_revision(client, params["application_name"], revision)
+    changed, after = ensure_registered(client, module.check_mode, params["application_name"], revision, params["description"], current)
+
+    result: dict[str, t.Any] = {
+        "changed": changed,
+        "application_name": params["application_name"],
+        "revision": revision_from_boto(revision),
+        "revision_info": revision_info_from_boto(after["revisionInfo"]),
+    }
+    if module._diff:  # pylint: disable=protected-access
+        before_info = revision_info_from_boto(current["revisionInfo"]) if current else {}
+        result["diff"] = {"before": {"revision_info": before_info}, "after": {"revision_info": result["revision_info"]}}
+    module.exit_json(**result)
+
+
+def main() -> None:
+    argument_spec = deepcopy(REVISION_ARG_SPEC)
+    argument_spec.update(
+        application_name=dict(type="str", required=True, aliases=["application"]),
+        description=dict(type="str"),
+        pin_s3_object=dict(type="bool", default=False),
+        expected_bucket_owner=dict(type="str"),
+    )
+    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        do(module)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()
