@@ -70,6 +70,7 @@ desired_deployment_config = _deployment_configs.desired_definition
 current_deployment_config = _deployment_configs.current_definition
 compare_deployment_configs = _deployment_configs.compare_definitions
 find_groups_using_config = _deployment_configs.find_groups_using_config
+validate_deployment_config = _deployment_configs.validate_definition
 
 get_deployment_group = _deployment_groups.get_deployment_group
 batch_get_deployment_groups = _deployment_groups.batch_get_deployment_groups

@@ -22,6 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from .applications import list_deployment_groups
 from .comparison import DifferenceTracker
 from .comparison import merge_partial
+from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
 from .deployment_groups import batch_get_deployment_groups
 
@@ -116,3 +117,30 @@ def find_groups_using_config(
             if group.get("deploymentConfigName") == name:
                 users.append(f"{application_name}/{group['deploymentGroupName']}")
     return sorted(users)
+
+
+def _validate_healthy_hosts(option: str, hosts: dict[str, t.Any] | None) -> None:
+    if not hosts:
+        return
+    value = hosts.get("value")
+    if hosts.get("type") == "FLEET_PERCENT" and not 0 <= value < 100:
+        raise AnsibleCodeDeployError(message=f"{option}.value: a FLEET_PERCENT must be from 0 to 99, got {value}.")
+    if hosts.get("type") == "HOST_COUNT" and value < 0:
+        raise AnsibleCodeDeployError(message=f"{option}.value: a HOST_COUNT cannot be negative, got {value}.")
+
+
+def validate_definition(definition: dict[str, t.Any]) -> None:
+    """Fail, naming the option, on a definition CodeDeploy would reject."""
+    platform = definition.get("computePlatform", "Server")
+    if platform == "Server":
+        if not definition.get("minimumHealthyHosts"):
+            raise AnsibleCodeDeployError(
+                message="minimum_healthy_hosts: required for a Server deployment config (type HOST_COUNT or FLEET_PERCENT, and value)."
+            )
+        if definition.get("trafficRoutingConfig"):
+            raise AnsibleCodeDeployError(message="traffic_routing_config: only Lambda and ECS deployment configs route traffic.")
+    elif definition.get("zonalConfig"):
+        raise AnsibleCodeDeployError(message="zonal_config: only Server deployment configs deploy zone by zone.")
+    _validate_healthy_hosts("minimum_healthy_hosts", definition.get("minimumHealthyHosts"))
+    zonal = definition.get("zonalConfig") or {}
+    _validate_healthy_hosts("zonal_config.minimum_healthy_hosts_per_zone", zonal.get("minimumHealthyHostsPerZone"))

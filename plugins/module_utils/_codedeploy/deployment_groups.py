@@ -290,7 +290,10 @@ def plan_group(current_info: dict[str, t.Any] | None, params: dict[str, t.Any]) 
     effective = deepcopy(base)
     for field, value in desired.items():
         before = base[field]
-        after = normalize(field, merge_partial(before, value))
+        if _is_empty(params[OPTIONS[field]]):
+            after = normalize(field, ABSENT[field])  # explicit empty: remove, do not merge
+        else:
+            after = normalize(field, merge_partial(before, value))
         if field in ("alarmConfiguration", "autoRollbackConfiguration"):
             after = _default_enabled(field, before, value, after)
         if field == "autoScalingGroups" and current_info and params.get("accept_copied_auto_scaling_groups", True):
@@ -403,13 +406,16 @@ def update_request(application_name: str, name: str, plan: GroupPlan) -> dict:
     return {"applicationName": application_name, "currentDeploymentGroupName": name, **plan.request}
 
 
-def predict(current: dict[str, t.Any], plan: GroupPlan) -> dict[str, t.Any]:
-    """The group as GetDeploymentGroup would describe it after the plan, in snake_case (check mode)."""
+def predict(current: dict[str, t.Any], changes: dict[str, t.Any]) -> dict[str, t.Any]:
+    """current (snake_case, as returned) with changes (API shape) applied: the check mode result."""
     predicted = deepcopy(current)
     hooks = {group["name"]: group for group in current.get("auto_scaling_groups", [])}
-    for field, value in plan.request.items():
+    for field, value in changes.items():
         if field == "autoScalingGroups":
             predicted["auto_scaling_groups"] = [hooks.get(name, {"name": name}) for name in value]
+        elif value in ({}, None) and field in ("loadBalancerInfo", "blueGreenDeploymentConfiguration", "serviceRoleArn"):
+            # GetDeploymentGroup leaves these out when they are not set.
+            predicted.pop(OPTIONS[field], None)
         else:
             predicted.update(camel_dict_to_snake_dict({field: value}))
     return predicted
