@@ -17,6 +17,9 @@ from ._codedeploy import transformations as _transformations
 from ._codedeploy import appspec as _appspec
 from ._codedeploy import bundles as _bundles
 from ._codedeploy import revisions as _revisions
+from ._codedeploy import deployments as _deployments
+from ._codedeploy import deployment_runs as _deployment_runs
+from ._codedeploy import following as _following
 
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
 CodeDeployErrorHandler = _common.CodeDeployErrorHandler
@@ -81,3 +84,18 @@ plan_deployment_group = _deployment_groups.plan_group
 deployment_group_create_request = _deployment_groups.create_request
 deployment_group_update_request = _deployment_groups.update_request
 predict_deployment_group = _deployment_groups.predict
+
+# Deployments: plan, follow, explain failures, stop, continue and roll back (issue 7).
+DEPLOYMENT_ACTIVE_STATUSES = _deployments.ACTIVE_STATUSES
+DEPLOYMENT_TERMINAL_STATUSES = _deployments.TERMINAL_STATUSES
+get_deployment = _deployments.get_deployment
+get_deployments = _deployments.get_deployments
+list_deployment_ids = _deployments.list_deployment_ids
+list_deployment_group_names = _deployments.list_deployment_group_names
+get_all_deployment_targets = _deployments.get_all_targets
+selected_instance_ids = _deployments.selected_instance_ids
+DeploymentTaskContext = _deployment_runs.TaskContext
+DeploymentTaskFailed = _deployment_runs.DeploymentTaskFailed
+run_deployment_task = _deployment_runs.run
+target_instances_to_boto3 = _deployment_runs.target_instances_to_boto3
+deployment_to_ansible = _following.deployment_to_ansible

@@ -1,0 +1,298 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+"""Following a deployment: when to poll, what a progress line says, and why a deployment failed."""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from dataclasses import dataclass
+from dataclasses import field
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import normalize_boto3_result
+
+from . import deployments as api
+from .common import AnsibleCodeDeployError
+from .deployment_revisions import describe_revision
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+# How long to look for the automatic rollback of a failed deployment before reporting there is none.
+ROLLBACK_APPEARS_WITHIN = 10.0
+# Failed instances named in a failure message; the result lists all of them.
+FAILURES_IN_MESSAGE = 3
+LOG_TAIL_LINES = 8
+INSTANCES_IN_PROGRESS_LINE = 3
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """Poll fast at first, then back off in proportion to the time already spent.
+
+    A deployment that ends within its first 10 s is noticed within `first` seconds; after that the delay grows as
+    a tenth of the elapsed time, up to `ceiling`, so a 20-minute deployment costs about 130 polls instead of 2400.
+    When every target has been dispatched and the last ones are in their final event, the end is near and the
+    delay drops back to `near_end`.
+    """
+
+    first: float = 0.5
+    ceiling: float = 10.0
+    growth: float = 0.1
+    near_end: float = 1.0
+
+    def delay(self, elapsed: float, ending: bool = False) -> float:
+        delay = min(self.ceiling, max(self.first, elapsed * self.growth))
+        return min(delay, self.near_end) if ending else delay
+
+
+@dataclass
+class Snapshot:
+    deployment: dict[str, t.Any]
+    active_targets: list[dict[str, t.Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.deployment.get("status", "")
+
+    @property
+    def finished(self) -> bool:
+        return self.status in api.TERMINAL_STATUSES
+
+
+def take_snapshot(client: RetryingBotoClientWrapper, deployment_id: str) -> Snapshot:
+    """The deployment and up to 25 of its targets in progress: one call, three while instances are busy."""
+    deployment = api.get_deployment(client, deployment_id)
+    if deployment is None:
+        raise AnsibleCodeDeployError(message=f"deployment {deployment_id} does not exist")
+    overview = deployment.get("deploymentOverview") or {}
+    active: list[dict[str, t.Any]] = []
+    if deployment.get("status") == "InProgress" and overview.get("InProgress"):
+        target_ids = api.first_target_ids(client, deployment_id, ["InProgress"])
+        if target_ids:
+            active = api.get_targets(client, deployment_id, target_ids)
+    return Snapshot(deployment, active)
+
+
+def current_event(target: dict[str, t.Any]) -> str | None:
+    """The lifecycle event a target is busy with (or about to start)."""
+    events = target.get("lifecycleEvents") or []
+    for event in events:
+        if event.get("status") == "InProgress":
+            return event.get("lifecycleEventName")
+    for event in events:
+        if event.get("status") == "Pending":
+            return event.get("lifecycleEventName")
+    return None
+
+
+def _is_last_event(target: dict[str, t.Any]) -> bool:
+    events = target.get("lifecycleEvents") or []
+    return bool(events) and current_event(target) == events[-1].get("lifecycleEventName")
+
+
+def nearly_done(snapshot: Snapshot) -> bool:
+    """No target waits to be dispatched and every busy one is in its last lifecycle event."""
+    overview = snapshot.deployment.get("deploymentOverview") or {}
+    if snapshot.status != "InProgress" or overview.get("Pending"):
+        return False
+    return bool(snapshot.active_targets) and all(_is_last_event(target) for target in snapshot.active_targets)
+
+
+def progress_line(snapshot: Snapshot) -> str:
+    """e.g. 'd-X: InProgress, 2/6 succeeded, 1 failed, i-abc AfterInstall'."""
+    deployment = snapshot.deployment
+    overview = deployment.get("deploymentOverview") or {}
+    total = sum(overview.get(name) or 0 for name in ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready"))
+    parts = [f"{deployment.get('deploymentId')}: {snapshot.status}"]
+    if total:
+        parts.append(f"{overview.get('Succeeded') or 0}/{total} succeeded")
+        for name in ("Failed", "Skipped", "Ready"):
+            if overview.get(name):
+                parts.append(f"{overview[name]} {name.lower()}")
+    busy = [f"{target.get('targetId')} {current_event(target)}" for target in snapshot.active_targets if current_event(target)]
+    parts.extend(busy[:INSTANCES_IN_PROGRESS_LINE])
+    if len(busy) > INSTANCES_IN_PROGRESS_LINE:
+        parts.append(f"+{len(busy) - INSTANCES_IN_PROGRESS_LINE} more in progress")
+    return ", ".join(parts)
+
+
+@dataclass
+class FollowOutcome:
+    snapshot: Snapshot
+    lines: list[str]
+    finished: bool
+    timed_out: bool = False
+    polls: int = 0
+
+
+def follow(
+    take: t.Callable[[], Snapshot],
+    started: float,
+    deadline: float,
+    last_line: str | None = None,
+    return_on_change_after: float | None = None,
+    schedule: PollSchedule = PollSchedule(),
+    clock: t.Callable[[], float] = time.time,
+    sleep: t.Callable[[float], None] = time.sleep,
+) -> FollowOutcome:
+    """Poll until the deployment finishes or deadline passes (clock seconds).
+
+    started: when following began (the backoff grows from it). With return_on_change_after, return as soon as the
+    progress line changed and that many seconds passed since this call began, so a caller can show the lines.
+    """
+    call_began = clock()
+    lines: list[str] = []
+    polls = 0
+    while True:
+        snapshot = take()
+        polls += 1
+        line = progress_line(snapshot)
+        if line != last_line:
+            lines.append(line)
+            last_line = line
+        now = clock()
+        if snapshot.finished:
+            return FollowOutcome(snapshot, lines, True, polls=polls)
+        if now >= deadline:
+            return FollowOutcome(snapshot, lines, False, timed_out=True, polls=polls)
+        if return_on_change_after is not None and lines and now - call_began >= return_on_change_after:
+            return FollowOutcome(snapshot, lines, False, polls=polls)
+        sleep(max(0.0, min(schedule.delay(now - started, nearly_done(snapshot)), deadline - now)))
+
+
+def _tail(log: str | None) -> str:
+    lines = [line for line in (log or "").splitlines() if line.strip()]
+    return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def failed_events(targets: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """For each failed target, the lifecycle event that failed and its diagnostics."""
+    failures = []
+    for target in targets:
+        if target.get("status") != "Failed":
+            continue
+        failed = next((event for event in target.get("lifecycleEvents") or [] if event.get("status") == "Failed"), None)
+        diagnostics = (failed or {}).get("diagnostics") or {}
+        failures.append(
+            {
+                "target_id": target.get("targetId"),
+                "lifecycle_event": (failed or {}).get("lifecycleEventName"),
+                "error_code": diagnostics.get("errorCode"),
+                "script_name": diagnostics.get("scriptName"),
+                "message": diagnostics.get("message"),
+                "log_tail": _tail(diagnostics.get("logTail")),
+            }
+        )
+    return failures
+
+
+def explain_failure(deployment: dict[str, t.Any], failures: list[dict[str, t.Any]]) -> str:
+    """What went wrong, for a person: the deployment's error, then each failed instance, event, script and log."""
+    error = deployment.get("errorInformation") or {}
+    text = f"deployment {deployment.get('deploymentId')} {deployment.get('status', '').lower()}"
+    if error:
+        text += f" ({error.get('code')}: {error.get('message')})"
+    details = []
+    for failure in failures[:FAILURES_IN_MESSAGE]:
+        if not failure.get("lifecycle_event"):
+            details.append(f"{failure['target_id']} failed")
+            continue
+        detail = f"{failure['target_id']} failed at {failure['lifecycle_event']} ({failure.get('error_code')})"
+        if failure.get("script_name"):
+            detail += f" in {failure['script_name']}"
+        if failure.get("message"):
+            detail += f": {failure['message']}"
+        if failure.get("log_tail"):
+            detail += f"\nlog tail of {failure['target_id']}:\n{failure['log_tail']}"
+        details.append(detail)
+    if len(failures) > FAILURES_IN_MESSAGE:
+        details.append(f"{len(failures) - FAILURES_IN_MESSAGE} more instances failed (see failures in the result)")
+    if details:
+        text += ": " + "; ".join(details)
+    return text
+
+
+def explain_rollback(rollback: dict[str, t.Any] | None, rollback_info: dict[str, t.Any] | None, followed: bool) -> str:
+    """The outcome of the automatic rollback a failed or stopped deployment started, if any."""
+    if rollback is None:
+        message = (rollback_info or {}).get("rollbackMessage")
+        return f"no automatic rollback ({message})" if message else "no automatic rollback started"
+    name = describe_revision(rollback.get("revision"))
+    status = rollback.get("status")
+    if status == "Succeeded":
+        return f"automatic rollback {rollback['deploymentId']} succeeded: the group runs {name} again"
+    if not followed or status not in api.TERMINAL_STATUSES:
+        return f"automatic rollback {rollback['deploymentId']} to {name} is {status} (not followed)"
+    return f"automatic rollback {rollback['deploymentId']} to {name} {status.lower()}"
+
+
+def _seconds_between(start: t.Any, end: t.Any) -> float | None:
+    if start is None or end is None or not hasattr(start, "timestamp") or not hasattr(end, "timestamp"):
+        return None
+    return round(end.timestamp() - start.timestamp(), 3)
+
+
+def target_to_ansible(target: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A target with each lifecycle event's duration in seconds added beside its start and end times."""
+    durations = [_seconds_between(event.get("startTime"), event.get("endTime")) for event in target.get("lifecycleEvents") or []]
+    result = camel_dict_to_snake_dict(normalize_boto3_result(target))
+    for event, duration in zip(result.get("lifecycle_events") or [], durations):
+        event["duration"] = duration
+    return result
+
+
+def deployment_to_ansible(deployment: dict[str, t.Any] | None, targets: list[dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
+    if not deployment:
+        return {}
+    result = camel_dict_to_snake_dict(normalize_boto3_result(deployment))
+    # Overview counts keep their API names (Pending, Succeeded...): they are statuses, not keys to rename.
+    if deployment.get("deploymentOverview") is not None:
+        result["deployment_overview"] = dict(deployment["deploymentOverview"])
+    result["revision_description"] = describe_revision(deployment.get("revision"))
+    if targets is not None:
+        result["targets"] = [target_to_ansible(target) for target in targets]
+    return result
+
+
+def blue_green_outcome(
+    deployment: dict[str, t.Any], targets: list[dict[str, t.Any]], group: dict[str, t.Any] | None
+) -> dict[str, t.Any] | None:
+    """For a blue/green deployment: where the new fleet lives and what happened to the original instances."""
+    style = deployment.get("deploymentStyle") or {}
+    if style.get("deploymentType") != "BLUE_GREEN":
+        return None
+    config = deployment.get("blueGreenDeploymentConfiguration") or {}
+    termination = config.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    provisioning = (config.get("greenFleetProvisioningOption") or {}).get("action")
+    green = [target.get("targetId") for target in targets if target.get("instanceLabel") == "Green"]
+    blue = [target.get("targetId") for target in targets if target.get("instanceLabel") == "Blue"]
+    replacement_group = None
+    if provisioning == "COPY_AUTO_SCALING_GROUP":
+        # CodeDeploy names the copy CodeDeploy_<group>_<deployment id> and moves the group onto it.
+        expected = f"CodeDeploy_{deployment.get('deploymentGroupName')}_{deployment.get('deploymentId')}"
+        names = [asg.get("name") for asg in (group or {}).get("autoScalingGroups") or []]
+        replacement_group = expected if expected in names or not names else next(iter(names))
+    action = termination.get("action") or "TERMINATE"
+    if deployment.get("status") != "Succeeded":
+        blue_fate = "kept serving: the deployment did not succeed"
+    elif action == "KEEP_ALIVE":
+        blue_fate = "kept running, deregistered from the load balancer and removed from the deployment group"
+    else:
+        blue_fate = f"terminated after {termination.get('terminationWaitTimeInMinutes', 0)} minutes"
+    return {
+        "green_fleet_provisioning": provisioning,
+        "replacement_auto_scaling_group": replacement_group,
+        "green_instance_ids": green,
+        "blue_instance_ids": blue,
+        "blue_instance_action": action,
+        "blue_instances": blue_fate,
+        "termination_wait_started": bool(deployment.get("instanceTerminationWaitTimeStarted")),
+    }

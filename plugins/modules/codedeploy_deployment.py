@@ -1,0 +1,577 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: codedeploy_deployment
+version_added: 0.1.0
+short_description: Make a revision live on an AWS CodeDeploy deployment group, follow it, stop, continue or roll it back
+description:
+  - Makes sure a deployment group runs a given application revision, creating a deployment only when it does not.
+  - Follows the deployment to its end, polling fast at first and then backing off, and reports every target with
+    its lifecycle events. While it waits, C(ansible-playbook) prints a progress line whenever something changes
+    (the module's action plugin does this).
+  - When a deployment fails, the task fails with the instances that failed, the lifecycle event, the script, the
+    error code and the end of the script's log, and follows the automatic rollback CodeDeploy starts.
+  - Also stops a deployment in flight, continues a blue/green deployment that waits, and rolls the group back to
+    its previous good revision.
+  - EC2/on-premises (C(Server)) deployment groups only.
+author:
+  - rollout.codedeploy developers
+options:
+  application_name:
+    description:
+      - The CodeDeploy application.
+      - Required unless O(deployment_id) is given with O(state=stopped) or O(state=continued).
+    type: str
+    aliases: ['application']
+  deployment_group_name:
+    description:
+      - The deployment group.
+      - Required unless O(deployment_id) is given with O(state=stopped) or O(state=continued).
+    type: str
+    aliases: ['group']
+  state:
+    description:
+      - V(present) makes sure the group runs the revision. When the group's last successful deployment installed
+        this revision, no later attempt failed or was stopped, and nothing is in flight, nothing is done unless
+        O(force=true). When a deployment of this revision is already in flight (for example after an interrupted
+        playbook), the task attaches to it instead of creating another. When a deployment of another revision is
+        in flight, O(when_busy) decides.
+      - V(rolled_back) redeploys the group's previous good revision, the revision of the newest successful
+        deployment created before the group's last deployment whose revision differs from that deployment's.
+        Nothing is done when the group's last deployment is a rollback that succeeded (an automatic rollback, or one
+        this module made), so the task can be re-run.
+      - V(stopped) stops the deployment in flight (or O(deployment_id)). Nothing is done when none is in flight.
+      - V(continued) continues a blue/green deployment that waits, either in C(Ready) for traffic to be rerouted or,
+        after rerouting, for the original instances to be terminated. Nothing is done when none waits.
+    type: str
+    choices: ['present', 'rolled_back', 'stopped', 'continued']
+    default: present
+  revision:
+    description:
+      - The revision to deploy, as the C(rollout.codedeploy.revision) role returns it in C(revision__output) and
+        M(rollout.codedeploy.codedeploy_revision) returns it in RV(rollout.codedeploy.codedeploy_revision#module:revision).
+      - With O(state=present), give this, or the O(s3_bucket) options, or the O(github_repository) options.
+      - A revision with an O(revision.s3_location.e_tag) or O(revision.s3_location.version) is compared with what the
+        group runs by that content; without them, by bucket, key and bundle type only.
+    type: dict
+    suboptions:
+      revision_type:
+        description: Where the revision is stored. When omitted it follows from which location is given.
+        type: str
+        choices: [S3, GitHub]
+      s3_location:
+        description: The bundle in S3.
+        type: dict
+        suboptions:
+          bucket:
+            description: The bucket holding the bundle.
+            type: str
+            required: true
+          key:
+            description: The object key of the bundle.
+            type: str
+            required: true
+          bundle_type:
+            description: The archive format of the bundle.
+            type: str
+            choices: [zip, tar, tgz]
+            required: true
+          e_tag:
+            description: The object's ETag. The agent refuses an object with another ETag.
+            type: str
+          version:
+            description: The object version in a versioned bucket.
+            type: str
+      git_hub_location:
+        description: The revision in a GitHub repository.
+        type: dict
+        aliases: [github_location]
+        suboptions:
+          repository:
+            description: The repository, written C(account/repository).
+            type: str
+            required: true
+          commit_id:
+            description: The SHA1 of the commit.
+            type: str
+            required: true
+  s3_bucket:
+    description: The bucket of an S3 revision given without O(revision).
+    type: str
+  s3_key:
+    description: The object key of the bundle. Required with O(s3_bucket).
+    type: str
+    no_log: false
+  s3_bundle_type:
+    description: The archive format of the bundle. Required with O(s3_bucket).
+    type: str
+    choices: [zip, tar, tgz]
+  s3_version:
+    description: The object version in a versioned bucket.
+    type: str
+  s3_etag:
+    description: The object's ETag.
+    type: str
+  github_repository:
+    description: The repository (C(account/repository)) of a GitHub revision given without O(revision).
+    type: str
+  github_commit_id:
+    description: The commit of a GitHub revision. Required with O(github_repository).
+    type: str
+  deployment_config_name:
+    description: The deployment configuration of a new deployment. When omitted, the group's.
+    type: str
+  description:
+    description:
+      - The description of a new deployment (256 characters at most).
+      - With O(state=rolled_back) it is added after the marker this module writes to recognise its own rollbacks.
+    type: str
+  file_exists_behavior:
+    description:
+      - What the agent does with a file that exists at a location the revision installs to and that the group's
+        previous deployment did not install. An appspec's C(file_exists_behavior) overrides it.
+      - When omitted, CodeDeploy uses V(DISALLOW).
+    type: str
+    choices: [DISALLOW, OVERWRITE, RETAIN]
+  ignore_application_stop_failures:
+    description:
+      - Carry on when the ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic scripts of the previous revision
+        fail on an instance. When omitted, CodeDeploy does not.
+    type: bool
+  update_outdated_instances_only:
+    description: Deploy only to the instances that do not run the group's latest revision.
+    type: bool
+  auto_rollback:
+    description:
+      - Overrides the group's automatic rollback configuration for a new deployment.
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether CodeDeploy rolls the deployment back automatically.
+        type: bool
+        required: true
+      events:
+        description: Which endings start a rollback.
+        type: list
+        elements: str
+        choices: [DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST]
+  target_instances:
+    description:
+      - The replacement (green) instances of a blue/green deployment whose group discovers existing instances.
+        CodeDeploy rejects them for an in-place deployment.
+    type: dict
+    suboptions:
+      tag_filters:
+        description: EC2 tag filters; an instance matching any of them is a replacement instance.
+        type: list
+        elements: dict
+        suboptions:
+          key:
+            description: The tag key.
+            type: str
+            no_log: false
+          value:
+            description: The tag value.
+            type: str
+          type:
+            description: How the filter matches. When omitted it follows from which of O(target_instances.tag_filters[].key) and O(target_instances.tag_filters[].value) are given.
+            type: str
+            choices: [KEY_ONLY, VALUE_ONLY, KEY_AND_VALUE]
+      auto_scaling_groups:
+        description: Auto Scaling groups whose instances are the replacement instances.
+        type: list
+        elements: str
+      ec2_tag_set:
+        description:
+          - Up to three lists of tag filters (each item a dict with C(key), C(value), C(type)); an instance must
+            match a filter in every list.
+        type: list
+        elements: list
+  force:
+    description: With O(state=present), deploy even when the group already runs the revision.
+    type: bool
+    default: false
+  when_busy:
+    description:
+      - What to do when a deployment of another revision is in flight on the group (CodeDeploy runs one at a time).
+      - V(wait) waits for it to end, then decides again. V(stop) stops it (without rollback), waits until it has
+        stopped, then deploys. V(fail) fails the task and changes nothing.
+    type: str
+    choices: [wait, stop, fail]
+    default: wait
+  deployment_id:
+    description:
+      - With O(state=stopped) or O(state=continued), the deployment to act on instead of the group's deployment in
+        flight.
+    type: str
+  rollback_on_stop:
+    description:
+      - With O(state=stopped), whether CodeDeploy rolls back the instances the stopped deployment already updated.
+        When omitted, the group's automatic rollback configuration decides.
+    type: bool
+  wait:
+    description:
+      - Follow the deployment until it ends and report its outcome. With V(false) the task returns once the
+        deployment is created (or found), and does not fail when it fails later.
+      - A deployment of another revision in the way (O(when_busy=wait) or V(stop)) is always waited for, since
+        CodeDeploy cannot start ours before it ends.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to follow the deployment (and its automatic rollback) before the task fails. The deployment
+        keeps running; running the task again attaches to it. No upper limit.
+    type: int
+    default: 3600
+  follow_rollback:
+    description:
+      - When the deployment fails or is stopped and CodeDeploy starts an automatic rollback, follow the rollback too
+        and report its outcome in the failure message.
+    type: bool
+    default: true
+  progress_handoff:
+    description:
+      - Internal, set by the module's action plugin so that C(ansible-playbook) can print progress lines; leave unset.
+      - The module then returns when the progress changed, and the action plugin runs it again to carry on.
+    type: dict
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Says what would be deployed and to how many instances (counted from the group's tag filters and Auto Scaling
+        groups, which needs C(ec2:DescribeInstances) and C(autoscaling:DescribeAutoScalingGroups)), without creating,
+        stopping or continuing anything.
+  diff_mode:
+    support: none
+  idempotent:
+    support: partial
+    details:
+      - A deployment is an event, not a resource. The module is idempotent only through revision comparison; with
+        O(state=present) it compares the wanted revision with the revision of the group's last successful
+        deployment, and O(force=true) deploys again regardless.
+      - O(state=rolled_back) recognises a rollback that already happened; O(state=stopped) and O(state=continued)
+        change nothing when there is nothing to stop or continue.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Make the revision the revision role built live on the group
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_DepGroup
+    revision: "{{ revision__output }}"
+
+- name: Deploy a bundle in S3, one instance at a time, replacing files that are in the way
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_DepGroup
+    s3_bucket: my-bundles
+    s3_key: releases/app-1.4.2.zip
+    s3_bundle_type: zip
+    s3_etag: 3f9a2c1b0e7d6c5b4a3928170f6e5d4c
+    deployment_config_name: CodeDeployDefault.OneAtATime
+    file_exists_behavior: OVERWRITE
+    wait_timeout: 7200
+  register: deployment
+
+- name: Show where each instance spent its time
+  ansible.builtin.debug:
+    msg: "{{ item.target_id }}: {{ item.lifecycle_events | map(attribute='duration') | sum }} s"
+  loop: "{{ deployment.deployment.targets }}"
+
+- name: Stop whatever deploys to the group, rolling updated instances back
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_DepGroup
+    state: stopped
+    rollback_on_stop: true
+
+- name: Reroute traffic to the green fleet of a blue/green deployment waiting in Ready
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_BlueGreen
+    state: continued
+
+- name: Go back to the revision that ran before the last deployment
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_DepGroup
+    state: rolled_back
+"""
+
+RETURN = r"""
+plan:
+  description: What the task decided and why.
+  returned: always
+  type: dict
+  contains:
+    action:
+      description:
+        - V(none), V(create), V(attach), V(wait_for_other), V(stop_other), V(stop) or V(continue).
+      type: str
+      sample: create
+    reason:
+      description: The decision in words.
+      type: str
+      sample: "deploy s3://my-bundles/releases/app.zip (zip, etag 3f9a2c1b)"
+    revision:
+      description: The revision a new deployment installs, in words.
+      type: str
+      returned: when a revision is deployed
+    deployment_id:
+      description: The deployment acted on, attached to or created.
+      type: str
+      returned: when there is one
+    target_count:
+      description: In check mode, how many instances the new deployment would reach (null when unknown).
+      type: int
+      returned: in check mode, when a deployment would be created
+  sample: {"action": "create", "reason": "deploy s3://my-bundles/app.zip (zip)", "deployment_id": "d-A1B2C3D4E"}
+deployment:
+  description:
+    - The deployment (C(DeploymentInfo) in snake case), with every target and its lifecycle events once it ended.
+    - With O(state=present) and nothing to do, the group's last successful deployment.
+  returned: when there is a deployment
+  type: dict
+  contains:
+    deployment_id:
+      description: The deployment's id.
+      type: str
+      sample: d-A1B2C3D4E
+    status:
+      description: C(Created), C(Queued), C(InProgress), C(Baking), C(Ready), C(Succeeded), C(Failed) or C(Stopped).
+      type: str
+      sample: Succeeded
+    deployment_overview:
+      description: How many targets are in each status (keys as the API names them).
+      type: dict
+      sample: {"Pending": 0, "InProgress": 0, "Succeeded": 3, "Failed": 0, "Skipped": 0, "Ready": 0}
+    revision:
+      description: The revision the deployment installs (C(RevisionLocation) in snake case).
+      type: dict
+    revision_description:
+      description: The revision in words.
+      type: str
+      sample: "s3://my-bundles/releases/app.zip (zip, etag 3f9a2c1b)"
+    error_information:
+      description: Why the deployment failed (C(code), C(message)).
+      type: dict
+      returned: when it failed or was stopped
+    rollback_info:
+      description: The rollback the deployment started or the deployment it rolls back (C(rollback_deployment_id), C(rollback_triggering_deployment_id), C(rollback_message)).
+      type: dict
+      returned: when there is a rollback
+    targets:
+      description: Every target of a deployment that ended, with its lifecycle events.
+      type: list
+      elements: dict
+      returned: when the deployment ended (or with O(state=present) and nothing to do)
+      contains:
+        target_id:
+          description: The instance id.
+          type: str
+          sample: i-0123456789abcdef0
+        status:
+          description: The target's status.
+          type: str
+          sample: Succeeded
+        instance_label:
+          description: C(Blue) or C(Green) in a blue/green deployment.
+          type: str
+        lifecycle_events:
+          description: The lifecycle events in order, each with C(lifecycle_event_name), C(status), C(start_time), C(end_time), C(duration) in seconds and C(diagnostics) (C(error_code), C(script_name), C(message), C(log_tail)).
+          type: list
+          elements: dict
+failures:
+  description: For each failed instance, the event that failed, the error code, the script, the message and the log tail.
+  returned: when the deployment failed or was stopped
+  type: list
+  elements: dict
+  sample: [{"target_id": "i-0abc", "lifecycle_event": "ValidateService", "error_code": "ScriptFailed",
+            "script_name": "scripts/validate.sh", "message": "Script at specified location: scripts/validate.sh failed with exit code 1",
+            "log_tail": "[stdout]checking http://localhost/\n[stderr]curl: (7) Failed to connect"}]
+rollback_deployment:
+  description: The automatic rollback CodeDeploy started after the deployment failed or was stopped (C(DeploymentInfo) in snake case).
+  returned: when a rollback started
+  type: dict
+blue_green:
+  description: For a blue/green deployment, where the new fleet lives and what happened to the original instances.
+  returned: for blue/green deployments that ended
+  type: dict
+  contains:
+    replacement_auto_scaling_group:
+      description: The Auto Scaling group CodeDeploy created for the green fleet (C(CodeDeploy_<group>_<deployment id>)).
+      type: str
+    green_instance_ids:
+      description: The replacement instances.
+      type: list
+      elements: str
+    blue_instance_ids:
+      description: The original instances.
+      type: list
+      elements: str
+    blue_instance_action:
+      description: C(TERMINATE) or C(KEEP_ALIVE).
+      type: str
+    blue_instances:
+      description: What happened to the original instances, in words.
+      type: str
+    termination_wait_started:
+      description: Whether the wait before the original instances are terminated has begun.
+      type: bool
+progress:
+  description: The progress lines seen while following, oldest first.
+  returned: always
+  type: list
+  elements: str
+  sample: ["d-A1B2C3D4E: InProgress, 0/3 succeeded, i-0abc DownloadBundle", "d-A1B2C3D4E: Succeeded, 3/3 succeeded"]
+"""
+
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskContext
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskFailed
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import selected_instance_ids
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import target_instances_to_boto3
+from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
+
+
+def count_targets(module: AnsibleCodeDeployModule) -> t.Callable[[dict, dict | None], int | None]:
+    """How many instances a new deployment would reach, from the group's selectors (or target_instances)."""
+
+    def count(group: dict[str, t.Any], target_instances: dict[str, t.Any] | None) -> int | None:
+        if target_instances:
+            selectors = target_instances_to_boto3(target_instances)
+            tag_filters, tag_set = selectors.get("tagFilters"), (selectors.get("ec2TagSet") or {}).get("ec2TagSetList")
+            groups = selectors.get("autoScalingGroups")
+        else:
+            tag_filters, tag_set = group.get("ec2TagFilters"), (group.get("ec2TagSet") or {}).get("ec2TagSetList")
+            groups = [asg["name"] for asg in group.get("autoScalingGroups") or []]
+        instances = selected_instance_ids(module.client("ec2"), module.client("autoscaling"), tag_filters, tag_set, groups)
+        return len(instances)
+
+    return count
+
+
+def check_names(params: dict[str, t.Any]) -> None:
+    by_id = params["deployment_id"] and params["state"] in ("stopped", "continued")
+    if not by_id and not (params["application_name"] and params["deployment_group_name"]):
+        raise DeploymentTaskFailed(
+            f"application_name and deployment_group_name are required with state={params['state']}"
+            + ("" if params["state"] in ("present", "rolled_back") else " unless deployment_id is given"),
+            {"changed": False},
+        )
+
+
+def do(module: AnsibleCodeDeployModule) -> None:
+    check_names(module.params)
+    context = DeploymentTaskContext(
+        client=codedeploy_client(module),
+        params=module.params,
+        check_mode=module.check_mode,
+        count_targets=count_targets(module),
+        handoff=dict(module.params["progress_handoff"] or {}),
+    )
+    result = run_deployment_task(context)
+    module.exit_json(msg=result.pop("msg", ""), **result)
+
+
+def main() -> None:
+    tag_filter = dict(key=dict(type="str", no_log=False), value=dict(type="str"), type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]))
+    argument_spec = dict(
+        application_name=dict(type="str", aliases=["application"]),
+        deployment_group_name=dict(type="str", aliases=["group"]),
+        state=dict(type="str", default="present", choices=["present", "rolled_back", "stopped", "continued"]),
+        revision=dict(
+            type="dict",
+            options=dict(
+                revision_type=dict(type="str", choices=["S3", "GitHub"]),
+                s3_location=dict(
+                    type="dict",
+                    options=dict(
+                        bucket=dict(type="str", required=True),
+                        key=dict(type="str", required=True, no_log=False),
+                        bundle_type=dict(type="str", required=True, choices=["zip", "tar", "tgz"]),
+                        e_tag=dict(type="str"),
+                        version=dict(type="str"),
+                    ),
+                ),
+                git_hub_location=dict(
+                    type="dict",
+                    aliases=["github_location"],
+                    options=dict(repository=dict(type="str", required=True), commit_id=dict(type="str", required=True)),
+                ),
+            ),
+            mutually_exclusive=[["s3_location", "git_hub_location"]],
+            required_one_of=[["s3_location", "git_hub_location"]],
+        ),
+        s3_bucket=dict(type="str"),
+        s3_key=dict(type="str", no_log=False),
+        s3_bundle_type=dict(type="str", choices=["zip", "tar", "tgz"]),
+        s3_version=dict(type="str"),
+        s3_etag=dict(type="str"),
+        github_repository=dict(type="str"),
+        github_commit_id=dict(type="str"),
+        deployment_config_name=dict(type="str"),
+        description=dict(type="str"),
+        file_exists_behavior=dict(type="str", choices=["DISALLOW", "OVERWRITE", "RETAIN"]),
+        ignore_application_stop_failures=dict(type="bool"),
+        update_outdated_instances_only=dict(type="bool"),
+        auto_rollback=dict(
+            type="dict",
+            options=dict(
+                enabled=dict(type="bool", required=True),
+                events=dict(
+                    type="list",
+                    elements="str",
+                    choices=["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"],
+                ),
+            ),
+        ),
+        target_instances=dict(
+            type="dict",
+            options=dict(
+                tag_filters=dict(type="list", elements="dict", options=tag_filter),
+                auto_scaling_groups=dict(type="list", elements="str"),
+                ec2_tag_set=dict(type="list", elements="list"),
+            ),
+        ),
+        force=dict(type="bool", default=False),
+        when_busy=dict(type="str", default="wait", choices=["wait", "stop", "fail"]),
+        deployment_id=dict(type="str"),
+        rollback_on_stop=dict(type="bool"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        follow_rollback=dict(type="bool", default=True),
+        progress_handoff=dict(type="dict"),
+    )
+    module = AnsibleCodeDeployModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[["revision", "s3_bucket", "github_repository"]],
+        required_by={"s3_bucket": ["s3_key", "s3_bundle_type"], "github_repository": ["github_commit_id"]},
+    )
+    try:
+        do(module)
+    except DeploymentTaskFailed as e:
+        module.fail_json(msg=e.message, **{key: value for key, value in e.result.items() if key != "msg"})
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()

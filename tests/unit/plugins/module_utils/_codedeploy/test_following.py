@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import PollSchedule
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import Snapshot
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import blue_green_outcome
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import deployment_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import explain_failure
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import explain_rollback
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import failed_events
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import follow
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import nearly_done
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import progress_line
+
+EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]
+
+
+def target(target_id: str, at: str | None, status: str = "InProgress") -> dict:
+    events = []
+    reached = False
+    for name in EVENTS:
+        if name == at:
+            events.append({"lifecycleEventName": name, "status": "InProgress"})
+            reached = True
+        else:
+            events.append({"lifecycleEventName": name, "status": "Pending" if reached or at is None else "Succeeded"})
+    return {"targetId": target_id, "status": status, "lifecycleEvents": events}
+
+
+def overview(**counts: int) -> dict:
+    return {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 0, "Skipped": 0, "Ready": 0, **counts}
+
+
+class TestPollSchedule:
+    def test_fast_at_first(self):
+        assert PollSchedule().delay(0) == 0.5
+        assert PollSchedule().delay(5) == 0.5
+
+    def test_backs_off_with_elapsed_time_up_to_the_ceiling(self):
+        schedule = PollSchedule()
+        assert schedule.delay(30) == pytest.approx(3.0)
+        assert schedule.delay(3600) == 10.0
+
+    def test_near_the_end_polls_fast_again(self):
+        assert PollSchedule().delay(600, ending=True) == 1.0
+
+    def test_a_long_deployment_costs_few_polls(self):
+        schedule, elapsed, polls = PollSchedule(), 0.0, 0
+        while elapsed < 1200:
+            elapsed += schedule.delay(elapsed)
+            polls += 1
+        # About 150 polls for 20 minutes (a fixed 0.5 s would take 2400), while the first 5 s are watched every 0.5 s.
+        assert polls < 200
+
+
+class TestProgressLine:
+    def test_counts_and_busy_instances(self):
+        snapshot = Snapshot(
+            {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": overview(Succeeded=2, InProgress=1, Pending=3)},
+            [target("i-abc", "AfterInstall")],
+        )
+        assert progress_line(snapshot) == "d-X: InProgress, 2/6 succeeded, i-abc AfterInstall"
+
+    def test_failures_and_many_busy_instances(self):
+        busy = [target(f"i-{n}", "Install") for n in range(5)]
+        snapshot = Snapshot({"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": overview(Failed=1, InProgress=5)}, busy)
+        assert progress_line(snapshot) == "d-X: InProgress, 0/6 succeeded, 1 failed, i-0 Install, i-1 Install, i-2 Install, +2 more in progress"
+
+    def test_created_has_no_counts(self):
+        assert progress_line(Snapshot({"deploymentId": "d-X", "status": "Created"})) == "d-X: Created"
+
+
+def test_nearly_done_when_every_busy_target_is_in_its_last_event():
+    info = {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": overview(Succeeded=5, InProgress=1)}
+    assert nearly_done(Snapshot(info, [target("i-1", "ValidateService")]))
+    assert not nearly_done(Snapshot(info, [target("i-1", "Install")]))
+    pending = {**info, "deploymentOverview": overview(Pending=1, InProgress=1)}
+    assert not nearly_done(Snapshot(pending, [target("i-1", "ValidateService")]))
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def scripted(statuses: list[str], clock: FakeClock):
+    """A deployment that moves through statuses, one per poll."""
+    remaining = list(statuses)
+
+    def take() -> Snapshot:
+        status = remaining.pop(0) if len(remaining) > 1 else remaining[0]
+        return Snapshot({"deploymentId": "d-X", "status": status})
+
+    return take
+
+
+class TestFollow:
+    def test_follows_to_the_end_and_reports_each_change_once(self):
+        clock = FakeClock()
+        outcome = follow(scripted(["Created", "InProgress", "InProgress", "Succeeded"], clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep)
+        assert outcome.finished and not outcome.timed_out
+        assert outcome.lines == ["d-X: Created", "d-X: InProgress", "d-X: Succeeded"]
+        assert outcome.polls == 4
+        assert clock.sleeps == [0.5, 0.5, 0.5]  # a short deployment is noticed within half a second
+
+    def test_times_out_at_the_deadline(self):
+        clock = FakeClock()
+        outcome = follow(scripted(["InProgress"], clock), clock.now, clock.now + 30, clock=clock.time, sleep=clock.sleep)
+        assert outcome.timed_out and not outcome.finished
+        assert clock.now == pytest.approx(1030.0)  # never sleeps past the deadline
+
+    def test_returns_after_a_change_once_the_window_passed(self):
+        clock = FakeClock()
+        outcome = follow(
+            scripted(["InProgress"], clock), clock.now, clock.now + 600, last_line="d-X: Created", return_on_change_after=2.0, clock=clock.time, sleep=clock.sleep
+        )
+        assert not outcome.finished and not outcome.timed_out
+        assert outcome.lines == ["d-X: InProgress"]
+        assert clock.now - 1000.0 >= 2.0
+
+    def test_no_change_keeps_following(self):
+        clock = FakeClock()
+        take = scripted(["InProgress"] * 30 + ["Succeeded"], clock)
+        outcome = follow(take, clock.now, clock.now + 600, last_line="d-X: InProgress", return_on_change_after=2.0, clock=clock.time, sleep=clock.sleep)
+        assert outcome.finished
+        assert outcome.lines == ["d-X: Succeeded"]
+
+    def test_backoff_continues_from_when_following_began(self):
+        clock = FakeClock()
+        follow(scripted(["InProgress", "Succeeded"], clock), started=clock.now - 300, deadline=clock.now + 600, clock=clock.time, sleep=clock.sleep)
+        assert clock.sleeps == [10.0]
+
+
+FAILED_TARGET = {
+    "targetId": "i-abc",
+    "status": "Failed",
+    "lifecycleEvents": [
+        {"lifecycleEventName": "AfterInstall", "status": "Succeeded", "diagnostics": {"errorCode": "Success"}},
+        {
+            "lifecycleEventName": "ValidateService",
+            "status": "Failed",
+            "diagnostics": {
+                "errorCode": "ScriptFailed",
+                "scriptName": "scripts/validate.sh",
+                "message": "Script at specified location: scripts/validate.sh failed with exit code 1",
+                "logTail": "LifecycleEvent - ValidateService\nScript - scripts/validate.sh\n[stdout]checking\n[stderr]curl: (7) refused\n",
+            },
+        },
+        {"lifecycleEventName": "AfterAllowTraffic", "status": "Skipped"},
+    ],
+}
+
+
+class TestExplainFailure:
+    def test_message_names_instance_event_script_code_and_log(self):
+        deployment = {"deploymentId": "d-X", "status": "Failed", "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "too many failed"}}
+        failures = failed_events([FAILED_TARGET, {"targetId": "i-ok", "status": "Succeeded"}])
+        message = explain_failure(deployment, failures)
+        assert message.startswith("deployment d-X failed (HEALTH_CONSTRAINTS: too many failed): i-abc failed at ValidateService (ScriptFailed) in scripts/validate.sh")
+        assert "[stderr]curl: (7) refused" in message
+        assert failures[0]["log_tail"].endswith("[stderr]curl: (7) refused")
+
+    def test_many_failures_are_summarised(self):
+        targets = [{**FAILED_TARGET, "targetId": f"i-{n}"} for n in range(5)]
+        message = explain_failure({"deploymentId": "d-X", "status": "Failed"}, failed_events(targets))
+        assert "2 more instances failed" in message
+
+    def test_rollback_outcomes(self):
+        revision = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "r1.zip", "bundleType": "zip"}}
+        assert explain_rollback({"deploymentId": "d-Y", "status": "Succeeded", "revision": revision}, None, True) == (
+            "automatic rollback d-Y succeeded: the group runs s3://b/r1.zip (zip) again"
+        )
+        assert explain_rollback({"deploymentId": "d-Y", "status": "Failed", "revision": revision}, None, True).endswith("failed")
+        assert explain_rollback(None, {"rollbackMessage": "no previous successful deployment"}, True) == (
+            "no automatic rollback (no previous successful deployment)"
+        )
+
+
+def test_durations_are_added_to_lifecycle_events():
+    start = datetime.datetime(2026, 11, 27, 10, 0, 0, tzinfo=datetime.timezone.utc)
+    target_info = {
+        "targetId": "i-1",
+        "status": "Succeeded",
+        "lifecycleEvents": [
+            {"lifecycleEventName": "Install", "status": "Succeeded", "startTime": start, "endTime": start + datetime.timedelta(seconds=2.5)},
+            {"lifecycleEventName": "ValidateService", "status": "Skipped", "endTime": start},
+        ],
+    }
+    result = deployment_to_ansible({"deploymentId": "d-X", "status": "Succeeded", "deploymentOverview": overview(Succeeded=1)}, [target_info])
+    events = result["targets"][0]["lifecycle_events"]
+    assert [event["duration"] for event in events] == [2.5, None]
+    assert result["deployment_overview"]["Succeeded"] == 1  # API status names are kept
+    assert isinstance(events[0]["start_time"], str)
+
+
+class TestBlueGreenOutcome:
+    def test_in_place_has_none(self):
+        assert blue_green_outcome({"deploymentStyle": {"deploymentType": "IN_PLACE"}}, [], None) is None
+
+    def test_copy_auto_scaling_group_and_terminated_blue(self):
+        deployment = {
+            "deploymentId": "d-X",
+            "deploymentGroupName": "web",
+            "status": "Succeeded",
+            "deploymentStyle": {"deploymentType": "BLUE_GREEN"},
+            "instanceTerminationWaitTimeStarted": True,
+            "blueGreenDeploymentConfiguration": {
+                "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
+                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5},
+            },
+        }
+        targets = [{"targetId": "i-new", "instanceLabel": "Green"}, {"targetId": "i-old", "instanceLabel": "Blue"}]
+        group = {"autoScalingGroups": [{"name": "CodeDeploy_web_d-X"}]}
+        outcome = blue_green_outcome(deployment, targets, group)
+        assert outcome["replacement_auto_scaling_group"] == "CodeDeploy_web_d-X"
+        assert (outcome["green_instance_ids"], outcome["blue_instance_ids"]) == (["i-new"], ["i-old"])
+        assert outcome["blue_instances"] == "terminated after 5 minutes"
+        assert outcome["termination_wait_started"] is True
+
+    def test_keep_alive(self):
+        deployment = {
+            "status": "Succeeded",
+            "deploymentStyle": {"deploymentType": "BLUE_GREEN"},
+            "blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {"action": "KEEP_ALIVE"}},
+        }
+        assert blue_green_outcome(deployment, [], None)["blue_instances"].startswith("kept running")
