@@ -1,0 +1,33 @@
+"""The lab's CodeDeploy host agent.
+
+Interface for the deployment engine (one call per lifecycle event per host; BlockTraffic and AllowTraffic are the
+engine's own)::
+
+    from codedeploy_lab.agent import AgentCommand, S3Revision
+
+    command = AgentCommand(
+        event="BeforeInstall",                 # ApplicationStop, DownloadBundle, BeforeInstall, Install, AfterInstall,
+                                               # ApplicationStart, ValidateService, BeforeBlockTraffic,
+                                               # AfterBlockTraffic, BeforeAllowTraffic, AfterAllowTraffic
+        deployment_id="d-ABCDEFGHI", application_name="app", deployment_group_name="dg",
+        deployment_group_id="<group uuid>",
+        revision=S3Revision.from_api(revision["s3Location"]),
+        file_exists_behavior="DISALLOW",       # CreateDeployment's value (or None); the appspec's value wins
+    )
+    outcome = lab.fleet.agent.run_event(host, command)   # EventOutcome
+    outcome.status        # "Succeeded" | "Failed"
+    outcome.diagnostics() # {"errorCode", "scriptName", "message", "logTail"} as the API shows them
+    outcome.started_at, outcome.ended_at, outcome.noop
+
+``run_event`` never raises for deployment problems: every failure is an outcome with the agent's error code and
+message. It waits for the host to finish booting (user data) and runs one event at a time per host.
+"""
+
+from __future__ import annotations
+
+from .agent import (AGENT_EVENTS, DEPLOYMENT_ROOT, PREVIOUS_REVISION_EVENTS, SCRIPT_EVENTS, Agent, AgentCommand,
+                    EventOutcome, S3Revision)
+from .appspec import AppSpec, AppSpecValidationError, parse_appspec
+
+__all__ = ["AGENT_EVENTS", "DEPLOYMENT_ROOT", "PREVIOUS_REVISION_EVENTS", "SCRIPT_EVENTS", "Agent", "AgentCommand",
+           "AppSpec", "AppSpecValidationError", "EventOutcome", "S3Revision", "parse_appspec"]

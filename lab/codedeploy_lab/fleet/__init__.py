@@ -1,0 +1,129 @@
+"""Lab hosts: every EC2 instance of the lab is a sandboxed host with its own copy-on-write root.
+
+Interface for the other rooms (the deployment engine, the load balancers, the lab process)::
+
+    fleet = Fleet(state_dir, endpoint_url=lab.endpoint, router=lab.router)  # router: a LabRouter, or None
+    fleet.attach_to_moto()            # RunInstances / Auto Scaling launches become hosts, terminate removes them
+    host = fleet.get("i-0123...")     # Host or None; fleet.hosts() lists them all
+    host.wait_booted(timeout=60)      # user data finished (the agent waits for it by itself too)
+    host.web.address                  # ("127.0.0.1", port) of the host's web server (httpd/apache2/nginx)
+    host.web.running, host.web.healthy, host.web.mark_unhealthy(503), host.web.mark_healthy()
+    fleet.agent.run_event(host, command)   # codedeploy_lab.agent: one lifecycle event on one host
+    fleet.shutdown()                  # stop every host and remove every root
+
+Roots live in ``<state>/hosts/<instance-id>/`` (``upper`` is what the host wrote). See ``sandbox.py`` for how a host
+is isolated, ``shims.py`` for the programs it finds on its PATH and ``metadata.py`` for instance metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import typing as t
+from pathlib import Path
+
+from .host import Host, HostError, ServiceState, user_data_scripts
+from .metadata import InstanceIdentity
+from .sandbox import SandboxUnavailable, sandbox_support_problem
+from .webserver import HostWebServer
+
+__all__ = ["Fleet", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
+           "ServiceState", "sandbox_support_problem", "user_data_scripts"]
+
+LOG = logging.getLogger("codedeploy_lab.fleet")
+LOOPBACK = "127.0.0.1"
+
+
+class Fleet:
+    """The lab's hosts, keyed by instance id."""
+
+    def __init__(self, state_dir: Path | str, *, endpoint_url: str, router: t.Any = None,
+                 region: str = "us-east-1") -> None:
+        self.state_dir = Path(state_dir).resolve()
+        self.hosts_dir = self.state_dir / "hosts"
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self.region = region
+        self._hosts: dict[str, Host] = {}
+        self._lock = threading.Lock()
+        self._server: t.Any = None
+        self._server_thread: threading.Thread | None = None
+        from . import api
+
+        if router is None:
+            # Standalone (tests, tools): serve the fleet's /_lab/hosts endpoints on a port of our own.
+            from werkzeug.serving import make_server
+
+            from ..lab import LabRouter
+
+            router = LabRouter()
+            api.register(self, router)
+            self._server = make_server(LOOPBACK, 0, router, threaded=True)
+            self._server_thread = threading.Thread(target=self._server.serve_forever, name="fleet-api",
+                                                   daemon=True)
+            self._server_thread.start()
+            self.api_url = f"http://{LOOPBACK}:{self._server.server_port}"
+        else:
+            api.register(self, router)
+            self.api_url = self.endpoint_url
+        from ..agent import Agent
+
+        self.agent = Agent(endpoint_url=self.endpoint_url, region=region)
+
+    @property
+    def sandbox_problem(self) -> str | None:
+        """Why hooks cannot run on this machine (None when they can)."""
+        return sandbox_support_problem()
+
+    def attach_to_moto(self) -> None:
+        from . import moto_hooks
+
+        moto_hooks.attach(self)
+
+    def launch(self, identity: InstanceIdentity) -> Host:
+        host = Host(identity, self.hosts_dir / identity.instance_id, api_url=self.api_url,
+                    endpoint_url=self.endpoint_url, hidden=[self.state_dir])
+        with self._lock:
+            self._hosts[identity.instance_id] = host
+        LOG.info("host %s: launching", identity.instance_id)
+        host.boot()
+        return host
+
+    def get(self, instance_id: str) -> Host | None:
+        with self._lock:
+            return self._hosts.get(instance_id)
+
+    def hosts(self) -> list[Host]:
+        with self._lock:
+            return list(self._hosts.values())
+
+    def terminate(self, instance_id: str) -> None:
+        with self._lock:
+            host = self._hosts.pop(instance_id, None)
+        if host is not None:
+            LOG.info("host %s: terminating", instance_id)
+            host.terminate()
+
+    def stop(self, instance_id: str) -> None:
+        host = self.get(instance_id)
+        if host is not None:
+            host.stop()
+
+    def start(self, instance_id: str) -> None:
+        host = self.get(instance_id)
+        if host is not None:
+            host.start()
+
+    def reset(self) -> None:
+        """Remove every host (the lab's EC2 state was emptied)."""
+        for host in self.hosts():
+            self.terminate(host.instance_id)
+
+    def shutdown(self) -> None:
+        from . import moto_hooks
+
+        moto_hooks.detach(self)
+        self.reset()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,369 @@
+"""A lab host: one EC2 instance of the lab, with its own root, sandbox, services, web server and metadata."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import gzip
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+from .metadata import InstanceIdentity, MetadataService
+from .sandbox import HOST_PATH, Sandbox, SandboxUnavailable
+from .shims import shim_files
+from .webserver import HostWebServer
+
+LOG = logging.getLogger("codedeploy_lab.fleet")
+
+INHOST_SOURCE = (Path(__file__).parent / "inhost.py").read_text()
+USER_DATA_TIMEOUT = 900.0
+CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
+WEB_SERVICES = frozenset({"httpd", "apache2", "nginx"})
+
+# The users a host knows besides root (uid/gid as on Amazon Linux 2 where it has them; the next free id otherwise).
+HOST_USERS = (
+    {"name": "ec2-user", "uid": 1000, "home": "/home/ec2-user", "shell": "/bin/bash", "create_home": True,
+     "gecos": "EC2 Default User"},
+    {"name": "ubuntu", "uid": 1001, "home": "/home/ubuntu", "shell": "/bin/bash", "create_home": True,
+     "gecos": "Ubuntu"},
+    {"name": "apache", "uid": 48, "home": "/usr/share/httpd", "shell": "/sbin/nologin", "gecos": "Apache"},
+    {"name": "nginx", "uid": 994, "home": "/var/lib/nginx", "shell": "/sbin/nologin", "gecos": "Nginx web server"},
+    {"name": "tomcat", "uid": 91, "home": "/usr/share/tomcat", "shell": "/sbin/nologin",
+     "gecos": "Apache Tomcat"},
+)
+
+
+class HostError(RuntimeError):
+    """Something the lab tried to do on a host failed."""
+
+
+def host_python() -> str:
+    """The interpreter the lab's helpers use inside a host (the machine's, seen through the overlay)."""
+    return "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+
+
+@dataclass
+class ServiceState:
+    running: bool = False
+    enabled: bool = False
+    starts: int = 0
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {"running": self.running, "enabled": self.enabled, "starts": self.starts}
+
+
+def user_data_scripts(raw: bytes | None) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """Shell scripts cloud-init would run from this user data, plus notes on parts it skips.
+
+    Accepts what EC2 accepts: a script (``#!``), gzip-compressed data and MIME multi-part with
+    ``text/x-shellscript`` parts. ``#cloud-config`` and other part types are skipped with a note.
+    """
+    if not raw:
+        return [], []
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if raw.startswith(b"#!"):
+        return [("part-001", raw)], []
+    if raw.lstrip().lower().startswith(b"content-type: multipart/") or raw.lstrip().lower().startswith(b"mime-version"):
+        message = email.message_from_bytes(raw)
+        scripts, notes = [], []
+        for index, part in enumerate((p for p in message.walk() if not p.is_multipart()), start=1):
+            payload = part.get_payload(decode=True) or b""
+            if part.get_content_type() == "text/x-shellscript" or payload.startswith(b"#!"):
+                scripts.append((f"part-{index:03d}", payload))
+            else:
+                notes.append(f"skipped part {index} ({part.get_content_type()}): the lab runs shell scripts only")
+        return scripts, notes
+    first_line = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return [], [f"user data starting with {first_line[:40]!r} is not a shell script; the lab runs shell scripts only"]
+
+
+def decode_user_data(value: t.Any) -> bytes | None:
+    """moto keeps user data base64-encoded (as the API carries it); decode it to what cloud-init sees."""
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return text.encode()
+
+
+class Host:
+    """One lab host. Created by the fleet when EC2 launches an instance; boots in a thread of its own.
+
+    Useful to the other rooms:
+
+    * ``instance_id``, ``identity`` (region, AZ, private IP ...), ``state`` (booting, running, stopped,
+      terminated), ``wait_booted(timeout)`` (user data finished), ``sandbox_error`` (why hooks cannot run);
+    * ``web`` (``HostWebServer``): ``web.address`` -> ``("127.0.0.1", port)``, ``web.running``, ``web.url``,
+      ``web.mark_unhealthy(status)`` / ``web.mark_healthy()``;
+    * ``services`` (name -> ``ServiceState``), ``packages`` (package-manager calls recorded by the shims);
+    * ``run(argv, ...)`` and ``inhost(op, request)`` to act inside the host's sandbox; ``environment()``.
+    """
+
+    def __init__(self, identity: InstanceIdentity, root_dir: Path, *, api_url: str, endpoint_url: str,
+                 hidden: t.Iterable[Path] = ()) -> None:
+        self.identity = identity
+        self.instance_id = identity.instance_id
+        self.root_dir = Path(root_dir)
+        self.api_url = api_url.rstrip("/")
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self.sandbox = Sandbox(self.root_dir, hidden=hidden)
+        self.metadata = MetadataService(identity)
+        self.web = HostWebServer(self.instance_id, self._root_view)
+        self.services: dict[str, ServiceState] = {}
+        self.packages: list[dict[str, t.Any]] = []
+        self.state = "pending"
+        self.sandbox_error: str | None = None
+        self.user_data_exit_codes: list[int] = []
+        self.lock = threading.RLock()  # the agent runs one lifecycle event at a time per host
+        self._service_lock = threading.Lock()  # separate: a hook holding ``lock`` calls the shims
+        self._booted = threading.Event()
+        self._boot_thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"<Host {self.instance_id} {self.state}>"
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+
+    @property
+    def imds_url(self) -> str:
+        return f"{self.api_url}/_lab/hosts/{self.instance_id}/imds"
+
+    def boot(self, run_user_data: bool = True) -> None:
+        """Start the sandbox and (at first launch) run user data, in a background thread."""
+        self._booted.clear()
+        self.state = "pending"
+        self._boot_thread = threading.Thread(target=self._boot, args=(run_user_data,),
+                                             name=f"boot-{self.instance_id}", daemon=True)
+        self._boot_thread.start()
+
+    def wait_booted(self, timeout: float | None = None) -> bool:
+        """True once the host finished booting (user data done, or the sandbox could not be made)."""
+        return self._booted.wait(timeout)
+
+    @property
+    def booted(self) -> bool:
+        return self._booted.is_set()
+
+    def _boot(self, run_user_data: bool) -> None:
+        try:
+            self.sandbox.start()
+            if run_user_data:
+                self._initialise_root()
+            self.state = "running"
+            if run_user_data:
+                self._run_user_data()
+        except (SandboxUnavailable, HostError, OSError) as error:
+            self.sandbox_error = str(error)
+            self.state = "running" if self.state != "terminated" else self.state
+            LOG.error("host %s: %s", self.instance_id, error)
+        finally:
+            self._booted.set()
+
+    def stop(self) -> None:
+        """EC2 StopInstances: every process and the web server stop, the root stays."""
+        self.web.stop()
+        for state in self.services.values():
+            state.running = False
+        self.sandbox.stop()
+        self.state = "stopped"
+
+    def start(self) -> None:
+        """EC2 StartInstances: a fresh sandbox over the same root; user data does not run again."""
+        if not self.sandbox.running:
+            self.boot(run_user_data=False)
+
+    def terminate(self) -> None:
+        self.web.stop()
+        if self._boot_thread is not None and self._boot_thread.is_alive():
+            self.sandbox.stop()  # ends a user data script still running
+            self._boot_thread.join(timeout=10)
+        self.sandbox.remove()
+        self.state = "terminated"
+        self._booted.set()
+
+    # -- running things inside -------------------------------------------------------------------------------------
+
+    def environment(self, extra: t.Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of processes on the host (user data, agent helpers, hooks)."""
+        env = {
+            "PATH": HOST_PATH,
+            "LANG": "C.UTF-8",
+            "HOME": "/root",
+            "USER": "root",
+            "LOGNAME": "root",
+            "SHELL": "/bin/bash",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"{self.imds_url}/",
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.identity.region,
+            "AWS_REGION": self.identity.region,
+        }
+        if extra:
+            env.update(extra)
+        return env
+
+    def _check_runnable(self) -> None:
+        if self.sandbox_error:
+            raise SandboxUnavailable(f"the lab does not run anything on host {self.instance_id}: "
+                                     f"{self.sandbox_error}")
+        if not self.sandbox.running:
+            raise SandboxUnavailable(f"host {self.instance_id} is {self.state}")
+
+    def run(self, argv: t.Sequence[str], *, env: dict[str, str] | None = None, cwd: str = "/",
+            **popen: t.Any) -> subprocess.Popen[bytes]:
+        """Start ``argv`` inside the host (own process group); the caller waits for it."""
+        self._check_runnable()
+        return self.sandbox.run(argv, env=env or self.environment(), cwd=cwd, **popen)
+
+    def inhost(self, source: str, operation: str, request: dict[str, t.Any], timeout: float = 120.0
+               ) -> dict[str, t.Any]:
+        """Run a stdlib-only helper (``source``) inside the host: JSON in on stdin, JSON out on stdout."""
+        process = self.run([host_python(), "-I", "-c", source, operation], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = process.communicate(json.dumps(request).encode(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+            raise HostError(f"host {self.instance_id}: {operation} did not finish in {timeout:.0f} s")
+        if process.returncode != 0:
+            message = err.decode("utf-8", "replace").strip().splitlines()
+            raise HostError(f"host {self.instance_id}: {operation} failed: {message[-1] if message else process.returncode}")
+        return json.loads(out or b"{}")
+
+    def write_files(self, files: list[dict[str, t.Any]], dirs: t.Sequence[str] = ()) -> None:
+        self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": list(dirs)})
+
+    def read_file(self, path: str) -> bytes | None:
+        answer = self.inhost(INHOST_SOURCE, "read", {"path": path})
+        return base64.b64decode(answer["b64"]) if answer.get("exists") else None
+
+    # -- boot steps ------------------------------------------------------------------------------------------------
+
+    def _initialise_root(self) -> None:
+        config = {"instance_id": self.instance_id, "api": self.api_url, "region": self.identity.region,
+                  "imds": self.imds_url, "endpoint": self.endpoint_url}
+        profile = "".join(f"export {key}={value}\n" for key, value in self.environment().items()
+                          if key.startswith("AWS_"))
+        files = [
+            {"path": "/etc/codedeploy-lab/host.json", "text": json.dumps(config, indent=2) + "\n", "mode": "0644"},
+            {"path": "/etc/profile.d/codedeploy-lab.sh", "text": profile, "mode": "0644"},
+            {"path": "/etc/hostname", "text": self.identity.local_hostname + "\n", "mode": "0644"},
+            *shim_files(self.instance_id, self.api_url, self.imds_url),
+        ]
+        aws_cli = Path(sys.executable).parent / "aws"
+        if aws_cli.exists():
+            files.append({"path": "/usr/local/bin/aws", "symlink": str(aws_cli)})
+        dirs = ["/opt/codedeploy-agent/deployment-root", "/var/log/aws/codedeploy-agent", "/var/www",
+                "/var/lib/cloud/instance/scripts", "/var/log/codedeploy-lab", "/srv", "/home", "/root", "/tmp"]
+        self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": dirs, "users": list(HOST_USERS)})
+
+    def _run_user_data(self) -> None:
+        scripts, notes = user_data_scripts(self.identity.user_data)
+        stamp = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+        header = f"Cloud-init v. codedeploy-lab running 'modules:final' at {stamp}.\n"
+        header += "".join(f"codedeploy-lab: {note}\n" for note in notes)
+        files = [{"path": CLOUD_INIT_LOG, "text": header, "append": True, "mode": "0644"}]
+        if self.identity.user_data:
+            files.append({"path": "/var/lib/cloud/instance/user-data.txt",
+                          "b64": base64.b64encode(self.identity.user_data).decode(), "mode": "0600"})
+        files += [{"path": f"/var/lib/cloud/instance/scripts/{name}", "b64": base64.b64encode(body).decode(),
+                   "mode": "0700"} for name, body in scripts]
+        self.write_files(files)
+        started = time.monotonic()
+        for name, _ in scripts:
+            path = f"/var/lib/cloud/instance/scripts/{name}"
+            process = self.run(["/bin/sh", "-c", f'exec "$0" >>{CLOUD_INIT_LOG} 2>&1', path],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                code = process.wait(timeout=USER_DATA_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                kill_group(process)
+                code = -signal.SIGTERM
+            self.user_data_exit_codes.append(code)
+            if code != 0:
+                LOG.warning("host %s: user data %s exited with %s", self.instance_id, name, code)
+                self.write_files([{"path": CLOUD_INIT_LOG, "append": True,
+                                   "text": f"{time.strftime('%Y-%m-%d %H:%M:%S')} - cc_scripts_user.py[WARNING]: "
+                                           f"Failed to run module scripts-user (scripts in "
+                                           f"/var/lib/cloud/instance/scripts)\n"}])
+                break
+        elapsed = time.monotonic() - started
+        self.write_files([{"path": CLOUD_INIT_LOG, "append": True,
+                           "text": f"Cloud-init v. codedeploy-lab finished at "
+                                   f"{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}. "
+                                   f"Up {elapsed:.2f} seconds\n"}])
+
+    # -- services (called by the shims through the fleet API) --------------------------------------------------------
+
+    def control_service(self, name: str, action: str) -> dict[str, t.Any]:
+        with self._service_lock:
+            state = self.services.setdefault(name, ServiceState())
+            if action in ("start", "restart") or (action in ("try-restart", "reload") and state.running):
+                state.running = True
+                state.starts += 1
+            elif action == "stop":
+                state.running = False
+            elif action == "enable":
+                state.enabled = True
+            elif action == "disable":
+                state.enabled = False
+            if name in WEB_SERVICES:
+                web_wanted = any(self.services.get(s, ServiceState()).running for s in WEB_SERVICES)
+                if action == "restart" and state.running:
+                    self.web.restart()
+                elif web_wanted:
+                    self.web.start()
+                else:
+                    self.web.stop()
+        return {"name": name, **state.as_dict()}
+
+    def describe(self) -> dict[str, t.Any]:
+        return {
+            "instance_id": self.instance_id,
+            "state": self.state,
+            "booted": self.booted,
+            "sandbox_error": self.sandbox_error,
+            "root": str(self.sandbox.upper),
+            "web": {"url": self.web.url, "running": self.web.running, "healthy": self.web.healthy},
+            "imds": self.imds_url,
+            "services": {name: state.as_dict() for name, state in sorted(self.services.items())},
+            "packages": self.packages,
+            "user_data_exit_codes": self.user_data_exit_codes,
+        }
+
+    def _root_view(self) -> str | None:
+        if not self.sandbox.running or self.sandbox.init_pid is None:
+            return None
+        return str(self.sandbox.root_view)
+
+
+def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 2.0) -> None:
+    """Signal the process group ``process`` leads (it was started in a new session), then SIGKILL stragglers."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        LOG.warning("process %s did not die", process.pid)
