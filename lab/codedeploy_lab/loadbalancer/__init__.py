@@ -1,0 +1,47 @@
+"""The lab's load balancers: a real HTTP proxy on 127.0.0.1 per Classic and ALB listener in moto.
+
+``attach(lab)`` starts them for a lab: ``lab.load_balancers`` becomes the running ``LoadBalancers`` (a mapping
+``{name: listener with .url}``), ``/_lab/load-balancers`` shows listeners, targets and their health, and moto's
+DescribeInstanceHealth/DescribeTargetHealth answer from the lab's health checks.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from .health import Address, HealthCheck
+from .manager import LoadBalancers
+from .pool import DRAINING, HEALTHY, INITIAL, UNHEALTHY, Resolver, TargetPool
+from .proxy import Listener
+
+__all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNHEALTHY", "Address", "HealthCheck", "Listener", "LoadBalancers",
+           "Resolver", "TargetPool", "attach"]
+
+
+def fleet_resolver(lab: t.Any) -> Resolver:
+    """Instance id and traffic port -> the address of that lab host's web server, from ``lab.fleet``.
+
+    A lab host runs one web server on a loopback port the lab allocates, whatever port the load balancer names
+    (80, 8080, ...), so every traffic port of an instance leads to it.
+    """
+
+    def resolve(instance_id: str, port: int) -> Address | None:
+        fleet = lab.fleet
+        if fleet is None:
+            return None
+        return fleet.web_address(instance_id)
+
+    return resolve
+
+
+def attach(lab: t.Any, resolve: Resolver | None = None) -> LoadBalancers:
+    from . import moto_patches
+
+    load_balancers = LoadBalancers(resolve or fleet_resolver(lab), lab.clock, host=lab.host).start()
+    lab.load_balancers = load_balancers
+    moto_patches.report_from(load_balancers)
+    lab.router.add("/_lab/load-balancers", lambda request: load_balancers.describe())
+    lab.on_reset(load_balancers.sync)
+    lab.on_shutdown(load_balancers.stop)
+    lab.on_shutdown(lambda: moto_patches.report_from(None))
+    return load_balancers
