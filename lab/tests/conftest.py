@@ -27,3 +27,45 @@ def boto3_client(lab: RunningLab) -> t.Callable[..., t.Any]:
 def unique_name() -> t.Callable[[str], str]:
     """``unique_name("app")`` -> ``"app-1a2b3c4d"``: names that never collide across tests sharing the lab."""
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class _ExpectedError:
+    def __init__(self, code: str, message: str | None) -> None:
+        self.code = code
+        self.message = message
+        self.error: t.Any = None
+
+    def __enter__(self) -> _ExpectedError:
+        return self
+
+    def __exit__(self, kind: t.Any, error: t.Any, traceback: t.Any) -> bool:
+        from botocore.exceptions import ClientError
+
+        if error is None:
+            raise AssertionError(f"expected {self.code}, but the call succeeded")
+        if not isinstance(error, ClientError):
+            return False
+        self.error = error.response["Error"]
+        assert self.error["Code"] == self.code, self.error
+        if self.message is not None:
+            assert self.message in self.error["Message"], self.error
+        return True
+
+
+@pytest.fixture
+def aws_error() -> t.Callable[..., _ExpectedError]:
+    """``with aws_error("ApplicationDoesNotExistException", "No application found"): client.get_application(...)``
+
+    Asserts the error code exactly and that the message contains the given text.
+    """
+    return _ExpectedError
+
+
+@pytest.fixture(scope="session")
+def service_role(lab: RunningLab) -> str:
+    """The ARN of an IAM role in the lab that deployment groups can use as their service role."""
+    iam = lab.client("iam")
+    name = f"codedeploy-service-{uuid.uuid4().hex[:8]}"
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole")
+    return role["Role"]["Arn"]
