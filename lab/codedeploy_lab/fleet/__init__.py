@@ -27,7 +27,7 @@ from .metadata import InstanceIdentity
 from .sandbox import SandboxUnavailable, sandbox_support_problem
 from .webserver import HostWebServer
 
-__all__ = ["Fleet", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
+__all__ = ["Fleet", "attach", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
            "ServiceState", "sandbox_support_problem", "user_data_scripts"]
 
 LOG = logging.getLogger("codedeploy_lab.fleet")
@@ -127,3 +127,17 @@ class Fleet:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def attach(lab: t.Any) -> Fleet:
+    """Wire the fleet into a running lab (called by ``server._attach_rooms``): ``lab.fleet``, ``/_lab/hosts``
+    endpoints on the lab's port, moto's EC2 launches become hosts, reset/shutdown remove every host."""
+    fleet = Fleet(lab.state_dir, endpoint_url=lab.endpoint, router=lab.router)
+    fleet.attach_to_moto()
+    lab.fleet = fleet
+    lab.on_reset(fleet.reset)
+    lab.on_shutdown(fleet.shutdown)
+    problem = fleet.sandbox_problem
+    if problem:
+        LOG.warning("lab hosts cannot run user data or hooks: %s", problem)
+    return fleet
