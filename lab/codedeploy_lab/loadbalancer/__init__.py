@@ -26,10 +26,8 @@ def fleet_resolver(lab: t.Any) -> Resolver:
     """
 
     def resolve(instance_id: str, port: int) -> Address | None:
-        fleet = lab.fleet
-        if fleet is None:
-            return None
-        return fleet.web_address(instance_id)
+        host = lab.fleet.get(instance_id) if lab.fleet is not None else None
+        return host.web.address if host is not None else None
 
     return resolve
 

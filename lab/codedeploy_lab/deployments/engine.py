@@ -1,0 +1,359 @@
+"""The deployment engine: walks an in-place deployment through batches and lifecycle events, each in its own thread.
+
+``CodeDeployService.hand_off`` calls ``Engine.submit`` with every new deployment (under the service lock); the engine
+starts a thread and returns at once. The thread moves the deployment Created -> Queued -> InProgress -> Succeeded or
+Failed (or Stopped), runs each target's lifecycle events on its lab host through the host agent (BlockTraffic and
+AllowTraffic itself, through the load balancers), and mutates the service's ``Deployment``/``DeploymentTarget``/
+``LifecycleEvent`` objects only while holding the service lock, so every API call sees a consistent state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import typing as t
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ..service.models import Deployment, DeploymentTarget, LifecycleEvent
+from . import planning
+from .traffic import Traffic
+
+if t.TYPE_CHECKING:
+    from ..service.models import CodeDeployBackend, DeploymentGroup
+
+LOG = logging.getLogger("codedeploy_lab.deployments")
+
+STOP_PENDING_MESSAGE = "Stopping the deployment; lifecycle events already running on instances will finish first"
+STOP_DONE_MESSAGE = "No more commands will be scheduled for execution in the deployment instances"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def failure(message: str) -> dict[str, str]:
+    return {"errorCode": "UnknownError", "scriptName": "", "message": message, "logTail": ""}
+
+
+@dataclass(frozen=True)
+class InstanceRecord:
+    """What the engine remembers of an instance in a deployment group: its last deployment's revision and result."""
+
+    revision_key: tuple[t.Any, ...] | None
+    succeeded: bool
+
+
+class Engine:
+    def __init__(self, lab: t.Any) -> None:
+        self.lab = lab
+        self._runs: dict[str, DeploymentRun] = {}
+        self._records: dict[tuple[str, str], InstanceRecord] = {}  # (deployment group id, instance id) -> record
+        self._lock = threading.Lock()
+
+    # -- the service's hand-off points --------------------------------------------------------------------------------
+
+    def submit(self, backend: CodeDeployBackend, deployment: Deployment,
+               instance_ids: t.Sequence[str] | None = None,
+               on_finished: t.Callable[[Deployment], t.Any] | None = None) -> DeploymentRun:
+        """Start running ``deployment`` in its own thread (``instance_ids``: fixed targets, e.g. an ASG launch)."""
+        run = DeploymentRun(self, backend, deployment, instance_ids, on_finished)
+        with self._lock:
+            self._runs[deployment.deployment_id] = run
+        threading.Thread(target=run.run, daemon=True, name=f"deployment-{deployment.deployment_id}").start()
+        return run
+
+    def stop(self, backend: CodeDeployBackend, deployment: Deployment,
+             auto_rollback_enabled: t.Any) -> tuple[str, str]:
+        """StopDeployment: no further events are scheduled; ``Pending`` while events are still running."""
+        run = self._runs.get(deployment.deployment_id)
+        if run is None:
+            return "Succeeded", STOP_DONE_MESSAGE
+        return run.request_stop()
+
+    def continue_deployment(self, backend: CodeDeployBackend, deployment: Deployment, wait_type: str) -> None:
+        from ..service import exceptions as exc
+
+        raise exc.DeploymentIsNotInReadyState(
+            f"The deployment {deployment.deployment_id} does not have a status of Ready.")
+
+    # -- bookkeeping shared by runs -------------------------------------------------------------------------------------
+
+    def record(self, group_id: str, instance_id: str, revision_key: tuple[t.Any, ...] | None, succeeded: bool) -> None:
+        with self._lock:
+            self._records[(group_id, instance_id)] = InstanceRecord(revision_key, succeeded)
+
+    def record_of(self, group_id: str, instance_id: str) -> InstanceRecord | None:
+        with self._lock:
+            return self._records.get((group_id, instance_id))
+
+    def forget(self, deployment_id: str) -> None:
+        with self._lock:
+            self._runs.pop(deployment_id, None)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no deployment runs (for shutdown)."""
+        with self._lock:
+            runs = list(self._runs.values())
+        deadline = self.lab.clock.monotonic() + timeout
+        return all(run.finished.wait(max(0.0, deadline - self.lab.clock.monotonic())) for run in runs)
+
+    def reset(self) -> None:
+        with self._lock:
+            for run in self._runs.values():
+                run.request_stop()
+            self._records.clear()
+
+
+class DeploymentRun:
+    """One deployment being walked through; ``run()`` is its thread."""
+
+    def __init__(self, engine: Engine, backend: CodeDeployBackend, deployment: Deployment,
+                 instance_ids: t.Sequence[str] | None, on_finished: t.Callable[[Deployment], t.Any] | None) -> None:
+        self.engine = engine
+        self.backend = backend
+        self.deployment = deployment
+        self.lock = backend.service.lock
+        self.fixed_instances = list(instance_ids) if instance_ids is not None else None
+        self.on_finished = on_finished
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self.traffic = Traffic(engine.lab.load_balancers, engine.lab.clock, backend.account_id, backend.region)
+        self.traffic_control = planning.uses_traffic_control(deployment.deployment_style,
+                                                             deployment.load_balancer_info)
+
+    # -- the thread -----------------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as error:  # the engine's own bug: the deployment must still end
+            LOG.exception("deployment %s failed inside the engine", self.deployment.deployment_id)
+            self._finish("Failed", "INTERNAL_ERROR", f"The CodeDeploy lab failed to run the deployment: {error}")
+        finally:
+            self.finished.set()
+            self.engine.forget(self.deployment.deployment_id)
+
+    def request_stop(self) -> tuple[str, str]:
+        self.stop_requested.set()
+        with self.lock:
+            running = any(target.status == "InProgress" for target in self.deployment.targets.values())
+        return ("Pending", STOP_PENDING_MESSAGE) if running else ("Succeeded", STOP_DONE_MESSAGE)
+
+    def _run(self) -> None:
+        deployment = self.deployment
+        with self.lock:
+            if deployment.status != "Created":
+                return
+            deployment.status = "Queued"
+            group = self._group()
+        if group is None:
+            self._finish("Failed", "DEPLOYMENT_GROUP_MISSING",
+                         f"The deployment group {deployment.deployment_group_name} no longer exists.")
+            return
+        if (deployment.deployment_style or {}).get("deploymentType") == "BLUE_GREEN":
+            self._finish("Failed", "INTERNAL_ERROR",
+                         "The CodeDeploy lab does not run blue/green deployments yet; use an in-place deployment "
+                         "group (deploymentStyle.deploymentType IN_PLACE).")
+            return
+
+        instance_ids = self.fixed_instances if self.fixed_instances is not None else self._group_instances(group)
+        outdated, up_to_date = self._split_outdated(instance_ids)
+        previously_failed = {i for i in outdated if (r := self.engine.record_of(group.group_id, i)) and not r.succeeded}
+        order = planning.order_targets(outdated, previously_failed)
+        config = self.backend.find_config(deployment.deployment_config_name)
+        plan = planning.plan(deployment.deployment_config_name,
+                             config.minimum_healthy_hosts if config is not None else None, len(order))
+        if not instance_ids:
+            self._finish("Failed", "NO_INSTANCES", planning.NO_INSTANCES_MESSAGE)
+            return
+        if order and not plan.can_start:
+            self._finish("Failed", "HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
+            return
+
+        events = planning.lifecycle_events(self.traffic_control)
+        with self.lock:
+            for instance_id in order + sorted(up_to_date):
+                deployment.targets[instance_id] = DeploymentTarget(
+                    target_id=instance_id,
+                    target_arn=f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
+                    lifecycle_events=[LifecycleEvent(name) for name in events])
+            for instance_id in up_to_date:  # updateOutdatedInstancesOnly: already on this revision
+                self._skip_rest(deployment.targets[instance_id])
+            deployment.status = "InProgress"
+            deployment.start_time = now()
+        LOG.info("deployment %s: %d target(s), %d at a time, minimum healthy %d%s", deployment.deployment_id,
+                 len(order), plan.concurrency, plan.minimum_healthy,
+                 f", {len(up_to_date)} up to date" if up_to_date else "")
+
+        succeeded, halted = self._dispatch(order, plan)
+        if self.stop_requested.is_set():
+            self._finish("Stopped", "MANUAL_STOP", "The deployment was stopped by a user.")
+        elif halted or (order and not plan.succeeded(succeeded)):
+            self._finish("Failed", "HEALTH_CONSTRAINTS", planning.HEALTH_CONSTRAINTS_MESSAGE)
+        else:
+            self._finish("Succeeded")
+
+    def _dispatch(self, order: list[str], plan: planning.Plan) -> tuple[int, bool]:
+        """Run targets, at most ``plan.concurrency`` at once; stop dispatching when the health rule says so."""
+        queue = deque(order)
+        running: dict[Future[bool], str] = {}
+        succeeded = failed = 0
+        halted = False
+        with ThreadPoolExecutor(max_workers=plan.concurrency,
+                                thread_name_prefix=f"deploy-{self.deployment.deployment_id}") as pool:
+            while queue or running:
+                while queue and len(running) < plan.concurrency and not halted and not self.stop_requested.is_set():
+                    instance_id = queue.popleft()
+                    running[pool.submit(self._deploy_target, instance_id)] = instance_id
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.pop(future)
+                    if future.result():
+                        succeeded += 1
+                    else:
+                        failed += 1
+                        if plan.must_stop(failed, len(queue)):
+                            halted = True
+        with self.lock:
+            for instance_id in queue:  # never started: Skipped
+                self._skip_rest(self.deployment.targets[instance_id])
+        return succeeded, halted
+
+    # -- one target -----------------------------------------------------------------------------------------------------
+
+    def _deploy_target(self, instance_id: str) -> bool:
+        deployment = self.deployment
+        target = deployment.targets[instance_id]
+        host = self.engine.lab.fleet.get(instance_id) if self.engine.lab.fleet is not None else None
+        with self.lock:
+            target.status = "InProgress"
+            target.last_updated_at = now()
+        failed = False
+        for event in target.lifecycle_events:
+            if failed or self.stop_requested.is_set():
+                failed = True
+                with self.lock:
+                    self._skip(event)
+                    target.last_updated_at = now()
+                continue
+            with self.lock:
+                event.status, event.start_time = "InProgress", now()
+                target.last_updated_at = event.start_time
+            ok, diagnostics, started, ended = self._run_event(event.name, host, instance_id)
+            with self.lock:
+                event.status = "Succeeded" if ok else "Failed"
+                event.start_time, event.end_time, event.diagnostics = started, ended, diagnostics
+                target.last_updated_at = ended
+            if not ok:
+                if event.name in planning.STOP_EVENTS and deployment.ignore_application_stop_failures:
+                    LOG.info("deployment %s: %s failed on %s, ignored (ignoreApplicationStopFailures)",
+                             deployment.deployment_id, event.name, instance_id)
+                    continue
+                failed = True
+        with self.lock:
+            target.status = "Failed" if failed else "Succeeded"
+            target.last_updated_at = now()
+        from ..service import validation
+
+        revision_key = validation.revision_key(deployment.revision) if deployment.revision else None
+        self.engine.record(deployment.deployment_group_id, instance_id, revision_key, not failed)
+        LOG.info("deployment %s: %s %s", deployment.deployment_id, instance_id, target.status)
+        return not failed
+
+    def _run_event(self, name: str, host: t.Any, instance_id: str
+                   ) -> tuple[bool, dict[str, str] | None, datetime, datetime]:
+        started = now()
+        deployment = self.deployment
+        if name in planning.SERVICE_EVENTS:
+            info = deployment.load_balancer_info or {}
+            outcome = self.traffic.block(info, instance_id) if name == "BlockTraffic" else \
+                self.traffic.allow(info, instance_id)
+            return outcome.ok, None if outcome.ok else failure(outcome.message), started, now()
+        if host is None:
+            return False, failure(f"The CodeDeploy agent on {instance_id} cannot be reached: the lab has no host "
+                                  "for this instance."), started, now()
+        from ..agent import AgentCommand, S3Revision
+
+        revision = deployment.revision or {}
+        command = AgentCommand(
+            event=name, deployment_id=deployment.deployment_id, application_name=deployment.application_name,
+            deployment_group_name=deployment.deployment_group_name,
+            deployment_group_id=deployment.deployment_group_id,
+            revision=S3Revision.from_api(revision["s3Location"]) if revision.get("revisionType") == "S3" else None,
+            file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator)
+        outcome = self.engine.lab.fleet.agent.run_event(host, command)
+        return outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at
+
+    # -- helpers --------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _skip(event: LifecycleEvent) -> None:
+        """After a failure (or a stop) the remaining events are Skipped: an end time, no start time."""
+        event.status, event.end_time, event.start_time = "Skipped", now(), None
+
+    def _skip_rest(self, target: DeploymentTarget) -> None:
+        for event in target.lifecycle_events:
+            self._skip(event)
+        target.status, target.last_updated_at = "Skipped", now()
+
+    def _group(self) -> DeploymentGroup | None:
+        for application in self.backend.applications.values():
+            for group in application.deployment_groups.values():
+                if group.group_id == self.deployment.deployment_group_id:
+                    return group
+        return None
+
+    def _group_instances(self, group: DeploymentGroup) -> list[str]:
+        """Instances of the group: EC2 tag filters (any), the tag set (all groups) and InService ASG instances."""
+        from moto.autoscaling.models import autoscaling_backends
+        from moto.ec2.models import ec2_backends
+
+        settings = group.settings
+        tag_filters = settings.get("ec2TagFilters") or []
+        tag_set = (settings.get("ec2TagSet") or {}).get("ec2TagSetList") or []
+        found: set[str] = set()
+        if tag_filters or tag_set:
+            ec2 = ec2_backends[self.backend.account_id][self.backend.region]
+            for instance in ec2.all_instances():
+                if instance.state not in ("pending", "running", "stopped", "stopping"):
+                    continue  # CodeDeploy tries stopped instances too (they fail); terminated ones are gone
+                tags = {tag["key"]: tag["value"] for tag in instance.get_tags()}
+                if (tag_filters and planning.matches_any(tag_filters, tags)) or \
+                        (tag_set and planning.matches_tag_set(tag_set, tags)):
+                    found.add(instance.id)
+        auto_scaling = autoscaling_backends[self.backend.account_id][self.backend.region]
+        for name in group.auto_scaling_group_names:
+            asg = auto_scaling.autoscaling_groups.get(name)
+            if asg is not None:
+                found.update(state.instance.id for state in asg.instance_states if state.lifecycle_state == "InService")
+        return sorted(found)
+
+    def _split_outdated(self, instance_ids: t.Sequence[str]) -> tuple[list[str], list[str]]:
+        """(to deploy, already on this revision) under updateOutdatedInstancesOnly; else everything is deployed."""
+        deployment = self.deployment
+        if not deployment.update_outdated_instances_only or not deployment.revision:
+            return list(instance_ids), []
+        from ..service import validation
+
+        wanted = validation.revision_key(deployment.revision)
+        up_to_date = [i for i in instance_ids
+                      if (r := self.engine.record_of(deployment.deployment_group_id, i)) and r.succeeded
+                      and r.revision_key == wanted]
+        return [i for i in instance_ids if i not in up_to_date], up_to_date
+
+    def _finish(self, status: str, code: str | None = None, message: str | None = None) -> None:
+        deployment = self.deployment
+        with self.lock:
+            deployment.status = status
+            deployment.complete_time = now()
+            if code is not None:
+                deployment.error_information = {"code": code, "message": message or ""}
+            self.backend.deployment_finished(deployment)
+        LOG.info("deployment %s: %s%s", deployment.deployment_id, status, f" ({code})" if code else "")
+        if self.on_finished is not None:
+            self.on_finished(deployment)

@@ -1,0 +1,154 @@
+"""Helpers for tests that deploy to a running lab, through boto3 exactly as they would on AWS.
+
+A web fleet is made the way a user makes one: a launch template whose user data installs and starts httpd (the
+lab's shims) and writes a page naming the instance; revisions are bundles uploaded to the lab's S3.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+import urllib.error
+import urllib.request
+import uuid
+
+from ..agent.bundles import make_bundle
+
+AMI = "ami-03cf127a"  # one of moto's default Amazon Linux AMIs (listing them all takes seconds)
+
+# User data, as on a real Amazon Linux instance: httpd from yum, a page with the instance id from IMDS.
+WEB_USER_DATA = """#!/bin/bash
+set -e
+yum install -y httpd
+INSTANCE_ID=$(curl -s "${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}latest/meta-data/instance-id")
+mkdir -p /var/www/html
+echo "v0 $INSTANCE_ID" > /var/www/html/index.html
+systemctl enable httpd
+systemctl start httpd
+"""
+
+# A hook that writes the page of a version: "<version> <instance id>".
+PAGE_SCRIPT = """#!/bin/bash
+INSTANCE_ID=$(curl -s "${{AWS_EC2_METADATA_SERVICE_ENDPOINT}}latest/meta-data/instance-id")
+echo "{version} $INSTANCE_ID" > /var/www/html/index.html
+systemctl restart httpd
+"""
+
+STOP_SCRIPT = """#!/bin/bash
+echo "stopped by {version} during $DEPLOYMENT_ID" >> /var/log/app-stops.log
+"""
+
+Client = t.Callable[[str], t.Any]
+
+
+def wait_for(condition: t.Callable[[], t.Any], what: str, timeout: float = 60.0, interval: float = 0.1) -> t.Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def http_get(url: str, timeout: float = 30.0) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode().strip()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode().strip()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def web_launch_template(client: Client, name: str | None = None) -> str:
+    name = name or unique("web-lt")
+    client("ec2").create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
+        "ImageId": AMI, "InstanceType": "t3.micro", "UserData": _b64(WEB_USER_DATA)})
+    return name
+
+
+def run_web_instances(client: Client, count: int, tags: t.Mapping[str, str], template: str | None = None
+                      ) -> list[str]:
+    template = template or web_launch_template(client)
+    reservation = client("ec2").run_instances(
+        MinCount=count, MaxCount=count, LaunchTemplate={"LaunchTemplateName": template},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+    return sorted(instance["InstanceId"] for instance in reservation["Instances"])
+
+
+def wait_web_ready(lab: t.Any, instance_ids: t.Iterable[str], timeout: float = 120.0) -> None:
+    """Until every host booted and its web server answers its first page."""
+    for instance_id in instance_ids:
+        def ready(instance_id: str = instance_id) -> bool:
+            host = lab.get(f"/_lab/hosts/{instance_id}")
+            if not host.get("booted") or not host["web"]["running"]:
+                return False
+            return http_get(host["web"]["url"])[0] == 200
+        wait_for(ready, f"the web server of {instance_id}", timeout)
+
+
+def terminate(client: Client, instance_ids: t.Sequence[str]) -> None:
+    if instance_ids:
+        client("ec2").terminate_instances(InstanceIds=list(instance_ids))
+
+
+def upload_revision(client: Client, bucket: str, key: str, version: str, *,
+                    hooks: t.Mapping[str, str] | None = None, files: t.Mapping[str, str] | None = None,
+                    destination: str = "/opt/app", file_exists_behavior: str | None = None,
+                    bundle_type: str = "zip") -> dict[str, t.Any]:
+    """A revision whose ApplicationStart writes the page ``<version> <instance id>``; returns its RevisionLocation.
+
+    ``hooks`` maps more events to script bodies; ``files`` are installed under ``destination``.
+    """
+    scripts = {"ApplicationStart": PAGE_SCRIPT.format(version=version),
+               "ApplicationStop": STOP_SCRIPT.format(version=version), **(hooks or {})}
+    appspec = ["version: 0.0", "os: linux"]
+    if file_exists_behavior:
+        appspec.append(f"file_exists_behavior: {file_exists_behavior}")
+    content = {"VERSION": f"{version}\n", **(files or {})}
+    appspec += ["files:", f"  - source: /app", f"    destination: {destination}", "hooks:"]
+    for event in scripts:
+        appspec += [f"  {event}:", f"    - location: scripts/{event}.sh", "      timeout: 60"]
+    bundle_files: dict[str, t.Any] = {"appspec.yml": "\n".join(appspec) + "\n"}
+    bundle_files.update({f"app/{name}": body for name, body in content.items()})
+    bundle_files.update({f"scripts/{event}.sh": (body, 0o755) for event, body in scripts.items()})
+    s3 = client("s3")
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    s3.put_object(Bucket=bucket, Key=key, Body=make_bundle(bundle_files, bundle_type))
+    return {"revisionType": "S3", "s3Location": {"bucket": bucket, "key": key, "bundleType": bundle_type}}
+
+
+def targets_of(client: Client, deployment_id: str) -> dict[str, dict[str, t.Any]]:
+    """Every target of a deployment: ``{instance id: instanceTarget}``."""
+    codedeploy = client("codedeploy")
+    ids = [i for page in codedeploy.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id)
+           for i in page["targetIds"]]
+    found: dict[str, dict[str, t.Any]] = {}
+    for start in range(0, len(ids), 25):
+        answer = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + 25])
+        found.update({target["instanceTarget"]["targetId"]: target["instanceTarget"]
+                      for target in answer["deploymentTargets"]})
+    return found
+
+
+def wait_deployment(client: Client, deployment_id: str, timeout: float = 300.0) -> dict[str, t.Any]:
+    """Poll GetDeployment until a terminal status (the botocore waiter polls every 15 s: too slow for tests)."""
+    codedeploy = client("codedeploy")
+
+    def terminal() -> dict[str, t.Any] | None:
+        info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        return info if info["status"] in ("Succeeded", "Failed", "Stopped") else None
+
+    return wait_for(terminal, f"deployment {deployment_id} to end", timeout, interval=0.25)
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
