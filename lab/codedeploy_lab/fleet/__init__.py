@@ -74,6 +74,10 @@ class Fleet:
         """Why hooks cannot run on this machine (None when they can)."""
         return sandbox_support_problem()
 
+    @staticmethod
+    def sandbox_problem_here() -> str | None:
+        return sandbox_support_problem()
+
     def attach_to_moto(self) -> None:
         from . import moto_hooks
 

@@ -205,7 +205,7 @@ class Host:
             "USER": "root",
             "LOGNAME": "root",
             "SHELL": "/bin/bash",
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"{self.imds_url}/",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.imds_url,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": self.identity.region,
             "AWS_REGION": self.identity.region,

@@ -1,0 +1,317 @@
+"""Lab hosts: copy-on-write root, sandbox, user data, shims, web server, instance metadata, terminate."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from codedeploy_lab.fleet import sandbox as sandbox_module
+from codedeploy_lab.fleet.testing import fleet, launch, new_identity, sh  # noqa: F401 (fixtures)
+
+WEB_USER_DATA = """#!/bin/bash
+yum install -y httpd
+echo "hello from $(curl -s http://169.254.169.254/latest/meta-data/instance-id)" > /var/www/html/index.html
+systemctl enable --now httpd
+"""
+
+
+def http_get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+# -- through the running lab: EC2 launches become hosts -------------------------------------------------------------
+
+def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the_page(lab) -> None:  # type: ignore[no-untyped-def]
+    ec2 = lab.client("ec2")
+    reservation = ec2.run_instances(ImageId="ami-12345678", MinCount=2, MaxCount=2, UserData=WEB_USER_DATA)
+    instance_ids = [instance["InstanceId"] for instance in reservation["Instances"]]
+    try:
+        for instance_id in instance_ids:
+            described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+            assert described["state"] == "running" and described["sandbox_error"] is None
+            assert described["user_data_exit_codes"] == [0]
+            assert described["services"]["httpd"] == {"running": True, "enabled": True, "starts": 1}
+            assert described["packages"] == [{"manager": "yum", "args": ["install", "-y", "httpd"]}]
+            status, headers, body = http_get(described["web"]["url"])
+            assert (status, body) == (200, f"hello from {instance_id}\n".encode())
+            assert headers["X-Lab-Host"] == instance_id
+            root = lab.state_dir / "hosts" / instance_id / "upper"
+            log = (root / "var/log/cloud-init-output.log").read_text()
+            assert "Installed: httpd" in log and "finished at" in log
+            assert (root / "var/www/html/index.html").exists()
+        assert not Path("/var/www/html/index.html").exists() or \
+            b"hello from" not in Path("/var/www/html/index.html").read_bytes()
+    finally:
+        ec2.terminate_instances(InstanceIds=instance_ids)
+
+
+def test_terminate_stops_the_web_server_and_removes_the_root(lab) -> None:  # type: ignore[no-untyped-def]
+    ec2 = lab.client("ec2")
+    instance_id = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                                    UserData=WEB_USER_DATA)["Instances"][0]["InstanceId"]
+    described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+    url = described["web"]["url"]
+    assert http_get(url)[0] == 200
+    root = lab.state_dir / "hosts" / instance_id
+    assert (root / "upper").is_dir()
+
+    ec2.terminate_instances(InstanceIds=[instance_id])
+
+    assert not root.exists()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=5)
+    assert instance_id not in [h["instance_id"] for h in lab.get("/_lab/hosts")["hosts"]]
+
+
+def test_auto_scaling_instances_become_hosts(lab, unique_name) -> None:  # type: ignore[no-untyped-def]
+    ec2, autoscaling = lab.client("ec2"), lab.client("autoscaling")
+    name = unique_name("asg")
+    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
+        "ImageId": "ami-12345678", "InstanceType": "t3.micro",
+        "UserData": base64.b64encode(WEB_USER_DATA.encode()).decode()})
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=2, MaxSize=2, DesiredCapacity=2,
+                                          LaunchTemplate={"LaunchTemplateName": name},
+                                          AvailabilityZones=["us-east-1a"])
+    try:
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        instance_ids = [instance["InstanceId"] for instance in group["Instances"]]
+        assert len(instance_ids) == 2
+        for instance_id in instance_ids:
+            described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+            assert http_get(described["web"]["url"])[2] == f"hello from {instance_id}\n".encode()
+    finally:
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+    for instance_id in instance_ids:
+        assert wait_for(lambda: not (lab.state_dir / "hosts" / instance_id).exists(), timeout=30)
+
+
+# -- hosts driven directly (a fleet in the test process, AWS calls to the session lab) ------------------------------
+
+def test_writes_anywhere_land_in_the_host_root_and_never_on_the_machine(launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    token = uuid.uuid4().hex[:12]
+    paths = [f"/var/lib/probe-{token}", f"/etc/probe-{token}.conf", f"/opt/probe-{token}/app",
+             f"/usr/local/bin/probe-{token}", f"/lib/systemd/system/probe-{token}.service",
+             f"/home/probe-{token}", f"/srv/probe-{token}", f"/tmp/probe-{token}", f"/root/probe-{token}"]
+    before = {path: os.path.lexists(path) for path in paths}
+    assert not any(before.values())
+    passwd_before = Path("/etc/passwd").read_bytes()
+
+    code, output = sh(host, " && ".join(f"mkdir -p $(dirname {p}) && echo {token} > {p}" for p in paths)
+                      + " && useradd_probe=$(grep -c ec2-user /etc/passwd) && echo users=$useradd_probe")
+    assert code == 0, output
+    assert "users=1" in output  # the host's own /etc/passwd knows ec2-user
+
+    for path in paths:
+        assert not os.path.lexists(path), f"{path} leaked onto the machine"
+        assert host.read_file(path) == f"{token}\n".encode()
+        in_upper = list(host.sandbox.upper.rglob(Path(path).name))  # /lib is usr/lib: look the name up
+        assert in_upper and in_upper[0].read_text() == f"{token}\n"
+    assert Path("/etc/passwd").read_bytes() == passwd_before
+
+
+def test_host_knows_the_usual_users_and_groups(launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    code, output = sh(host, "for u in root ec2-user ubuntu apache nginx tomcat; do "
+                            "id -u $u >/dev/null && getent group $u >/dev/null && echo ok-$u; done; "
+                            "ls -d /home/ec2-user /home/ubuntu")
+    assert code == 0, output
+    for user in ("root", "ec2-user", "ubuntu", "apache", "nginx", "tomcat"):
+        assert f"ok-{user}" in output
+
+
+def test_processes_are_the_hosts_own_and_die_with_it(fleet, launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    marker = f"{900 + int(time.time()) % 97}.{uuid.uuid4().int % 10**6}"
+    code, output = sh(host, f"nohup sleep {marker} >/dev/null 2>&1 & ps -e -o pid=,comm=")
+    assert code == 0, output
+    pids_inside = [int(line.split()[0]) for line in output.splitlines() if line.strip()]
+    assert 1 in pids_inside and len(pids_inside) < 10, output  # a PID namespace of its own
+    assert wait_for(lambda: processes_with(f"sleep {marker}"), timeout=10)
+
+    fleet.terminate(host.instance_id)
+
+    assert wait_for(lambda: not processes_with(f"sleep {marker}"), timeout=10)
+    assert not host.root_dir.exists()
+
+
+def test_sandbox_hides_the_lab_state_directory(fleet, launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    code, output = sh(host, f"ls -A {fleet.state_dir} | wc -l; touch {fleet.state_dir}/x 2>&1 || echo refused")
+    assert output.split()[0] == "0" and "refused" in output
+
+
+def test_shims_record_packages_and_control_services(launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    code, output = sh(host, """
+        set -e
+        apt-get update
+        apt-get install -y nginx
+        systemctl is-active nginx || echo "inactive:$?"
+        service nginx start
+        systemctl is-active nginx.service
+        chkconfig nginx on
+        chkconfig nginx && echo enabled
+        systemctl status nginx | head -2
+        systemctl start myapp
+        systemctl stop myapp
+        systemctl is-active myapp || echo "myapp:$?"
+        cat /var/log/codedeploy-lab/packages.log
+    """)
+    assert code == 0, output
+    assert "inactive:3" in output and "enabled" in output and "active (running)" in output and "myapp:3" in output
+    assert host.packages == [{"manager": "apt-get", "args": ["update"]},
+                             {"manager": "apt-get", "args": ["install", "-y", "nginx"]}]
+    assert host.services["nginx"].running and host.services["nginx"].enabled
+    assert not host.services["myapp"].running
+    assert host.web.running
+    assert http_get(host.web.url)[0] in (403, 404)  # nginx up, nothing to serve yet
+
+    code, output = sh(host, "echo page > /var/www/html/index.html && nginx -s stop")
+    assert code == 0, output
+    assert not host.web.running
+    sh(host, "systemctl restart nginx")
+    assert http_get(host.web.url)[2] == b"page\n"
+
+
+def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    code, output = sh(host, """
+        set -e
+        mkdir -p /var/www/html/docs /var/www/html/empty
+        echo "host hostname file" > /etc/lab-served
+        ln -s /etc/lab-served /var/www/html/abs-link
+        ln -s ../../../../etc/lab-served /var/www/html/docs/rel-link
+        echo '<h1>index</h1>' > /var/www/html/docs/index.html
+        service httpd start
+    """)
+    assert code == 0, output
+    assert not Path("/etc/lab-served").exists()
+    status, headers, body = http_get(host.web.url + "abs-link")
+    assert (status, body) == (200, b"host hostname file\n")
+    assert http_get(host.web.url + "docs/rel-link")[2] == b"host hostname file\n"
+    status, headers, body = http_get(host.web.url + "docs/")
+    assert (status, body, headers["Content-Type"]) == (200, b"<h1>index</h1>\n", "text/html")
+    assert http_get(host.web.url + "empty/")[0] == 403
+    assert http_get(host.web.url + "missing.html")[0] == 404
+    assert http_get(host.web.url + "../../etc/passwd")[0] in (400, 404)
+
+    host.web.mark_unhealthy(500)
+    assert http_get(host.web.url + "docs/")[0] == 500
+    host.web.mark_healthy()
+    assert http_get(host.web.url + "docs/")[0] == 200
+
+
+def test_instance_metadata_v1_v2_and_the_169_254_rewrite(launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    code, output = sh(host, """
+        set -e
+        echo "v1=$(curl -sf "$AWS_EC2_METADATA_SERVICE_ENDPOINT/latest/meta-data/instance-id")"
+        TOKEN=$(curl -sf -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
+        echo "v2=$(curl -sf -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region)"
+        echo "bad=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-aws-ec2-metadata-token: nope' http://169.254.169.254/latest/meta-data/)"
+        wget -q -O - http://169.254.169.254/latest/dynamic/instance-identity/document
+    """)
+    assert code == 0, output
+    assert f"v1={host.instance_id}" in output and "v2=us-east-1" in output and "bad=401" in output
+    document = json.loads(output[output.index("{"):])
+    assert document["instanceId"] == host.instance_id and document["region"] == "us-east-1"
+    assert document["availabilityZone"] == "us-east-1a"
+
+    # botocore (what the AWS CLI uses inside a hook) finds credentials through the same endpoint.
+    from botocore.utils import InstanceMetadataFetcher
+
+    credentials = InstanceMetadataFetcher(timeout=5, num_attempts=1, base_url=host.imds_url + "/") \
+        .retrieve_iam_role_credentials()
+    assert credentials["role_name"] == "codedeploy-lab-host" and credentials["access_key"]
+
+
+def test_aws_cli_inside_a_host_talks_to_the_lab(lab, launch) -> None:  # type: ignore[no-untyped-def]
+    if not (Path(sys.executable).parent / "aws").exists():
+        pytest.skip("the AWS CLI is not installed next to this Python")
+    bucket = f"probe-{uuid.uuid4().hex[:10]}"
+    lab.client("s3").create_bucket(Bucket=bucket)
+    host = launch()
+    code, output = sh(host, "env -u AWS_ACCESS_KEY_ID aws s3api list-buckets --query 'Buckets[].Name' --output text")
+    assert code == 0, output
+    assert bucket in output.split()
+
+
+def test_user_data_formats(launch) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    host = launch(gzip.compress(b"#!/bin/sh\necho gz-ran > /root/marker\n"))
+    assert host.read_file("/root/marker") == b"gz-ran\n"
+    assert host.user_data_exit_codes == [0]
+
+    host = launch(b"#cloud-config\npackages: [httpd]\n")
+    log = host.read_file("/var/log/cloud-init-output.log") or b""
+    assert b"not a shell script" in log and host.user_data_exit_codes == []
+
+    host = launch(b"#!/bin/sh\necho failing\nexit 3\n")
+    assert host.user_data_exit_codes == [3]
+    assert b"Failed to run module scripts-user" in (host.read_file("/var/log/cloud-init-output.log") or b"")
+
+
+def test_stop_and_start_keep_the_root_and_do_not_rerun_user_data(fleet, launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch(b"#!/bin/sh\necho run >> /root/boots\nservice httpd start\n")
+    assert host.web.running
+    fleet.stop(host.instance_id)
+    assert not host.web.running and host.state == "stopped" and host.sandbox.upper.is_dir()
+    fleet.start(host.instance_id)
+    assert host.wait_booted(60) and host.state == "running"
+    assert host.read_file("/root/boots") == b"run\n"
+
+
+def test_without_a_sandbox_the_lab_refuses_to_run_anything_and_says_why(fleet, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sandbox_module, "_support_problem", "the lab is not running as root (test)")
+    host = fleet.launch(new_identity(b"#!/bin/sh\ntouch /root/should-not-run\n"))
+    try:
+        assert host.wait_booted(30)
+        assert host.sandbox_error == "the lab is not running as root (test)"
+        from codedeploy_lab.agent import AgentCommand
+
+        outcome = fleet.agent.run_event(host, AgentCommand("BeforeInstall", "d-AAAAAAAAA", "app", "group", "g-1",
+                                                           None))
+        assert (outcome.status, outcome.error_code) == ("Failed", "UnknownError")
+        assert outcome.message == (f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: "
+                                   f"the lab is not running as root (test)")
+        assert not (host.sandbox.upper / "root/should-not-run").exists()
+    finally:
+        fleet.terminate(host.instance_id)
