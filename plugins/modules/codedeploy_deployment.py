@@ -22,7 +22,7 @@ description:
     its previous good revision.
   - EC2/on-premises (C(Server)) deployment groups only.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (@rollout)
 options:
   application_name:
     description:
@@ -108,7 +108,6 @@ options:
   s3_key:
     description: The object key of the bundle. Required with O(s3_bucket).
     type: str
-    no_log: false
   s3_bundle_type:
     description: The archive format of the bundle. Required with O(s3_bucket).
     type: str
@@ -176,12 +175,13 @@ options:
           key:
             description: The tag key.
             type: str
-            no_log: false
           value:
             description: The tag value.
             type: str
           type:
-            description: How the filter matches. When omitted it follows from which of O(target_instances.tag_filters[].key) and O(target_instances.tag_filters[].value) are given.
+            description:
+              - How the filter matches. When omitted it follows from which of O(target_instances.tag_filters[].key)
+                and O(target_instances.tag_filters[].value) are given.
             type: str
             choices: [KEY_ONLY, VALUE_ONLY, KEY_AND_VALUE]
       auto_scaling_groups:
@@ -243,14 +243,22 @@ options:
     type: dict
 attributes:
   check_mode:
+    description: Can run in check mode and return a prediction of changed without changing anything.
     support: full
     details:
       - Says what would be deployed and to how many instances (counted from the group's tag filters and Auto Scaling
         groups, which needs C(ec2:DescribeInstances) and C(autoscaling:DescribeAutoScalingGroups)), without creating,
         stopping or continuing anything.
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: none
+  action:
+    description: Has an action plugin that runs on the controller.
+    support: full
+    details:
+      - The action plugin prints progress lines while the module follows a deployment.
   idempotent:
+    description: Running the task again with the same options changes nothing.
     support: partial
     details:
       - A deployment is an event, not a resource. The module is idempotent only through revision comparison; with
@@ -368,7 +376,9 @@ deployment:
       type: dict
       returned: when it failed or was stopped
     rollback_info:
-      description: The rollback the deployment started or the deployment it rolls back (C(rollback_deployment_id), C(rollback_triggering_deployment_id), C(rollback_message)).
+      description:
+        - The rollback the deployment started or the deployment it rolls back (C(rollback_deployment_id),
+          C(rollback_triggering_deployment_id), C(rollback_message)).
       type: dict
       returned: when there is a rollback
     targets:
@@ -389,7 +399,9 @@ deployment:
           description: C(Blue) or C(Green) in a blue/green deployment.
           type: str
         lifecycle_events:
-          description: The lifecycle events in order, each with C(lifecycle_event_name), C(status), C(start_time), C(end_time), C(duration) in seconds and C(diagnostics) (C(error_code), C(script_name), C(message), C(log_tail)).
+          description:
+            - The lifecycle events in order, each with C(lifecycle_event_name), C(status), C(start_time), C(end_time),
+              C(duration) in seconds and C(diagnostics) (C(error_code), C(script_name), C(message), C(log_tail)).
           type: list
           elements: dict
 failures:
@@ -491,7 +503,11 @@ def do(module: AnsibleCodeDeployModule) -> None:
 
 
 def main() -> None:
-    tag_filter = dict(key=dict(type="str", no_log=False), value=dict(type="str"), type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]))
+    tag_filter = dict(
+        key=dict(type="str", no_log=False),
+        value=dict(type="str"),
+        type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]),
+    )
     argument_spec = dict(
         application_name=dict(type="str", aliases=["application"]),
         deployment_group_name=dict(type="str", aliases=["group"]),

@@ -16,7 +16,7 @@ description:
   - Or lists the deployments of a deployment group, or of every group of an application, newest first, filtered by
     status and creation time.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (@rollout)
 options:
   deployment_id:
     description:
@@ -50,10 +50,13 @@ options:
     type: bool
 attributes:
   check_mode:
+    description: Can run in check mode and return a prediction of changed without changing anything.
     support: full
   diff_mode:
+    description: Returns what changed (or would change in check mode) in diff mode.
     support: none
   idempotent:
+    description: Running the task again with the same options changes nothing.
     support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules

@@ -200,7 +200,8 @@ def ensure_revision(ctx: TaskContext) -> dict[str, t.Any]:
     ctx.changed = True
     if plan.action in ("wait_for_other", "stop_other"):
         if ctx.check_mode:
-            return ctx.result(deployment=deployment_to_ansible(plan.deployment), msg=f"would {plan.reason.replace('is in flight', 'finish first')}, then deploy")
+            first = "wait for" if plan.action == "wait_for_other" else "stop"
+            return ctx.result(deployment=deployment_to_ansible(plan.deployment), msg=f"{plan.reason}: would {first} it, then deploy")
         if plan.action == "stop_other":
             api.stop_deployment(ctx.client, plan.deployment["deploymentId"], False)
         return _follow(ctx, plan.deployment["deploymentId"], "other")

@@ -80,5 +80,6 @@ def test_s3_and_github_never_match():
 
 
 def test_describe_revision():
-    assert describe_revision({"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k.zip", "bundleType": "zip", "eTag": '"e1"'}}) == "s3://b/k.zip (zip, etag e1)"
+    s3 = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k.zip", "bundleType": "zip", "eTag": '"e1"'}}
+    assert describe_revision(s3) == "s3://b/k.zip (zip, etag e1)"
     assert describe_revision({"revisionType": "GitHub", "gitHubLocation": {"repository": "a/b", "commitId": "c0ffee"}}) == "github:a/b@c0ffee"

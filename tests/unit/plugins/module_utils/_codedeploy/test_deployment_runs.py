@@ -141,7 +141,9 @@ def params(**overrides: t.Any) -> dict[str, t.Any]:
 
 def context(fake: FakeCodeDeploy, check_mode: bool = False, handoff: dict | None = None, **overrides: t.Any) -> TaskContext:
     clock = Clock()
-    return TaskContext(fake, params(**overrides), check_mode, lambda group, target_instances: 3, clock=clock.time, sleep=clock.sleep, handoff=dict(handoff or {}))
+    return TaskContext(
+        fake, params(**overrides), check_mode, lambda group, target_instances: 3, clock=clock.time, sleep=clock.sleep, handoff=dict(handoff or {})
+    )
 
 
 def test_deploys_a_new_revision_and_follows_it():
@@ -264,7 +266,7 @@ def test_stopped_with_nothing_in_flight():
     fake.succeeded("d-1", R1, 1)
     result = run(context(fake, state="stopped", revision=None))
     assert result["changed"] is False
-    assert not any(name == "stop_deployment" for name, _ in fake.calls)
+    assert not any(call[0] == "stop_deployment" for call in fake.calls)
 
 
 def test_create_request_converts_overrides():

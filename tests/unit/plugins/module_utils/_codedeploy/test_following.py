@@ -113,7 +113,8 @@ def scripted(statuses: list[str], clock: FakeClock):
 class TestFollow:
     def test_follows_to_the_end_and_reports_each_change_once(self):
         clock = FakeClock()
-        outcome = follow(scripted(["Created", "InProgress", "InProgress", "Succeeded"], clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep)
+        take = scripted(["Created", "InProgress", "InProgress", "Succeeded"], clock)
+        outcome = follow(take, clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep)
         assert outcome.finished and not outcome.timed_out
         assert outcome.lines == ["d-X: Created", "d-X: InProgress", "d-X: Succeeded"]
         assert outcome.polls == 4
@@ -128,7 +129,13 @@ class TestFollow:
     def test_returns_after_a_change_once_the_window_passed(self):
         clock = FakeClock()
         outcome = follow(
-            scripted(["InProgress"], clock), clock.now, clock.now + 600, last_line="d-X: Created", return_on_change_after=2.0, clock=clock.time, sleep=clock.sleep
+            scripted(["InProgress"], clock),
+            clock.now,
+            clock.now + 600,
+            last_line="d-X: Created",
+            return_on_change_after=2.0,
+            clock=clock.time,
+            sleep=clock.sleep,
         )
         assert not outcome.finished and not outcome.timed_out
         assert outcome.lines == ["d-X: InProgress"]
@@ -172,7 +179,9 @@ class TestExplainFailure:
         deployment = {"deploymentId": "d-X", "status": "Failed", "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "too many failed"}}
         failures = failed_events([FAILED_TARGET, {"targetId": "i-ok", "status": "Succeeded"}])
         message = explain_failure(deployment, failures)
-        assert message.startswith("deployment d-X failed (HEALTH_CONSTRAINTS: too many failed): i-abc failed at ValidateService (ScriptFailed) in scripts/validate.sh")
+        assert message.startswith(
+            "deployment d-X failed (HEALTH_CONSTRAINTS: too many failed): i-abc failed at ValidateService (ScriptFailed) in scripts/validate.sh"
+        )
         assert "[stderr]curl: (7) refused" in message
         assert failures[0]["log_tail"].endswith("[stderr]curl: (7) refused")
 
