@@ -20,6 +20,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
+from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
 
 if t.TYPE_CHECKING:
@@ -101,6 +102,11 @@ def get_application_revision(client: RetryingBotoClientWrapper, application_name
         return client.get_application_revision(applicationName=application_name, revision=revision)
     except is_boto3_error_code("RevisionDoesNotExistException"):
         return None
+    except is_boto3_error_code("ApplicationDoesNotExistException") as e:  # pylint: disable=duplicate-except
+        raise AnsibleCodeDeployError(
+            message=f"application {application_name} does not exist; create it first (rollout.codedeploy.codedeploy_application)",
+            exception=e,
+        ) from e
 
 
 @CodeDeployErrorHandler.common_error_handler("register application revision")
