@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -77,12 +78,25 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     state = _state_dir(args)
     existing = running_lab(state)
     if existing:
         raise LabError(f"a lab is already running in {state} (pid {existing['pid']}, {existing['endpoint']}); "
                        f"stop it with: codedeploy-lab down --state-dir {args.state_dir}")
+    if args.port and not _port_is_free(args.port):
+        raise LabError(f"cannot listen on 127.0.0.1:{args.port} (the port is in use); choose another port with "
+                       "--port, or --port 0 for a free one")
     state.mkdir(parents=True, exist_ok=True)
     log_path = state / "lab.log"
     command = [sys.executable, "-m", "codedeploy_lab.cli", "serve", "--state-dir", str(state),
@@ -168,10 +182,10 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from .server import serve_and_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return serve(_state_dir(args), args.port, args.time_factor)
+    serve_and_exit(_state_dir(args), args.port, args.time_factor)
 
 
 def _positive_float(text: str) -> float:

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import typing as t
 from pathlib import Path
@@ -226,7 +227,14 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0)
     tempfile.tempdir = str(tmp)
 
     lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute)
-    server = make_server(LOOPBACK, port, LabApplication(lab), threaded=True, request_handler=MotoRequestHandler)
+    try:
+        server = make_server(LOOPBACK, port, LabApplication(lab), threaded=True,
+                             request_handler=MotoRequestHandler)
+    except (OSError, SystemExit) as error:  # werkzeug exits itself when the port is taken
+        reason = getattr(error, "strerror", None) or "the port is in use"
+        LOG.error("cannot listen on %s:%s (%s); choose another port with --port, or --port 0 for a free one",
+                  LOOPBACK, port, reason)
+        return 2
     server.daemon_threads = True
     lab.port = server.server_port
     _attach_rooms(lab)
@@ -261,3 +269,16 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0)
             pass
         LOG.info("lab stopped")
     return 0
+
+
+def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0) -> t.NoReturn:
+    """``serve``, then leave without interpreter finalisation.
+
+    Every room has stopped by then (``Lab.shutdown``); tearing down moto's large in-memory state object by object
+    only delays ``codedeploy-lab down`` by seconds.
+    """
+    status = serve(state_dir, port, seconds_per_aws_minute)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
