@@ -85,3 +85,17 @@ if pytest is not None:
         yield _launch
         for host in launched:
             fleet.terminate(host.instance_id)
+
+    @pytest.fixture(scope="module")
+    def upload(lab: t.Any) -> t.Callable[..., S3Revision]:
+        """``upload(bundle_bytes, "zip")`` -> the S3Revision of a new object in the session lab's S3."""
+        s3 = lab.client("s3")
+        bucket = f"revisions-{secrets.token_hex(6)}"
+        s3.create_bucket(Bucket=bucket)
+
+        def _upload(data: bytes, bundle_type: str = "zip") -> S3Revision:
+            key = f"app/{secrets.token_hex(6)}.{bundle_type}"
+            etag = s3.put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
+            return S3Revision(bucket=bucket, key=key, bundle_type=bundle_type, etag=etag)
+
+        return _upload
