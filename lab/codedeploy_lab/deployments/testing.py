@@ -20,7 +20,8 @@ AMI = "ami-03cf127a"  # one of moto's default Amazon Linux AMIs (listing them al
 WEB_USER_DATA = """#!/bin/bash
 set -e
 yum install -y httpd
-INSTANCE_ID=$(curl -s "${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}latest/meta-data/instance-id")
+IMDS=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}
+INSTANCE_ID=$(curl -s "${IMDS%/}/latest/meta-data/instance-id")
 mkdir -p /var/www/html
 echo "v0 $INSTANCE_ID" > /var/www/html/index.html
 systemctl enable httpd
@@ -29,7 +30,8 @@ systemctl start httpd
 
 # A hook that writes the page of a version: "<version> <instance id>".
 PAGE_SCRIPT = """#!/bin/bash
-INSTANCE_ID=$(curl -s "${{AWS_EC2_METADATA_SERVICE_ENDPOINT}}latest/meta-data/instance-id")
+IMDS=${{AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}}
+INSTANCE_ID=$(curl -s "${{IMDS%/}}/latest/meta-data/instance-id")
 echo "{version} $INSTANCE_ID" > /var/www/html/index.html
 systemctl restart httpd
 """
