@@ -100,7 +100,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     state.mkdir(parents=True, exist_ok=True)
     log_path = state / "lab.log"
     command = [sys.executable, "-m", "codedeploy_lab.cli", "serve", "--state-dir", str(state),
-               "--port", str(args.port), "--time-factor", str(args.time_factor)]
+               "--port", str(args.port), "--time-factor", str(args.time_factor),
+               "--rooms", ",".join(args.rooms) or "none"]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, close_fds=True)
@@ -185,7 +186,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve_and_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve_and_exit(_state_dir(args), args.port, args.time_factor)
+    serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms)
 
 
 def _positive_float(text: str) -> float:
@@ -193,6 +194,15 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return value
+
+
+def _rooms(text: str) -> tuple[str, ...]:
+    from .server import parse_rooms
+
+    try:
+        return parse_rooms(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _port(text: str) -> int:
@@ -220,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
         sub.add_argument("--time-factor", type=_positive_float, default=1.0, metavar="SECONDS_PER_AWS_MINUTE",
                          help="lab seconds that stand for one AWS minute (default 1.0)")
+        sub.add_argument("--rooms", type=_rooms, default="all", metavar="ROOMS",
+                         help="data-plane rooms to run: all (default), none (control plane only), or a "
+                              "comma-separated subset of fleet,loadbalancer,deployments")
     up = commands.choices["up"]
     up.add_argument("--timeout", type=float, default=UP_TIMEOUT, help="seconds to wait for the lab to answer")
     up.add_argument("--json", action="store_true", help="print lab.json instead of the endpoint")

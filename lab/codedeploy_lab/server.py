@@ -194,11 +194,27 @@ def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: floa
     return lab
 
 
-def _attach_rooms(lab: Lab) -> None:
+ROOMS = ("fleet", "loadbalancer", "deployments")  # attach order: load balancers resolve hosts of the fleet
+
+
+def parse_rooms(text: str) -> tuple[str, ...]:
+    """``--rooms``: "all", "none" or a comma-separated subset of ROOMS."""
+    if text == "all":
+        return ROOMS
+    if text == "none":
+        return ()
+    rooms = tuple(room.strip() for room in text.split(",") if room.strip())
+    unknown = [room for room in rooms if room not in ROOMS]
+    if unknown:
+        raise ValueError(f"unknown room(s) {', '.join(unknown)}: use all, none or some of {', '.join(ROOMS)}")
+    return tuple(room for room in ROOMS if room in rooms)
+
+
+def _attach_rooms(lab: Lab, rooms: t.Sequence[str] = ROOMS) -> None:
     """Wire in the data-plane rooms that exist in this checkout (each exposes ``attach(lab)``)."""
     import importlib
 
-    for room in ("fleet", "loadbalancer", "deployments"):
+    for room in rooms:
         try:
             module = importlib.import_module(f"codedeploy_lab.{room}")
         except ModuleNotFoundError as error:
@@ -211,7 +227,8 @@ def _attach_rooms(lab: Lab) -> None:
             LOG.info("room %s attached", room)
 
 
-def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0) -> int:
+def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
+          rooms: t.Sequence[str] = ROOMS) -> int:
     """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
@@ -237,7 +254,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0)
         return 2
     server.daemon_threads = True
     lab.port = server.server_port
-    _attach_rooms(lab)
+    _attach_rooms(lab, rooms)
 
     stopping = threading.Event()
 
@@ -250,7 +267,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0)
     signal.signal(signal.SIGINT, stop)
 
     info = {"endpoint": lab.endpoint, "port": lab.port, "pid": os.getpid(), "state_dir": str(state),
-            "seconds_per_aws_minute": seconds_per_aws_minute}
+            "seconds_per_aws_minute": seconds_per_aws_minute, "rooms": list(rooms)}
     lab_json = state / "lab.json"
     tmp_json = state / "lab.json.tmp"
     tmp_json.write_text(json.dumps(info, indent=2) + "\n")
@@ -271,13 +288,14 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0)
     return 0
 
 
-def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0) -> t.NoReturn:
+def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
+                   rooms: t.Sequence[str] = ROOMS) -> t.NoReturn:
     """``serve``, then leave without interpreter finalisation.
 
     Every room has stopped by then (``Lab.shutdown``); tearing down moto's large in-memory state object by object
     only delays ``codedeploy-lab down`` by seconds.
     """
-    status = serve(state_dir, port, seconds_per_aws_minute)
+    status = serve(state_dir, port, seconds_per_aws_minute, rooms)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -17,6 +17,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def control_plane_lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
+    """A lab with the CodeDeploy control plane and moto only (``--rooms none``): no hosts, no load balancers and
+    no deployment engine, so a new deployment stays ``Created`` (the stub behaviour the engine replaces)."""
+    with running_lab(tmp_path_factory.mktemp("control-plane") / "state", port=0, rooms="none") as running:
+        yield running
+
+
 @pytest.fixture
 def boto3_client(lab: RunningLab) -> t.Callable[..., t.Any]:
     """``boto3_client("codedeploy")``: a client for the session lab (us-east-1, credentials "testing")."""

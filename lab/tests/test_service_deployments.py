@@ -1,4 +1,5 @@
-"""Deployments without the engine: validated, stored in Created, one active deployment per group, stop."""
+"""Deployments in a lab without the engine (``--rooms none``): validated, stored in Created, one active deployment
+per group, stop. The engine's own tests cover what happens once it walks a deployment."""
 
 from __future__ import annotations
 
@@ -7,6 +8,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 REVISION = {"revisionType": "S3", "s3Location": {"bucket": "bundles", "key": "app.zip", "bundleType": "zip"}}
+
+
+@pytest.fixture
+def boto3_client(control_plane_lab):
+    """These tests pin the control plane's own behaviour, so they use a lab without the deployment engine."""
+    return control_plane_lab.client
+
+
+@pytest.fixture(scope="module")
+def service_role(control_plane_lab):
+    iam = control_plane_lab.client("iam")
+    role = iam.create_role(RoleName="deployments-service-role", AssumeRolePolicyDocument="{}")
+    return role["Role"]["Arn"]
 
 
 @pytest.fixture
@@ -19,7 +33,8 @@ def group(boto3_client, unique_name, service_role):
     return app, "web"
 
 
-def test_create_deployment_stays_created_and_links_everything(boto3_client, group, lab):
+def test_create_deployment_stays_created_and_links_everything(boto3_client, group, control_plane_lab):
+    assert control_plane_lab.get("/_lab/status")["engine"] is None
     client = boto3_client("codedeploy")
     app, name = group
     deployment_id = client.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION,
