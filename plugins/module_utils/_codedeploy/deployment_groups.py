@@ -81,6 +81,13 @@ ABSENT: dict[str, t.Any] = {
     "ecsServices": [],
 }
 
+# What CodeDeploy uses for the members of a blue/green configuration that are not given.
+BLUE_GREEN_DEFAULTS: dict[str, t.Any] = {
+    "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
+    "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
+    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+}
+
 _TAG_FILTER_FIELDS = ("ec2TagFilters", "onPremisesInstanceTagFilters")
 _TAG_SET_FIELDS = {"ec2TagSet": "ec2TagSetList", "onPremisesTagSet": "onPremisesTagSetList"}
 _TAG_SET_OPTIONS = {"ec2TagSet": "ec2_tag_set_list", "onPremisesTagSet": "on_premises_tag_set_list"}
@@ -232,7 +239,10 @@ def normalize(field: str, value: t.Any) -> t.Any:
     if field == "loadBalancerInfo":
         return {name: items for name, items in value.items() if items}
     if field == "blueGreenDeploymentConfiguration":
-        return {name: item for name, item in value.items() if item}
+        # CodeDeploy completes a blue/green configuration with its defaults, and a configuration
+        # of nothing but defaults means the same as none.
+        filled = merge_partial(BLUE_GREEN_DEFAULTS, {name: item for name, item in value.items() if item})
+        return {} if filled == BLUE_GREEN_DEFAULTS else filled
     if isinstance(ABSENT[field], dict):
         return {**ABSENT[field], **value}
     return value
