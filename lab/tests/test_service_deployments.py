@@ -153,5 +153,6 @@ def test_deleting_the_group_deletes_its_deployments(boto3_client, group, aws_err
 
 
 def test_not_implemented_operations_say_so(boto3_client, aws_error):
-    with aws_error("OperationNotSupportedException", "on-premises instances are not part of the lab"):
-        boto3_client("codedeploy").list_on_premises_instances()
+    with aws_error("OperationNotSupportedException", "Lambda and ECS deployments only"):
+        boto3_client("codedeploy").put_lifecycle_event_hook_execution_status(
+            deploymentId="d-AAAAAAAAA", lifecycleEventHookExecutionId="x", status="Succeeded")

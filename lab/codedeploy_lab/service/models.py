@@ -219,6 +219,31 @@ class Application:
                 "linkedToGitHub": False, "computePlatform": self.compute_platform}
 
 
+@dataclass
+class OnPremisesInstance:
+    name: str
+    instance_arn: str
+    iam_user_arn: str | None = None
+    iam_session_arn: str | None = None
+    register_time: datetime = field(default_factory=now)
+    deregister_time: datetime | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def registered(self) -> bool:
+        return self.deregister_time is None
+
+    def to_info(self) -> dict[str, t.Any]:
+        info: dict[str, t.Any] = {"instanceName": self.name, "instanceArn": self.instance_arn,
+                                  "registerTime": self.register_time,
+                                  "tags": [{"Key": k, "Value": value} for k, value in self.tags.items()]}
+        for key, value in (("iamUserArn", self.iam_user_arn), ("iamSessionArn", self.iam_session_arn),
+                           ("deregisterTime", self.deregister_time)):
+            if value is not None:
+                info[key] = value
+        return info
+
+
 # --- deployments --------------------------------------------------------------------------------------------
 
 
@@ -465,6 +490,7 @@ class CodeDeployBackend:
         self.applications: dict[str, Application] = {}
         self.deployment_configs: dict[str, DeploymentConfig] = {}
         self.deployments: dict[str, Deployment] = {}
+        self.on_premises_instances: dict[str, OnPremisesInstance] = {}
 
     # ARNs ------------------------------------------------------------------------------------------------
 
@@ -1390,6 +1416,114 @@ class CodeDeployBackend:
         page, token = paginate([{"Key": k, "Value": value} for k, value in tags.items()], next_token,
                                "ListTagsForResource", token_key="NextToken")
         return {"Tags": page, **token}
+
+    # on-premises instances --------------------------------------------------------------------------------
+
+    def _instance_name(self, name: t.Any) -> str:
+        if not name:
+            raise exc.InstanceNameRequired("The on-premises instance name is required.")
+        if not isinstance(name, str) or len(name) > v.NAME_MAX or not v.NAME_PATTERN.match(name):
+            raise exc.InvalidInstanceName(f"The on-premises instance name '{name}' is invalid: use 1-100 letters, "
+                                          "digits and + = , . @ _ -.")
+        return name
+
+    def _registered(self, name: t.Any) -> OnPremisesInstance:
+        instance = self.on_premises_instances.get(self._instance_name(name))
+        if instance is None or not instance.registered:
+            raise exc.InstanceNotRegistered(f"The on-premises instance {name} is not registered.")
+        return instance
+
+    def register_on_premises_instance(self, name: t.Any, session_arn: t.Any, user_arn: t.Any) -> dict[str, t.Any]:
+        self._instance_name(name)
+        if session_arn and user_arn:
+            raise exc.MultipleIamArnsProvided("Give either iamSessionArn or iamUserArn, not both.")
+        if not session_arn and not user_arn:
+            raise exc.IamArnRequired("An IAM ARN is required: give iamSessionArn or iamUserArn.")
+        if user_arn and not v.IAM_USER_ARN.match(user_arn):
+            raise exc.InvalidIamUserArn(f"The IAM user ARN '{user_arn}' is invalid (arn:aws:iam::<account>:user/<name>).")
+        if session_arn and not v.IAM_SESSION_ARN.match(session_arn):
+            raise exc.InvalidIamSessionArn(f"The IAM session ARN '{session_arn}' is invalid "
+                                           "(arn:aws:sts::<account>:assumed-role/<role>/<session>).")
+        existing = self.on_premises_instances.get(name)
+        if existing is not None and existing.registered:
+            raise exc.InstanceNameAlreadyRegistered(f"The on-premises instance name {name} is already registered.")
+        for other in self.on_premises_instances.values():
+            if not other.registered:
+                continue
+            if user_arn and other.iam_user_arn == user_arn:
+                raise exc.IamUserArnAlreadyRegistered(
+                    f"The IAM user ARN {user_arn} is already registered for instance {other.name}.")
+            if session_arn and other.iam_session_arn == session_arn:
+                raise exc.IamSessionArnAlreadyRegistered(
+                    f"The IAM session ARN {session_arn} is already registered for instance {other.name}.")
+        self.on_premises_instances[name] = OnPremisesInstance(
+            name=name, instance_arn=self._arn(f"instance/{name}"), iam_user_arn=user_arn or None,
+            iam_session_arn=session_arn or None)
+        return {}
+
+    def deregister_on_premises_instance(self, name: t.Any) -> dict[str, t.Any]:
+        instance = self.on_premises_instances.get(self._instance_name(name))
+        if instance is not None and instance.registered:
+            instance.deregister_time = now()
+        return {}
+
+    def get_on_premises_instance(self, name: t.Any) -> dict[str, t.Any]:
+        instance = self.on_premises_instances.get(self._instance_name(name))
+        if instance is None:
+            raise exc.InstanceNotRegistered(f"The on-premises instance {name} is not registered.")
+        return {"instanceInfo": instance.to_info()}
+
+    def batch_get_on_premises_instances(self, names: t.Any) -> dict[str, t.Any]:
+        if not names:
+            raise exc.InstanceNameRequired("At least one on-premises instance name is required.")
+        if len(names) > MAX_BATCH_TARGETS:
+            raise exc.BatchLimitExceeded(f"{len(names)} instance names were given; the maximum is "
+                                         f"{MAX_BATCH_TARGETS}.")
+        infos = []
+        for name in dict.fromkeys(names):
+            instance = self.on_premises_instances.get(self._instance_name(name))
+            if instance is not None:
+                infos.append(instance.to_info())
+        return {"instanceInfos": infos}
+
+    def list_on_premises_instances(self, status: t.Any, tag_filters: t.Any, next_token: t.Any) -> dict[str, t.Any]:
+        if status is not None:
+            v.enum(status, ("Registered", "Deregistered"), "registrationStatus", exc.InvalidRegistrationStatus)
+        filters = v.tag_filters(tag_filters, "tagFilters", exc.InvalidTagFilter)
+        names = sorted(
+            instance.name for instance in self.on_premises_instances.values()
+            if (status is None or instance.registered == (status == "Registered"))
+            and (not filters or any(v.tag_filter_matches(f, instance.tags) for f in filters)))
+        page, token = paginate(names, next_token, "ListOnPremisesInstances")
+        return {"instanceNames": page, **token}
+
+    def _instances_for_tagging(self, tag_list: t.Any, names: t.Any) -> list[OnPremisesInstance]:
+        if not tag_list:
+            raise exc.TagRequired("At least one tag is required.")
+        if not names:
+            raise exc.InstanceNameRequired("At least one on-premises instance name is required.")
+        if len(names) > 100:
+            raise exc.InstanceLimitExceeded(f"{len(names)} instances were given; the maximum is 100.")
+        return [self._registered(name) for name in dict.fromkeys(names)]
+
+    def add_tags_to_on_premises_instances(self, tag_list: t.Any, names: t.Any) -> dict[str, t.Any]:
+        instances = self._instances_for_tagging(tag_list, names)
+        new = v.tags(tag_list, exc.InvalidTag)
+        for instance in instances:
+            if len({**instance.tags, **new}) > v.MAX_INSTANCE_TAGS:
+                raise exc.TagLimitExceeded(f"The on-premises instance {instance.name} would have more than "
+                                           f"{v.MAX_INSTANCE_TAGS} tags.")
+        for instance in instances:
+            instance.tags.update(new)
+        return {}
+
+    def remove_tags_from_on_premises_instances(self, tag_list: t.Any, names: t.Any) -> dict[str, t.Any]:
+        instances = self._instances_for_tagging(tag_list, names)
+        for instance in instances:
+            for tag in tag_list:
+                if instance.tags.get(tag.get("Key")) == tag.get("Value", ""):
+                    del instance.tags[tag["Key"]]
+        return {}
 
     # GitHub and external ids ---------------------------------------------------------------------------------
 

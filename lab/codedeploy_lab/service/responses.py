@@ -88,15 +88,26 @@ OPERATIONS: dict[str, Operation] = {
     "DeleteResourcesByExternalId": lambda b, p: b.delete_resources_by_external_id(p.get("externalId")),
 }
 
+OPERATIONS.update({
+    # on-premises instances (registered in the control plane; the lab's hosts are EC2 instances)
+    "RegisterOnPremisesInstance": lambda b, p: b.register_on_premises_instance(
+        p.get("instanceName"), p.get("iamSessionArn"), p.get("iamUserArn")),
+    "DeregisterOnPremisesInstance": lambda b, p: b.deregister_on_premises_instance(p.get("instanceName")),
+    "GetOnPremisesInstance": lambda b, p: b.get_on_premises_instance(p.get("instanceName")),
+    "BatchGetOnPremisesInstances": lambda b, p: b.batch_get_on_premises_instances(p.get("instanceNames")),
+    "ListOnPremisesInstances": lambda b, p: b.list_on_premises_instances(
+        p.get("registrationStatus"), p.get("tagFilters"), p.get("nextToken")),
+    "AddTagsToOnPremisesInstances": lambda b, p: b.add_tags_to_on_premises_instances(p.get("tags"),
+                                                                                     p.get("instanceNames")),
+    "RemoveTagsFromOnPremisesInstances": lambda b, p: b.remove_tags_from_on_premises_instances(
+        p.get("tags"), p.get("instanceNames")),
+})
+
 # Operations of the model the lab does not implement, with the reason given to the caller.
 NOT_IMPLEMENTED: dict[str, str] = {
-    name: "on-premises instances are not part of the lab (its hosts are EC2 instances)"
-    for name in ("RegisterOnPremisesInstance", "DeregisterOnPremisesInstance", "GetOnPremisesInstance",
-                 "BatchGetOnPremisesInstances", "ListOnPremisesInstances", "AddTagsToOnPremisesInstances",
-                 "RemoveTagsFromOnPremisesInstances")
+    "PutLifecycleEventHookExecutionStatus": "Lambda and ECS deployments only; the lab runs the Server compute "
+                                            "platform",
 }
-NOT_IMPLEMENTED["PutLifecycleEventHookExecutionStatus"] = (
-    "Lambda and ECS deployments only; the lab runs the Server compute platform")
 
 
 class ShapeChecker:

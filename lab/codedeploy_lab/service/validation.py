@@ -53,6 +53,9 @@ MAX_RESOURCE_TAGS = 50
 MAX_LIFECYCLE_HOOKS_PER_ASG = 50
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@/-]+/)?([\w+=,.@-]{1,64})$")
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([\w-]{1,256})$")
+IAM_USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:user/[\w+=,.@/-]+$")
+IAM_SESSION_ARN = re.compile(r"^arn:aws[a-z-]*:sts::\d{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+$")
+MAX_INSTANCE_TAGS = 10
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -198,6 +201,16 @@ def tag_filter(value: t.Any, field: str, error: type[exc.CodeDeployError]) -> di
     if tag_value:
         result["Value"] = tag_value
     return result
+
+
+def tag_filter_matches(tag_filter: dict[str, str], tags: dict[str, str]) -> bool:
+    """Whether a tag filter ({Key, Value, Type}) matches a tag dict (KEY_ONLY, VALUE_ONLY, KEY_AND_VALUE)."""
+    kind = tag_filter["Type"]
+    if kind == "KEY_ONLY":
+        return tag_filter["Key"] in tags
+    if kind == "VALUE_ONLY":
+        return tag_filter["Value"] in tags.values()
+    return tags.get(tag_filter["Key"]) == tag_filter["Value"]
 
 
 def tag_filters(value: t.Any, field: str, error: type[exc.CodeDeployError]) -> list[dict[str, str]]:
