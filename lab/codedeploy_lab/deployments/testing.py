@@ -89,7 +89,10 @@ def wait_web_ready(lab: t.Any, instance_ids: t.Iterable[str], timeout: float = 1
             if not host.get("booted") or not host["web"]["running"]:
                 return False
             return http_get(host["web"]["url"])[0] == 200
-        wait_for(ready, f"the web server of {instance_id}", timeout)
+        try:
+            wait_for(ready, f"the web server of {instance_id}", timeout)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {lab.get(f'/_lab/hosts/{instance_id}')}") from None
 
 
 def terminate(client: Client, instance_ids: t.Sequence[str]) -> None:
