@@ -1,0 +1,2 @@
+#!/bin/bash
+grep -q "release v1" /opt/rollout-test/index.html

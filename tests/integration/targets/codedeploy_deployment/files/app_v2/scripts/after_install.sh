@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "warming up"
+sleep 8

@@ -1,0 +1,2 @@
+#!/bin/bash
+grep -q "release v2" /opt/rollout-test/index.html
