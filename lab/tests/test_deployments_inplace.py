@@ -440,3 +440,104 @@ def test_aws_cli_create_deployment_and_wait(lab, plain_fleet, bucket):
                             env=env, capture_output=True, text=True, timeout=300)
     assert waited.returncode == 0, waited.stderr
     assert {page(lab, i) for i in plain_fleet.instances} == {f"cli {i}" for i in plain_fleet.instances}
+
+
+# -- stop, and traffic control with a target group --------------------------------------------------------------------
+
+
+def test_stop_deployment(lab, service_role, bucket, aws_error):
+    fleet = make_fleet(lab, service_role, 2, load_balancer=False)
+    try:
+        codedeploy = lab.client("codedeploy")
+        slow = "#!/bin/bash\nsleep 3\n"
+        revision = upload_revision(lab.client, bucket, f"{fleet.group}/slow.zip", "slow",
+                                   hooks={"BeforeInstall": slow})
+        deployment_id = codedeploy.create_deployment(applicationName=fleet.application,
+                                                     deploymentGroupName=fleet.group, revision=revision)["deploymentId"]
+        def before_install_running() -> bool:
+            if codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] != "InProgress":
+                return False
+            target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=fleet.instances[0])
+            events = target["deploymentTarget"]["instanceTarget"]["lifecycleEvents"]
+            return any(e["lifecycleEventName"] == "BeforeInstall" and e["status"] == "InProgress" for e in events)
+
+        wait_for(before_install_running, "BeforeInstall to run on the first instance")
+
+        answer = codedeploy.stop_deployment(deploymentId=deployment_id)
+
+        assert answer["status"] == "Pending"  # BeforeInstall is still running on the first instance
+        info = wait_deployment(lab.client, deployment_id)
+        assert info["status"] == "Stopped"
+        assert info["errorInformation"]["code"] == "MANUAL_STOP"
+        targets = targets_of(lab.client, deployment_id)
+        first, second = fleet.instances
+        assert targets[first]["status"] == "Failed" and targets[second]["status"] == "Skipped"
+        statuses = {e["lifecycleEventName"]: e["status"] for e in targets[first]["lifecycleEvents"]}
+        assert statuses["BeforeInstall"] == "Succeeded" and statuses["Install"] == "Skipped"
+        with aws_error("DeploymentAlreadyCompletedException", deployment_id):
+            codedeploy.stop_deployment(deploymentId=deployment_id)
+    finally:
+        terminate(lab.client, fleet.instances)
+
+
+def test_traffic_control_with_a_target_group(lab, service_role, bucket):
+    tag = unique("alb-fleet")
+    instances = run_web_instances(lab.client, 2, {"Fleet": tag})
+    try:
+        wait_web_ready(lab, instances)
+        ec2, elbv2 = lab.client("ec2"), lab.client("elbv2")
+        subnets = [subnet["SubnetId"] for subnet in ec2.describe_subnets()["Subnets"]][:2]
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        alb = elbv2.create_load_balancer(Name=unique("alb"), Subnets=subnets)["LoadBalancers"][0]
+        group_name = unique("tg")
+        target_group = elbv2.create_target_group(
+            Name=group_name, Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/index.html",
+            HealthCheckIntervalSeconds=6, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]
+        arn = target_group["TargetGroupArn"]
+        elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
+        elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in instances])
+
+        def health() -> dict[str, str]:
+            return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                    for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]}
+
+        wait_for(lambda: health() == {i: "healthy" for i in instances}, "both targets healthy")
+        codedeploy = lab.client("codedeploy")
+        application, group = unique("app"), unique("group")
+        codedeploy.create_application(applicationName=application)
+        codedeploy.create_deployment_group(
+            applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+            ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}],
+            deploymentStyle={"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            loadBalancerInfo={"targetGroupInfoList": [{"name": group_name}]})
+        seen: dict[str, list[str]] = {i: [] for i in instances}
+        done = threading.Event()
+
+        def watch() -> None:  # what DescribeTargetHealth says while the deployment runs
+            while not done.is_set():
+                states = health()
+                for instance_id in instances:
+                    state = states.get(instance_id, "not registered")
+                    if not seen[instance_id] or seen[instance_id][-1] != state:
+                        seen[instance_id].append(state)
+                done.wait(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            deployment_id, info = deploy(lab, Fleet(application, group, instances, None), bucket, "tg")
+        finally:
+            done.set()
+            watcher.join()
+
+        assert info["status"] == "Succeeded", info.get("errorInformation")
+        for instance_id, target in targets_of(lab.client, deployment_id).items():
+            assert [e["lifecycleEventName"] for e in target["lifecycleEvents"]] == list(TRAFFIC_EVENTS)
+            # Out of the target group during the deployment, back in and healthy after AllowTraffic.
+            assert seen[instance_id][0] == "healthy" and seen[instance_id][-1] == "healthy"
+            assert "not registered" in seen[instance_id] or "draining" in seen[instance_id], seen[instance_id]
+        url = lab.get("/_lab/status")["load_balancers"][alb["LoadBalancerName"]]
+        assert {http_get(url)[1] for _ in range(6)} == {f"tg {i}" for i in instances}
+    finally:
+        terminate(lab.client, instances)

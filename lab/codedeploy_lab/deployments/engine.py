@@ -93,13 +93,6 @@ class Engine:
         with self._lock:
             self._runs.pop(deployment_id, None)
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until no deployment runs (for shutdown)."""
-        with self._lock:
-            runs = list(self._runs.values())
-        deadline = self.lab.clock.monotonic() + timeout
-        return all(run.finished.wait(max(0.0, deadline - self.lab.clock.monotonic())) for run in runs)
-
     def reset(self) -> None:
         with self._lock:
             for run in self._runs.values():
@@ -149,6 +142,9 @@ class DeploymentRun:
                 return
             deployment.status = "Queued"
             group = self._group()
+        if self.stop_requested.is_set():
+            self._finish("Stopped", "MANUAL_STOP", "The deployment was stopped by a user.")
+            return
         if group is None:
             self._finish("Failed", "DEPLOYMENT_GROUP_MISSING",
                          f"The deployment group {deployment.deployment_group_name} no longer exists.")
