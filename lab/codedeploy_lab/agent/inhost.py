@@ -16,22 +16,11 @@ Operations (the agent in the lab process decides *what*, this file does it the w
 
 import base64
 import datetime
-import fnmatch
-import grp
-import io
 import json
 import os
-import posixpath
-import pwd
-import select
-import shutil
-import signal
-import stat
-import subprocess
 import sys
-import tarfile
-import time
-import zipfile
+
+# Other modules are imported where they are needed: this runs once per operation, and start-up time counts.
 
 MAX_REVISIONS = 5
 LOG_TAIL_LIMIT = 2048
@@ -58,6 +47,8 @@ def write_text(path, text):
 # -- DownloadBundle -------------------------------------------------------------------------------------------------
 
 def prune_revisions(root, group_id, current_dir):
+    import shutil
+
     """Keep at most MAX_REVISIONS old deployment dirs of the group besides the current one, never the last good."""
     group_dir = os.path.join(root, group_id)
     if not os.path.isdir(group_dir):
@@ -99,6 +90,8 @@ def inside(name):
 
 
 def link_stays_inside(entry, target):
+    import posixpath
+
     if target.startswith("/"):
         return False
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(entry), target))
@@ -106,6 +99,9 @@ def link_stays_inside(entry, target):
 
 
 def unpack_tar(data, destination, compressed):
+    import io
+    import tarfile
+
     try:
         archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz" if compressed else "r:")
     except (tarfile.TarError, OSError, EOFError) as error:
@@ -135,6 +131,11 @@ def unpack_tar(data, destination, compressed):
 
 
 def unpack_zip(data, destination):
+    import io
+    import shutil
+    import stat
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as error:
@@ -174,6 +175,8 @@ def unpack_zip(data, destination):
 
 
 def unpack(request):
+    import shutil
+
     root, group_id = request["root"], request["deployment_group_id"]
     deployment_dir = os.path.join(root, group_id, request["deployment_id"])
     removed = prune_revisions(root, group_id, deployment_dir)
@@ -298,6 +301,8 @@ class Plan:
 
 
 def permission_targets(permission, copied, created):
+    import fnmatch
+
     """Paths (copied files / created directories) a permission applies to, as the agent selects them."""
     obj = permission["object"].rstrip("/") or "/"
     kinds = permission["type"]
@@ -322,6 +327,9 @@ def permission_targets(permission, copied, created):
 
 
 def lookup_id(name, kind):
+    import grp
+    import pwd
+
     try:
         return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
     except KeyError:
@@ -329,6 +337,8 @@ def lookup_id(name, kind):
 
 
 def install(request):
+    import shutil
+
     root, group_id = request["root"], request["deployment_group_id"]
     instructions_dir = os.path.join(root, "deployment-instructions")
     os.makedirs(instructions_dir, exist_ok=True)
@@ -437,6 +447,10 @@ def failure(code, message, location, logs):
 
 
 def run_script(script, archive, env, logs, cwd):
+    import select
+    import subprocess
+    import time
+
     location = script["location"]
     path = os.path.join(archive, location)
     user = script.get("runas")
@@ -512,6 +526,9 @@ def _quote(text):
 
 
 def _kill_group(process):
+    import signal
+    import subprocess
+
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)
@@ -544,13 +561,17 @@ def hooks(request):
 
 OPERATIONS = {"unpack": unpack, "read": read, "install": install, "hooks": hooks}
 
-if __name__ == "__main__":
-    request = json.load(sys.stdin)
+
+def handle(operation, request):
+    """Run one operation; the agent's own failures become UnknownError answers, as the real agent reports them."""
     try:
-        answer = OPERATIONS[sys.argv[1]](request)
+        return OPERATIONS[operation](request)
     except AgentError as error:
-        answer = {"ok": False, "error_code": "UnknownError", "message": str(error), "script_name": "", "log_tail": ""}
-    except Exception as error:  # the agent reports any other exception as UnknownError with its text
-        answer = {"ok": False, "error_code": "UnknownError", "message": type(error).__name__ + ": " + str(error),
-                  "script_name": "", "log_tail": ""}
-    json.dump(answer, sys.stdout)
+        return {"ok": False, "error_code": "UnknownError", "message": str(error), "script_name": "", "log_tail": ""}
+    except Exception as error:  # any other exception: UnknownError with its text
+        return {"ok": False, "error_code": "UnknownError", "message": type(error).__name__ + ": " + str(error),
+                "script_name": "", "log_tail": ""}
+
+
+if __name__ == "__main__":
+    json.dump(handle(sys.argv[1], json.load(sys.stdin)), sys.stdout)

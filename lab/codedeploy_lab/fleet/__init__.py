@@ -9,6 +9,7 @@ Interface for the other rooms (the deployment engine, the load balancers, the la
     host.web.address                  # ("127.0.0.1", port) of the host's web server (httpd/apache2/nginx)
     host.web.running, host.web.healthy, host.web.mark_unhealthy(503), host.web.mark_healthy()
     fleet.agent.run_event(host, command)   # codedeploy_lab.agent: one lifecycle event on one host
+    fleet.add_listener(on_launch=..., on_terminate=...)   # e.g. deploy the last good revision to ASG launches
     fleet.shutdown()                  # stop every host and remove every root
 
 Roots live in ``<state>/hosts/<instance-id>/`` (``upper`` is what the host wrote). See ``sandbox.py`` for how a host
@@ -45,6 +46,8 @@ class Fleet:
         self.region = region
         self._hosts: dict[str, Host] = {}
         self._lock = threading.Lock()
+        self._launch_listeners: list[t.Callable[[Host], t.Any]] = []
+        self._terminate_listeners: list[t.Callable[[Host], t.Any]] = []
         self._server: t.Any = None
         self._server_thread: threading.Thread | None = None
         from . import api
@@ -83,6 +86,22 @@ class Fleet:
 
         moto_hooks.attach(self)
 
+    def add_listener(self, on_launch: t.Callable[[Host], t.Any] | None = None,
+                     on_terminate: t.Callable[[Host], t.Any] | None = None) -> None:
+        """Be told about hosts: ``on_launch(host)`` right after a host starts booting (call ``host.wait_booted()``
+        in a thread of your own: it runs inside moto's RunInstances), ``on_terminate(host)`` before it goes."""
+        if on_launch is not None:
+            self._launch_listeners.append(on_launch)
+        if on_terminate is not None:
+            self._terminate_listeners.append(on_terminate)
+
+    def _notify(self, listeners: list[t.Callable[[Host], t.Any]], host: Host) -> None:
+        for listener in listeners:
+            try:
+                listener(host)
+            except Exception:
+                LOG.exception("fleet listener %r failed for %s", listener, host.instance_id)
+
     def launch(self, identity: InstanceIdentity) -> Host:
         host = Host(identity, self.hosts_dir / identity.instance_id, api_url=self.api_url,
                     endpoint_url=self.endpoint_url, hidden=[self.state_dir])
@@ -90,6 +109,7 @@ class Fleet:
             self._hosts[identity.instance_id] = host
         LOG.info("host %s: launching", identity.instance_id)
         host.boot()
+        self._notify(self._launch_listeners, host)
         return host
 
     def get(self, instance_id: str) -> Host | None:
@@ -105,6 +125,7 @@ class Fleet:
             host = self._hosts.pop(instance_id, None)
         if host is not None:
             LOG.info("host %s: terminating", instance_id)
+            self._notify(self._terminate_listeners, host)
             host.terminate()
 
     def stop(self, instance_id: str) -> None:

@@ -6,7 +6,9 @@ import base64
 import binascii
 import email
 import gzip
+import hashlib
 import json
+import select
 import logging
 import os
 import signal
@@ -29,6 +31,24 @@ INHOST_SOURCE = (Path(__file__).parent / "inhost.py").read_text()
 USER_DATA_TIMEOUT = 900.0
 CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
 WEB_SERVICES = frozenset({"httpd", "apache2", "nginx"})
+
+# The per-host helper: JSON lines in ({"module", "op", "request"[, "source"]}), JSON lines out.
+HELPER_SERVER = r"""
+import json, sys
+modules = {}
+for line in sys.stdin:
+    message = json.loads(line)
+    try:
+        if "source" in message:
+            namespace = {"__name__": "inhost_" + message["module"]}
+            exec(compile(message["source"], "inhost_" + message["module"], "exec"), namespace)
+            modules[message["module"]] = namespace
+        answer = {"result": modules[message["module"]]["handle"](message["op"], message["request"])}
+    except Exception as error:
+        answer = {"exception": type(error).__name__, "message": str(error)}
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+"""
 
 # The users a host knows besides root (uid/gid as on Amazon Linux 2 where it has them; the next free id otherwise).
 HOST_USERS = (
@@ -130,6 +150,9 @@ class Host:
         self.lock = threading.RLock()  # the agent runs one lifecycle event at a time per host
         self._service_lock = threading.Lock()  # separate: a hook holding ``lock`` calls the shims
         self._booted = threading.Event()
+        self._helper: subprocess.Popen[bytes] | None = None
+        self._helper_modules: set[str] = set()
+        self._helper_lock = threading.Lock()
         self._boot_thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -175,6 +198,7 @@ class Host:
     def stop(self) -> None:
         """EC2 StopInstances: every process and the web server stop, the root stays."""
         self.web.stop()
+        self._stop_helper()
         for state in self.services.values():
             state.running = False
         self.sandbox.stop()
@@ -187,6 +211,7 @@ class Host:
 
     def terminate(self) -> None:
         self.web.stop()
+        self._stop_helper()
         if self._boot_thread is not None and self._boot_thread.is_alive():
             self.sandbox.stop()  # ends a user data script still running
             self._boot_thread.join(timeout=10)
@@ -229,18 +254,46 @@ class Host:
 
     def inhost(self, source: str, operation: str, request: dict[str, t.Any], timeout: float = 120.0
                ) -> dict[str, t.Any]:
-        """Run a stdlib-only helper (``source``) inside the host: JSON in on stdin, JSON out on stdout."""
-        process = self.run([host_python(), "-I", "-c", source, operation], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            out, err = process.communicate(json.dumps(request).encode(), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_group(process)
-            raise HostError(f"host {self.instance_id}: {operation} did not finish in {timeout:.0f} s")
-        if process.returncode != 0:
-            message = err.decode("utf-8", "replace").strip().splitlines()
-            raise HostError(f"host {self.instance_id}: {operation} failed: {message[-1] if message else process.returncode}")
-        return json.loads(out or b"{}")
+        """Run ``handle(operation, request)`` of a stdlib-only helper module (``source``) inside the host.
+
+        One helper process per host (started on first use, inside the sandbox) serves every call, so a call costs a
+        pipe round trip instead of a Python start-up. Calls on one host are serialised.
+        """
+        key = hashlib.sha1(source.encode()).hexdigest()[:12]
+        with self._helper_lock:
+            helper = self._ensure_helper()
+            message: dict[str, t.Any] = {"module": key, "op": operation, "request": request}
+            if key not in self._helper_modules:
+                message["source"] = source
+            try:
+                helper.stdin.write(json.dumps(message).encode() + b"\n")  # type: ignore[union-attr]
+                helper.stdin.flush()  # type: ignore[union-attr]
+                line = _read_line(helper.stdout, timeout)  # type: ignore[arg-type]
+            except (OSError, TimeoutError) as error:
+                self._stop_helper()
+                raise HostError(f"host {self.instance_id}: {operation} failed: {error}") from None
+            self._helper_modules.add(key)
+        answer = json.loads(line)
+        if "exception" in answer:
+            raise HostError(f"host {self.instance_id}: {operation} failed: {answer['exception']}: "
+                            f"{answer['message']}")
+        return t.cast(dict, answer["result"])
+
+    def _ensure_helper(self) -> subprocess.Popen[bytes]:
+        if self._helper is not None and self._helper.poll() is None:
+            return self._helper
+        self._helper_modules = set()
+        self._helper = self.run([host_python(), "-I", "-c", HELPER_SERVER], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return self._helper
+
+    def _stop_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            kill_group(helper, signal.SIGKILL, grace=5)
+            for stream in (helper.stdin, helper.stdout):
+                if stream is not None:
+                    stream.close()
 
     def write_files(self, files: list[dict[str, t.Any]], dirs: t.Sequence[str] = ()) -> None:
         self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": list(dirs)})
@@ -347,6 +400,26 @@ class Host:
         if not self.sandbox.running or self.sandbox.init_pid is None:
             return None
         return str(self.sandbox.root_view)
+
+
+def _read_line(stream: t.IO[bytes], timeout: float) -> bytes:
+    """One line from a pipe within ``timeout`` seconds (TimeoutError otherwise, OSError at end of file)."""
+    fd = stream.fileno()
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no answer in {timeout:.0f} s")
+        readable, _, _ = select.select([fd], [], [], remaining)
+        if not readable:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise OSError("the host's helper process ended")
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(chunks)
 
 
 def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 2.0) -> None:

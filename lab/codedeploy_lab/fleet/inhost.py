@@ -82,6 +82,10 @@ def read(request):
 
 OPERATIONS = {"write": write, "read": read}
 
+
+def handle(operation, request):
+    return OPERATIONS[operation](request)
+
+
 if __name__ == "__main__":
-    result = OPERATIONS[sys.argv[1]](json.load(sys.stdin))
-    json.dump(result, sys.stdout)
+    json.dump(handle(sys.argv[1], json.load(sys.stdin)), sys.stdout)
