@@ -182,6 +182,33 @@ def _register_lab_endpoints(lab: Lab) -> None:
     lab.router.add(f"{LAB_PREFIX}/reset", reset, methods=("POST",))
 
 
+PREWARM_SERVICES = ("iam", "ec2", "autoscaling", "elb", "elbv2", "cloudwatch", "sns", "s3")
+
+
+def prewarm(region: str = "us-east-1") -> threading.Thread:
+    """Build moto's backends for the default account and region in the background.
+
+    moto builds a backend on its first request (EC2's takes seconds: AMIs, instance types, default VPC); doing it
+    while the lab sits idle makes the first calls of a test run or a playbook fast. moto's backend lock makes a
+    request that arrives meanwhile wait for the same backend rather than build a second one.
+    """
+
+    def build() -> None:
+        from moto.backends import get_backend
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        for service in PREWARM_SERVICES:
+            try:
+                backends = get_backend(service)[DEFAULT_ACCOUNT_ID]
+                backends["aws" if service == "iam" else region]
+            except Exception:  # warming up is an optimisation only
+                LOG.debug("prewarming %s failed", service, exc_info=True)
+
+    thread = threading.Thread(target=build, name="moto-prewarm", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0) -> Lab:
     """A Lab with moto fixed, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
     from . import moto_fixes
@@ -191,6 +218,7 @@ def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: floa
     lab = Lab(state_dir, host=LOOPBACK, port=port, clock=LabClock(seconds_per_aws_minute))
     lab.codedeploy = CodeDeployService(lab)
     _register_lab_endpoints(lab)
+    lab.on_reset(prewarm)
     return lab
 
 
@@ -273,6 +301,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     tmp_json.write_text(json.dumps(info, indent=2) + "\n")
     tmp_json.replace(lab_json)
     LOG.info("lab listening on %s (pid %s, state %s)", lab.endpoint, os.getpid(), state)
+    prewarm()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

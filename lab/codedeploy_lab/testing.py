@@ -75,10 +75,9 @@ class RunningLab:
                 "AWS_DEFAULT_REGION": CREDENTIALS["region_name"], "AWS_REGION": CREDENTIALS["region_name"]}
 
 
-@contextlib.contextmanager
-def running_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None,
-                **opts: t.Any) -> t.Iterator[RunningLab]:
-    """Start a lab with ``codedeploy-lab up`` (a separate process), yield it, stop it by its PID.
+def start_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None,
+              **opts: t.Any) -> RunningLab:
+    """``codedeploy-lab up`` (a separate process); stop it with ``stop_lab``.
 
     Extra ``opts`` become ``--<name>`` options of ``up`` (underscores turn into dashes).
     """
@@ -90,7 +89,20 @@ def running_lab(state_dir: Path | str, port: int = 0, time_factor: float | None 
         args += [f"--{name.replace('_', '-')}", str(value)]
     run_cli(*args)
     info = json.loads((state / "lab.json").read_text())
+    return RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]))
+
+
+def stop_lab(lab: RunningLab) -> None:
+    """``codedeploy-lab down``: stops the lab by the PID recorded in its state directory."""
+    run_cli("down", "--state-dir", str(lab.state_dir), check=False)
+
+
+@contextlib.contextmanager
+def running_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None,
+                **opts: t.Any) -> t.Iterator[RunningLab]:
+    """Start a lab with ``codedeploy-lab up`` (a separate process), yield it, stop it by its PID."""
+    lab = start_lab(state_dir, port, time_factor, **opts)
     try:
-        yield RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]))
+        yield lab
     finally:
-        run_cli("down", "--state-dir", str(state), check=False)
+        stop_lab(lab)

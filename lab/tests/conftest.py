@@ -4,25 +4,47 @@ from __future__ import annotations
 
 import typing as t
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from codedeploy_lab.testing import RunningLab, running_lab
+from codedeploy_lab.testing import RunningLab, start_lab, stop_lab
+
+
+_SESSION_LABS = {"lab": {}, "control_plane_lab": {"rooms": "none"}}
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
-    """A lab started with ``codedeploy-lab up --port 0`` in a private state directory; stopped at session end."""
-    with running_lab(tmp_path_factory.mktemp("lab") / "state", port=0) as running:
-        yield running
+def _session_labs(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[dict[str, Future[RunningLab]]]:
+    """Start, in parallel, every session lab that a collected test uses; stop them all at the end."""
+    wanted = [name for name in _SESSION_LABS
+              if any(name in getattr(item, "fixturenames", ()) for item in request.session.items)] or ["lab"]
+    pool = ThreadPoolExecutor(max_workers=len(_SESSION_LABS))
+    futures = {name: pool.submit(start_lab, tmp_path_factory.mktemp(name) / "state", port=0, **_SESSION_LABS[name])
+               for name in wanted}
+    try:
+        yield futures
+    finally:
+        for future in futures.values():
+            try:
+                stop_lab(future.result())
+            except Exception:  # a lab that failed to start has nothing to stop
+                pass
+        pool.shutdown()
 
 
 @pytest.fixture(scope="session")
-def control_plane_lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
+def lab(_session_labs: dict[str, Future[RunningLab]]) -> RunningLab:
+    """The full lab (every room), started with ``codedeploy-lab up --port 0`` in a private state directory."""
+    return _session_labs["lab"].result()
+
+
+@pytest.fixture(scope="session")
+def control_plane_lab(_session_labs: dict[str, Future[RunningLab]]) -> RunningLab:
     """A lab with the CodeDeploy control plane and moto only (``--rooms none``): no hosts, no load balancers and
     no deployment engine, so a new deployment stays ``Created`` (the stub behaviour the engine replaces)."""
-    with running_lab(tmp_path_factory.mktemp("control-plane") / "state", port=0, rooms="none") as running:
-        yield running
+    return _session_labs["control_plane_lab"].result()
 
 
 @pytest.fixture

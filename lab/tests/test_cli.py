@@ -43,65 +43,56 @@ def _listening_addresses(pid: int) -> list[tuple[str, int]]:
     return found
 
 
-def test_two_labs_side_by_side(tmp_path):
-    first_cwd, second = tmp_path / "project", tmp_path / "second"
-    first_cwd.mkdir()
+def test_two_labs_side_by_side(lab, tmp_path):
+    """A second lab (default state directory .lab/ in its working directory) next to the session lab."""
+    cwd = tmp_path / "project"
+    cwd.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
                                                                        os.environ.get("PYTHONPATH")]))}
-    # The first lab uses the default state directory, .lab/ in the current directory. Both start at once.
-    starting = subprocess.Popen(lab_command("up", "--port", "0"), cwd=first_cwd, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
-    first = first_cwd / ".lab"
+    up = subprocess.run(lab_command("up", "--port", "0", "--time-factor", "0.5", "--rooms", "none"), cwd=cwd,
+                        capture_output=True, text=True, env=env, timeout=180)
+    assert up.returncode == 0, up.stderr
+    state = cwd / ".lab"
     try:
-        second_up = run_cli("up", "--port", "0", "--state-dir", str(second), check=False)
-        stdout, stderr = starting.communicate(timeout=120)
-        assert starting.returncode == 0, stderr
-        assert second_up.returncode == 0, second_up.stderr
-        try:
-            code_a, status_a = _status(first)
-            code_b, status_b = _status(second)
-            assert code_a == code_b == 0
-            assert status_a["endpoint"] != status_b["endpoint"]
-            assert status_a["endpoint"] == stdout.strip()
-            assert isinstance(status_a["load_balancers"], dict) and isinstance(status_b["load_balancers"], dict)
-            assert status_a["state_dir"] == str(first.resolve())
-            assert (first / "lab.log").exists() and (second / "lab.json").exists()
+        code, status = _status(state)
+        assert code == 0 and status["running"] is True
+        assert status["endpoint"] == up.stdout.strip() != lab.endpoint
+        assert status["state_dir"] == str(state.resolve())
+        assert status["load_balancers"] == {} and status["seconds_per_aws_minute"] == 0.5
+        assert (state / "lab.log").exists()
+        assert json.loads((state / "lab.json").read_text())["pid"] == status["pid"]
 
-            # A second lab in the same state directory is refused, and names the fix.
-            again = run_cli("up", "--port", "0", "--state-dir", str(second), check=False)
-            assert again.returncode == 1
-            assert f"a lab is already running in {second}" in again.stderr
-            assert "codedeploy-lab down --state-dir" in again.stderr
+        # A second lab in the same state directory is refused, and the message names the fix.
+        again = subprocess.run(lab_command("up", "--port", "0"), cwd=cwd, capture_output=True, text=True, env=env)
+        assert again.returncode == 1
+        assert f"a lab is already running in {state}" in again.stderr
+        assert "codedeploy-lab down --state-dir .lab" in again.stderr
 
-            # The labs are independent, and reset empties one of them (CodeDeploy and moto alike).
-            import boto3
+        # The labs are independent, and reset empties one of them (CodeDeploy and moto alike).
+        import boto3
 
-            a = boto3.client("codedeploy", endpoint_url=status_a["endpoint"], **CREDENTIALS)
-            b = boto3.client("codedeploy", endpoint_url=status_b["endpoint"], **CREDENTIALS)
-            s3_b = boto3.client("s3", endpoint_url=status_b["endpoint"], **CREDENTIALS)
-            a.create_application(applicationName="only-in-a")
-            b.create_application(applicationName="only-in-b")
-            s3_b.create_bucket(Bucket="bucket-in-b")
-            assert a.list_applications()["applications"] == ["only-in-a"]
-            assert b.list_applications()["applications"] == ["only-in-b"]
-            assert "lab reset" in run_cli("reset", "--state-dir", str(second)).stdout
-            assert b.list_applications()["applications"] == []
-            assert s3_b.list_buckets()["Buckets"] == []
-            assert a.list_applications()["applications"] == ["only-in-a"]
-        finally:
-            result = run_cli("down", "--state-dir", str(second))
-            assert f"lab stopped (pid {status_b['pid']})" in result.stdout
-        assert not (second / "lab.json").exists()
-        assert not Path(f"/proc/{status_b['pid']}/cmdline").exists() or \
-            Path(f"/proc/{status_b['pid']}/cmdline").read_bytes() == b""
-        code, stopped = _status(second)
-        assert code == 1 and stopped["running"] is False and stopped["endpoint"] is None
-        assert "no lab running" in run_cli("down", "--state-dir", str(second)).stdout
-        reset = run_cli("reset", "--state-dir", str(second), check=False)
-        assert reset.returncode == 1 and "no lab running in" in reset.stderr
+        ours = boto3.client("codedeploy", endpoint_url=status["endpoint"], **CREDENTIALS)
+        s3 = boto3.client("s3", endpoint_url=status["endpoint"], **CREDENTIALS)
+        session_app = f"session-{os.getpid()}"
+        lab.client("codedeploy").create_application(applicationName=session_app)
+        ours.create_application(applicationName="only-here")
+        s3.create_bucket(Bucket="bucket-here")
+        assert ours.list_applications()["applications"] == ["only-here"]
+        assert "lab reset" in run_cli("reset", "--state-dir", str(state)).stdout
+        assert ours.list_applications()["applications"] == []
+        assert s3.list_buckets()["Buckets"] == []
+        assert lab.client("codedeploy").get_application(applicationName=session_app)["application"]
     finally:
-        subprocess.run(lab_command("down"), cwd=first_cwd, capture_output=True, env=env)
-    assert not (first / "lab.json").exists()
+        down = subprocess.run(lab_command("down"), cwd=cwd, capture_output=True, text=True, env=env)
+    assert f"lab stopped (pid {status['pid']})" in down.stdout
+    assert not (state / "lab.json").exists()
+    cmdline = Path(f"/proc/{status['pid']}/cmdline")
+    assert not cmdline.exists() or cmdline.read_bytes() == b""  # gone (or a zombie awaiting its reaper)
+    code, stopped = _status(state)
+    assert code == 1 and stopped["running"] is False and stopped["endpoint"] is None
+    assert "no lab running" in run_cli("down", "--state-dir", str(state)).stdout
+    reset = run_cli("reset", "--state-dir", str(state), check=False)
+    assert reset.returncode == 1 and "no lab running in" in reset.stderr
 
 
 def test_port_in_use_is_reported(lab, tmp_path):
@@ -150,7 +141,4 @@ def test_aws_cli_drives_the_lab(lab):
     names = json.loads(configs.stdout)["deploymentConfigsList"]
     assert {"CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"} <= \
         set(names)
-    config = _aws(lab, "deploy", "get-deployment-config", "--deployment-config-name", "CodeDeployDefault.OneAtATime")
-    assert json.loads(config.stdout)["deploymentConfigInfo"]["minimumHealthyHosts"] == {
-        "type": "MOST_CONCURRENCY", "value": 1}
-    assert _aws(lab, "deploy", "delete-application", "--application-name", "demo-app").returncode == 0
+    lab.client("codedeploy").delete_application(applicationName="demo-app")

@@ -97,6 +97,8 @@ def test_one_active_deployment_per_group_then_stop(boto3_client, group, aws_erro
      "revision.s3Location.key is required"),
     ({"deploymentConfigName": "Missing"}, "DeploymentConfigDoesNotExistException",
      "No deployment configuration found for name: Missing"),
+    ({"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"}, "InvalidDeploymentConfigNameException",
+     "is for the ECS compute platform, not Server"),
     ({"description": "x" * 257}, "DescriptionTooLongException", "(the maximum is 256)"),
     ({"fileExistsBehavior": "MERGE"}, "InvalidFileExistsBehaviorException", "fileExistsBehavior 'MERGE' is invalid"),
     ({"targetInstances": {"tagFilters": [{"Key": "a", "Type": "KEY_ONLY"}]}}, "InvalidTargetInstancesException",

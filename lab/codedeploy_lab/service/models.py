@@ -1105,9 +1105,8 @@ class CodeDeployBackend:
         else:
             revision = v.revision(params.get("revision"), application.compute_platform)
         config_name = params.get("deploymentConfigName")
-        config_name = self.get_config(config_name).name if config_name is not None else group.deployment_config_name
-        if self.find_config(config_name) is None:
-            raise exc.DeploymentConfigDoesNotExist(f"No deployment configuration found for name: {config_name}")
+        config_name = self._check_group_config(config_name, application.compute_platform) \
+            if config_name is not None else group.deployment_config_name
         description = v.description(params.get("description"))
         file_exists = v.enum(params.get("fileExistsBehavior") or "DISALLOW", v.FILE_EXISTS_BEHAVIORS,
                              "fileExistsBehavior", exc.InvalidFileExistsBehavior)
