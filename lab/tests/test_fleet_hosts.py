@@ -232,6 +232,10 @@ def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[
     assert http_get(host.web.url + "missing.html")[0] == 404
     assert http_get(host.web.url + "../../etc/passwd")[0] in (400, 404)
 
+    # Port 80 of localhost is the host's web server for curl and wget on the host.
+    code, output = sh(host, "curl -sf http://localhost/docs/ && wget -q -O - http://127.0.0.1:80/docs/index.html")
+    assert (code, output) == (0, "<h1>index</h1>\n" * 2)
+
     host.web.mark_unhealthy(500)
     assert http_get(host.web.url + "docs/")[0] == 500
     host.web.mark_healthy()
@@ -290,13 +294,17 @@ def test_user_data_formats(launch) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_stop_and_start_keep_the_root_and_do_not_rerun_user_data(fleet, launch) -> None:  # type: ignore[no-untyped-def]
-    host = launch(b"#!/bin/sh\necho run >> /root/boots\nservice httpd start\n")
+    host = launch(b"#!/bin/sh\necho run >> /root/boots\nservice httpd start\nchkconfig httpd on\n"
+                  b"service myjob start\n")
     assert host.web.running
     fleet.stop(host.instance_id)
     assert not host.web.running and host.state == "stopped" and host.sandbox.upper.is_dir()
+    assert not host.services["httpd"].running
     fleet.start(host.instance_id)
     assert host.wait_booted(60) and host.state == "running"
     assert host.read_file("/root/boots") == b"run\n"
+    assert host.web.running  # enabled at boot
+    assert host.services["httpd"].running and not host.services["myjob"].running
 
 
 def test_without_a_sandbox_the_lab_refuses_to_run_anything_and_says_why(fleet, monkeypatch) -> None:  # type: ignore[no-untyped-def]

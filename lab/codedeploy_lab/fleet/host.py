@@ -188,6 +188,8 @@ class Host:
             self.state = "running"
             if run_user_data:
                 self._run_user_data()
+            else:
+                self._start_enabled_services()
         except (SandboxUnavailable, HostError, OSError) as error:
             self.sandbox_error = str(error)
             self.state = "running" if self.state != "terminated" else self.state
@@ -313,7 +315,7 @@ class Host:
             {"path": "/etc/codedeploy-lab/host.json", "text": json.dumps(config, indent=2) + "\n", "mode": "0644"},
             {"path": "/etc/profile.d/codedeploy-lab.sh", "text": profile, "mode": "0644"},
             {"path": "/etc/hostname", "text": self.identity.local_hostname + "\n", "mode": "0644"},
-            *shim_files(self.instance_id, self.api_url, self.imds_url),
+            *shim_files(self.instance_id, self.api_url, self.imds_url, self.web.url),
         ]
         aws_cli = Path(sys.executable).parent / "aws"
         if aws_cli.exists():
@@ -359,6 +361,12 @@ class Host:
                                    f"Up {elapsed:.2f} seconds\n"}])
 
     # -- services (called by the shims through the fleet API) --------------------------------------------------------
+
+    def _start_enabled_services(self) -> None:
+        """After a stop/start or reboot, enabled services come back as at boot (web servers really start)."""
+        for name, state in list(self.services.items()):
+            if state.enabled:
+                self.control_service(name, "start")
 
     def control_service(self, name: str, action: str) -> dict[str, t.Any]:
         with self._service_lock:

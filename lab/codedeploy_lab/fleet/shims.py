@@ -3,7 +3,8 @@
 They are written into the host's own root (its upper layer) at the usual paths, so ``yum``, ``/usr/bin/systemctl``
 and ``service httpd start`` all reach them. Package managers record and succeed; service control records state in
 the lab (``/_lab/hosts/<id>/services/<name>``) and, for httpd/apache2/nginx, starts or stops the host's real web
-server. ``curl`` and ``wget`` send ``http://169.254.169.254/...`` to the host's lab metadata endpoint.
+server. ``curl`` and ``wget`` send ``http://169.254.169.254/...`` to the host's lab metadata endpoint and
+``http://localhost/...`` (port 80) to the host's web server.
 """
 
 from __future__ import annotations
@@ -207,12 +208,18 @@ CONTROL_SHIM_PATHS = (
 )
 
 METADATA_REWRITE_SHIM = """#!/bin/sh
-# codedeploy-lab: http://169.254.169.254 is this host's lab metadata endpoint ({imds}).
+# codedeploy-lab: http://169.254.169.254 is this host's lab metadata endpoint ({imds}), and port 80 on localhost
+# is this host's web server ({web}): hosts share the machine's network, so neither address is really theirs.
 IMDS='{imds}'
+WEB='{web}'
 for arg in "$@"; do
   shift
   case "$arg" in
     http://169.254.169.254*) arg="$IMDS${{arg#http://169.254.169.254}}" ;;
+    http://localhost:80|http://localhost:80/*) arg="$WEB${{arg#http://localhost:80}}" ;;
+    http://127.0.0.1:80|http://127.0.0.1:80/*) arg="$WEB${{arg#http://127.0.0.1:80}}" ;;
+    http://localhost|http://localhost/*) arg="$WEB${{arg#http://localhost}}" ;;
+    http://127.0.0.1|http://127.0.0.1/*) arg="$WEB${{arg#http://127.0.0.1}}" ;;
   esac
   set -- "$@" "$arg"
 done
@@ -239,14 +246,15 @@ exec "$@"
 """
 
 
-def shim_files(instance_id: str, api_url: str, imds_url: str) -> list[dict[str, str]]:
+def shim_files(instance_id: str, api_url: str, imds_url: str, web_url: str) -> list[dict[str, str]]:
     """The files (for ``inhost.write``) that put the shims in a host's root."""
     files = [{"path": path, "text": CONTROL_SHIM, "mode": "0755"} for path in CONTROL_SHIM_PATHS]
     for tool in ("curl", "wget"):
         real = shutil.which(tool, path="/usr/bin:/bin")
         if real:
             files.append({"path": f"/usr/local/bin/{tool}", "mode": "0755",
-                          "text": METADATA_REWRITE_SHIM.format(imds=imds_url.rstrip("/"), real=real)})
+                          "text": METADATA_REWRITE_SHIM.format(imds=imds_url.rstrip("/"), web=web_url.rstrip("/"),
+                                                               real=real)})
     if shutil.which("sudo", path="/usr/bin:/bin:/usr/sbin:/sbin") is None:
         files.append({"path": "/usr/bin/sudo", "text": SUDO_SHIM, "mode": "0755"})
     return files
