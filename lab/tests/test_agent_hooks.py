@@ -243,3 +243,23 @@ def test_service_side_events_are_not_the_agents(fleet, launch, event: str) -> No
     host = launch()
     outcome = fleet.agent.run_event(host, AgentCommand(event, "d-X", "a", "g", group(), None))
     assert (outcome.status, outcome.message) == ("Failed", f"Unsupported lifecycle event for the host agent: {event}")
+
+
+def test_a_script_that_cannot_be_made_executable(fleet, launch, upload) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    group_id = group()
+    revision = hooks_revision(upload, "  AfterInstall:\n    - location: scripts/plain.sh\n",
+                              {"scripts/plain.sh": ("echo hi\n", 0o644)})
+    first = run_lifecycle(fleet.agent, host, deployment_group_id=group_id, revision=revision,
+                          events=("DownloadBundle",), deployment_id="d-READONLY1")
+    assert first["DownloadBundle"].succeeded
+    # A read-only archive (mounted inside the host's own namespace): chmod +x fails as it would on a read-only disk.
+    scripts = f"{DEPLOYMENT_ROOT}/{group_id}/d-READONLY1/deployment-archive/scripts"
+    code, output = sh(host, f"mount --bind {scripts} {scripts} && mount -o remount,bind,ro {scripts}")
+    assert code == 0, output
+    outcome = run_lifecycle(fleet.agent, host, deployment_group_id=group_id, revision=revision,
+                            events=("AfterInstall",), deployment_id="d-READONLY1")["AfterInstall"]
+    assert outcome.diagnostics() == {
+        "errorCode": "ScriptNotExecutable", "scriptName": "scripts/plain.sh",
+        "message": "Unable to set script at specified location: scripts/plain.sh as executable",
+        "logTail": "LifecycleEvent - AfterInstall\nScript - scripts/plain.sh\n"}
