@@ -147,15 +147,7 @@ lab-status: venv
 	@codedeploy-lab status --state-dir $(LAB_STATE)
 
 demo: sync
-	@if $(VENV)/bin/codedeploy-lab status --state-dir $(LAB_STATE) >/dev/null 2>&1; then \
-	    echo "demo: a lab is already running in $(LAB_STATE)"; else $(MAKE) lab-up; fi
-	@echo
-	@echo "demo: the toolchain is ready and the lab is running (stop it with: make lab-down)."
-	@echo "demo: once the demo issue lands, this target will roll a revision out to a lab fleet behind a"
-	@echo "demo: load balancer with rollout.codedeploy's roles, then roll it back, and print what it measured."
-	@echo "demo: until then, try the lab with the AWS CLI:"
-	@echo "    export AWS_ENDPOINT_URL=\$$($(VENV)/bin/codedeploy-lab status --state-dir $(LAB_STATE) --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"endpoint\"])')"
-	@echo "    AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 .venv/bin/aws deploy list-deployment-configs"
+	@$(VENV)/bin/python examples/demo/demo.py --state-dir $(LAB_STATE)
 
 docs:
 	@echo "docs: placeholder; the module reference will be generated with antsibull-docs (in .venv) by the docs issue"
