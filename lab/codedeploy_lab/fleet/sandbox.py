@@ -33,16 +33,28 @@ REQUIRED_TOOLS = ("unshare", "nsenter", "chroot", "mount")
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 START_TIMEOUT = 15.0
 
-# PID 1 of the host: reaps orphans (daemons started with ``&`` by hooks) so they do not pile up as zombies.
-REAPER = (
-    "import os, signal, time\n"
-    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-    "while True:\n"
-    "    try:\n"
-    "        os.waitpid(-1, 0)\n"
-    "    except ChildProcessError:\n"
-    "        time.sleep(1)\n"
-)
+# PID 1 of the host: reaps orphans (daemons started with ``&`` by hooks) so they do not pile up as zombies, and
+# ends the host when the lab process goes away without stopping it (the lifeline pipe reads end-of-file): when PID 1
+# of a PID namespace exits, the kernel kills everything in it.
+REAPER = """
+import os, select, signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+# Ready only now, chrooted: the lab enters this process's root, so it must be the host's overlay by then.
+sys.stdout.write("ready\\n")
+sys.stdout.flush()
+devnull = os.open("/dev/null", os.O_RDWR)
+for fd in (0, 1, 2):
+    os.dup2(devnull, fd)
+while True:
+    ready, _, _ = select.select([LIFELINE], [], [], 1.0)
+    if ready and not os.read(LIFELINE, 1):
+        break
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+"""
 
 
 class SandboxUnavailable(RuntimeError):
@@ -100,10 +112,8 @@ def _holder_script(merged: Path, upper: Path, work: Path, hidden: list[Path], in
         # The lab's own files (other hosts' roots included) are not part of a host's world.
         target = f"{m}{q(str(path))}"
         lines.append(f"if [ -d {target} ]; then mount -t tmpfs -o ro,mode=755,size=4k tmpfs {target}; fi")
-    lines += [
-        "echo ready",
-        f"exec chroot {m} {' '.join(q(part) for part in init)} </dev/null >/dev/null 2>&1",
-    ]
+    # PID 1 says "ready" itself once chrooted (see REAPER); until then the namespace's root is the machine's.
+    lines.append(f"exec chroot {m} {' '.join(q(part) for part in init)} </dev/null")
     return "\n".join(lines)
 
 
@@ -117,6 +127,7 @@ class Sandbox:
         self.merged = self.root_dir / "merged"
         self.hidden = [Path(p) for p in hidden]
         self._holder: subprocess.Popen[bytes] | None = None
+        self._lifeline: int | None = None  # write end of the pipe PID 1 watches; only the lab holds it
         self.init_pid: int | None = None
 
     @property
@@ -140,30 +151,53 @@ class Sandbox:
         for directory in (self.upper, self.work, self.merged):
             directory.mkdir(parents=True, exist_ok=True)
         python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else None
-        init = [python, "-I", "-c", REAPER] if python else ["/bin/sleep", "infinity"]
+        lifeline_read, lifeline_write = os.pipe()
+        reaper = f"LIFELINE = {lifeline_read}\n{REAPER}"
+        init = [python, "-I", "-c", reaper] if python else \
+            ["/bin/sh", "-c", "echo ready; exec /bin/sleep infinity >/dev/null 2>&1"]
         script = _holder_script(self.merged, self.upper, self.work, self.hidden, init)
-        holder = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
-             "--", "/bin/sh", "-c", script],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={"PATH": os.environ.get("PATH", HOST_PATH), "LANG": "C.UTF-8"},
-            start_new_session=True,
-        )
+        try:
+            holder = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
+                 "--", "/bin/sh", "-c", script],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env={"PATH": os.environ.get("PATH", HOST_PATH), "LANG": "C.UTF-8"},
+                start_new_session=True, pass_fds=(lifeline_read,),
+            )
+        finally:
+            os.close(lifeline_read)
+        self._lifeline = lifeline_write
         ready = _read_line(holder.stdout, START_TIMEOUT)  # type: ignore[arg-type]
         if ready != b"ready":
             _stop_process(holder, None)
+            os.close(self._lifeline)
+            self._lifeline = None
             error = holder.stderr.read().decode("utf-8", "replace").strip() if holder.stderr else ""
             raise SandboxUnavailable(f"cannot create the host sandbox in {self.root_dir}: {error or 'no reason given'}")
         holder.stdout.close()  # type: ignore[union-attr]
         holder.stderr.close()  # type: ignore[union-attr]
         self._holder = holder
         self.init_pid = _child_pid(holder.pid)
+        self._check_confined()
+
+    def _check_confined(self) -> None:
+        """Refuse to enter a process whose root is the machine's (never write through an unconfined target)."""
+        if self.init_pid is None:
+            raise SandboxUnavailable("the host's sandbox is not running")
+        try:
+            target = os.stat(f"/proc/{self.init_pid}/root/")
+        except OSError as error:
+            raise SandboxUnavailable(f"the host's sandbox is gone: {error}") from None
+        machine = os.stat("/")
+        if (target.st_dev, target.st_ino) == (machine.st_dev, machine.st_ino):
+            raise SandboxUnavailable(f"refusing to run in process {self.init_pid}: its root is the machine's")
 
     def run(self, argv: t.Sequence[str], *, env: dict[str, str], cwd: str = "/", **popen: t.Any
             ) -> subprocess.Popen[bytes]:
         """Start ``argv`` inside the host (its own process group, so a timeout can kill all it started)."""
         if not self.running or self.init_pid is None:
             raise SandboxUnavailable("the host's sandbox is not running")
+        self._check_confined()
         command = ["nsenter", f"--target={self.init_pid}", "--mount", "--pid", "--root", f"--wdns={cwd}",
                    "--", *argv]
         return subprocess.Popen(command, env=env, start_new_session=True, **popen)
@@ -172,7 +206,10 @@ class Sandbox:
         """Kill every process of the host; its mounts go with the namespace."""
         if self._holder is not None:
             _stop_process(self._holder, self.init_pid)
+        if self._lifeline is not None:
+            os.close(self._lifeline)
         self._holder = None
+        self._lifeline = None
         self.init_pid = None
 
     def remove(self) -> None:
