@@ -72,6 +72,7 @@ is_builtin_deployment_config = _deployment_configs.is_builtin
 desired_deployment_config = _deployment_configs.desired_definition
 current_deployment_config = _deployment_configs.current_definition
 compare_deployment_configs = _deployment_configs.compare_definitions
+describe_deployment_config_differences = _deployment_configs.describe_differences
 find_groups_using_config = _deployment_configs.find_groups_using_config
 validate_deployment_config = _deployment_configs.validate_definition
 

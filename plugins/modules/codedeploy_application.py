@@ -15,7 +15,7 @@ description:
   - Create, tag and delete AWS CodeDeploy applications.
   - An application is a name under which deployment groups, revisions and deployments live.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   name:
     description:
@@ -43,10 +43,13 @@ options:
     default: present
 attributes:
   check_mode:
+    description: Can run in check mode and return the predicted result without changing anything.
     support: full
   diff_mode:
+    description: Returns the resource before and after in diff mode.
     support: full
   idempotent:
+    description: Running the task again with the same options changes nothing and makes no change call.
     support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules

@@ -15,7 +15,7 @@ description:
   - Describe one CodeDeploy application, or all applications of the account and region, with their tags
     and the names of their deployment groups.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   name:
     description:
@@ -24,6 +24,16 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['application_name']
+attributes:
+  check_mode:
+    description: Reads only, so it runs in check mode as usual.
+    support: full
+  diff_mode:
+    description: Reads only; there is nothing to diff.
+    support: N/A
+  idempotent:
+    description: Reads only.
+    support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

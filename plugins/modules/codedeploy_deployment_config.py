@@ -21,7 +21,7 @@ description:
   - The built-in C(CodeDeployDefault.*) configurations are read-only. Naming one with O(state=present)
     and no definition (or the same definition) returns it unchanged.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   name:
     description:
@@ -131,10 +131,13 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check mode and return the predicted result without changing anything.
     support: full
   diff_mode:
+    description: Returns the resource before and after in diff mode.
     support: full
   idempotent:
+    description: Running the task again with the same options changes nothing and makes no change call.
     support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -239,6 +242,7 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy impo
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import create_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import current_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_deployment_config
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import describe_deployment_config_differences
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import desired_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import find_groups_using_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_config
@@ -283,7 +287,7 @@ def ensure_present(
     differences = compare_deployment_configs(before, desired)
     if not differences:
         return False, to_ansible_resource(current)
-    changes = "; ".join(f"{d['name']}: {d['before']} -> {d['after']}" for d in differences.differences)
+    changes = describe_deployment_config_differences(differences)
     if is_builtin_deployment_config(name):
         raise AnsibleCodeDeployError(message=f"name: '{name}' is a built-in deployment config and read-only ({changes}).")
     if not params["replace"]:

@@ -15,7 +15,7 @@ description:
   - Describe one CodeDeploy deployment configuration, or all of them (built-in ones included, as
     ListDeploymentConfigs answers).
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   name:
     description:
@@ -29,6 +29,16 @@ options:
       - Whether the built-in C(CodeDeployDefault.*) configurations are listed when O(name) is omitted.
     type: bool
     default: true
+attributes:
+  check_mode:
+    description: Reads only, so it runs in check mode as usual.
+    support: full
+  diff_mode:
+    description: Reads only; there is nothing to diff.
+    support: N/A
+  idempotent:
+    description: Reads only.
+    support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

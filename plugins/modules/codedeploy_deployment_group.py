@@ -27,7 +27,7 @@ description:
     together with a tag set, a blue/green group without a load balancer, ...) fails with a message
     that names the option, before anything is changed.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   application_name:
     description:
@@ -349,10 +349,13 @@ notes:
     because an earlier task that check mode did not run may create it.
 attributes:
   check_mode:
+    description: Can run in check mode and return the predicted result without changing anything.
     support: full
   diff_mode:
+    description: Returns the resource before and after in diff mode.
     support: full
   idempotent:
+    description: Running the task again with the same options changes nothing and makes no change call.
     support: full
     details:
       - With O(accept_copied_auto_scaling_groups=true), a copy made by a blue/green deployment stands in for the

@@ -14,7 +14,7 @@ short_description: Describe AWS CodeDeploy deployment groups
 description:
   - Describe one deployment group of a CodeDeploy application, or all of them, with their tags.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   application_name:
     description:
@@ -30,6 +30,16 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['deployment_group_name']
+attributes:
+  check_mode:
+    description: Reads only, so it runs in check mode as usual.
+    support: full
+  diff_mode:
+    description: Reads only; there is nothing to diff.
+    support: N/A
+  idempotent:
+    description: Reads only.
+    support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

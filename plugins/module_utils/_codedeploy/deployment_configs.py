@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -104,6 +105,18 @@ def compare_definitions(current: dict[str, t.Any], desired: dict[str, t.Any]) ->
         before = current.get(field)
         tracker.compare(field, before, merge_partial(before, value))
     return tracker
+
+
+def describe_differences(differences: DifferenceTracker) -> str:
+    """The differences in option names and snake_case values, for a message."""
+    options = {field: option for option, field in DEFINITION_FIELDS.items()}
+    return "; ".join(
+        f"{options[d['name']]}: {_snake(d['before'])} -> {_snake(d['after'])}" for d in differences.differences
+    )
+
+
+def _snake(value: t.Any) -> t.Any:
+    return camel_dict_to_snake_dict(value) if isinstance(value, dict) else value
 
 
 def find_groups_using_config(

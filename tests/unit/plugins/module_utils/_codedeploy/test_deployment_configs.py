@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_configs import compare_definitions
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_configs import current_definition
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_configs import describe_differences
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_configs import desired_definition
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_configs import is_builtin
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_configs import validate_definition
@@ -57,6 +58,9 @@ def test_changed_definition_is_reported_by_option():
     assert differences.get_before_after() == (
         {"minimumHealthyHosts": {"type": "HOST_COUNT", "value": 2}},
         {"minimumHealthyHosts": {"type": "HOST_COUNT", "value": 3}},
+    )
+    assert describe_differences(differences) == (
+        "minimum_healthy_hosts: {'type': 'HOST_COUNT', 'value': 2} -> {'type': 'HOST_COUNT', 'value': 3}"
     )
 
 

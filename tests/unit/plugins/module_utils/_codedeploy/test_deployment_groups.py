@@ -431,3 +431,51 @@ def test_role_propagation_does_not_retry_other_errors():
     with pytest.raises(ClientError):
         retry_on_role_propagation(call, 120, sleep=lambda seconds: None)
     assert len(calls) == 1
+
+
+def test_partial_blue_green_configuration_matches_what_codedeploy_completes():
+    # CodeDeploy fills in the members a task leaves out; the same task again must not differ.
+    current = group(
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        blueGreenDeploymentConfiguration={
+            "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
+            "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+        },
+    )
+    options = {
+        "blue_green_deployment_configuration": sub(
+            deployment_ready_option=None,
+            green_fleet_provisioning_option=sub(action="COPY_AUTO_SCALING_GROUP"),
+            terminate_blue_instances_on_deployment_success=None,
+        )
+    }
+    assert plan_group(current, params(**options)).request == {}
+
+
+def test_blue_green_configuration_of_defaults_only_equals_none():
+    current = group(
+        blueGreenDeploymentConfiguration={
+            "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
+            "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+        },
+    )
+    options = {
+        "blue_green_deployment_configuration": sub(
+            deployment_ready_option=None, green_fleet_provisioning_option=None, terminate_blue_instances_on_deployment_success=None
+        )
+    }
+    assert plan_group(current, params(**options)).request == {}
+
+
+def test_new_group_request_leaves_out_what_equals_codedeploy_defaults():
+    options = dict(
+        service_role_arn=ROLE,
+        outdated_instances_strategy="UPDATE",
+        termination_hook_enabled=False,
+        auto_scaling_groups=[],
+        deployment_config_name="CodeDeployDefault.OneAtATime",
+    )
+    plan = plan_group(None, params(**options))
+    assert plan.request == {"serviceRoleArn": ROLE}
