@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,15 +17,27 @@ _SESSION_LABS = {"lab": {}, "control_plane_lab": {"rooms": "none"}}
 
 @pytest.fixture(scope="session")
 def _session_labs(request: pytest.FixtureRequest,
-                  tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[dict[str, Future[RunningLab]]]:
-    """Start, in parallel, every session lab that a collected test uses; stop them all at the end."""
-    wanted = [name for name in _SESSION_LABS
-              if any(name in getattr(item, "fixturenames", ()) for item in request.session.items)] or ["lab"]
+                  tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Callable[[str], Future[RunningLab]]]:
+    """Session labs, started on first use and stopped at the end.
+
+    In a plain run every session lab that a collected test uses starts at once, in parallel; under pytest-xdist a
+    worker cannot know which tests it will get, so each lab starts when a test of that worker first asks for it.
+    """
     pool = ThreadPoolExecutor(max_workers=len(_SESSION_LABS))
-    futures = {name: pool.submit(start_lab, tmp_path_factory.mktemp(name) / "state", port=0, **_SESSION_LABS[name])
-               for name in wanted}
+    futures: dict[str, Future[RunningLab]] = {}
+
+    def start(name: str) -> Future[RunningLab]:
+        if name not in futures:
+            futures[name] = pool.submit(start_lab, tmp_path_factory.mktemp(name) / "state", port=0,
+                                        **_SESSION_LABS[name])
+        return futures[name]
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        for name in _SESSION_LABS:
+            if any(name in getattr(item, "fixturenames", ()) for item in request.session.items):
+                start(name)
     try:
-        yield futures
+        yield start
     finally:
         for future in futures.values():
             try:
@@ -35,16 +48,16 @@ def _session_labs(request: pytest.FixtureRequest,
 
 
 @pytest.fixture(scope="session")
-def lab(_session_labs: dict[str, Future[RunningLab]]) -> RunningLab:
+def lab(_session_labs: t.Callable[[str], Future[RunningLab]]) -> RunningLab:
     """The full lab (every room), started with ``codedeploy-lab up --port 0`` in a private state directory."""
-    return _session_labs["lab"].result()
+    return _session_labs("lab").result()
 
 
 @pytest.fixture(scope="session")
-def control_plane_lab(_session_labs: dict[str, Future[RunningLab]]) -> RunningLab:
+def control_plane_lab(_session_labs: t.Callable[[str], Future[RunningLab]]) -> RunningLab:
     """A lab with the CodeDeploy control plane and moto only (``--rooms none``): no hosts, no load balancers and
     no deployment engine, so a new deployment stays ``Created`` (the stub behaviour the engine replaces)."""
-    return _session_labs["control_plane_lab"].result()
+    return _session_labs("control_plane_lab").result()
 
 
 @pytest.fixture
