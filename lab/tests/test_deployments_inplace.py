@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS, TRAFFIC_EVENTS
-from codedeploy_lab.deployments.testing import (http_get, run_web_instances, targets_of, terminate, unique,
+from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
                                                 upload_revision, wait_deployment, wait_for, wait_web_ready)
 
 SUCCESS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
@@ -129,7 +129,7 @@ def test_in_place_deployment_configs(lab, request, bucket, custom_config, config
 
     deployment_id, info = deploy(lab, fleet, bucket, version, deploymentConfigName=config_name)
 
-    assert info["status"] == "Succeeded", info.get("errorInformation")
+    assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
     assert info["deploymentConfigName"] == config_name
     assert info["deploymentOverview"] == {"Pending": 0, "InProgress": 0, "Succeeded": 4, "Failed": 0,
                                           "Skipped": 0, "Ready": 0}
@@ -170,12 +170,12 @@ def test_rollout_through_the_load_balancer_loses_no_request(lab, lb_fleet, bucke
     client.start()
     try:
         version = f"v-{uuid.uuid4().hex[:6]}"
-        _, info = deploy(lab, lb_fleet, bucket, version, deploymentConfigName="CodeDeployDefault.OneAtATime")
+        deployment_id, info = deploy(lab, lb_fleet, bucket, version, deploymentConfigName="CodeDeployDefault.OneAtATime")
     finally:
         done.set()
         client.join()
 
-    assert info["status"] == "Succeeded", info.get("errorInformation")
+    assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
     failed = [answer for answer in answers if answer[0] != 200]
     assert failed == [] and len(answers) > 50, (len(answers), failed[:5])
     for instance_id in lb_fleet.instances:
@@ -329,7 +329,7 @@ def test_update_outdated_instances_only(lab, service_role, bucket):
         revision = upload_revision(lab.client, bucket, f"{fleet.group}/same.zip", "same")
         first = codedeploy.create_deployment(applicationName=fleet.application, deploymentGroupName=fleet.group,
                                              revision=revision)["deploymentId"]
-        assert wait_deployment(lab.client, first)["status"] == "Succeeded"
+        assert wait_deployment(lab.client, first)["status"] == "Succeeded", failures(lab.client, first)
         # A new instance joins the group (same tag): only it is outdated.
         tag = {"Fleet": codedeploy.get_deployment_group(applicationName=fleet.application,
                                                         deploymentGroupName=fleet.group)
@@ -364,7 +364,7 @@ def test_tag_set_selects_instances_matching_every_group(lab, service_role, bucke
                                          [{"Key": "Stage", "Value": "prod", "Type": "KEY_AND_VALUE"},
                                           {"Value": "production", "Type": "VALUE_ONLY"}]]})
         deployment_id, info = deploy(lab, Fleet(application, group, matching, None), bucket, "tagged")
-        assert info["status"] == "Succeeded"
+        assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
         assert list(targets_of(lab.client, deployment_id)) == matching
     finally:
         terminate(lab.client, matching + other_stage)
@@ -401,7 +401,7 @@ def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role
     codedeploy.create_deployment_group(applicationName=application, deploymentGroupName=group,
                                        serviceRoleArn=service_role, autoScalingGroups=[asg_name])
     deployed_id, deployed = deploy(lab, Fleet(application, group, first, None), bucket, "good")
-    assert deployed["status"] == "Succeeded"
+    assert deployed["status"] == "Succeeded", failures(client, deployed_id)
 
     autoscaling.set_desired_capacity(AutoScalingGroupName=asg_name, DesiredCapacity=2)
     newcomer = wait_for(lambda: [i for i in group_instances() if i not in first], "the new instance")[0]
@@ -409,7 +409,7 @@ def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role
         applicationName=application, deploymentGroupName=group)["deployments"] if d != deployed_id],
         "the launch deployment")[0]
     launch = wait_deployment(client, launch_id)
-    assert launch["status"] == "Succeeded", launch.get("errorInformation")
+    assert launch["status"] == "Succeeded", failures(client, launch_id)
     assert launch["creator"] == "autoscaling"
     assert launch["revision"] == deployed["revision"]
     assert list(targets_of(client, launch_id)) == [newcomer]
@@ -531,7 +531,7 @@ def test_traffic_control_with_a_target_group(lab, service_role, bucket):
             done.set()
             watcher.join()
 
-        assert info["status"] == "Succeeded", info.get("errorInformation")
+        assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
         for instance_id, target in targets_of(lab.client, deployment_id).items():
             assert [e["lifecycleEventName"] for e in target["lifecycleEvents"]] == list(TRAFFIC_EVENTS)
             # Out of the target group during the deployment, back in and healthy after AllowTraffic.

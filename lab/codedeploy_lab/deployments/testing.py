@@ -142,6 +142,16 @@ def targets_of(client: Client, deployment_id: str) -> dict[str, dict[str, t.Any]
     return found
 
 
+def failures(client: Client, deployment_id: str) -> dict[str, t.Any]:
+    """Why a deployment failed: its errorInformation and each failed event's diagnostics (for assertion messages)."""
+    info = client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    events = {f"{target_id} {event['lifecycleEventName']}": event.get("diagnostics")
+              for target_id, target in targets_of(client, deployment_id).items()
+              for event in target["lifecycleEvents"] if event["status"] == "Failed"} \
+        if info.get("startTime") else {}
+    return {"errorInformation": info.get("errorInformation"), "failed events": events}
+
+
 def wait_deployment(client: Client, deployment_id: str, timeout: float = 300.0) -> dict[str, t.Any]:
     """Poll GetDeployment until a terminal status (the botocore waiter polls every 15 s: too slow for tests)."""
     codedeploy = client("codedeploy")
