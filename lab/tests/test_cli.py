@@ -142,3 +142,15 @@ def test_aws_cli_drives_the_lab(lab):
     assert {"CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"} <= \
         set(names)
     lab.client("codedeploy").delete_application(applicationName="demo-app")
+
+
+def test_lab_clock_scales_aws_time():
+    from codedeploy_lab.clock import LabClock
+
+    clock = LabClock(seconds_per_aws_minute=0.5)
+    assert clock.minutes(60) == 30.0  # a 60-minute termination wait lasts 30 lab seconds
+    assert clock.seconds(600) == 5.0  # a 600 s hook timeout lasts 5 lab seconds
+    assert clock.to_aws_seconds(5.0) == 600.0
+    assert LabClock().minutes(1) == 1.0
+    with pytest.raises(ValueError, match="seconds_per_aws_minute must be positive, got 0"):
+        LabClock(0)
