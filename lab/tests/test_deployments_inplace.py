@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 import typing as t
 import uuid
 from pathlib import Path
@@ -134,6 +135,10 @@ def test_in_place_deployment_configs(lab, request, bucket, custom_config, config
     assert info["deploymentOverview"] == {"Pending": 0, "InProgress": 0, "Succeeded": 4, "Failed": 0,
                                           "Skipped": 0, "Ready": 0}
     assert info["createTime"] <= info["startTime"] <= info["completeTime"]
+    codedeploy = lab.client("codedeploy")
+    assert codedeploy.batch_get_deployments(deploymentIds=[deployment_id])["deploymentsInfo"] == [info]
+    assert sorted(codedeploy.list_deployment_instances(deploymentId=deployment_id)["instancesList"]) == \
+        fleet.instances
     targets = targets_of(lab.client, deployment_id)
     assert sorted(targets) == fleet.instances
     events = TRAFFIC_EVENTS if traffic_control else IN_PLACE_EVENTS
@@ -219,6 +224,12 @@ def test_a_failing_hook_fails_the_deployment_and_skips_the_rest(lab, service_rol
             "TargetStatus": ["Skipped"]})["targetIds"] == rest
         assert codedeploy.list_deployments(applicationName=fleet.application, deploymentGroupName=fleet.group,
                                            includeOnlyStatuses=["Failed"])["deployments"] == [deployment_id]
+        summaries = codedeploy.batch_get_deployment_instances(deploymentId=deployment_id,
+                                                              instanceIds=fleet.instances)
+        assert summaries["errorMessage"] == ""
+        assert [s["status"] for s in summaries["instancesSummary"]] == ["Failed", "Skipped", "Skipped"]
+        assert codedeploy.list_deployment_instances(deploymentId=deployment_id, instanceStatusFilter=[
+            "Failed"])["instancesList"] == [first]
         instance = codedeploy.get_deployment_instance(deploymentId=deployment_id, instanceId=first)
         assert instance["instanceSummary"]["status"] == "Failed"
         assert instance["instanceSummary"]["instanceId"].endswith(f"instance/{first}")
@@ -408,6 +419,17 @@ def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role
     launch_id = wait_for(lambda: [d for d in codedeploy.list_deployments(
         applicationName=application, deploymentGroupName=group)["deployments"] if d != deployed_id],
         "the launch deployment")[0]
+    early = []  # times the load balancer listed the newcomer while its deployment had not succeeded
+    while True:
+        registered = {s["InstanceId"] for s in elb.describe_instance_health(LoadBalancerName=elb_name)
+                      ["InstanceStates"]}
+        status = codedeploy.get_deployment(deploymentId=launch_id)["deploymentInfo"]["status"]
+        if newcomer in registered and status != "Succeeded":
+            early.append(status)
+        if status in ("Succeeded", "Failed", "Stopped"):
+            break
+        time.sleep(0.1)
+    assert early == []
     launch = wait_deployment(client, launch_id)
     assert launch["status"] == "Succeeded", failures(client, launch_id)
     assert launch["creator"] == "autoscaling"
