@@ -334,7 +334,8 @@ def main() -> int:
             print(f"{'  client CPU time':34s}{row['role_cpu_s']:9.2f}s{row['cli_cpu_s']:9.2f}s{row['cpu_ratio_role_to_cli']:8.2f}")
         build = summary["build"]
         print(f"{'build (bundle vs zipfile)':34s}{build['codedeploy_bundle']['seconds']:9.2f}s{build['zipfile']['seconds']:9.2f}s{build['ratio_seconds']:8.2f}")
-        print(f"{'build peak RSS':34s}{build['codedeploy_bundle']['peak_rss_mib']:7.1f}MiB{build['zipfile']['peak_rss_mib']:7.1f}MiB{build['ratio_peak_rss']:8.2f}")
+        ours_rss, theirs_rss = build["codedeploy_bundle"]["peak_rss_mib"], build["zipfile"]["peak_rss_mib"]
+        print(f"{'build peak RSS':34s}{ours_rss:7.1f}MiB{theirs_rss:7.1f}MiB{build['ratio_peak_rss']:8.2f}")
         print(f"upload calls, second push: role {summary['uploads']['role_second']:.0f}, aws deploy push {summary['uploads']['cli_second']:.0f}")
 
         out_dir = REPO / "benchmarks" / "results"

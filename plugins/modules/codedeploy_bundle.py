@@ -24,7 +24,7 @@ description:
   - Runs where the source directory is, needs no AWS access, and is not part of the C(group/rollout.codedeploy.aws)
     module defaults group (its options are not AWS connection options).
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   src:
     description:
@@ -77,6 +77,15 @@ options:
       - V(true) stores what links point to instead; a dangling link or a directory loop is refused.
     type: bool
     default: false
+  reuse_unchanged:
+    description:
+      - Do not rebuild when the archive at O(dest) was built from exactly the current sources and is untouched since.
+      - The sources are compared by metadata recorded at the last build in C(.<dest name>.sources) next to O(dest):
+        names, types, modes, sizes, link targets, modification and change times (as C(make) and C(git) do). A
+        rewrite keeps no change time, so C(cp -p) or C(rsync -t) of new content is still seen.
+      - V(false) always builds and compares the new archive's content with O(dest).
+    type: bool
+    default: true
   check_appspec:
     description:
       - Check the AppSpec file before building and fail on any problem.
@@ -84,20 +93,24 @@ options:
     default: true
   target_os:
     description:
-      - The operating system of the instances the bundle is for. The AppSpec O(os) must match it.
+      - The operating system of the instances the bundle is for. The AppSpec C(os) must match it.
     type: str
     choices: [linux, windows]
     default: linux
 attributes:
   check_mode:
+    description: Can run in check mode and return the predicted result without changing anything.
     support: full
     details:
       - In check mode the archive is built in a temporary file and removed, so RV(sha256) is exact.
   diff_mode:
+    description: Does not return a diff; the archive is binary.
     support: none
   idempotent:
+    description: Running the task again with the same options changes nothing.
     support: full
 notes:
+  - With O(reuse_unchanged=true) (the default) a second run on an unchanged tree reads no file contents.
   - The sha256 depends on the Python zlib's output for V(zip) and V(tgz); hosts with the same zlib build give the same
     bytes.
 """
@@ -196,7 +209,9 @@ def do(module: AnsibleModule) -> None:
                 appspec_problems=problems,
             )
         appspec = report.appspec
-    result = build_bundle(entries, params["dest"], params["bundle_type"], params["compression_level"], module.check_mode)
+    result = build_bundle(
+        entries, params["dest"], params["bundle_type"], params["compression_level"], module.check_mode, params["reuse_unchanged"]
+    )
     module.exit_json(
         changed=result.changed,
         path=result.path,
@@ -218,6 +233,7 @@ def main() -> None:
         ignore_file=dict(type="str", default=".codedeployignore"),
         exclude_vcs=dict(type="bool", default=True),
         follow_symlinks=dict(type="bool", default=False),
+        reuse_unchanged=dict(type="bool", default=True),
         check_appspec=dict(type="bool", default=True),
         target_os=dict(type="str", choices=["linux", "windows"], default="linux"),
     )

@@ -18,7 +18,7 @@ description:
     C(GetApplicationRevision) first), unless O(description) differs from the registered one.
   - CodeDeploy has no call to deregister a revision, so there is no O(ignore:state=absent).
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   application_name:
     description:
@@ -45,10 +45,13 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return the predicted result without changing anything.
     support: full
   diff_mode:
+    description: Returns the revision information before and after in diff mode.
     support: full
   idempotent:
+    description: Running the task again with the same options changes nothing.
     support: full
 extends_documentation_fragment:
   - rollout.codedeploy.revision
@@ -92,7 +95,7 @@ application_name:
   sample: HelloWorld_App
 revision:
   description:
-    - The revision as registered, in the shape other rollout.codedeploy modules take as O(revision).
+    - The revision as registered, in the shape other rollout.codedeploy modules take as their C(revision) option.
   returned: always
   type: dict
   sample: {"revision_type": "S3", "s3_location": {"bucket": "my-bundles", "key": "releases/app.zip",

@@ -17,7 +17,7 @@ description:
     (C(BatchGetApplicationRevisions)).
   - Takes the list call's sort and filter options.
 author:
-  - rollout.codedeploy developers
+  - rollout.codedeploy developers (!UNKNOWN)
 options:
   application_name:
     description:
@@ -51,6 +51,7 @@ options:
     choices: [include, exclude, ignore]
 attributes:
   check_mode:
+    description: Can run in check mode and return the predicted result without changing anything.
     support: full
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -88,7 +89,7 @@ revisions:
   elements: dict
   contains:
     revision:
-      description: The revision, in the shape other rollout.codedeploy modules take as O(revision).
+      description: The revision, in the shape other rollout.codedeploy modules take as their C(revision) option.
       type: dict
       sample: {"revision_type": "S3", "s3_location": {"bucket": "my-bundles", "key": "releases/app.zip", "bundle_type": "zip"}}
     revision_info:

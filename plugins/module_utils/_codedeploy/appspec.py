@@ -276,7 +276,9 @@ def _check_permissions(check: _Checker, spec: dict[str, t.Any], os_name: str) ->
         if mode is not None:
             text = str(mode)
             if not 1 <= len(text) <= 4 or not re.fullmatch(r"[0-7]+", text):
-                check.problem("permission-mode", path + ("mode",), f"mode {text} is not 1 to 4 octal digits; write it like \"0644\" (quoted when it has a leading zero)")
+                check.problem(
+                    "permission-mode", path + ("mode",), f"mode {text} is not 1 to 4 octal digits; write it like \"0644\" (quoted when it has a leading zero)"
+                )
         kinds = item.get("type")
         if kinds is not None:
             for kind in kinds if isinstance(kinds, list) else [kinds]:
@@ -340,12 +342,16 @@ def check_bundle_appspec(
     report = AppSpecReport(file=present[0] if present else "appspec.yml")
     if not present:
         report.problems.append(
-            AppSpecProblem("appspec-missing", "appspec.yml", "", "the bundle has no appspec.yml at its root; add one to the source directory (and do not exclude it)")
+            AppSpecProblem(
+                "appspec-missing", "appspec.yml", "", "the bundle has no appspec.yml at its root; add one to the source directory (and do not exclude it)"
+            )
         )
         return report
     if len(present) == 2:
         report.problems.append(
-            AppSpecProblem("appspec-ambiguous", "appspec.yaml", "", "the bundle has both appspec.yml and appspec.yaml and the agent may read either; keep only appspec.yml")
+            AppSpecProblem(
+                "appspec-ambiguous", "appspec.yaml", "", "the bundle has both appspec.yml and appspec.yaml and the agent may read either; keep only appspec.yml"
+            )
         )
         return report
     with open(posixpath.join(root, present[0]), encoding="utf-8") as handle:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -50,6 +51,9 @@ class BundleEntry:
     size: int = 0
     source: str = ""  # path on disk to read file content from
     link_target: str = ""
+    # Only for the sources record (reuse of an unchanged build); never written into the archive.
+    mtime_ns: int = 0
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,9 @@ def _walk(
                         "inside the source directory, set follow_symlinks=true to store the file it points to, "
                         "or exclude it"
                     )
-                entries.append(BundleEntry(name=relative, kind="symlink", mode=0o777, link_target=target))
+                entries.append(
+                    BundleEntry(name=relative, kind="symlink", mode=0o777, link_target=target, mtime_ns=info.st_mtime_ns, ctime_ns=info.st_ctime_ns)
+                )
                 continue
         is_dir = stat.S_ISDIR(info.st_mode)
         if rules.excluded(relative, is_dir=is_dir):
@@ -238,7 +244,15 @@ def _walk(
             _walk(path, f"{relative}/", rules, follow_symlinks, entries, ancestors | {identity})
         elif stat.S_ISREG(info.st_mode):
             entries.append(
-                BundleEntry(name=relative, kind="file", mode=stat.S_IMODE(info.st_mode), size=info.st_size, source=path)
+                BundleEntry(
+                    name=relative,
+                    kind="file",
+                    mode=stat.S_IMODE(info.st_mode),
+                    size=info.st_size,
+                    source=path,
+                    mtime_ns=info.st_mtime_ns,
+                    ctime_ns=info.st_ctime_ns,
+                )
             )
         else:
             raise BundleError(f"{relative} is not a regular file, directory or symlink (a socket, FIFO or device); exclude it")
@@ -316,19 +330,79 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+RECORD_VERSION = 1
+
+
+def record_path(dest: str) -> str:
+    """Where the sources record of the archive at dest lives: a hidden file next to it."""
+    return os.path.join(os.path.dirname(dest), f".{os.path.basename(dest)}.sources")
+
+
+def sources_fingerprint(entries: list[BundleEntry], bundle_type: str, compression_level: int) -> str:
+    """A digest of what the archive would be built from, by file metadata only (no content is read).
+
+    The change time is in it, so content rewritten with its old size and modification time (cp -p, rsync -t)
+    still counts as changed; a false "changed" only costs a rebuild that then compares contents.
+    """
+    digest = hashlib.sha256(f"{RECORD_VERSION}\0{bundle_type}\0{compression_level}\n".encode())
+    for entry in entries:
+        line = f"{entry.name}\0{entry.kind}\0{entry.mode:o}\0{entry.size}\0{entry.mtime_ns}\0{entry.ctime_ns}\0{entry.link_target}\n"
+        digest.update(line.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _read_record(dest: str) -> dict[str, t.Any]:
+    try:
+        with open(record_path(dest), encoding="utf-8") as handle:
+            record = json.load(handle)
+        return record if isinstance(record, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_record(dest: str, fingerprint: str, sha256: str) -> None:
+    info = os.stat(dest)
+    record = {"version": RECORD_VERSION, "fingerprint": fingerprint, "sha256": sha256, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    temp_path = f"{record_path(dest)}.tmp"
+    with open(temp_path, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+    os.replace(temp_path, record_path(dest))
+
+
+def _unchanged_build(dest: str, fingerprint: str) -> tuple[str, int] | None:
+    """(sha256, size) of the archive at dest when it was built from exactly these sources and is untouched since."""
+    record = _read_record(dest)
+    try:
+        info = os.stat(dest)
+    except OSError:
+        return None
+    if record.get("fingerprint") != fingerprint or record.get("size") != info.st_size or record.get("mtime_ns") != info.st_mtime_ns:
+        return None
+    return str(record.get("sha256")), info.st_size
+
+
 def build_bundle(
     entries: list[BundleEntry],
     dest: str,
     bundle_type: str = "zip",
     compression_level: int = 6,
     check_mode: bool = False,
+    reuse_unchanged: bool = True,
 ) -> BundleResult:
     """Write the archive next to dest, then replace dest only if the content differs.
 
-    In check mode the archive is written to a temporary file and removed, so the predicted sha256 is exact.
+    With reuse_unchanged, an archive that the sources record shows was built from these very sources is not
+    rebuilt at all. In check mode the archive is written to a temporary file and removed, so the predicted sha256
+    is exact.
     """
     dest = os.path.abspath(dest)
     dest_dir = os.path.dirname(dest)
+    file_count = sum(1 for entry in entries if entry.kind != "dir")
+    fingerprint = sources_fingerprint(entries, bundle_type, compression_level)
+    if reuse_unchanged:
+        unchanged = _unchanged_build(dest, fingerprint)
+        if unchanged is not None:
+            return BundleResult(path=dest, sha256=unchanged[0], size=unchanged[1], file_count=file_count, bundle_type=bundle_type, changed=False)
     if not check_mode:
         os.makedirs(dest_dir, exist_ok=True)
     work_dir = dest_dir if os.path.isdir(dest_dir) else None
@@ -347,5 +421,6 @@ def build_bundle(
     finally:
         if os.path.exists(temp_path):
             os.unlink(temp_path)
-    file_count = sum(1 for entry in entries if entry.kind != "dir")
+    if not check_mode:
+        _write_record(dest, fingerprint, sha256)
     return BundleResult(path=dest, sha256=sha256, size=size, file_count=file_count, bundle_type=bundle_type, changed=changed)

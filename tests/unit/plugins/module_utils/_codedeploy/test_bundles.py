@@ -12,6 +12,7 @@ import zipfile
 
 import pytest
 
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy import bundles
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import BundleError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import ExcludeRules
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import build_bundle
@@ -33,8 +34,8 @@ def make_tree(root, mtime: int) -> None:
         os.utime(path, (mtime, mtime), follow_symlinks=False)
 
 
-def build(root, dest, bundle_type, **kwargs):
-    return build_bundle(collect_entries(str(root), **kwargs), str(dest), bundle_type)
+def build(root, dest, bundle_type, reuse_unchanged=True, **kwargs):
+    return build_bundle(collect_entries(str(root), **kwargs), str(dest), bundle_type, reuse_unchanged=reuse_unchanged)
 
 
 @pytest.mark.parametrize("bundle_type", BUNDLE_TYPES)
@@ -64,15 +65,48 @@ def test_one_change_changes_the_sha256(tmp_path, bundle_type, change):
 
 
 @pytest.mark.parametrize("bundle_type", BUNDLE_TYPES)
-def test_rebuild_into_same_destination_is_not_a_change(tmp_path, bundle_type):
+@pytest.mark.parametrize("reuse_unchanged", [True, False])
+def test_rebuild_into_same_destination_is_not_a_change(tmp_path, bundle_type, reuse_unchanged):
     make_tree(tmp_path / "src", mtime=1_600_000_000)
     dest = tmp_path / "out" / "bundle"
-    assert build(tmp_path / "src", dest, bundle_type).changed
+    first = build(tmp_path / "src", dest, bundle_type)
+    assert first.changed
     written = dest.stat().st_mtime_ns
-    again = build(tmp_path / "src", dest, bundle_type)
+    again = build(tmp_path / "src", dest, bundle_type, reuse_unchanged=reuse_unchanged)
     assert not again.changed
+    assert (again.sha256, again.size, again.file_count) == (first.sha256, first.size, first.file_count)
     assert dest.stat().st_mtime_ns == written
-    assert sorted(os.listdir(tmp_path / "out")) == ["bundle"]  # no temporary file left behind
+    assert sorted(os.listdir(tmp_path / "out")) == [".bundle.sources", "bundle"]  # no temporary file left behind
+
+
+def test_unchanged_sources_are_not_read_again(tmp_path, monkeypatch):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    first = build(tmp_path / "src", tmp_path / "b.zip", "zip")
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the archive was rebuilt")
+
+    monkeypatch.setattr(bundles, "write_archive", no_build)
+    again = build(tmp_path / "src", tmp_path / "b.zip", "zip")
+    assert not again.changed and again.sha256 == first.sha256
+
+
+def test_same_size_rewrite_with_old_mtime_is_seen(tmp_path):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    first = build(tmp_path / "src", tmp_path / "b.zip", "zip")
+    page = tmp_path / "src" / "web" / "index.html"
+    page.write_text(page.read_text().replace("hello", "HELLO"))
+    os.utime(page, (1_600_000_000, 1_600_000_000))  # as cp -p or rsync -t would leave it
+    again = build(tmp_path / "src", tmp_path / "b.zip", "zip")
+    assert again.changed and again.sha256 != first.sha256
+
+
+def test_touched_archive_is_checked_by_content(tmp_path):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    first = build(tmp_path / "src", tmp_path / "b.zip", "zip")
+    (tmp_path / "b.zip").write_bytes(b"something else")
+    again = build(tmp_path / "src", tmp_path / "b.zip", "zip")
+    assert again.changed and again.sha256 == first.sha256
 
 
 def test_check_mode_predicts_the_sha256_and_writes_nothing(tmp_path):
