@@ -323,3 +323,31 @@ def test_without_a_sandbox_the_lab_refuses_to_run_anything_and_says_why(fleet, m
         assert not (host.sandbox.upper / "root/should-not-run").exists()
     finally:
         fleet.terminate(host.instance_id)
+
+
+def test_hosts_started_together_never_write_on_the_machine(fleet) -> None:  # type: ignore[no-untyped-def]
+    # Many sandboxes at once, each written to the moment it is up: a host's first command must already be confined.
+    token = uuid.uuid4().hex[:10]
+    hosts = [fleet.launch(new_identity()) for _ in range(6)]
+    try:
+        for index, host in enumerate(hosts):
+            assert host.wait_booted(120) and host.sandbox_error is None
+            assert sh(host, f"echo {index} > /etc/race-{token}-{index}")[0] == 0
+        for index, host in enumerate(hosts):
+            assert not os.path.exists(f"/etc/race-{token}-{index}")
+            assert host.read_file(f"/etc/race-{token}-{index}") == f"{index}\n".encode()
+        assert not os.path.exists("/etc/codedeploy-lab") and not os.path.exists("/usr/bin/yum")
+    finally:
+        for host in hosts:
+            fleet.terminate(host.instance_id)
+
+
+def test_the_sandbox_refuses_a_target_whose_root_is_the_machines(launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    real_init = host.sandbox.init_pid
+    host.sandbox.init_pid = os.getpid()  # as if PID 1 were gone and its number reused by a machine process
+    try:
+        with pytest.raises(sandbox_module.SandboxUnavailable, match="its root is the machine's"):
+            host.sandbox.run(["/bin/true"], env={})
+    finally:
+        host.sandbox.init_pid = real_init
