@@ -85,6 +85,7 @@ plan_deployment_group = _deployment_groups.plan_group
 deployment_group_create_request = _deployment_groups.create_request
 deployment_group_update_request = _deployment_groups.update_request
 predict_deployment_group = _deployment_groups.predict
+new_deployment_group = _deployment_groups.new_group
 
 # Deployments: plan, follow, explain failures, stop, continue and roll back (issue 7).
 DEPLOYMENT_ACTIVE_STATUSES = _deployments.ACTIVE_STATUSES

@@ -599,6 +599,7 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy impo
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_tags
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import new_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_tags
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import predict_deployment_group
@@ -657,8 +658,8 @@ def ensure_present(
     if info is None:
         if module.check_mode:
             _set, _remove, tags = plan_tags({}, params["tags"], True)
-            base = {"application_name": application, "deployment_group_name": name}
-            return True, dict(predict_deployment_group(base, plan.effective), tags=tags)
+            changes = {field: plan.effective[field] for field in plan.request}
+            return True, dict(predict_deployment_group(new_deployment_group(application, name), changes), tags=tags)
         request = deployment_group_create_request(application, name, plan, params["tags"])
         create_deployment_group(client, request, timeout)
         return True, read_group(client, arns, application, name)

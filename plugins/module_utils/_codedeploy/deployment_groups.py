@@ -416,16 +416,47 @@ def update_request(application_name: str, name: str, plan: GroupPlan) -> dict:
     return {"applicationName": application_name, "currentDeploymentGroupName": name, **plan.request}
 
 
+# How GetDeploymentGroup shows a member that is not set (None: left out) [codedeploy-semantics.md 1.3];
+# the members missing here are shown as they were sent.
+SHOWN_WHEN_UNSET: dict[str, t.Any] = {
+    "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+    "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+    "autoScalingGroups": [],
+    "ec2TagFilters": [],
+    "onPremisesInstanceTagFilters": [],
+    "triggerConfigurations": [],
+    "onPremisesTagSet": {"onPremisesTagSetList": []},
+    "autoRollbackConfiguration": {"enabled": False},
+    "outdatedInstancesStrategy": "UPDATE",
+    "terminationHookEnabled": False,
+    "loadBalancerInfo": None,
+    "blueGreenDeploymentConfiguration": None,
+    "ec2TagSet": None,
+    "ecsServices": None,
+}
+
+
+def new_group(application_name: str, name: str) -> dict[str, t.Any]:
+    """A group before anything is set, as GetDeploymentGroup would show it (the base of a creation's prediction)."""
+    shown = {field: value for field, value in SHOWN_WHEN_UNSET.items() if value is not None}
+    return {"application_name": application_name, "deployment_group_name": name, **camel_dict_to_snake_dict(shown)}
+
+
 def predict(current: dict[str, t.Any], changes: dict[str, t.Any]) -> dict[str, t.Any]:
-    """current (snake_case, as returned) with changes (API shape) applied: the check mode result."""
+    """current (snake_case, as returned) with changes (API shape, normalized) applied: the check mode result."""
     predicted = deepcopy(current)
     hooks = {group["name"]: group for group in current.get("auto_scaling_groups", [])}
     for field, value in changes.items():
+        option = OPTIONS[field]
+        if field in SHOWN_WHEN_UNSET and value == normalize(field, None):
+            value = SHOWN_WHEN_UNSET[field]
+            if value is None:
+                predicted.pop(option, None)
+                continue
         if field == "autoScalingGroups":
-            predicted["auto_scaling_groups"] = [hooks.get(name, {"name": name}) for name in value]
-        elif value in ({}, None) and field in ("loadBalancerInfo", "blueGreenDeploymentConfiguration", "serviceRoleArn"):
-            # GetDeploymentGroup leaves these out when they are not set.
-            predicted.pop(OPTIONS[field], None)
+            predicted[option] = [hooks.get(name, {"name": name}) for name in value]
+        elif field == "autoRollbackConfiguration" and not value.get("events"):
+            predicted[option] = {"enabled": value["enabled"]}
         else:
             predicted.update(camel_dict_to_snake_dict({field: value}))
     return predicted

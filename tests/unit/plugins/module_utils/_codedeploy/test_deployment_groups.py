@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import FIELDS
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import create_request
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import new_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import plan_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import predict
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import retry_on_role_propagation
@@ -363,18 +364,44 @@ def test_predict_applies_changes_in_the_returned_shape():
         "auto_scaling_groups": [{"name": "demo-asg", "hook": "hook-1"}],
         "alarm_configuration": {"enabled": True, "ignore_poll_alarm_failure": False, "alarms": [{"name": "x"}]},
         "load_balancer_info": {"elb_info_list": [{"name": "demo-clb"}]},
+        "ec2_tag_set": {"ec2_tag_set_list": [[{"key": "a", "type": "KEY_ONLY"}]]},
+        "auto_rollback_configuration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
     }
     changes = {
         "autoScalingGroups": ["demo-asg", "new-asg"],
         "alarmConfiguration": {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []},
         "loadBalancerInfo": {},
+        "ec2TagSet": {"ec2TagSetList": []},
+        "autoRollbackConfiguration": {"enabled": False, "events": []},
         "ec2TagFilters": [{"Key": "a", "Type": "KEY_ONLY"}],
     }
     assert predict(current, changes) == {
         "deployment_group_name": "demo-group",
         "auto_scaling_groups": [{"name": "demo-asg", "hook": "hook-1"}, {"name": "new-asg"}],
         "alarm_configuration": {"enabled": False, "ignore_poll_alarm_failure": False, "alarms": []},
+        "auto_rollback_configuration": {"enabled": False},
         "ec2_tag_filters": [{"key": "a", "type": "KEY_ONLY"}],
+    }
+
+
+def test_predicted_new_group_shows_what_codedeploy_shows_for_unset_members():
+    plan = plan_group(None, params(**DEMO_PARAMS))
+    predicted = predict(new_group("DemoApp", "demo-group"), {field: plan.effective[field] for field in plan.request})
+    assert predicted == {
+        "application_name": "DemoApp",
+        "deployment_group_name": "demo-group",
+        "service_role_arn": ROLE,
+        "deployment_config_name": "CodeDeployDefault.OneAtATime",
+        "deployment_style": {"deployment_type": "IN_PLACE", "deployment_option": "WITH_TRAFFIC_CONTROL"},
+        "auto_scaling_groups": [{"name": "demo-asg"}],
+        "ec2_tag_filters": [],
+        "on_premises_instance_tag_filters": [],
+        "trigger_configurations": [],
+        "on_premises_tag_set": {"on_premises_tag_set_list": []},
+        "auto_rollback_configuration": {"enabled": False},
+        "outdated_instances_strategy": "UPDATE",
+        "termination_hook_enabled": False,
+        "load_balancer_info": {"elb_info_list": [{"name": "demo-clb"}]},
     }
 
 
