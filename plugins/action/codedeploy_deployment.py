@@ -5,14 +5,23 @@
 
 """Progress lines for codedeploy_deployment.
 
-A module cannot print while it runs, so this plugin runs the module in slices: each run follows the deployment
-until its progress changed (and PROGRESS_WINDOW seconds passed), returns the new progress lines and a handoff, and
-the plugin prints the lines and runs the module again with the handoff. All the logic stays in the module and its
-module_utils; this plugin only relays. Check mode, wait=false and async tasks run the module once.
+A module cannot print while it runs, so this plugin relays its progress lines; all the logic stays in the module and
+its module_utils.
+
+- When the module runs on the controller (connection local, no become; the usual `hosts: localhost`), it appends each
+  line to a temporary file (progress_file) and this plugin prints the file's new lines while the module runs.
+- Otherwise the plugin runs the module in slices: each run follows the deployment until its progress changed (and
+  PROGRESS_WINDOW seconds passed), returns the new lines and a handoff, and the plugin prints them and runs the
+  module again with the handoff.
+
+Check mode, wait=false and async tasks run the module once.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 import typing as t
 
 from ansible.plugins.action import ActionBase
@@ -20,9 +29,11 @@ from ansible.utils.display import Display
 
 display = Display()
 
-# Seconds a module run keeps following after the first change before it hands the lines back: shorter shows
+# Seconds a module slice keeps following after the first change before it hands the lines back: shorter shows
 # lines sooner, longer starts fewer module processes on a busy deployment.
 PROGRESS_WINDOW = 2.0
+# How often the plugin looks for new lines in the progress file.
+TAIL_INTERVAL = 0.2
 
 
 class ActionModule(ActionBase):
@@ -32,27 +43,60 @@ class ActionModule(ActionBase):
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
         del tmp
+        task_vars = task_vars or {}
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         args = dict(self._task.args)
-        relay = not (wrap_async or self._task.check_mode or args.get("progress_handoff") or args.get("wait") in (False, "false", "no"))
+        waits = args.get("wait") not in (False, "false", "no", "False")
+        internal = args.get("progress_handoff") or args.get("progress_file")
         try:
-            if not relay:
+            if wrap_async or self._task.check_mode or not waits or internal:
                 result.update(self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-                return result
-            result.update(self._follow(args, task_vars or {}))
+            elif self._connection.transport == "local" and not self._connection.become:
+                result.update(self._follow_with_file(args, task_vars))
+            else:
+                result.update(self._follow_in_slices(args, task_vars))
             return result
         finally:
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
 
-    def _follow(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        host = task_vars.get("inventory_hostname", "localhost")
+    def _show(self, task_vars: dict[str, t.Any], line: str) -> None:
+        display.display(f"{task_vars.get('inventory_hostname', 'localhost')} | {line}")
+
+    def _follow_with_file(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        descriptor, path = tempfile.mkstemp(prefix="codedeploy-progress-", suffix=".log")
+        os.close(descriptor)
+        finished = threading.Event()
+
+        def tail() -> None:
+            with open(path, encoding="utf-8") as progress:
+                pending = ""
+                while True:
+                    done = finished.is_set()  # read once more after the module ended
+                    pending += progress.read()
+                    *complete, pending = pending.split("\n")
+                    for line in complete:
+                        self._show(task_vars, line)
+                    if done:
+                        return
+                    finished.wait(TAIL_INTERVAL)
+
+        tailer = threading.Thread(target=tail, daemon=True)
+        tailer.start()
+        try:
+            return self._execute_module(module_args={**args, "progress_file": path}, task_vars=task_vars)
+        finally:
+            finished.set()
+            tailer.join(timeout=5)
+            os.unlink(path)
+
+    def _follow_in_slices(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         handoff: dict[str, t.Any] = {"window": PROGRESS_WINDOW}
         lines: list[str] = []
         while True:
             module_result = self._execute_module(module_args={**args, "progress_handoff": handoff}, task_vars=task_vars)
             for line in module_result.get("progress") or []:
-                display.display(f"{host} | {line}")
+                self._show(task_vars, line)
             lines.extend(module_result.get("progress") or [])
             handoff = module_result.pop("progress_handoff", None)
             if not handoff or module_result.get("failed"):

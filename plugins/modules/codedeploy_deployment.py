@@ -240,7 +240,14 @@ options:
     description:
       - Internal, set by the module's action plugin so that C(ansible-playbook) can print progress lines; leave unset.
       - The module then returns when the progress changed, and the action plugin runs it again to carry on.
+        The action plugin uses this when the module runs on another host than the controller.
     type: dict
+  progress_file:
+    description:
+      - Internal, set by the module's action plugin so that C(ansible-playbook) can print progress lines; leave unset.
+      - The module appends each progress line to this file as soon as it sees it, and the action plugin, on the same
+        machine, prints them while the module runs.
+    type: path
 attributes:
   check_mode:
     description: Can run in check mode and return a prediction of changed without changing anything.
@@ -489,6 +496,18 @@ def check_names(params: dict[str, t.Any]) -> None:
         )
 
 
+def progress_writer(path: str | None) -> t.Callable[[str], None] | None:
+    """Append each progress line to path at once, for the action plugin to print while the module runs."""
+    if not path:
+        return None
+
+    def write(line: str) -> None:
+        with open(path, "a", encoding="utf-8") as progress:
+            progress.write(line + "\n")
+
+    return write
+
+
 def do(module: AnsibleCodeDeployModule) -> None:
     check_names(module.params)
     context = DeploymentTaskContext(
@@ -497,6 +516,7 @@ def do(module: AnsibleCodeDeployModule) -> None:
         check_mode=module.check_mode,
         count_targets=count_targets(module),
         handoff=dict(module.params["progress_handoff"] or {}),
+        on_line=progress_writer(module.params["progress_file"]),
     )
     result = run_deployment_task(context)
     module.exit_json(msg=result.pop("msg", ""), **result)
@@ -574,6 +594,7 @@ def main() -> None:
         wait_timeout=dict(type="int", default=3600),
         follow_rollback=dict(type="bool", default=True),
         progress_handoff=dict(type="dict"),
+        progress_file=dict(type="path"),
     )
     module = AnsibleCodeDeployModule(
         argument_spec=argument_spec,

@@ -66,6 +66,7 @@ class TaskContext:
     changed: bool = False
     plan: dict[str, t.Any] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # progress lines seen by this run
+    on_line: t.Callable[[str], None] | None = None  # told each progress line as soon as it is seen
 
     @property
     def application(self) -> str:
@@ -291,6 +292,7 @@ def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.A
         return_on_change_after=window,
         clock=ctx.clock,
         sleep=ctx.sleep,
+        on_line=ctx.on_line,
     )
     ctx.lines.extend(outcome.lines)
     if outcome.lines:

@@ -142,11 +142,13 @@ def follow(
     schedule: PollSchedule = PollSchedule(),
     clock: t.Callable[[], float] = time.time,
     sleep: t.Callable[[float], None] = time.sleep,
+    on_line: t.Callable[[str], None] | None = None,
 ) -> FollowOutcome:
     """Poll until the deployment finishes or deadline passes (clock seconds).
 
     started: when following began (the backoff grows from it). With return_on_change_after, return as soon as the
     progress line changed and that many seconds passed since this call began, so a caller can show the lines.
+    on_line is called with each new line as soon as it is seen.
     """
     call_began = clock()
     lines: list[str] = []
@@ -158,6 +160,8 @@ def follow(
         if line != last_line:
             lines.append(line)
             last_line = line
+            if on_line is not None:
+                on_line(line)
         now = clock()
         if snapshot.finished:
             return FollowOutcome(snapshot, lines, True, polls=polls)

@@ -120,6 +120,12 @@ class TestFollow:
         assert outcome.polls == 4
         assert clock.sleeps == [0.5, 0.5, 0.5]  # a short deployment is noticed within half a second
 
+    def test_each_new_line_is_told_at_once(self):
+        clock, told = FakeClock(), []
+        take = scripted(["InProgress", "InProgress", "Succeeded"], clock)
+        follow(take, clock.now, clock.now + 60, clock=clock.time, sleep=lambda seconds: told.append(f"slept {seconds}"), on_line=told.append)
+        assert told == ["d-X: InProgress", "slept 0.5", "slept 0.5", "d-X: Succeeded"]
+
     def test_times_out_at_the_deadline(self):
         clock = FakeClock()
         outcome = follow(scripted(["InProgress"], clock), clock.now, clock.now + 30, clock=clock.time, sleep=clock.sleep)

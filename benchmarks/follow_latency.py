@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Follow benchmark: codedeploy_deployment against `aws deploy wait deployment-successful`.
+
+Starts its own lab (codedeploy-lab up on a free port, state in a temporary directory), launches a small fleet of lab
+hosts, and deploys a bundle whose AfterInstall hook sleeps --hook-seconds. For each of --repeat deployments, created
+with boto3, both followers start at once and follow the same deployment:
+
+- ours: ansible-playbook runs codedeploy_deployment with the same revision (it attaches to the deployment in
+  flight), and the next task prints the controller's clock, which is when the task returned;
+- theirs: `aws deploy wait deployment-successful --deployment-id ...`, whose exit is timed by this script.
+
+Latency is the time from the deployment's completeTime (the lab's clock: the same machine) to each follower
+returning. A last deployment is followed by ours alone while the lab counts the API calls, for calls per minute.
+
+Prints medians and writes the numbers as JSON to benchmarks/results/. Run with the project's venv:
+
+    .venv/bin/python benchmarks/follow_latency.py [--repeat 5] [--instances 2] [--hook-seconds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import typing as t
+import urllib.request
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+RETURNED = re.compile(r"RETURNED_AT=([0-9.]+)")
+
+PLAYBOOK = """\
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Follow the deployment
+      rollout.codedeploy.codedeploy_deployment:
+        endpoint_url: "{{ endpoint }}"
+        access_key: testing
+        secret_key: testing
+        region: us-east-1
+        application_name: bench
+        deployment_group_name: fleet
+        revision: "{{ revision }}"
+        wait_timeout: 600
+    - name: Say when the task returned
+      ansible.builtin.debug:
+        msg: "RETURNED_AT={{ lookup('ansible.builtin.pipe', 'date +%s.%N') }}"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def lab_command() -> list[str]:
+    if (BIN / "codedeploy-lab").exists():
+        return [str(BIN / "codedeploy-lab")]
+    return [sys.executable, "-m", "codedeploy_lab.cli"]
+
+
+def lab_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "lab"), env.get("PYTHONPATH")]))
+    return env
+
+
+def lab_calls(endpoint: str, method: str = "GET") -> dict[str, t.Any]:
+    request = urllib.request.Request(f"{endpoint}/_lab/calls", method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def collections_tree(work: Path) -> Path:
+    """An ansible_collections tree holding this checkout and amazon.aws, for ansible-playbook."""
+    candidates = [REPO / ".build" / "ansible_collections" / "amazon" / "aws", Path("/tmp/devcolls/ansible_collections/amazon/aws")]
+    amazon = next((path for path in candidates if path.is_dir()), None)
+    if amazon is None:
+        sys.exit("amazon.aws not found: run `make venv` first")
+    tree = work / "collections"
+    (tree / "ansible_collections" / "rollout").mkdir(parents=True)
+    (tree / "ansible_collections" / "amazon").mkdir(parents=True)
+    (tree / "ansible_collections" / "rollout" / "codedeploy").symlink_to(REPO)
+    (tree / "ansible_collections" / "amazon" / "aws").symlink_to(amazon)
+    return tree
+
+
+def bundle(hook_seconds: float) -> bytes:
+    appspec = textwrap.dedent("""\
+        version: 0.0
+        os: linux
+        files:
+          - source: site
+            destination: /opt/bench
+        hooks:
+          AfterInstall:
+            - location: scripts/work.sh
+              timeout: 300
+        """)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("appspec.yml", appspec)
+        archive.writestr("site/index.html", "bench\n")
+        script = zipfile.ZipInfo("scripts/work.sh")
+        script.external_attr = 0o100755 << 16
+        archive.writestr(script, f"#!/bin/sh\nsleep {hook_seconds}\n")
+    return buffer.getvalue()
+
+
+def set_up(session: t.Any, endpoint: str, instances: int, hook_seconds: float) -> dict[str, t.Any]:
+    iam = session.client("iam", endpoint_url=endpoint)
+    role = iam.create_role(RoleName="bench-codedeploy", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    iam.attach_role_policy(RoleName="bench-codedeploy", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole")
+    session.client("ec2", endpoint_url=endpoint).run_instances(
+        ImageId="ami-12345678", MinCount=instances, MaxCount=instances, InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "fleet", "Value": "bench"}]}],
+    )
+    s3 = session.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket="bench")
+    e_tag = s3.put_object(Bucket="bench", Key="bench.zip", Body=bundle(hook_seconds))["ETag"].strip('"')
+    codedeploy = session.client("codedeploy", endpoint_url=endpoint)
+    codedeploy.create_application(applicationName="bench")
+    codedeploy.create_deployment_group(
+        applicationName="bench", deploymentGroupName="fleet", serviceRoleArn=role["Role"]["Arn"],
+        deploymentConfigName="CodeDeployDefault.AllAtOnce",
+        ec2TagFilters=[{"Key": "fleet", "Value": "bench", "Type": "KEY_AND_VALUE"}],
+    )
+    return {"revisionType": "S3", "s3Location": {"bucket": "bench", "key": "bench.zip", "bundleType": "zip", "eTag": e_tag}}
+
+
+def timed(command: list[str], env: dict[str, str], outcome: dict[str, t.Any], name: str) -> threading.Thread:
+    """Run command in a thread; record its output and the clock when it exited."""
+
+    def run() -> None:
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        outcome[name] = {"exited_at": time.time(), "returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def follow_once(codedeploy: t.Any, revision: dict, playbook_command: list[str], cli_command: list[str] | None,
+                env: dict[str, str]) -> dict[str, t.Any]:
+    deployment_id = codedeploy.create_deployment(applicationName="bench", deploymentGroupName="fleet", revision=revision)["deploymentId"]
+    outcome: dict[str, t.Any] = {}
+    threads = [timed(playbook_command, env, outcome, "ours")]
+    if cli_command:
+        threads.append(timed(cli_command + ["--deployment-id", deployment_id], env, outcome, "cli"))
+    for thread in threads:
+        thread.join()
+    info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    complete = info["completeTime"].timestamp()
+    returned = RETURNED.search(outcome["ours"]["stdout"])
+    if outcome["ours"]["returncode"] != 0 or not returned:
+        sys.exit(f"ansible-playbook failed:\n{outcome['ours']['stdout'][-3000:]}\n{outcome['ours']['stderr'][-2000:]}")
+    result = {
+        "deployment_id": deployment_id,
+        "status": info["status"],
+        "duration": round(complete - info["createTime"].timestamp(), 3),
+        "ours_latency": round(float(returned.group(1)) - complete, 3),
+    }
+    if cli_command:
+        if outcome["cli"]["returncode"] != 0:
+            sys.exit(f"aws deploy wait failed: {outcome['cli']['stderr']}")
+        result["cli_latency"] = round(outcome["cli"]["exited_at"] - complete, 3)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="deployments followed by both (default 5)")
+    parser.add_argument("--instances", type=int, default=2, help="lab hosts in the group (default 2)")
+    parser.add_argument("--hook-seconds", type=float, default=12, help="how long AfterInstall sleeps (default 12)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="follow-bench-"))
+    state_dir = work / "lab"
+    lab_started = False
+    try:
+        tree = collections_tree(work)
+        port = free_port()
+        up = subprocess.run(lab_command() + ["up", "--state-dir", str(state_dir), "--port", str(port)], env=lab_env(),
+                            capture_output=True, text=True)
+        if up.returncode != 0:
+            sys.exit(f"codedeploy-lab up failed:\n{up.stdout}\n{up.stderr}")
+        lab_started = True
+        endpoint = up.stdout.strip().splitlines()[-1]
+        print(f"lab: {endpoint}")
+
+        import boto3  # the venv's; imported late so --help works without it
+
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+        revision = set_up(session, endpoint, args.instances, args.hook_seconds)
+        codedeploy = session.client("codedeploy", endpoint_url=endpoint)
+        ansible_revision = {"revision_type": "S3", "s3_location": {"bucket": "bench", "key": "bench.zip", "bundle_type": "zip",
+                                                                  "e_tag": revision["s3Location"]["eTag"]}}
+        playbook = work / "follow.yml"
+        playbook.write_text(PLAYBOOK)
+        playbook_command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
+                            "-e", json.dumps({"endpoint": endpoint, "revision": ansible_revision,
+                                              "ansible_python_interpreter": sys.executable})]
+        cli_command = [str(BIN / "aws"), "deploy", "wait", "deployment-successful", "--endpoint-url", endpoint]
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tree), ANSIBLE_HOST_KEY_CHECKING="false",
+                   ANSIBLE_DEPRECATION_WARNINGS="false", **CREDENTIALS)
+
+        rounds = []
+        for index in range(args.repeat):
+            result = follow_once(codedeploy, revision, playbook_command, cli_command, env)
+            rounds.append(result)
+            print(f"round {index + 1}: {result['deployment_id']} {result['status']} in {result['duration']} s; "
+                  f"ours returned {result['ours_latency']} s after the end, the CLI {result['cli_latency']} s")
+
+        # One more deployment followed by ours alone, while the lab counts calls.
+        lab_calls(endpoint, "DELETE")
+        alone = follow_once(codedeploy, revision, playbook_command, None, env)
+        counted = lab_calls(endpoint).get("codedeploy", {})
+        follow_calls = {name: count for name, count in counted.items() if name != "CreateDeployment"}
+        total = sum(follow_calls.values())
+        per_minute = total / alone["duration"] * 60 if alone["duration"] else None
+        print(f"alone: {alone['deployment_id']} in {alone['duration']} s, {total} CodeDeploy calls "
+              f"({per_minute:.1f}/min): {follow_calls}")
+
+        summary = {
+            "repeat": args.repeat,
+            "instances": args.instances,
+            "hook_seconds": args.hook_seconds,
+            "median_deployment_seconds": statistics.median(r["duration"] for r in rounds),
+            "median_latency_ours": statistics.median(r["ours_latency"] for r in rounds),
+            "median_latency_cli": statistics.median(r["cli_latency"] for r in rounds),
+            "max_latency_ours": max(r["ours_latency"] for r in rounds),
+            "max_latency_cli": max(r["cli_latency"] for r in rounds),
+            "follow_alone": {**alone, "codedeploy_calls": follow_calls, "calls_per_minute": round(per_minute or 0, 1)},
+            "rounds": rounds,
+        }
+        print(json.dumps({key: value for key, value in summary.items() if key not in ("rounds", "follow_alone")}, indent=2))
+        results = REPO / "benchmarks" / "results"
+        results.mkdir(exist_ok=True)
+        output = results / f"follow_latency-{time.strftime('%Y%m%dT%H%M%S')}.json"
+        output.write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"written: {output}")
+        return 0
+    finally:
+        if lab_started:
+            subprocess.run(lab_command() + ["down", "--state-dir", str(state_dir)], env=lab_env(), capture_output=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
