@@ -19,6 +19,10 @@ import pytest
 from codedeploy_lab.fleet import sandbox as sandbox_module
 from codedeploy_lab.fleet.testing import fleet, launch, new_identity, sh  # noqa: F401 (fixtures)
 
+# Tests that go through a lab process need what the lab needs to sandbox hosts (the same machine and user as us).
+requires_sandbox = pytest.mark.skipif(sandbox_module.sandbox_support_problem() is not None,
+                                      reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}")
+
 WEB_USER_DATA = """#!/bin/bash
 yum install -y httpd
 echo "hello from $(curl -s http://169.254.169.254/latest/meta-data/instance-id)" > /var/www/html/index.html
@@ -57,6 +61,7 @@ def processes_with(marker: str) -> list[int]:
 
 # -- through the running lab: EC2 launches become hosts -------------------------------------------------------------
 
+@requires_sandbox
 def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the_page(lab) -> None:  # type: ignore[no-untyped-def]
     ec2 = lab.client("ec2")
     reservation = ec2.run_instances(ImageId="ami-12345678", MinCount=2, MaxCount=2, UserData=WEB_USER_DATA)
@@ -81,6 +86,7 @@ def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the
         ec2.terminate_instances(InstanceIds=instance_ids)
 
 
+@requires_sandbox
 def test_terminate_stops_the_web_server_and_removes_the_root(lab) -> None:  # type: ignore[no-untyped-def]
     ec2 = lab.client("ec2")
     instance_id = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
@@ -99,6 +105,7 @@ def test_terminate_stops_the_web_server_and_removes_the_root(lab) -> None:  # ty
     assert instance_id not in [h["instance_id"] for h in lab.get("/_lab/hosts")["hosts"]]
 
 
+@requires_sandbox
 def test_auto_scaling_instances_become_hosts(lab, unique_name) -> None:  # type: ignore[no-untyped-def]
     ec2, autoscaling = lab.client("ec2"), lab.client("autoscaling")
     name = unique_name("asg")
