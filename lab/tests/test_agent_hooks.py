@@ -180,11 +180,13 @@ def test_log_tail_keeps_the_newest_entries_under_2048_characters(fleet, launch, 
 def test_runas_runs_the_script_as_that_user(fleet, launch, upload) -> None:  # type: ignore[no-untyped-def]
     host = launch()
     hooks = ("  AfterInstall:\n    - location: scripts/whoami.sh\n      runas: ec2-user\n"
+             "    - location: scripts/whoami.sh\n      runas: ubuntu\n      sudo: true\n"
              "  ApplicationStart:\n    - location: scripts/whoami.sh\n      runas: apache\n")
     revision = hooks_revision(upload, hooks, {"scripts/whoami.sh": "#!/bin/sh\necho \"I am $(id -un)\"\n"})
     outcomes = run_lifecycle(fleet.agent, host, deployment_group_id=group(), revision=revision)
     assert outcomes["AfterInstall"].succeeded
     assert "[stdout]I am ec2-user" in outcomes["AfterInstall"].output_tail
+    assert "[stdout]I am ubuntu" in outcomes["AfterInstall"].output_tail  # sudo su ubuntu -c ...
     # apache has /sbin/nologin as its shell, as on Amazon Linux, so su refuses: the agent reports it.
     assert outcomes["ApplicationStart"].message == \
         "Script at specified location: scripts/whoami.sh run as user apache failed with exit code 1"

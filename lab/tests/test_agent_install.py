@@ -247,3 +247,13 @@ def test_unknown_owner_fails_install(fleet, launch, upload) -> None:  # type: ig
     outcome = run_lifecycle(fleet.agent, host, deployment_group_id=group(), events=INSTALL_EVENTS,
                             revision=upload(make_bundle({"appspec.yml": spec, "f": "x"})))["Install"]
     assert (outcome.error_code, outcome.message) == ("UnknownError", "can't find user for nosuchuser")
+
+
+def test_source_slash_installs_the_whole_bundle(fleet, launch, upload) -> None:  # type: ignore[no-untyped-def]
+    host = launch()
+    revision = upload(make_bundle({"appspec.yml": appspec("  - source: /\n    destination: /srv/whole\n"),
+                                   "a.txt": "a", "sub/b.txt": "b"}))
+    assert run_lifecycle(fleet.agent, host, deployment_group_id=group(), revision=revision,
+                         events=INSTALL_EVENTS)["Install"].succeeded
+    code, output = sh(host, "cd /srv/whole && find . -type f | sort")
+    assert output.split() == ["./a.txt", "./appspec.yml", "./sub/b.txt"]
