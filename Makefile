@@ -36,8 +36,10 @@ STEP := $(TOOLS)/step
 ANSIBLE_TEST_ENV := cd $(COLLECTION) && HOME=$(TEST_HOME) ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION)
 ANSIBLE_TEST_311 := $(ANSIBLE_TEST_ENV) $(VENV)/bin/ansible-test
 ANSIBLE_TEST_313 := $(ANSIBLE_TEST_ENV) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bin/ansible-test
+# Sanity builds its per-test venvs in $(TEST_HOME); two runs in one checkout would build the same ones at once.
+SANITY_LOCK := flock $(CACHE)/sanity.lock
 
-.PHONY: help venv venv-py311 venv-py313 collections sync test sanity sanity-py311 sanity-py313 units \
+.PHONY: help venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
         units-py311 units-py313 lab-test integration molecule lint build lab-up lab-down lab-status demo docs \
         lock clean distclean
 
@@ -87,19 +89,26 @@ lock: venv
 
 # ---------------------------------------------------------------- tests
 
-# In this order; make stops at the first step that fails.
-test: sanity units lab-test integration molecule lint build
+JUNIT := $(CACHE)/junit
+
+# In this order; make stops at the first step that fails.  The closing line adds up the pytest runs
+# (units on both toolchains, the lab's tests) from their JUnit reports.
+test: test-reset sanity units lab-test integration molecule lint build
 	@echo
 	@echo "make test: every step passed"
+	@$(VENV)/bin/python $(TOOLS)/test-summary $(COLLECTION)/tests/output/junit/*-units.xml $(JUNIT)
+
+test-reset: sync
+	@rm -rf $(COLLECTION)/tests/output/junit $(JUNIT)
 
 sanity: sanity-py311 sanity-py313
 
 sanity-py311: sync
-	@$(STEP) "sanity: ansible-core 2.19 on Python 3.11" bash -c '$(ANSIBLE_TEST_311) sanity --local --python 3.11'
+	@$(STEP) "sanity: ansible-core 2.19 on Python 3.11" $(SANITY_LOCK) bash -c '$(ANSIBLE_TEST_311) sanity --local --python 3.11'
 
 sanity-py313: sync
 	@$(STEP) "sanity: ansible-core $$($(VENV313)/bin/python -c 'import ansible; print(ansible.__version__)') on Python 3.13" \
-	    bash -c '$(ANSIBLE_TEST_313) sanity --local --python 3.13'
+	    $(SANITY_LOCK) bash -c '$(ANSIBLE_TEST_313) sanity --local --python 3.13'
 
 units: units-py311 units-py313
 
@@ -113,7 +122,7 @@ units-py313: sync
 lab-test: venv
 	@if [ ! -d lab/tests ]; then echo "lab-test: skipped: lab/tests does not exist yet"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "lab-test: skipped: the lab package (lab/pyproject.toml) is not there yet"; \
-	else $(STEP) "lab: pytest lab/tests" bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider'; fi
+	else $(STEP) "lab: pytest lab/tests" bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider --junitxml=$(JUNIT)/lab.xml'; fi
 
 integration: sync
 	@if ! ls tests/integration/targets/*/aliases >/dev/null 2>&1; then echo "integration: skipped: no targets in tests/integration/targets"; \
