@@ -43,7 +43,8 @@ def test_tag_custom_deployment_config(boto3_client, unique_name, aws_error):
 @pytest.mark.parametrize(("arn", "code", "message"), [
     ("not-an-arn", "InvalidArnException", "The ARN not-an-arn is not a valid ARN"),
     ("arn:aws:s3:::bucket:x:y", "ArnNotSupportedException", "is not supported"),
-    (f"{ARN}:instance:i-123", "ArnNotSupportedException", "only CodeDeploy applications"),
+    (f"{ARN}:instance/onprem-1", "ArnNotSupportedException", "only CodeDeploy applications"),
+    (f"{ARN}:deployment:d-AAAAAAAAA", "ArnNotSupportedException", "only CodeDeploy applications"),
     (f"{ARN}:application:ghost-app", "ApplicationDoesNotExistException", "No application found for name: ghost-app"),
     (f"{ARN}:deploymentconfig:ghost-config", "DeploymentConfigDoesNotExistException",
      "No deployment configuration found for name: ghost-config"),

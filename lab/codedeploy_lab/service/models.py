@@ -1370,13 +1370,14 @@ class CodeDeployBackend:
         """The tag dict of the resource an ARN names (applications, deployment groups, custom configs)."""
         if not arn:
             raise exc.ResourceArnRequired("The resource ARN is required.")
-        parts = arn.split(":", 6) if isinstance(arn, str) else []
-        if len(parts) < 7 or parts[0] != "arn" or not parts[2]:
+        parts = arn.split(":", 5) if isinstance(arn, str) else []
+        if len(parts) < 6 or parts[0] != "arn" or not parts[2] or not parts[5]:
             raise exc.InvalidArn(f"The ARN {arn} is not a valid ARN.")
         if parts[2] != "codedeploy":
             raise exc.ArnNotSupported(f"The ARN {arn} is not supported: only CodeDeploy applications, deployment "
                                       "groups and deployment configurations can be tagged.")
-        region, account, kind, rest = parts[3], parts[4], parts[5], parts[6]
+        region, account = parts[3], parts[4]
+        kind, _, rest = parts[5].partition(":")
         backend = self.service.backend(account, region) if (account, region) != (self.account_id, self.region) \
             else self
         if kind == "application":
