@@ -358,3 +358,18 @@ def test_the_sandbox_refuses_a_target_whose_root_is_the_machines(launch) -> None
             host.sandbox.run(["/bin/true"], env={})
     finally:
         host.sandbox.init_pid = real_init
+
+
+def test_stopping_the_web_server_closes_keep_alive_connections(launch) -> None:  # type: ignore[no-untyped-def]
+    import http.client
+
+    host = launch(b"#!/bin/sh\nmkdir -p /var/www/html && echo up > /var/www/html/index.html\nservice httpd start\n")
+    connection = http.client.HTTPConnection(*host.web.address, timeout=5)
+    connection.request("GET", "/")
+    assert connection.getresponse().read() == b"up\n"
+    sh(host, "service httpd stop")
+    assert not host.web.running
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        connection.request("GET", "/")
+        connection.getresponse().read()
+    connection.close()

@@ -79,6 +79,7 @@ class HostWebServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._fault_status: int | None = None
+        self._connections: set[socket.socket] = set()  # open client connections, closed when the server stops
         self.requests_served = 0
 
     @property
@@ -123,6 +124,12 @@ class HostWebServer:
         if server is not None:
             server.shutdown()
             server.server_close()
+            # A stopped httpd keeps no keep-alive connection open: close them, or a client would still be served.
+            for connection in list(self._connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             if thread is not None:
                 thread.join(timeout=5)
             LOG.info("host %s: web server stopped", self.instance_id)
@@ -163,7 +170,18 @@ def _handler_for(web: HostWebServer) -> type[BaseHTTPRequestHandler]:
         server_version = "codedeploy-lab-httpd"
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            web._connections.add(self.connection)
+
+        def finish(self) -> None:
+            web._connections.discard(self.connection)
+            super().finish()
+
         def _respond(self, head_only: bool) -> None:
+            if web._server is not self.server:  # stopped (or restarted) since this connection was accepted
+                self.close_connection = True
+                return
             status, body, content_type = web.lookup(self.path)
             web.requests_served += 1
             self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
