@@ -129,6 +129,22 @@ def _aws(lab, *args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **lab.env(), "AWS_PAGER": ""})
 
 
+def test_aws_deploy_push_uploads_and_registers(lab, tmp_path, unique_name):
+    source = tmp_path / "site"
+    source.mkdir()
+    (source / "appspec.yml").write_text("version: 0.0\nos: linux\n")
+    bucket, app = unique_name("push"), unique_name("push-app")
+    lab.client("s3").create_bucket(Bucket=bucket)
+    lab.client("codedeploy").create_application(applicationName=app)
+    pushed = _aws(lab, "deploy", "push", "--application-name", app, "--s3-location", f"s3://{bucket}/site.zip",
+                  "--source", str(source))
+    assert pushed.returncode == 0, pushed.stderr
+    (revision,) = lab.client("codedeploy").list_application_revisions(applicationName=app)["revisions"]
+    assert revision["s3Location"]["bucket"] == bucket and revision["s3Location"]["bundleType"] == "zip"
+    head = lab.client("s3").head_object(Bucket=bucket, Key="site.zip")
+    assert head["ETag"].strip('"') == revision["s3Location"]["eTag"]
+
+
 def test_aws_cli_drives_the_lab(lab):
     created = _aws(lab, "deploy", "create-application", "--application-name", "demo-app")
     assert created.returncode == 0, created.stderr

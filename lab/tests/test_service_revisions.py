@@ -32,6 +32,17 @@ def test_register_does_not_read_s3(boto3_client, lab, app):
     assert lab.calls().get("s3", {}) == before  # the bucket does not exist and nobody looked
 
 
+def test_get_without_etag_finds_the_latest_registration(boto3_client, app):
+    client = boto3_client("codedeploy")
+    client.register_application_revision(applicationName=app, revision=s3_revision("bkt", "a.zip", eTag="e1"))
+    time.sleep(0.01)
+    client.register_application_revision(applicationName=app, revision=s3_revision("bkt", "a.zip", eTag="e2"))
+    found = client.get_application_revision(applicationName=app, revision=s3_revision("bkt", "a.zip"))
+    assert found["revision"] == s3_revision("bkt", "a.zip", eTag="e2")
+    exact = client.get_application_revision(applicationName=app, revision=s3_revision("bkt", "a.zip", eTag="e1"))
+    assert exact["revision"] == s3_revision("bkt", "a.zip", eTag="e1")
+
+
 def test_reregister_keeps_register_time_and_updates_description(boto3_client, app):
     client = boto3_client("codedeploy")
     revision = s3_revision("bucket-a", "app/v1.zip")

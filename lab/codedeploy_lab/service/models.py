@@ -991,6 +991,12 @@ class CodeDeployBackend:
     def _get_revision(self, application: Application, location: t.Any) -> RevisionRecord:
         checked = v.revision(location, application.compute_platform)
         record = application.revisions.get(v.revision_key(checked))
+        if record is None and checked["revisionType"] == "S3":
+            # A location without version/eTag names the latest registration of that object.
+            wanted = checked["s3Location"]
+            candidates = [r for r in application.revisions.values() if r.location["revisionType"] == "S3"
+                          and all(r.location["s3Location"].get(k) == wanted.get(k) for k in wanted)]
+            record = max(candidates, key=lambda r: r.register_time, default=None)
         if record is None:
             raise exc.RevisionDoesNotExist(
                 f"No application revision found for application {application.name} at {_describe(checked)}.")
