@@ -17,6 +17,7 @@ We serve moto's dispatcher ourselves (werkzeug's threaded server, bound to 127.0
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
@@ -263,6 +264,13 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
 
     state = Path(state_dir).resolve()
     state.mkdir(parents=True, exist_ok=True)
+    # Held for the life of the process: a second lab in the same state directory cannot start, even in a race.
+    lock = open(state / "lab.lock", "w")  # noqa: SIM115 - closed by the process exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        LOG.error("a lab is already running in %s; stop it with: codedeploy-lab down --state-dir %s", state, state)
+        return 2
     # Anything that spools to a temporary file (large S3 bodies) stays inside the state directory.
     tmp = state / "tmp"
     tmp.mkdir(exist_ok=True)
