@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 
 # Copyright: Contributors to the rollout.codedeploy project
@@ -75,7 +74,7 @@ def generate_tree(root: Path, files: int, total_bytes: int, seed: int = 6) -> tu
         directory.mkdir(parents=True, exist_ok=True)
         size = max(16, int(rng.expovariate(1 / average)))
         if rng.random() < 0.7:
-            line = " ".join(rng.choice(WORDS) for _ in range(12)) + "\n"
+            line = " ".join(rng.choice(WORDS) for _word in range(12)) + "\n"
             data = (line * (size // len(line) + 1))[:size].encode()
             (directory / f"file{index:05d}.txt").write_bytes(data)
         else:
@@ -124,7 +123,7 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float,
     with tempfile.TemporaryFile("w+") as output:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
+        _pid, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         output.seek(0)
@@ -267,7 +266,7 @@ def main() -> int:
 
         port = free_port()
         up = subprocess.run(lab_command() + ["up", "--state-dir", str(state_dir), "--port", str(port), "--rooms", "none"],
-                            env=lab_env(), capture_output=True, text=True)
+                            env=lab_env(), capture_output=True, text=True, check=False)
         if up.returncode != 0:
             sys.exit(f"codedeploy-lab up failed:\n{up.stdout}\n{up.stderr}")
         lab_started = True
@@ -346,7 +345,7 @@ def main() -> int:
         return 0
     finally:
         if lab_started:
-            subprocess.run(lab_command() + ["down", "--state-dir", str(state_dir)], env=lab_env(), capture_output=True)
+            subprocess.run(lab_command() + ["down", "--state-dir", str(state_dir)], env=lab_env(), capture_output=True, check=False)
         if args.keep:
             print(f"kept {work}")
         else:

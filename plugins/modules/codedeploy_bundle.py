@@ -80,9 +80,9 @@ options:
   reuse_unchanged:
     description:
       - Do not rebuild when the archive at O(dest) was built from exactly the current sources and is untouched since.
-      - The sources are compared by metadata recorded at the last build in C(.<dest name>.sources) next to O(dest):
-        names, types, modes, sizes, link targets, modification and change times (as C(make) and C(git) do). A
-        rewrite keeps no change time, so C(cp -p) or C(rsync -t) of new content is still seen.
+      - "The sources are compared by metadata recorded at the last build in C(.<dest name>.sources) next to O(dest):
+        names, types, modes, sizes, link targets, modification and change times (as C(make) and C(git) do).
+        Rewritten content always gets a new change time, so C(cp -p) or C(rsync -t) of new content is still seen."
       - V(false) always builds and compares the new archive's content with O(dest).
     type: bool
     default: true
