@@ -36,12 +36,21 @@ class WebServer:
         self.healthy = True
         self.in_flight = 0
         self.served = 0
+        self.last_headers: dict[str, str] = {}
         web = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_HEAD(self) -> None:  # noqa: N802
+                body = f"{web.instance_id}\n".encode()
+                self.send_response(200 if web.healthy else 500)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+
             def do_GET(self) -> None:  # noqa: N802
+                if not self.headers.get("User-Agent", "").startswith("ELB-HealthChecker"):
+                    web.last_headers = dict(self.headers)
                 web.in_flight += 1
                 try:
                     query = parse_qs(urlparse(self.path).query)
@@ -327,3 +336,17 @@ def test_application_load_balancer_with_a_target_group(aws, image, load_balancer
         assert health["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "draining"
         assert {get(f"{url}/")[1] for _ in range(3)} == set(instances) - {busy}
         assert slow.result() == (200, busy)
+
+
+def test_forwarded_headers_and_head_requests(aws, image, load_balancers, hosts):
+    instances = run_instances(aws, image, 1)
+    url = make_classic(aws, load_balancers, "head-elb", instances)
+    request = urllib.request.Request(f"{url}/index.html", method="HEAD")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Length"] == str(len(f"{instances[0]}\n"))
+        assert response.read() == b""
+    assert get(f"{url}/index.html") == (200, instances[0])
+    headers = hosts[instances[0]].last_headers
+    assert (headers["X-Forwarded-For"], headers["X-Forwarded-Port"], headers["X-Forwarded-Proto"]) == \
+        ("127.0.0.1", "80", "http")

@@ -114,7 +114,7 @@ def upload_revision(client: Client, bucket: str, key: str, version: str, *,
     if file_exists_behavior:
         appspec.append(f"file_exists_behavior: {file_exists_behavior}")
     content = {"VERSION": f"{version}\n", **(files or {})}
-    appspec += ["files:", f"  - source: /app", f"    destination: {destination}", "hooks:"]
+    appspec += ["files:", "  - source: /app", f"    destination: {destination}", "hooks:"]
     for event in scripts:
         appspec += [f"  {event}:", f"    - location: scripts/{event}.sh", "      timeout: 60"]
     bundle_files: dict[str, t.Any] = {"appspec.yml": "\n".join(appspec) + "\n"}

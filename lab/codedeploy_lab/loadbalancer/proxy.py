@@ -141,8 +141,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             connection.request(self.command, self.path, body=body, headers=headers)
             response = connection.getresponse()
             payload = b"" if self.command == "HEAD" else response.read()
+            # A HEAD answer keeps the target's Content-Length (the size a GET would return); others get ours.
+            dropped = HOP_BY_HOP if self.command == "HEAD" else HOP_BY_HOP | {"content-length"}
             return response.status, [(name, value) for name, value in response.getheaders()
-                                     if name.lower() not in HOP_BY_HOP | {"content-length"}], payload
+                                     if name.lower() not in dropped], payload
         except (OSError, http.client.HTTPException) as error:
             LOG.info("%s: request to %s failed: %s", listener.load_balancer, target.instance_id, error)
             status = 504 if isinstance(error, TimeoutError) else 502
@@ -155,7 +157,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
+        if not any(name.lower() == "content-length" for name, _ in headers):
+            self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
