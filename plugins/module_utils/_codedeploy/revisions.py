@@ -67,11 +67,6 @@ def revision_info_from_boto(info: dict[str, t.Any]) -> dict[str, t.Any]:
     return boto3_resource_to_ansible_dict(info, transform_tags=False, force_tags=False)
 
 
-def same_revision(left: dict[str, t.Any], right: dict[str, t.Any]) -> bool:
-    """Two boto RevisionLocations name the same revision (ETag quotes and empty fields do not matter)."""
-    return revision_to_boto(revision_from_boto(left)) == revision_to_boto(revision_from_boto(right))
-
-
 def revision_problems(revision: dict[str, t.Any]) -> list[str]:
     """What a boto RevisionLocation lacks before CodeDeploy would accept it, as messages naming the option."""
     problems = []
