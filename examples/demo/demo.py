@@ -70,7 +70,7 @@ def steps() -> list[Step]:
         Step("Roll quick-fix back to its previous good revision (one task)",
              "rollback.yml", {"codedeploy_deployment_group": "quick-fix", "codedeploy_verify_content": "Version 1"},
              expect_version="Version 1"),
-        Step("In-place: broken version 3 to quick-fix; ValidateService fails, CodeDeploy rolls back automatically",
+        Step("In-place: broken version 3 to quick-fix; ValidateService fails, automatic rollback is configured",
              "rollout.yml", {"codedeploy_source_dir": app(3), "codedeploy_deployment_group": "quick-fix",
                              "codedeploy_verify_content": "Version 3"},
              expect_failure=True, expect_version="Version 1",
@@ -182,6 +182,13 @@ def run_step(number: int, total: int, step: Step, connection: Path, log_dir: Pat
     outcome = "succeeded" if succeeded else "failed"
     print(f"      playbook {outcome} in {elapsed:.0f} s ({'as expected' if as_expected else 'NOT as expected'}); "
           f"log: {log_path}")
+    if step.expect_failure and not succeeded:
+        text = log_path.read_text(errors="replace")
+        if "failed at ValidateService" in text:
+            print("      the deployment failed at ValidateService, as it should")
+        if "no automatic rollback started" in text:
+            print("      note: this lab does not roll back automatically yet; the failed instance stays out of the load "
+                  "balancer (traffic control), so the site keeps serving the last good version")
     if not as_expected:
         print("      last lines of the log:")
         for line in log_path.read_text(errors="replace").splitlines()[-25:]:
