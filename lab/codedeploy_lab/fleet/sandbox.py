@@ -88,7 +88,8 @@ def _probe() -> str | None:
     return None
 
 
-def _holder_script(merged: Path, upper: Path, work: Path, hidden: list[Path], init: list[str]) -> str:
+def _holder_script(merged: Path, upper: Path, work: Path, hidden: list[Path], init: list[str],
+                   init_program: str | None = None) -> str:
     q = shlex.quote
     m = q(str(merged))
     lines = [
@@ -113,7 +114,11 @@ def _holder_script(merged: Path, upper: Path, work: Path, hidden: list[Path], in
         target = f"{m}{q(str(path))}"
         lines.append(f"if [ -d {target} ]; then mount -t tmpfs -o ro,mode=755,size=4k tmpfs {target}; fi")
     # PID 1 says "ready" itself once chrooted (see REAPER); until then the namespace's root is the machine's.
-    lines.append(f"exec chroot {m} {' '.join(q(part) for part in init)} </dev/null")
+    command = f"exec chroot {m} {' '.join(q(part) for part in init)}"
+    if init_program is None:
+        lines.append(f"{command} </dev/null")
+    else:  # the program on stdin keeps `ps` readable
+        lines.append(f"{command} <<'CODEDEPLOY_LAB_INIT'\n{init_program}\nCODEDEPLOY_LAB_INIT")
     return "\n".join(lines)
 
 
@@ -152,18 +157,21 @@ class Sandbox:
             directory.mkdir(parents=True, exist_ok=True)
         python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else None
         lifeline_read, lifeline_write = os.pipe()
-        reaper = f"LIFELINE = {lifeline_read}\n{REAPER}"
-        init = [python, "-I", "-c", reaper] if python else \
-            ["/bin/sh", "-c", "echo ready; exec /bin/sleep infinity >/dev/null 2>&1"]
-        script = _holder_script(self.merged, self.upper, self.work, self.hidden, init)
+        if python:
+            init, program = [python, "-I", "-"], f"LIFELINE = {lifeline_read}\n{REAPER}"
+        else:
+            init, program = ["/bin/sh", "-c", "echo ready; exec /bin/sleep infinity >/dev/null 2>&1"], None
+        script = _holder_script(self.merged, self.upper, self.work, self.hidden, init, program)
         try:
             holder = subprocess.Popen(
                 ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
-                 "--", "/bin/sh", "-c", script],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 "--", "/bin/sh", "-s", f"codedeploy-lab-host:{self.root_dir.name}"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env={"PATH": os.environ.get("PATH", HOST_PATH), "LANG": "C.UTF-8"},
                 start_new_session=True, pass_fds=(lifeline_read,),
             )
+            holder.stdin.write(script.encode() + b"\n")  # type: ignore[union-attr]
+            holder.stdin.close()  # type: ignore[union-attr]
         finally:
             os.close(lifeline_read)
         self._lifeline = lifeline_write
