@@ -98,6 +98,9 @@ def test_hooks_get_the_agents_environment_and_run_in_order(fleet, launch, upload
     log = host.read_file(f"{DEPLOYMENT_ROOT}/{group_id}/d-ENVIRON01/logs/scripts.log").decode()
     assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d LifecycleEvent - BeforeInstall$", log, re.M)
     assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Script - scripts/record.sh$", log, re.M)
+    agent_log = host.read_file("/var/log/aws/codedeploy-agent/codedeploy-agent.log").decode().splitlines()
+    assert len(agent_log) == len(events) and all("for deployment d-ENVIRON01" in line for line in agent_log)
+    assert agent_log[1].endswith(f"DownloadBundle for deployment d-ENVIRON01 (group {group_id}): Succeeded")
     deployments_log = host.read_file(f"{DEPLOYMENT_ROOT}/deployment-logs/codedeploy-agent-deployments.log").decode()
     assert re.search(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[d-ENVIRON01\]LifecycleEvent - ValidateService$",
                      deployments_log, re.M)

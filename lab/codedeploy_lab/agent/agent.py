@@ -26,6 +26,7 @@ INHOST_SOURCE = (Path(__file__).parent / "inhost.py").read_text()
 DEPLOYMENT_ROOT = "/opt/codedeploy-agent/deployment-root"
 AGENT_HOME = "/opt/codedeploy-agent"  # hooks run with this working directory (lab choice, see README)
 DEPLOYMENTS_LOG = f"{DEPLOYMENT_ROOT}/deployment-logs/codedeploy-agent-deployments.log"
+AGENT_LOG = "/var/log/aws/codedeploy-agent/codedeploy-agent.log"
 BOOT_TIMEOUT = 900.0
 
 # Hooks the agent runs from the last successful install of the group (the current archive does not exist yet).
@@ -117,15 +118,18 @@ class Agent:
                                      f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: {reason}")
             try:
                 if command.event == "DownloadBundle":
-                    return self._download_bundle(host, command, started)
-                if command.event == "Install":
-                    return self._install(host, command, started)
-                return self._run_hooks(host, command, started)
+                    outcome = self._download_bundle(host, command, started)
+                elif command.event == "Install":
+                    outcome = self._install(host, command, started)
+                else:
+                    outcome = self._run_hooks(host, command, started)
             except (AppSpecValidationError, BundleError) as error:
-                return self._outcome(command, started, "UnknownError", str(error))
+                outcome = self._outcome(command, started, "UnknownError", str(error))
             except Exception as error:  # the agent reports its own failures as UnknownError
                 LOG.exception("host %s: %s failed", host.instance_id, command.event)
-                return self._outcome(command, started, "UnknownError", f"{type(error).__name__}: {error}")
+                outcome = self._outcome(command, started, "UnknownError", f"{type(error).__name__}: {error}")
+            self._log_to_host(host, command, outcome)
+            return outcome
 
     @staticmethod
     def deployment_dir(command: AgentCommand) -> str:
@@ -194,6 +198,19 @@ class Agent:
         return self._from_answer(command, started, answer)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _log_to_host(host: Host, command: AgentCommand, outcome: EventOutcome) -> None:
+        """One line per command in the host's agent log, where users look first on a real instance."""
+        stamp = outcome.ended_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        level = "INFO " if outcome.succeeded else "ERROR"
+        detail = "Succeeded" if outcome.succeeded else f"Failed ({outcome.error_code}) {outcome.message}"
+        line = (f"{stamp} {level} [codedeploy-agent(1)]: [codedeploy-lab] {command.event} for deployment "
+                f"{command.deployment_id} (group {command.deployment_group_id}): {detail}\n")
+        try:
+            host.write_files([{"path": AGENT_LOG, "text": line, "append": True}])
+        except Exception:  # the log is a courtesy: never fail an event because of it
+            LOG.warning("host %s: cannot write the agent log", host.instance_id)
 
     @staticmethod
     def hook_environment(command: AgentCommand) -> dict[str, str]:
