@@ -11,6 +11,27 @@ import pytest
 
 from codedeploy_lab.testing import RunningLab, start_lab, stop_lab
 
+import machine_guard
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller watches the whole run, xdist or not
+        session.config.stash[_MACHINE_BEFORE] = machine_guard.snapshot()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_MACHINE_BEFORE, None)
+    if before is None:
+        return
+    leaked = machine_guard.changes(before, machine_guard.snapshot())
+    if leaked:
+        session.config.get_terminal_writer().line(
+            "MACHINE CHANGED during the lab tests (a host wrote outside its sandbox?):\n  " + "\n  ".join(leaked),
+            red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_MACHINE_BEFORE = pytest.StashKey[dict]()
 
 _SESSION_LABS = {"lab": {}, "control_plane_lab": {"rooms": "none"}}
 
