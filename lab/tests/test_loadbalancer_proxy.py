@@ -246,9 +246,9 @@ def test_503_when_nothing_is_registered(aws, image, load_balancers):
 
 def test_draining_lets_an_in_flight_request_finish(aws, image, load_balancers, hosts):
     instances = run_instances(aws, image, 2)
-    url = make_classic(aws, load_balancers, "drain-elb", instances, draining=300)
+    url = make_classic(aws, load_balancers, "drain-elb", instances, draining=900)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(get, f"{url}/slow?seconds=2")
+        slow = pool.submit(get, f"{url}/slow?seconds=4")  # long enough for the checks below on a busy machine
         busy = wait_for(lambda: [i for i in instances if hosts[i].in_flight], "the slow request to reach a host")[0]
 
         aws("elb").deregister_instances_from_load_balancer(LoadBalancerName="drain-elb",
@@ -312,7 +312,7 @@ def test_application_load_balancer_with_a_target_group(aws, image, load_balancer
                                       HealthCheckIntervalSeconds=6, HealthyThresholdCount=2,
                                       UnhealthyThresholdCount=2)["TargetGroups"][0]
     elbv2.modify_target_group_attributes(TargetGroupArn=group["TargetGroupArn"], Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": "300"}])
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "900"}])
     elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
     instances = run_instances(aws, image, 2)
@@ -328,7 +328,7 @@ def test_application_load_balancer_with_a_target_group(aws, image, load_balancer
     assert sorted(get(f"{url}/")[1] for _ in range(4)) == sorted(instances * 2)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        slow = pool.submit(get, f"{url}/slow?seconds=1")
+        slow = pool.submit(get, f"{url}/slow?seconds=4")
         busy = wait_for(lambda: [i for i in instances if hosts[i].in_flight], "the slow request to reach a host")[0]
         elbv2.deregister_targets(TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": busy}])
         load_balancers.sync()

@@ -52,17 +52,31 @@ class LoadBalancers(Mapping[str, Listener]):
 
     # -- Mapping ----------------------------------------------------------------------------------------------------
 
+    # Reads follow moto first, so a load balancer created a moment ago is already listed.
+
     def __getitem__(self, name: str) -> Listener:
+        self.refresh()
         with self._lock:
             return self._listeners[self._names[name]]
 
     def __iter__(self) -> Iterator[str]:
+        self.refresh()
         with self._lock:
             return iter(sorted(self._names))
 
     def __len__(self) -> int:
+        self.refresh()
         with self._lock:
             return len(self._names)
+
+    def refresh(self) -> None:
+        """``sync()``, except that a moto dict changing under it is left to the next poll."""
+        if self._stop.is_set():
+            return
+        try:
+            self.sync()
+        except RuntimeError as error:
+            LOG.debug("load balancer refresh skipped: %s", error)
 
     # -- life cycle -------------------------------------------------------------------------------------------------
 
@@ -186,11 +200,16 @@ class LoadBalancers(Mapping[str, Listener]):
     # -- what the deployment engine and the moto reports use ---------------------------------------------------------
 
     def classic_pool(self, account_id: str, region: str, name: str) -> TargetPool | None:
+        key = classic_key(account_id, region, name)
         with self._lock:
-            return self._pools.get(classic_key(account_id, region, name))
+            if key not in self._pools:
+                self.refresh()
+            return self._pools.get(key)
 
     def target_group_pool(self, arn: str) -> TargetPool | None:
         with self._lock:
+            if arn not in self._pools:
+                self.refresh()
             return self._pools.get(arn)
 
     def wait_until_healthy(self, pools: t.Iterable[TargetPool], instance_id: str, timeout: float) -> bool:
@@ -213,6 +232,7 @@ class LoadBalancers(Mapping[str, Listener]):
 
     def describe(self) -> dict[str, t.Any]:
         """Everything the load balancers know, for ``/_lab/load-balancers`` and for debugging."""
+        self.refresh()
         with self._lock:
             return {
                 "listeners": {name: {"url": self._listeners[key].url, "load_balancer": self._listeners[key].load_balancer,
