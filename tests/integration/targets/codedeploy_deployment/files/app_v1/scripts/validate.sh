@@ -1,2 +1,2 @@
-#!/bin/bash
+#!/bin/sh
 grep -q "release v1" /opt/rollout-test/index.html

@@ -1,3 +1,3 @@
-#!/bin/bash
+#!/bin/sh
 echo "warming up"
-sleep 8
+sleep 40

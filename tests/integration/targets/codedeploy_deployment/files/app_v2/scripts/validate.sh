@@ -1,2 +1,2 @@
-#!/bin/bash
+#!/bin/sh
 grep -q "release v2" /opt/rollout-test/index.html
