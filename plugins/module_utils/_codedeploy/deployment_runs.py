@@ -284,8 +284,15 @@ def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.A
     if ctx.handoff.get("deployment_id") != deployment_id:
         ctx.handoff.update(deployment_id=deployment_id, purpose=purpose, started=ctx.clock())
     window = ctx.handoff.get("window")
+    last: list[Snapshot] = []
+
+    def take() -> Snapshot:
+        snapshot = take_snapshot(ctx.client, deployment_id, last[-1] if last else None)
+        last[:] = [snapshot]
+        return snapshot
+
     outcome = follow(
-        lambda: take_snapshot(ctx.client, deployment_id),
+        take,
         started=ctx.handoff["started"],
         deadline=ctx.deadline(),
         last_line=ctx.handoff.get("last_line"),

@@ -67,18 +67,34 @@ class Snapshot:
         return self.status in api.TERMINAL_STATUSES
 
 
-def take_snapshot(client: RetryingBotoClientWrapper, deployment_id: str) -> Snapshot:
-    """The deployment and up to 25 of its targets in progress: one call, three while instances are busy."""
+def take_snapshot(client: RetryingBotoClientWrapper, deployment_id: str, previous: Snapshot | None = None) -> Snapshot:
+    """The deployment and up to 25 of its targets in progress: one call, two or three while instances are busy.
+
+    The busy targets are listed again only when the counts changed or one of them is no longer busy; otherwise the
+    ones the previous snapshot found are read directly, which saves the ListDeploymentTargets call.
+    """
     deployment = api.get_deployment(client, deployment_id)
     if deployment is None:
         raise AnsibleCodeDeployError(message=f"deployment {deployment_id} does not exist")
     overview = deployment.get("deploymentOverview") or {}
     active: list[dict[str, t.Any]] = []
     if deployment.get("status") == "InProgress" and overview.get("InProgress"):
-        target_ids = api.first_target_ids(client, deployment_id, ["InProgress"])
+        if reusable_target_ids(previous, overview):
+            target_ids = [target["targetId"] for target in previous.active_targets]  # type: ignore[union-attr]
+        else:
+            target_ids = api.first_target_ids(client, deployment_id, ["InProgress"])
         if target_ids:
             active = api.get_targets(client, deployment_id, target_ids)
     return Snapshot(deployment, active)
+
+
+def reusable_target_ids(previous: Snapshot | None, overview: dict[str, t.Any]) -> bool:
+    """Whether the targets busy at the previous poll are still the busy ones, as far as the counts tell."""
+    if previous is None or not previous.active_targets:
+        return False
+    if (previous.deployment.get("deploymentOverview") or {}) != overview:
+        return False
+    return all(target.get("status") == "InProgress" for target in previous.active_targets)
 
 
 def current_event(target: dict[str, t.Any]) -> str | None:

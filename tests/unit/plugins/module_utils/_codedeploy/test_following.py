@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime
+from unittest.mock import MagicMock
 
 import pytest
 
@@ -19,6 +20,7 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.fol
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import follow
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import nearly_done
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import progress_line
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import take_snapshot
 
 EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]
 
@@ -255,3 +257,36 @@ class TestBlueGreenOutcome:
             "blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {"action": "KEEP_ALIVE"}},
         }
         assert blue_green_outcome(deployment, [], None)["blue_instances"].startswith("kept running")
+
+
+class TestTakeSnapshot:
+    def client(self, counts: dict, busy: list[dict]) -> MagicMock:
+        client = MagicMock()
+        client.get_deployment.return_value = {"deploymentInfo": {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": counts}}
+        client.list_deployment_targets.return_value = {"targetIds": [target["targetId"] for target in busy]}
+        client.batch_get_deployment_targets.return_value = {"deploymentTargets": [{"instanceTarget": target} for target in busy]}
+        return client
+
+    def test_lists_busy_targets_first_then_reads_them_directly(self):
+        counts = overview(InProgress=1, Pending=1)
+        client = self.client(counts, [target("i-1", "Install")])
+        first = take_snapshot(client, "d-X")
+        second = take_snapshot(client, "d-X", first)
+        assert client.list_deployment_targets.call_count == 1
+        assert client.batch_get_deployment_targets.call_count == 2
+        assert second.active_targets[0]["targetId"] == "i-1"
+
+    def test_lists_again_when_the_counts_change(self):
+        client = self.client(overview(InProgress=1, Pending=1), [target("i-1", "Install")])
+        first = take_snapshot(client, "d-X")
+        counts = overview(InProgress=1, Succeeded=1)
+        client.get_deployment.return_value = {"deploymentInfo": {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": counts}}
+        take_snapshot(client, "d-X", first)
+        assert client.list_deployment_targets.call_count == 2
+
+    def test_lists_again_when_a_busy_target_finished(self):
+        client = self.client(overview(InProgress=1, Pending=1), [target("i-1", "Install")])
+        finished = take_snapshot(client, "d-X")
+        finished.active_targets[0]["status"] = "Succeeded"
+        take_snapshot(client, "d-X", finished)
+        assert client.list_deployment_targets.call_count == 2
