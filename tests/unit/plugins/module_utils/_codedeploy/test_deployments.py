@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from unittest.mock import MagicMock
 
-import botocore.exceptions
 import pytest
+
+botocore_exceptions = pytest.importorskip("botocore.exceptions")
 
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy import deployments
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
 
 
-def client_error(code: str) -> botocore.exceptions.ClientError:
-    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": code}}, "GetDeployment")
+def client_error(code: str) -> Exception:
+    return botocore_exceptions.ClientError({"Error": {"Code": code, "Message": code}}, "GetDeployment")
 
 
 @pytest.fixture
