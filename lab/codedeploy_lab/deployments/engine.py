@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..service.models import Deployment, DeploymentTarget, LifecycleEvent
-from . import planning
+from . import alarms, blue_green, planning, rollback, triggers
 from .traffic import Traffic
 
 if t.TYPE_CHECKING:
@@ -30,12 +30,29 @@ STOP_PENDING_MESSAGE = "Stopping the deployment; lifecycle events already runnin
 STOP_DONE_MESSAGE = "No more commands will be scheduled for execution in the deployment instances"
 
 
+FINAL_EVENTS = {"Succeeded": "DeploymentSuccess", "Failed": "DeploymentFailure", "Stopped": "DeploymentStop"}
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
 def failure(message: str) -> dict[str, str]:
     return {"errorCode": "UnknownError", "scriptName": "", "message": message, "logTail": ""}
+
+
+@dataclass(frozen=True)
+class StopCause:
+    """Why a run was asked to stop: the errorInformation it ends with and the rollback event it may trigger.
+
+    ``rollback`` is StopDeployment's ``autoRollbackEnabled`` (``None``: the deployment's autoRollbackConfiguration
+    decides through ``rollback_event``).
+    """
+
+    code: str = "MANUAL_STOP"
+    message: str = "The deployment was stopped by a user."
+    rollback_event: str = "DEPLOYMENT_STOP_ON_REQUEST"
+    rollback: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,7 @@ class Engine:
         self._runs: dict[str, DeploymentRun] = {}
         self._records: dict[tuple[str, str], InstanceRecord] = {}  # (deployment group id, instance id) -> record
         self._lock = threading.Lock()
+        self.triggers = triggers.Triggers(lab)
 
     # -- the service's hand-off points --------------------------------------------------------------------------------
 
@@ -71,13 +89,17 @@ class Engine:
         run = self._runs.get(deployment.deployment_id)
         if run is None:
             return "Succeeded", STOP_DONE_MESSAGE
-        return run.request_stop()
+        rollback_wanted = None if auto_rollback_enabled is None else bool(auto_rollback_enabled)
+        return run.request_stop(StopCause(rollback=rollback_wanted))
 
     def continue_deployment(self, backend: CodeDeployBackend, deployment: Deployment, wait_type: str) -> None:
+        """ContinueDeployment: READY_WAIT ends a blue/green Ready wait, TERMINATION_WAIT the termination wait."""
         from ..service import exceptions as exc
 
-        raise exc.DeploymentIsNotInReadyState(
-            f"The deployment {deployment.deployment_id} does not have a status of Ready.")
+        run = self._runs.get(deployment.deployment_id)
+        if run is None or not blue_green.continue_run(run, wait_type):
+            raise exc.DeploymentIsNotInReadyState(
+                f"The deployment {deployment.deployment_id} does not have a status of Ready.")
 
     # -- bookkeeping shared by runs -------------------------------------------------------------------------------------
 
@@ -112,6 +134,7 @@ class DeploymentRun:
         self.fixed_instances = list(instance_ids) if instance_ids is not None else None
         self.on_finished = on_finished
         self.stop_requested = threading.Event()
+        self.stop_cause = StopCause()
         self.finished = threading.Event()
         self.traffic = Traffic(engine.lab.load_balancers, engine.lab.clock, backend.account_id, backend.region)
         self.traffic_control = planning.uses_traffic_control(deployment.deployment_style,
@@ -120,16 +143,22 @@ class DeploymentRun:
     # -- the thread -----------------------------------------------------------------------------------------------------
 
     def run(self) -> None:
+        watch = alarms.AlarmWatch(self)
         try:
+            watch.start()
             self._run()
         except Exception as error:  # the engine's own bug: the deployment must still end
             LOG.exception("deployment %s failed inside the engine", self.deployment.deployment_id)
             self._finish("Failed", "INTERNAL_ERROR", f"The CodeDeploy lab failed to run the deployment: {error}")
         finally:
+            watch.stop()
             self.finished.set()
             self.engine.forget(self.deployment.deployment_id)
 
-    def request_stop(self) -> tuple[str, str]:
+    def request_stop(self, cause: StopCause | None = None) -> tuple[str, str]:
+        """Stop scheduling events; the first cause given wins (an alarm's stop is not turned into a user's)."""
+        if not self.stop_requested.is_set():
+            self.stop_cause = cause or StopCause()
         self.stop_requested.set()
         with self.lock:
             running = any(target.status == "InProgress" for target in self.deployment.targets.values())
@@ -143,16 +172,14 @@ class DeploymentRun:
             deployment.status = "Queued"
             group = self._group()
         if self.stop_requested.is_set():
-            self._finish("Stopped", "MANUAL_STOP", "The deployment was stopped by a user.")
+            self._finish_stopped()
             return
         if group is None:
             self._finish("Failed", "DEPLOYMENT_GROUP_MISSING",
                          f"The deployment group {deployment.deployment_group_name} no longer exists.")
             return
         if (deployment.deployment_style or {}).get("deploymentType") == "BLUE_GREEN":
-            self._finish("Failed", "INTERNAL_ERROR",
-                         "The CodeDeploy lab does not run blue/green deployments yet; use an in-place deployment "
-                         "group (deploymentStyle.deploymentType IN_PLACE).")
+            blue_green.run(self, group)
             return
 
         instance_ids = self.fixed_instances if self.fixed_instances is not None else self._group_instances(group)
@@ -180,13 +207,14 @@ class DeploymentRun:
                 self._skip_rest(deployment.targets[instance_id])
             deployment.status = "InProgress"
             deployment.start_time = now()
+        self.engine.triggers.deployment_event(self, "DeploymentStart")
         LOG.info("deployment %s: %d target(s), %d at a time, minimum healthy %d%s", deployment.deployment_id,
                  len(order), plan.concurrency, plan.minimum_healthy,
                  f", {len(up_to_date)} up to date" if up_to_date else "")
 
         succeeded, halted = self._dispatch(order, plan)
         if self.stop_requested.is_set():
-            self._finish("Stopped", "MANUAL_STOP", "The deployment was stopped by a user.")
+            self._finish_stopped()
         elif halted or (order and not plan.succeeded(succeeded)):
             self._finish("Failed", "HEALTH_CONSTRAINTS", planning.HEALTH_CONSTRAINTS_MESSAGE)
         else:
@@ -229,6 +257,7 @@ class DeploymentRun:
         with self.lock:
             target.status = "InProgress"
             target.last_updated_at = now()
+        self.engine.triggers.instance_event(self, target, "InstanceStart")
         failed = False
         for event in target.lifecycle_events:
             if failed or self.stop_requested.is_set():
@@ -254,6 +283,7 @@ class DeploymentRun:
         with self.lock:
             target.status = "Failed" if failed else "Succeeded"
             target.last_updated_at = now()
+        self.engine.triggers.instance_event(self, target, "InstanceFailure" if failed else "InstanceSuccess")
         from ..service import validation
 
         revision_key = validation.revision_key(deployment.revision) if deployment.revision else None
@@ -342,6 +372,9 @@ class DeploymentRun:
                       and r.revision_key == wanted]
         return [i for i in instance_ids if i not in up_to_date], up_to_date
 
+    def _finish_stopped(self) -> None:
+        self._finish("Stopped", self.stop_cause.code, self.stop_cause.message)
+
     def _finish(self, status: str, code: str | None = None, message: str | None = None) -> None:
         deployment = self.deployment
         with self.lock:
@@ -350,6 +383,11 @@ class DeploymentRun:
             if code is not None:
                 deployment.error_information = {"code": code, "message": message or ""}
             self.backend.deployment_finished(deployment)
+            # Under the same lock, so no client sees the deployment ended without its rollbackInfo.
+            rollback_run = rollback.start_if_configured(self)
         LOG.info("deployment %s: %s%s", deployment.deployment_id, status, f" ({code})" if code else "")
+        self.engine.triggers.deployment_event(self, FINAL_EVENTS.get(status, "DeploymentFailure"))
+        if rollback_run is not None:
+            self.engine.triggers.deployment_event(self, "DeploymentRollback")
         if self.on_finished is not None:
             self.on_finished(deployment)
