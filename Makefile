@@ -51,8 +51,8 @@ help:
 	@echo "make sanity       ansible-test sanity on both toolchains (sanity-py311, sanity-py313)"
 	@echo "make units        ansible-test units on both toolchains (units-py311, units-py313)"
 	@echo "make lab-test     the lab's own tests (pytest lab/tests)"
-	@echo "make integration  ansible-test integration targets against a lab started for the run"
-	@echo "make molecule     molecule test --all against a lab started for the run"
+	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those)"
+	@echo "make molecule     molecule test --all against a lab started for the run (SCENARIO=x: only that one)"
 	@echo "make lint         ansible-lint, production profile, offline"
 	@echo "make build        build the tarball, install it offline next to amazon.aws, ansible-doc -l"
 	@echo "make lab-up       start the lab in .lab/ (lab-down stops it, lab-status shows it)"
@@ -129,13 +129,13 @@ integration: sync
 	elif ! command -v codedeploy-lab >/dev/null; then echo "integration: skipped: the lab package is not there yet"; \
 	else $(STEP) "integration: ansible-test integration against the lab" \
 	    bash -c 'cd $(COLLECTION) && $(TOOLS)/with-lab --cloud-config $(COLLECTION)/tests/integration -- \
-	        env HOME=$(TEST_HOME) ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION) $(VENV)/bin/ansible-test integration --local --python 3.11'; fi
+	        env HOME=$(TEST_HOME) ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION) $(VENV)/bin/ansible-test integration --local --python 3.11 $(TARGETS)'; fi
 
 molecule: sync
 	@if ! ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then echo "molecule: skipped: no scenarios in extensions/molecule"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "molecule: skipped: the lab package is not there yet"; \
 	else $(STEP) "molecule: molecule test --all against the lab" \
-	    bash -c 'cd $(COLLECTION) && $(TOOLS)/with-lab -- molecule test --all'; fi
+	    bash -c 'cd $(COLLECTION) && $(TOOLS)/with-lab -- molecule test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)'; fi
 
 lint: sync
 	@$(STEP) "lint: ansible-lint (production profile, offline)" bash -c 'cd $(COLLECTION) && ansible-lint'
