@@ -102,6 +102,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "codedeploy_lab.cli", "serve", "--state-dir", str(state),
                "--port", str(args.port), "--time-factor", str(args.time_factor),
                "--rooms", ",".join(args.rooms) or "none"]
+    command += ["--fleet", args.fleet, "--hook-seconds", str(args.hook_seconds), "--fail-fraction",
+                str(args.fail_fraction)]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, close_fds=True)
@@ -186,7 +188,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve_and_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms)
+    serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms, _simulation(args))
+
+
+def _simulation(args: argparse.Namespace) -> t.Any:
+    """The large-fleet mode's settings (``--fleet simulated``), or None for sandboxed hosts."""
+    if args.fleet != "simulated":
+        return None
+    from .fleet.simulated import Simulation
+
+    return Simulation(hook_seconds=args.hook_seconds, fail_fraction=args.fail_fraction)
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {text}")
+    return value
 
 
 def _positive_float(text: str) -> float:
@@ -233,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--rooms", type=_rooms, default="all", metavar="ROOMS",
                          help="data-plane rooms to run: all (default), none (control plane only), or a "
                               "comma-separated subset of fleet,loadbalancer,deployments")
+        sub.add_argument("--fleet", choices=("sandboxed", "simulated"), default="sandboxed",
+                         help="sandboxed (default): every instance is a host that runs user data and hooks; "
+                              "simulated: the large-fleet mode, hosts run nothing and each lifecycle event takes "
+                              "--hook-seconds (no sandbox, no web server)")
+        sub.add_argument("--hook-seconds", type=_seconds, default=0.05, metavar="SECONDS",
+                         help="with --fleet simulated: seconds each lifecycle event takes on a host (default 0.05)")
+        sub.add_argument("--fail-fraction", type=_fraction, default=0.0, metavar="FRACTION",
+                         help="with --fleet simulated: fraction of hosts whose ValidateService fails in each "
+                              "deployment (default 0)")
     up = commands.choices["up"]
     up.add_argument("--timeout", type=float, default=UP_TIMEOUT, help="seconds to wait for the lab to answer")
     up.add_argument("--json", action="store_true", help="print lab.json instead of the endpoint")

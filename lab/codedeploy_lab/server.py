@@ -244,8 +244,11 @@ def _attach_rooms(lab: Lab, rooms: t.Sequence[str] = ROOMS) -> None:
     import importlib
 
     for room in rooms:
+        # The large-fleet mode swaps the fleet room for simulated hosts (fleet/simulated.py).
+        simulated = room == "fleet" and getattr(lab, "simulation", None) is not None
         try:
-            module = importlib.import_module(f"codedeploy_lab.{room}")
+            module = importlib.import_module("codedeploy_lab.fleet.simulated" if simulated
+                                             else f"codedeploy_lab.{room}")
         except ModuleNotFoundError as error:
             if error.name and error.name.startswith(f"codedeploy_lab.{room}"):
                 continue
@@ -257,7 +260,7 @@ def _attach_rooms(lab: Lab, rooms: t.Sequence[str] = ROOMS) -> None:
 
 
 def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-          rooms: t.Sequence[str] = ROOMS) -> int:
+          rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None) -> int:
     """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
@@ -280,6 +283,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     tempfile.tempdir = str(tmp)
 
     lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute)
+    lab.simulation = simulation  # a fleet.simulated.Simulation: simulated hosts (the large-fleet mode); None: real
     try:
         server = make_server(LOOPBACK, port, LabApplication(lab), threaded=True,
                              request_handler=MotoRequestHandler)
@@ -303,7 +307,8 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     signal.signal(signal.SIGINT, stop)
 
     info = {"endpoint": lab.endpoint, "port": lab.port, "pid": os.getpid(), "state_dir": str(state),
-            "seconds_per_aws_minute": seconds_per_aws_minute, "rooms": list(rooms)}
+            "seconds_per_aws_minute": seconds_per_aws_minute, "rooms": list(rooms),
+            "fleet": "simulated" if simulation is not None else "sandboxed"}
     lab_json = state / "lab.json"
     tmp_json = state / "lab.json.tmp"
     tmp_json.write_text(json.dumps(info, indent=2) + "\n")
@@ -326,13 +331,13 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
 
 
 def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-                   rooms: t.Sequence[str] = ROOMS) -> t.NoReturn:
+                   rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None) -> t.NoReturn:
     """``serve``, then leave without interpreter finalisation.
 
     Every room has stopped by then (``Lab.shutdown``); tearing down moto's large in-memory state object by object
     only delays ``codedeploy-lab down`` by seconds.
     """
-    status = serve(state_dir, port, seconds_per_aws_minute, rooms)
+    status = serve(state_dir, port, seconds_per_aws_minute, rooms, simulation)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

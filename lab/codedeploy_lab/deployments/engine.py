@@ -32,6 +32,11 @@ STOP_DONE_MESSAGE = "No more commands will be scheduled for execution in the dep
 
 FINAL_EVENTS = {"Succeeded": "DeploymentSuccess", "Failed": "DeploymentFailure", "Stopped": "DeploymentStop"}
 
+# Threads that run targets of one deployment at once. Every target the plan dispatches is still handed over at once
+# (halting and skipping are decided as before); beyond this many, dispatched targets wait Pending for a thread, as
+# targets wait for their agent's next poll on AWS. Keeps AllAtOnce on a 500-host simulated fleet at 64 threads.
+MAX_TARGET_THREADS = 64
+
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
@@ -178,7 +183,8 @@ class DeploymentRun:
             self._finish("Failed", "DEPLOYMENT_GROUP_MISSING",
                          f"The deployment group {deployment.deployment_group_name} no longer exists.")
             return
-        if (deployment.deployment_style or {}).get("deploymentType") == "BLUE_GREEN":
+        # An Auto Scaling launch deployment (fixed instances) is in-place even in a blue/green group.
+        if (deployment.deployment_style or {}).get("deploymentType") == "BLUE_GREEN" and self.fixed_instances is None:
             blue_green.run(self, group)
             return
 
@@ -220,18 +226,22 @@ class DeploymentRun:
         else:
             self._finish("Succeeded")
 
-    def _dispatch(self, order: list[str], plan: planning.Plan) -> tuple[int, bool]:
-        """Run targets, at most ``plan.concurrency`` at once; stop dispatching when the health rule says so."""
+    def _dispatch(self, order: list[str], plan: planning.Plan,
+                  only: t.Collection[str] | None = None) -> tuple[int, bool]:
+        """Run targets, at most ``plan.concurrency`` at once; stop dispatching when the health rule says so.
+
+        ``only``: run just these lifecycle events of each target (see ``_deploy_target``).
+        """
         queue = deque(order)
         running: dict[Future[bool], str] = {}
         succeeded = failed = 0
         halted = False
-        with ThreadPoolExecutor(max_workers=plan.concurrency,
+        with ThreadPoolExecutor(max_workers=max(1, min(plan.concurrency, MAX_TARGET_THREADS)),
                                 thread_name_prefix=f"deploy-{self.deployment.deployment_id}") as pool:
             while queue or running:
                 while queue and len(running) < plan.concurrency and not halted and not self.stop_requested.is_set():
                     instance_id = queue.popleft()
-                    running[pool.submit(self._deploy_target, instance_id)] = instance_id
+                    running[pool.submit(self._deploy_target, instance_id, only)] = instance_id
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -250,14 +260,18 @@ class DeploymentRun:
 
     # -- one target -----------------------------------------------------------------------------------------------------
 
-    def _deploy_target(self, instance_id: str) -> bool:
+    def _deploy_target(self, instance_id: str, only: t.Collection[str] | None = None) -> bool:
+        """Run a target's lifecycle events; ``only``: just these (a blue/green green target runs its install events,
+        then its traffic events later), and the target ends (status, record, trigger) only once its last event ran."""
         deployment = self.deployment
         target = deployment.targets[instance_id]
         host = self.engine.lab.fleet.get(instance_id) if self.engine.lab.fleet is not None else None
         with self.lock:
+            first_start = all(event.status == "Pending" for event in target.lifecycle_events)
             target.status = "InProgress"
             target.last_updated_at = now()
-        self.engine.triggers.instance_event(self, target, "InstanceStart")
+        if first_start:
+            self.engine.triggers.instance_event(self, target, "InstanceStart")
         failed = False
         for event in target.lifecycle_events:
             if failed or self.stop_requested.is_set():
@@ -265,6 +279,8 @@ class DeploymentRun:
                 with self.lock:
                     self._skip(event)
                     target.last_updated_at = now()
+                continue
+            if only is not None and event.name not in only:
                 continue
             with self.lock:
                 event.status, event.start_time = "InProgress", now()
@@ -280,6 +296,9 @@ class DeploymentRun:
                              deployment.deployment_id, event.name, instance_id)
                     continue
                 failed = True
+        if only is not None and not failed and target.lifecycle_events and \
+                target.lifecycle_events[-1].name not in only:
+            return True  # more events to come
         with self.lock:
             target.status = "Failed" if failed else "Succeeded"
             target.last_updated_at = now()
