@@ -40,7 +40,7 @@ ANSIBLE_TEST_313 := $(ANSIBLE_TEST_ENV) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bi
 SANITY_LOCK := flock $(CACHE)/sanity.lock
 
 .PHONY: help venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
-        units-py311 units-py313 lab-test integration molecule lint build lab-up lab-down lab-status demo docs \
+        units-py311 units-py313 lab-test integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
         lock clean distclean
 
 help:
@@ -54,9 +54,10 @@ help:
 	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those)"
 	@echo "make molecule     molecule test --all against a lab started for the run (SCENARIO=x: only that one)"
 	@echo "make lint         ansible-lint, production profile, offline"
+	@echo "make docs-lint    antsibull-docs lint-collection-docs --plugin-docs (module, plugin and role docs)"
 	@echo "make build        build the tarball, install it offline next to amazon.aws, ansible-doc -l"
 	@echo "make lab-up       start the lab in .lab/ (lab-down stops it, lab-status shows it)"
-	@echo "make docs         (placeholder)"
+	@echo "make docs         render the module, plugin and role reference (open .build/docs/html/index.html)"
 	@echo "make lock         re-pin requirements/constraints-*.txt from the current venvs"
 	@echo "make clean        remove the build tree and test outputs (distclean: also the venvs and caches)"
 
@@ -93,7 +94,7 @@ JUNIT := $(CACHE)/junit
 
 # In this order; make stops at the first step that fails.  The closing line adds up the pytest runs
 # (units on both toolchains, the lab's tests) from their JUnit reports.
-test: test-reset sanity units lab-test integration molecule lint build
+test: test-reset sanity units lab-test integration molecule lint docs-lint build
 	@echo
 	@echo "make test: every step passed"
 	@$(VENV)/bin/python $(TOOLS)/test-summary $(COLLECTION)/tests/output/junit/*-units.xml $(JUNIT)
@@ -140,6 +141,13 @@ molecule: sync
 lint: sync
 	@$(STEP) "lint: ansible-lint (production profile, offline)" bash -c 'cd $(COLLECTION) && ansible-lint'
 
+# Schema and markup of every module's DOCUMENTATION/RETURN and every role's meta/argument_specs.yml, the
+# RST they render to (rstcheck), and references to this collection and those it depends on.
+docs-lint: sync
+	@$(STEP) "docs-lint: antsibull-docs lint-collection-docs --plugin-docs" \
+	    antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent \
+	        --disallow-unknown-collection-refs --check-extra-docs-refs $(COLLECTION)
+
 build: sync
 	@$(STEP) "build: tarball, offline install next to amazon.aws, ansible-doc" $(TOOLS)/check-build $(COLLECTION) $(AMAZON_AWS)
 
@@ -158,8 +166,14 @@ lab-status: venv
 demo: sync
 	@$(VENV)/bin/python examples/demo/demo.py --state-dir $(LAB_STATE)
 
-docs:
-	@echo "docs: placeholder; the module reference will be generated with antsibull-docs (in .venv) by the docs issue"
+# The reference: antsibull-docs writes RST from the build tree's plugins and roles, Sphinx renders it with
+# tools/sphinx/conf.py (offline; warnings are errors).  Open $(DOCS)/html/index.html.
+DOCS := $(BUILD)/docs
+docs: sync
+	@rm -rf $(DOCS) && mkdir -p $(DOCS)/rst
+	@antsibull-docs collection --use-current --squash-hierarchy --fail-on-error --dest-dir $(DOCS)/rst rollout.codedeploy
+	@sphinx-build -q -b html -W --keep-going -c $(TOOLS)/sphinx $(DOCS)/rst $(DOCS)/html
+	@echo "docs: open $(DOCS)/html/index.html"
 
 # ---------------------------------------------------------------- cleaning
 

@@ -1,0 +1,56 @@
+"""Sphinx configuration for `make docs`: the reference antsibull-docs generates for rollout.codedeploy.
+
+antsibull-docs writes the reStructuredText into .build/docs/rst; this file is used from here with
+`sphinx-build -c tools/sphinx`.  It builds offline: the built-in alabaster theme, and the labels of the
+Ansible documentation site (other collections' modules, common return values, configuration settings)
+become links to docs.ansible.com instead of intersphinx look-ups, which would need the network.
+"""
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+
+project = "rollout.codedeploy"
+author = "rollout.codedeploy contributors"
+extensions = ["sphinx_antsibull_ext"]
+root_doc = "index"
+html_theme = "alabaster"
+html_title = "rollout.codedeploy reference"
+html_show_sourcelink = False
+
+ANSIBLE_DOCS = "https://docs.ansible.com/ansible/latest"
+# Labels of the Ansible documentation site that the generated pages refer to, and their pages there.
+ANSIBLE_SITE_PAGES = {
+    "common_return_values": "reference_appendices/common_return_values.html",
+    "ansible_configuration_settings": "reference_appendices/config.html",
+    "action_plugins": "plugins/action.html",
+}
+# ansible_collections.<namespace>.<collection>.<plugin>_<type>, for collections other than ours.
+PLUGIN_LABEL = re.compile(r"^ansible_collections\.(?P<ns>\w+)\.(?P<coll>\w+)\.(?P<plugin>\w+)_(?P<type>[a-z]+)$")
+
+
+def _ansible_site_url(label: str) -> str | None:
+    if label in ANSIBLE_SITE_PAGES:
+        return f"{ANSIBLE_DOCS}/{ANSIBLE_SITE_PAGES[label]}"
+    match = PLUGIN_LABEL.match(label)
+    if match and (match["ns"], match["coll"]) != ("rollout", "codedeploy"):
+        return f"{ANSIBLE_DOCS}/collections/{match['ns']}/{match['coll']}/{match['plugin']}_{match['type']}.html"
+    return None
+
+
+def _link_to_ansible_site(app, env, node, contnode):
+    """Resolve a :ref: the local build cannot resolve when it names a page of the Ansible site."""
+    if node.get("refdomain") != "std" or node.get("reftype") != "ref":
+        return None
+    url = _ansible_site_url(node.get("reftarget", ""))
+    if url is None:
+        return None  # our own broken reference: let Sphinx warn (make docs treats warnings as errors)
+    reference = nodes.reference("", "", internal=False, refuri=url)
+    reference += contnode
+    return reference
+
+
+def setup(app):
+    app.connect("missing-reference", _link_to_ansible_site)
+    return {"parallel_read_safe": True}
