@@ -3,22 +3,398 @@
 ``run(deployment_run, group)`` is called by ``DeploymentRun._run`` for a BLUE_GREEN deployment (its status is
 ``Queued``); it must end the deployment through ``deployment_run._finish``. ``continue_run`` serves
 ContinueDeployment and returns False when the run is not waiting for that kind of continuation.
+
+The walk (section 5.3): InProgress; green fleet copied (COPY_AUTO_SCALING_GROUP) or discovered (DISCOVER_EXISTING);
+the green install events, batched by the deployment configuration; with STOP_DEPLOYMENT the deployment waits in
+``Ready`` (ContinueDeployment READY_WAIT, or ``Stopped`` when the wait runs out); green BeforeAllowTraffic,
+AllowTraffic, AfterAllowTraffic; blue BeforeBlockTraffic, BlockTraffic, AfterBlockTraffic (green is healthy behind
+the load balancers before any blue instance leaves them); the deployment group names the green Auto Scaling group;
+TERMINATE waits ``terminationWaitTimeInMinutes`` (still ``InProgress``, instanceTerminationWaitTimeStarted true;
+ContinueDeployment TERMINATION_WAIT ends it) and deletes the original group, KEEP_ALIVE leaves blue running; then
+``Succeeded``. A rollback deployment of a blue/green deployment routes traffic back to that deployment's blue fleet.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import typing as t
+from datetime import datetime, timezone
+
+from ..service.models import DeploymentTarget, LifecycleEvent
+from . import green_fleet, planning
 
 if t.TYPE_CHECKING:
     from ..service.models import DeploymentGroup
     from .engine import DeploymentRun
 
+LOG = logging.getLogger("codedeploy_lab.deployments")
 
-def run(deployment_run: DeploymentRun, group: DeploymentGroup) -> None:
-    deployment_run._finish("Failed", "INTERNAL_ERROR",
-                           "The CodeDeploy lab does not run blue/green deployments yet; use an in-place deployment "
-                           "group (deploymentStyle.deploymentType IN_PLACE).")
+READY_WAIT = "READY_WAIT"
+TERMINATION_WAIT = "TERMINATION_WAIT"
+
+GREEN_INSTALL_EVENTS = planning.IN_PLACE_EVENTS
+ALLOW_EVENTS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+BLOCK_EVENTS = ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic")
+GREEN_EVENTS = (*GREEN_INSTALL_EVENTS, *ALLOW_EVENTS)
+
+ROLLBACK_CREATOR = "codeDeployRollback"
+SUCCESS_DIAGNOSTICS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
+DEFAULT_CONFIGURATION: dict[str, t.Any] = {
+    "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
+    "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
+    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+}
+
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# What each blue/green deployment of this lab provisioned, for its rollback (deployment id -> fleets).
+_fleets: dict[str, green_fleet.Fleets] = {}
+_waits: dict[str, _Wait] = {}
+_registry_lock = threading.Lock()
+
+
+class _Wait:
+    """A run parked in the ready wait or the termination wait; ContinueDeployment sets ``continued``."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.continued = threading.Event()
 
 
 def continue_run(deployment_run: DeploymentRun, wait_type: str) -> bool:
-    return False
+    with _registry_lock:
+        waiting = _waits.get(deployment_run.deployment.deployment_id)
+    if waiting is None or waiting.kind != wait_type:
+        return False
+    waiting.continued.set()
+    return True
+
+
+def fleets_of(deployment_id: str) -> green_fleet.Fleets | None:
+    with _registry_lock:
+        return _fleets.get(deployment_id)
+
+
+def run(deployment_run: DeploymentRun, group: DeploymentGroup) -> None:
+    deployment = deployment_run.deployment
+    triggering_id = (deployment.rollback_info or {}).get("rollbackTriggeringDeploymentId")
+    if deployment.creator == ROLLBACK_CREATOR and triggering_id:
+        _RerouteBack(deployment_run, group, triggering_id).run()
+    else:
+        _BlueGreenRun(deployment_run, group).run()
+
+
+class _Walk:
+    """What both walks share: targets, waits and endings."""
+
+    def __init__(self, deployment_run: DeploymentRun, group: DeploymentGroup) -> None:
+        self.run_ = deployment_run
+        self.group = group
+        self.deployment = deployment_run.deployment
+        self.backend = deployment_run.backend
+        self.lock = deployment_run.lock
+        self.clock = deployment_run.engine.lab.clock
+        self.configuration = self.deployment.blue_green_deployment_configuration or \
+            group.settings.get("blueGreenDeploymentConfiguration") or DEFAULT_CONFIGURATION
+
+    @property
+    def stopping(self) -> bool:
+        return self.run_.stop_requested.is_set()
+
+    def _add_targets(self, instance_ids: t.Iterable[str], label: str, events: t.Sequence[str]) -> None:
+        """Called with the lock held."""
+        for instance_id in instance_ids:
+            self.deployment.targets[instance_id] = DeploymentTarget(
+                target_id=instance_id,
+                target_arn=f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
+                lifecycle_events=[LifecycleEvent(name) for name in events], instance_label=label)
+
+    def _start(self) -> None:
+        with self.lock:
+            self.deployment.status = "InProgress"
+            self.deployment.start_time = now()
+        self.run_.engine.triggers.deployment_event(self.run_, "DeploymentStart")
+
+    def _wait(self, kind: str, lab_seconds: float) -> str:
+        """``continued``, ``timeout`` or ``stopped``."""
+        waiting = _Wait(kind)
+        deployment_id = self.deployment.deployment_id
+        with _registry_lock:
+            _waits[deployment_id] = waiting
+        try:
+            deadline = time.monotonic() + lab_seconds
+            while True:
+                if self.stopping:
+                    return "stopped"
+                remaining = deadline - time.monotonic()
+                if waiting.continued.wait(max(0.0, min(0.2, remaining))):
+                    return "continued"
+                if remaining <= 0:
+                    return "timeout"
+        finally:
+            with _registry_lock:
+                _waits.pop(deployment_id, None)
+
+    def _close_targets(self) -> None:
+        """The deployment ends early: events not run are Skipped, unfinished targets too."""
+        with self.lock:
+            for target in self.deployment.targets.values():
+                if target.status in ("Succeeded", "Failed"):
+                    continue
+                for event in target.lifecycle_events:
+                    if event.status in ("Pending", "InProgress"):
+                        self.run_._skip(event)
+                target.status, target.last_updated_at = "Skipped", now()
+
+    def _fail(self, code: str, message: str) -> None:
+        self._close_targets()
+        self.run_._finish("Failed", code, message)
+
+    def _stopped(self) -> None:
+        self._close_targets()
+        self.run_._finish_stopped()
+
+    def _all_at_once(self, instance_ids: list[str], only: t.Collection[str] | None = None) -> int:
+        """Run the given events of these targets all at once (the traffic steps); returns how many succeeded."""
+        if not instance_ids:
+            return 0
+        everyone = planning.Plan(len(instance_ids), 0, len(instance_ids), False)
+        succeeded, _ = self.run_._dispatch(instance_ids, everyone, only)
+        return succeeded
+
+
+class _BlueGreenRun(_Walk):
+    def run(self) -> None:
+        deployment, group = self.deployment, self.group
+        provisioning = self.configuration["greenFleetProvisioningOption"]["action"]
+        fleets = green_fleet.Fleets(blue=self.run_._group_instances(group),
+                                    original_groups=group.auto_scaling_group_names)
+        with _registry_lock:
+            _fleets[deployment.deployment_id] = fleets
+        with self.lock:
+            self._add_targets(fleets.blue, "Blue", BLOCK_EVENTS)
+        self._start()
+
+        try:
+            if provisioning == "COPY_AUTO_SCALING_GROUP":
+                if len(fleets.original_groups) != 1:
+                    self._fail("AUTO_SCALING_CONFIGURATION",
+                               "COPY_AUTO_SCALING_GROUP needs exactly one Auto Scaling group in the deployment "
+                               f"group; {group.name} has {len(fleets.original_groups)}.")
+                    return
+                fleets.green_group = green_fleet.green_group_name(group.name, deployment.deployment_id)
+                fleets.green = green_fleet.copy_auto_scaling_group(self.backend, fleets.original_groups[0],
+                                                                   fleets.green_group, deployment.deployment_id)
+            else:
+                fleets.green = [i for i in green_fleet.discover(self.backend, deployment.target_instances)
+                                if i not in fleets.blue]
+        except green_fleet.ProvisioningError as error:
+            code = "NO_INSTANCES" if str(error) == planning.NO_INSTANCES_MESSAGE else "AUTO_SCALING_CONFIGURATION"
+            self._fail(code, str(error))
+            return
+        if not fleets.green:
+            self._fail("NO_INSTANCES", "No replacement instances were found: targetInstances of the deployment "
+                                       "(tagFilters, ec2TagSet or autoScalingGroups) must name running instances "
+                                       "that are not in the deployment group already.")
+            return
+        LOG.info("deployment %s: blue %s, green %s%s", deployment.deployment_id, fleets.blue, fleets.green,
+                 f" in {fleets.green_group}" if fleets.green_group else "")
+        green_fleet.wait_booted(self.run_.engine.lab.fleet, fleets.green)
+        with self.lock:
+            self._add_targets(fleets.green, "Green", GREEN_EVENTS)
+        if self.stopping:
+            self._stopped()
+            return
+
+        config = self.backend.find_config(deployment.deployment_config_name)
+        plan = planning.plan(deployment.deployment_config_name,
+                             config.minimum_healthy_hosts if config is not None else None, len(fleets.green))
+        if not plan.can_start:
+            self._fail("HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
+            return
+        installed, halted = self.run_._dispatch(planning.order_targets(fleets.green, ()), plan,
+                                                only=GREEN_INSTALL_EVENTS)
+        if self.stopping:
+            self._stopped()
+            return
+        if halted or not plan.succeeded(installed):
+            self._fail("HEALTH_CONSTRAINTS", planning.HEALTH_CONSTRAINTS_MESSAGE)
+            return
+        with self.lock:
+            ready = [i for i in fleets.green if deployment.targets[i].status == "InProgress"]
+
+        if not self._ready_wait(ready):
+            return
+        allowed = self._all_at_once(ready, only=ALLOW_EVENTS)
+        if self.stopping:
+            self._stopped()
+            return
+        if not plan.succeeded(allowed):
+            self._withdraw(ready)
+            self._fail("HEALTH_CONSTRAINTS", planning.HEALTH_CONSTRAINTS_MESSAGE)
+            return
+        blocked = self._all_at_once(fleets.blue)
+        if self.stopping:
+            self._stopped()
+            return
+        if blocked < len(fleets.blue):
+            self._fail("HEALTH_CONSTRAINTS", "Traffic was routed to the replacement instances, but not every "
+                                             "original instance could be taken out of the load balancers (see "
+                                             "the Blue targets' BeforeBlockTraffic, BlockTraffic and "
+                                             "AfterBlockTraffic).")
+            return
+        with self.lock:
+            green_fleet.hand_over(self.backend, group, fleets)
+        self._retire_blue(fleets)
+
+    def _ready_wait(self, ready: list[str]) -> bool:
+        """STOP_DEPLOYMENT: sit in Ready until ContinueDeployment; False when the run ended here."""
+        option = self.configuration["deploymentReadyOption"]
+        if option.get("actionOnTimeout") != "STOP_DEPLOYMENT":
+            return True
+        deployment = self.deployment
+        with self.lock:
+            deployment.status = "Ready"
+            for instance_id in ready:
+                deployment.targets[instance_id].status = "Ready"
+                deployment.targets[instance_id].last_updated_at = now()
+        triggers = self.run_.engine.triggers
+        triggers.deployment_event(self.run_, "DeploymentReady")
+        for instance_id in ready:
+            triggers.instance_event(self.run_, deployment.targets[instance_id], "InstanceReady")
+        minutes = option.get("waitTimeInMinutes", 0)
+        LOG.info("deployment %s: Ready, waiting up to %s minute(s) for ContinueDeployment", deployment.deployment_id,
+                 minutes)
+        outcome = self._wait(READY_WAIT, self.clock.minutes(minutes))
+        if outcome == "stopped":
+            self._stopped()
+            return False
+        if outcome == "timeout":
+            from .engine import StopCause  # engine imports this module
+
+            # Not a user's stop: no DEPLOYMENT_STOP_ON_REQUEST rollback (traffic never moved).
+            self.run_.stop_cause = StopCause(
+                code="TIMEOUT", rollback_event="", rollback=False,
+                message=f"The deployment was stopped because traffic was not rerouted to the replacement "
+                        f"instances within the ready wait of {minutes} minute(s) (deploymentReadyOption "
+                        f"STOP_DEPLOYMENT); continue a Ready deployment with ContinueDeployment.")
+            self._stopped()
+            return False
+        with self.lock:
+            deployment.status = "InProgress"
+            for instance_id in ready:
+                deployment.targets[instance_id].status = "InProgress"
+        return True
+
+    def _withdraw(self, green: list[str]) -> None:
+        """The reroute failed: take the green instances that got traffic out again, so blue alone serves."""
+        info = self.deployment.load_balancer_info or {}
+        for instance_id in green:
+            self.run_.traffic.block(info, instance_id)
+
+    def _retire_blue(self, fleets: green_fleet.Fleets) -> None:
+        option = self.configuration["terminateBlueInstancesOnDeploymentSuccess"]
+        if option.get("action") == "TERMINATE":
+            minutes = option.get("terminationWaitTimeInMinutes", 0)
+            with self.lock:
+                self.deployment.instance_termination_wait_time_started = True
+            outcome = self._wait(TERMINATION_WAIT, self.clock.minutes(minutes)) if minutes else "timeout"
+            if outcome == "stopped":
+                self._stopped()
+                return
+            green_fleet.terminate_blue(self.backend, fleets)
+        else:
+            LOG.info("deployment %s: KEEP_ALIVE, %s keep running outside the load balancers",
+                     self.deployment.deployment_id, fleets.blue)
+        self.run_._finish("Succeeded")
+
+
+class _RerouteBack(_Walk):
+    """The rollback of a blue/green deployment: Blue gets the allow events, Green the block events."""
+
+    def __init__(self, deployment_run: DeploymentRun, group: DeploymentGroup, triggering_id: str) -> None:
+        super().__init__(deployment_run, group)
+        self.triggering_id = triggering_id
+
+    def _fleets(self) -> green_fleet.Fleets:
+        known = fleets_of(self.triggering_id)
+        if known is not None:
+            return known
+        triggering = self.backend.deployments.get(self.triggering_id)  # a lab restarted since: from its targets
+        targets = list(triggering.targets.values()) if triggering is not None else []
+        return green_fleet.Fleets(blue=[x.target_id for x in targets if x.instance_label == "Blue"],
+                                  green=[x.target_id for x in targets if x.instance_label == "Green"])
+
+    def run(self) -> None:
+        fleets = self._fleets()
+        blue = [i for i in fleets.blue if green_fleet.instance_exists(self.backend, i)]
+        green = [i for i in fleets.green if green_fleet.instance_exists(self.backend, i)]
+        with self.lock:
+            self._add_targets(blue, "Blue", ALLOW_EVENTS)
+            self._add_targets(green, "Green", BLOCK_EVENTS)
+        self._start()
+        if not blue:
+            self._fail("NO_INSTANCES", f"Traffic cannot be routed back: the original instances of deployment "
+                                       f"{self.triggering_id} no longer exist.")
+            return
+        self.run_._run_event = _HooksFromEarlierInstalls(self.run_, blue)  # type: ignore[method-assign]
+        allowed = self._all_at_once(blue)
+        if self.stopping:
+            self._stopped()
+            return
+        if allowed == 0:
+            self._fail("HEALTH_CONSTRAINTS", "Traffic could not be routed back to any original instance (see the "
+                                             "Blue targets' AllowTraffic).")
+            return
+        blocked = self._all_at_once(green)
+        if self.stopping:
+            self._stopped()
+            return
+        with self.lock:
+            green_fleet.hand_back(self.backend, self.group, fleets)
+        if blocked < len(green):
+            self._fail("HEALTH_CONSTRAINTS", "Traffic was routed back to the original instances, but not every "
+                                             "replacement instance could be taken out of the load balancers.")
+            return
+        self.run_._finish("Succeeded")
+
+
+class _HooksFromEarlierInstalls:
+    """Where a blue/green rollback's hooks come from (codedeploy-semantics.md section 2.3): the allow hooks of an
+    original instance from its last successful install, the block hooks of a replacement instance from its most
+    recent install (the deployment being rolled back). The rollback itself downloads nothing."""
+
+    def __init__(self, deployment_run: DeploymentRun, blue: list[str]) -> None:
+        self.run_ = deployment_run
+        self.blue = set(blue)
+        self.service_events = type(deployment_run)._run_event.__get__(deployment_run)
+
+    def __call__(self, name: str, host: t.Any, instance_id: str
+                 ) -> tuple[bool, dict[str, str] | None, datetime, datetime]:
+        if name in planning.SERVICE_EVENTS or host is None:
+            return self.service_events(name, host, instance_id)
+        from ..agent import DEPLOYMENT_ROOT, AgentCommand
+
+        started = now()
+        deployment = self.run_.deployment
+        agent = self.run_.engine.lab.fleet.agent
+        pointer_name = "last_successful_install" if instance_id in self.blue else "most_recent_install"
+        pointer = agent._read(host, f"{DEPLOYMENT_ROOT}/deployment-instructions/"
+                                    f"{deployment.deployment_group_id}_{pointer_name}")
+        if pointer is None:  # nothing installed by this group: no scripts to run
+            return True, dict(SUCCESS_DIAGNOSTICS), started, now()
+        source_deployment_id = pointer.decode().strip().rstrip("/").rsplit("/", 1)[-1]
+        command = AgentCommand(
+            event=name, deployment_id=source_deployment_id, application_name=deployment.application_name,
+            deployment_group_name=deployment.deployment_group_name,
+            deployment_group_id=deployment.deployment_group_id, revision=None,
+            file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
+            deployment_type="BLUE_GREEN")
+        outcome = agent.run_event(host, command)
+        return outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at
