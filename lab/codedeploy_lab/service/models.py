@@ -46,7 +46,10 @@ BUILTIN_CREATE_TIME = datetime(2014, 11, 12, tzinfo=timezone.utc)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    """The time the service records, to the millisecond like CodeDeploy's: a client that passes a createTime it read
+    back as createTimeRange.start must find that deployment, so no sub-millisecond part may stay behind."""
+    moment = datetime.now(timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def new_deployment_id() -> str:
