@@ -31,7 +31,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
 export PATH := $(VENV)/bin:$(PATH)
 
 STEP := $(TOOLS)/step
-# ansible-test runs in the copy; ANSIBLE_TEST_CONTENT_ROOT stops it from walking up to this repository's
+# ansible-test runs in the copy (integration in a private copy of it: tools/in-private-tree); ANSIBLE_TEST_CONTENT_ROOT stops it from walking up to this repository's
 # .git, where the (git-ignored) copy would have no files.
 ANSIBLE_TEST_ENV := cd $(COLLECTION) && HOME=$(TEST_HOME) ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION)
 ANSIBLE_TEST_311 := $(ANSIBLE_TEST_ENV) $(VENV)/bin/ansible-test
@@ -129,8 +129,8 @@ integration: sync
 	@if ! ls tests/integration/targets/*/aliases >/dev/null 2>&1; then echo "integration: skipped: no targets in tests/integration/targets"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "integration: skipped: the lab package is not there yet"; \
 	else $(STEP) "integration: ansible-test integration against the lab" \
-	    bash -c 'cd $(COLLECTION) && $(TOOLS)/with-lab --cloud-config $(COLLECTION)/tests/integration -- \
-	        env HOME=$(TEST_HOME) ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION) $(VENV)/bin/ansible-test integration --local --python 3.11 $(TARGETS)'; fi
+	    $(TOOLS)/in-private-tree $(CURDIR) $(BUILD) -- $(TOOLS)/with-lab --cloud-config tests/integration -- \
+	        env HOME=$(TEST_HOME) $(VENV)/bin/ansible-test integration --local --python 3.11 $(TARGETS); fi
 
 molecule: sync
 	@if ! ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then echo "molecule: skipped: no scenarios in extensions/molecule"; \
