@@ -275,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", cmd_status, "show the endpoint and load balancers of the running lab")
     status.add_argument("--json", action="store_true", help="print JSON")
     add("reset", cmd_reset, "empty the lab's state (moto and CodeDeploy)")
+    from .faults import add_fault_command
+
+    add_fault_command(commands, DEFAULT_STATE_DIR)
     return parser
 
 

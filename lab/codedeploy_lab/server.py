@@ -161,6 +161,10 @@ class LabApplication:
         call = identify_call(environ)
         if call is not None:
             self.lab.calls.record(*call)
+            faults = getattr(self.lab, "faults", None)
+            failed = faults.api_response(call, environ) if faults is not None else None
+            if failed is not None:  # an injected ThrottlingException / 503 (faults.py)
+                return failed(environ, start_response)
             if call[0] == "codedeploy":
                 return self.codedeploy(environ, start_response)
         return self.moto(environ, start_response)
@@ -212,13 +216,14 @@ def prewarm(region: str = "us-east-1") -> threading.Thread:
 
 def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0) -> Lab:
     """A Lab with moto fixed, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
-    from . import moto_fixes
+    from . import faults, moto_fixes
     from .service.models import CodeDeployService
 
     moto_fixes.apply()
     lab = Lab(state_dir, host=LOOPBACK, port=port, clock=LabClock(seconds_per_aws_minute))
     lab.codedeploy = CodeDeployService(lab)
     _register_lab_endpoints(lab)
+    faults.attach(lab)  # lab.faults and /_lab/faults
     lab.on_reset(prewarm)
     return lab
 

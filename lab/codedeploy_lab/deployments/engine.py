@@ -314,6 +314,10 @@ class DeploymentRun:
                    ) -> tuple[bool, dict[str, str] | None, datetime, datetime]:
         started = now()
         deployment = self.deployment
+        faults = getattr(self.engine.lab, "faults", None)  # faults.py: a stopped agent, a terminated host
+        refused = faults.before_event(self, name, host, instance_id) if faults is not None else None
+        if refused is not None:
+            return False, refused, started, now()
         if name in planning.SERVICE_EVENTS:
             info = deployment.load_balancer_info or {}
             outcome = self.traffic.block(info, instance_id) if name == "BlockTraffic" else \
@@ -332,7 +336,10 @@ class DeploymentRun:
             revision=S3Revision.from_api(revision["s3Location"]) if revision.get("revisionType") == "S3" else None,
             file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator)
         outcome = self.engine.lab.fleet.agent.run_event(host, command)
-        return outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at
+        diagnostics = outcome.diagnostics()
+        if faults is not None and not outcome.succeeded:
+            diagnostics = faults.after_failed_event(self, name, host, instance_id, diagnostics)
+        return outcome.succeeded, diagnostics, outcome.started_at, outcome.ended_at
 
     # -- helpers --------------------------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ INHOST_SOURCE = (Path(__file__).parent / "inhost.py").read_text()
 USER_DATA_TIMEOUT = 900.0
 CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
 WEB_SERVICES = frozenset({"httpd", "apache2", "nginx"})
+AGENT_SERVICE = "codedeploy-agent"
 
 # The per-host helper: JSON lines in ({"module", "op", "request"[, "source"]}), JSON lines out.
 HELPER_SERVER = r"""
@@ -148,6 +149,8 @@ class Host:
         self.sandbox_error: str | None = None
         self.user_data_exit_codes: list[int] = []
         self.lock = threading.RLock()  # the agent runs one lifecycle event at a time per host
+        self.agent_running = threading.Event()  # the CodeDeploy agent polls for commands (faults.py can stop it)
+        self.agent_running.set()
         self._service_lock = threading.Lock()  # separate: a hook holding ``lock`` calls the shims
         self._booted = threading.Event()
         self._helper: subprocess.Popen[bytes] | None = None
@@ -360,6 +363,15 @@ class Host:
                                    f"{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}. "
                                    f"Up {elapsed:.2f} seconds\n"}])
 
+    # -- the CodeDeploy agent (a fault of the lab, or `systemctl stop codedeploy-agent` inside the host) ---------------
+
+    def stop_agent(self) -> None:
+        """The agent stops polling: lifecycle events wait for it (see faults.py)."""
+        self.agent_running.clear()
+
+    def start_agent(self) -> None:
+        self.agent_running.set()
+
     # -- services (called by the shims through the fleet API) --------------------------------------------------------
 
     def _start_enabled_services(self) -> None:
@@ -380,6 +392,8 @@ class Host:
                 state.enabled = True
             elif action == "disable":
                 state.enabled = False
+            if name == AGENT_SERVICE and action in ("start", "restart", "stop"):
+                (self.start_agent if state.running else self.stop_agent)()
             if name in WEB_SERVICES:
                 web_wanted = any(self.services.get(s, ServiceState()).running for s in WEB_SERVICES)
                 if action == "restart" and state.running:
@@ -398,6 +412,7 @@ class Host:
             "sandbox_error": self.sandbox_error,
             "root": str(self.sandbox.upper),
             "web": {"url": self.web.url, "running": self.web.running, "healthy": self.web.healthy},
+            "agent": {"running": self.agent_running.is_set()},
             "imds": self.imds_url,
             "services": {name: state.as_dict() for name, state in sorted(self.services.items())},
             "packages": self.packages,
