@@ -72,6 +72,14 @@ def continue_run(deployment_run: DeploymentRun, wait_type: str) -> bool:
         waiting = _waits.get(deployment_run.deployment.deployment_id)
     if waiting is None or waiting.kind != wait_type:
         return False
+    if wait_type == READY_WAIT:
+        # InProgress before ContinueDeployment answers, so no client sees Ready after continuing.
+        deployment = deployment_run.deployment
+        with deployment_run.lock:
+            deployment.status = "InProgress"
+            for target in deployment.targets.values():
+                if target.status == "Ready":
+                    target.status, target.last_updated_at = "InProgress", now()
     waiting.continued.set()
     return True
 
@@ -286,11 +294,7 @@ class _BlueGreenRun(_Walk):
                         f"STOP_DEPLOYMENT); continue a Ready deployment with ContinueDeployment.")
             self._stopped()
             return False
-        with self.lock:
-            deployment.status = "InProgress"
-            for instance_id in ready:
-                deployment.targets[instance_id].status = "InProgress"
-        return True
+        return True  # continue_run made it InProgress again
 
     def _withdraw(self, green: list[str]) -> None:
         """The reroute failed: take the green instances that got traffic out again, so blue alone serves."""

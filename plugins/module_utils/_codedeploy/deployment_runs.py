@@ -300,6 +300,8 @@ def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.A
         clock=ctx.clock,
         sleep=ctx.sleep,
         on_line=ctx.on_line,
+        # Our new blue/green deployment parked in Ready waits for a person (state=continued): the task is done.
+        until_ready=purpose == "ours" and ctx.params["state"] in ("present", "rolled_back"),
     )
     ctx.lines.extend(outcome.lines)
     if outcome.lines:
@@ -375,6 +377,13 @@ def _finish(ctx: TaskContext, snapshot: Snapshot) -> dict[str, t.Any]:
     deployment = snapshot.deployment
     if deployment["status"] == "Succeeded":
         return _report(ctx, deployment, msg=f"{deployment['deploymentId']} succeeded: the group runs {describe_revision(deployment.get('revision'))}")
+    if deployment["status"] == "Ready":
+        return _report(
+            ctx,
+            deployment,
+            msg=f"{deployment['deploymentId']} is Ready: the green fleet runs {describe_revision(deployment.get('revision'))}; "
+            "traffic moves when the deployment is continued (state=continued) and it stops when its ready wait runs out",
+        )
     rollback_id, _info = _rollback_id(ctx, deployment)
     if rollback_id and ctx.params["follow_rollback"]:
         ctx.handoff["failed_deployment_id"] = deployment["deploymentId"]

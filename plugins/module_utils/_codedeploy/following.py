@@ -66,6 +66,11 @@ class Snapshot:
     def finished(self) -> bool:
         return self.status in api.TERMINAL_STATUSES
 
+    @property
+    def ready(self) -> bool:
+        """A blue/green deployment waiting in Ready for ContinueDeployment (deploymentReadyOption STOP_DEPLOYMENT)."""
+        return self.status == "Ready"
+
 
 def take_snapshot(client: RetryingBotoClientWrapper, deployment_id: str, previous: Snapshot | None = None) -> Snapshot:
     """The deployment and up to 25 of its targets in progress: one call, two or three while instances are busy.
@@ -159,8 +164,9 @@ def follow(
     clock: t.Callable[[], float] = time.time,
     sleep: t.Callable[[float], None] = time.sleep,
     on_line: t.Callable[[str], None] | None = None,
+    until_ready: bool = False,
 ) -> FollowOutcome:
-    """Poll until the deployment finishes or deadline passes (clock seconds).
+    """Poll until the deployment finishes (or, with until_ready, waits in Ready) or deadline passes (clock seconds).
 
     started: when following began (the backoff grows from it). With return_on_change_after, return as soon as the
     progress line changed and that many seconds passed since this call began, so a caller can show the lines.
@@ -179,7 +185,7 @@ def follow(
             if on_line is not None:
                 on_line(line)
         now = clock()
-        if snapshot.finished:
+        if snapshot.finished or (until_ready and snapshot.ready):
             return FollowOutcome(snapshot, lines, True, polls=polls)
         if now >= deadline:
             return FollowOutcome(snapshot, lines, False, timed_out=True, polls=polls)
@@ -301,7 +307,9 @@ def blue_green_outcome(
         names = [asg.get("name") for asg in (group or {}).get("autoScalingGroups") or []]
         replacement_group = expected if expected in names or not names else next(iter(names))
     action = termination.get("action") or "TERMINATE"
-    if deployment.get("status") != "Succeeded":
+    if deployment.get("status") == "Ready":
+        blue_fate = "serving until the deployment is continued (state=continued) and traffic moves to the green fleet"
+    elif deployment.get("status") != "Succeeded":
         blue_fate = "kept serving: the deployment did not succeed"
     elif action == "KEEP_ALIVE":
         blue_fate = "kept running, deregistered from the load balancer and removed from the deployment group"

@@ -128,6 +128,14 @@ class TestFollow:
         follow(take, clock.now, clock.now + 60, clock=clock.time, sleep=lambda seconds: told.append(f"slept {seconds}"), on_line=told.append)
         assert told == ["d-X: InProgress", "slept 0.5", "slept 0.5", "d-X: Succeeded"]
 
+    def test_a_blue_green_deployment_in_ready_ends_following_only_when_asked(self):
+        clock = FakeClock()
+        statuses = ["InProgress", "Ready", "Ready", "InProgress", "Succeeded"]
+        outcome = follow(scripted(statuses, clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep, until_ready=True)
+        assert outcome.finished and outcome.snapshot.status == "Ready"
+        outcome = follow(scripted(statuses, clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep)
+        assert outcome.finished and outcome.snapshot.status == "Succeeded"
+
     def test_times_out_at_the_deadline(self):
         clock = FakeClock()
         outcome = follow(scripted(["InProgress"], clock), clock.now, clock.now + 30, clock=clock.time, sleep=clock.sleep)
@@ -257,6 +265,10 @@ class TestBlueGreenOutcome:
             "blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {"action": "KEEP_ALIVE"}},
         }
         assert blue_green_outcome(deployment, [], None)["blue_instances"].startswith("kept running")
+
+    def test_ready_blue_still_serves(self):
+        deployment = {"status": "Ready", "deploymentStyle": {"deploymentType": "BLUE_GREEN"}}
+        assert blue_green_outcome(deployment, [], None)["blue_instances"].startswith("serving until the deployment is continued")
 
 
 class TestTakeSnapshot:

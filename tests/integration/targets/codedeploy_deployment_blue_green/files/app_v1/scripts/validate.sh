@@ -1,0 +1,2 @@
+#!/bin/sh
+grep -q "release v1" /var/www/html/index.html
