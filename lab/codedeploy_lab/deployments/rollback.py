@@ -53,8 +53,8 @@ def wanted(run: DeploymentRun) -> bool:
     event = rollback_event(run)
     if event is None:
         return False
-    if deployment.status == "Stopped" and event == "DEPLOYMENT_STOP_ON_REQUEST" and run.stop_cause.rollback is not None:
-        return run.stop_cause.rollback
+    if deployment.status == "Stopped" and run.stop_cause.rollback is not None:
+        return run.stop_cause.rollback  # an explicit answer (StopDeployment's autoRollbackEnabled) wins
     config = deployment.auto_rollback_configuration or {}
     return bool(config.get("enabled")) and event in (config.get("events") or [])
 
