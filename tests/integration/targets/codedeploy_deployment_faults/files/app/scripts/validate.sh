@@ -1,0 +1,2 @@
+#!/bin/sh
+grep -q "throttled release" /opt/rollout-faults/index.html
