@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
+from .common import codedeploy_retry
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -39,27 +39,27 @@ def validate_name(option: str, value: str | None) -> None:
 
 
 @CodeDeployErrorHandler.list_error_handler("get application", None)
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def get_application(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any] | None:
     return client.get_application(applicationName=name)["application"]
 
 
 @CodeDeployErrorHandler.list_error_handler("list applications", [])
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def list_applications(client: RetryingBotoClientWrapper) -> list[str]:
     paginator = client.get_paginator("list_applications")
     return paginator.paginate().build_full_result().get("applications", [])
 
 
 @CodeDeployErrorHandler.list_error_handler("list deployment groups", [])
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def list_deployment_groups(client: RetryingBotoClientWrapper, application_name: str) -> list[str]:
     paginator = client.get_paginator("list_deployment_groups")
     return paginator.paginate(applicationName=application_name).build_full_result().get("deploymentGroups", [])
 
 
 @CodeDeployErrorHandler.common_error_handler("create application")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def create_application(
     client: RetryingBotoClientWrapper, name: str, compute_platform: str, tags: dict[str, str] | None
 ) -> str:
@@ -70,7 +70,7 @@ def create_application(
 
 
 @CodeDeployErrorHandler.deletion_error_handler("delete application")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def delete_application(client: RetryingBotoClientWrapper, name: str) -> bool:
     client.delete_application(applicationName=name)
     return True

@@ -30,6 +30,12 @@ MISSING_ERROR_CODES = [
 ]
 
 
+# CodeDeploy throttles with ThrottlingException and S3 with SlowDown; amazon.aws's AWSRetry knows neither by name, and
+# botocore gives up after a few attempts, so every CodeDeploy wrapper retries them with jittered backoff.
+THROTTLING_ERROR_CODES = ["ThrottlingException", "SlowDown"]
+codedeploy_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_ERROR_CODES)
+
+
 class AnsibleCodeDeployError(AnsibleAWSError):
     pass
 
@@ -44,4 +50,4 @@ class CodeDeployErrorHandler(AWSErrorHandler):
 
 def codedeploy_client(module: AnsibleAWSModule) -> RetryingBotoClientWrapper:
     """A CodeDeploy client whose calls retry throttling with jittered backoff."""
-    return module.client("codedeploy", retry_decorator=AWSRetry.jittered_backoff())
+    return module.client("codedeploy", retry_decorator=codedeploy_retry)

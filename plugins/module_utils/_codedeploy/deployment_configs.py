@@ -18,13 +18,13 @@ import typing as t
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from .applications import list_deployment_groups
 from .comparison import DifferenceTracker
 from .comparison import merge_partial
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
+from .common import codedeploy_retry
 from .deployment_groups import batch_get_deployment_groups
 
 if t.TYPE_CHECKING:
@@ -46,26 +46,26 @@ def is_builtin(name: str) -> bool:
 
 
 @CodeDeployErrorHandler.list_error_handler("get deployment config", None)
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def get_deployment_config(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any] | None:
     return client.get_deployment_config(deploymentConfigName=name)["deploymentConfigInfo"]
 
 
 @CodeDeployErrorHandler.list_error_handler("list deployment configs", [])
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def list_deployment_configs(client: RetryingBotoClientWrapper) -> list[str]:
     paginator = client.get_paginator("list_deployment_configs")
     return paginator.paginate().build_full_result().get("deploymentConfigsList", [])
 
 
 @CodeDeployErrorHandler.common_error_handler("create deployment config")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def create_deployment_config(client: RetryingBotoClientWrapper, name: str, definition: dict[str, t.Any]) -> str:
     return client.create_deployment_config(deploymentConfigName=name, **definition)["deploymentConfigId"]
 
 
 @CodeDeployErrorHandler.deletion_error_handler("delete deployment config")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def delete_deployment_config(client: RetryingBotoClientWrapper, name: str) -> bool:
     client.delete_deployment_config(deploymentConfigName=name)
     return True

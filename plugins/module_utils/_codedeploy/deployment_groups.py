@@ -25,13 +25,13 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from .comparison import DifferenceTracker
 from .comparison import merge_partial
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
+from .common import codedeploy_retry
 from .transformations import normalize_boto3_tag_filters
 from .transformations import tag_filters_to_boto3
 
@@ -100,7 +100,7 @@ MAX_TAG_GROUPS = 3
 
 
 @CodeDeployErrorHandler.list_error_handler("get deployment group", None)
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def get_deployment_group(client: RetryingBotoClientWrapper, application_name: str, name: str) -> dict | None:
     return client.get_deployment_group(applicationName=application_name, deploymentGroupName=name)[
         "deploymentGroupInfo"
@@ -108,7 +108,7 @@ def get_deployment_group(client: RetryingBotoClientWrapper, application_name: st
 
 
 @CodeDeployErrorHandler.list_error_handler("get deployment groups", [])
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def batch_get_deployment_groups(
     client: RetryingBotoClientWrapper, application_name: str, group_names: list[str]
 ) -> list[dict[str, t.Any]]:
@@ -163,7 +163,7 @@ def update_deployment_group(
 
 
 @CodeDeployErrorHandler.deletion_error_handler("delete deployment group")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def delete_deployment_group(client: RetryingBotoClientWrapper, application_name: str, name: str) -> list | bool:
     response = client.delete_deployment_group(applicationName=application_name, deploymentGroupName=name)
     return response.get("hooksNotCleanedUp", [])

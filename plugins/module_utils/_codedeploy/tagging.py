@@ -17,12 +17,12 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from .common import CodeDeployErrorHandler
+from .common import codedeploy_retry
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -50,7 +50,7 @@ class ArnBuilder:
 
 
 @CodeDeployErrorHandler.list_error_handler("list tags", {})
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def list_tags(client: RetryingBotoClientWrapper, arn: str) -> dict[str, str]:
     tags: list[dict[str, str]] = []
     kwargs: dict[str, str] = {"ResourceArn": arn}
@@ -63,13 +63,13 @@ def list_tags(client: RetryingBotoClientWrapper, arn: str) -> dict[str, str]:
 
 
 @CodeDeployErrorHandler.common_error_handler("tag resource")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def tag_resource(client: RetryingBotoClientWrapper, arn: str, tags: dict[str, str]) -> None:
     client.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @CodeDeployErrorHandler.common_error_handler("untag resource")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def untag_resource(client: RetryingBotoClientWrapper, arn: str, keys: list[str]) -> None:
     client.untag_resource(ResourceArn=arn, TagKeys=keys)
 
