@@ -380,3 +380,77 @@ def test_failed_deployment_rolls_back_to_the_blue_fleet(lab, service_role, bucke
         assert group_asgs(lab, site) == [first_green_asg]
     finally:
         cleanup_asgs(lab, site.auto_scaling_group, first_green_asg, second_green_asg)
+
+
+# -- target groups, and a stop while Ready -------------------------------------------------------------------------------
+
+
+def test_copied_group_behind_a_target_group(lab, service_role, bucket):
+    """An Application Load Balancer's target group: green registered and healthy, blue out, the copy attached."""
+    ec2, elbv2, autoscaling = lab.client("ec2"), lab.client("elbv2"), lab.client("autoscaling")
+    subnets = [subnet["SubnetId"] for subnet in ec2.describe_subnets()["Subnets"]][:2]
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    alb = elbv2.create_load_balancer(Name=unique("bg-alb"), Subnets=subnets)["LoadBalancers"][0]
+    target_group_name = unique("bg-tg")
+    arn = elbv2.create_target_group(
+        Name=target_group_name, Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/index.html",
+        HealthCheckIntervalSeconds=6, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0][
+        "TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
+    asg = unique("bg-asg")
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=asg, MinSize=1, MaxSize=2, DesiredCapacity=1, TargetGroupARNs=[arn],
+        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)}, AvailabilityZones=["us-east-1a"])
+    (blue,) = [i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[asg])["AutoScalingGroups"][0]["Instances"]]
+
+    def health() -> dict[str, str]:
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]}
+
+    wait_web_ready(lab, [blue])
+    wait_for(lambda: health() == {blue: "healthy"}, "blue healthy")
+    codedeploy = lab.client("codedeploy")
+    application, group = unique("bg-app"), unique("bg-group")
+    codedeploy.create_application(applicationName=application)
+    codedeploy.create_deployment_group(
+        applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+        autoScalingGroups=[asg], deploymentStyle={"deploymentType": "BLUE_GREEN",
+                                                  "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        loadBalancerInfo={"targetGroupInfoList": [{"name": target_group_name}]},
+        blueGreenDeploymentConfiguration=blue_green_config())
+    url = lab.get("/_lab/status")["load_balancers"][alb["LoadBalancerName"]]
+    site = Site(application, group, alb["LoadBalancerName"], url, asg, [blue])
+    deployment_id = start(lab, site, bucket, "v1")
+    green_asg = f"CodeDeploy_{group}_{deployment_id}"
+    try:
+        info = wait_deployment(lab.client, deployment_id)
+        assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
+        (green,) = [i for i, target in targets_of(lab.client, deployment_id).items()
+                    if target["instanceLabel"] == "Green"]
+        assert health() == {green: "healthy"}
+        assert {http_get(url)[1] for _ in range(4)} == {f"v1 {green}"}
+        copy = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[green_asg])["AutoScalingGroups"][0]
+        assert copy["TargetGroupARNs"] == [arn]
+        assert asg not in asg_names(lab)
+    finally:
+        cleanup_asgs(lab, asg, green_asg)
+
+
+def test_stop_while_ready(lab, service_role, bucket):
+    site = asg_site(lab, service_role, blue_green_config(ready="STOP_DEPLOYMENT", ready_minutes=120), count=1)
+    codedeploy = lab.client("codedeploy")
+    deployment_id = start(lab, site, bucket, "v1")
+    green_asg = f"CodeDeploy_{site.group}_{deployment_id}"
+    try:
+        wait_for(lambda: status_of(lab, deployment_id)["status"] in ("Ready", "Failed", "Stopped"),
+                 "the deployment Ready", timeout=240)
+        answer = codedeploy.stop_deployment(deploymentId=deployment_id)
+        assert answer["status"] == "Succeeded"
+        info = wait_deployment(lab.client, deployment_id)
+        assert info["status"] == "Stopped" and info["errorInformation"]["code"] == "MANUAL_STOP"
+        assert {http_get(site.url)[1] for _ in range(4)} == {f"v0 {i}" for i in site.blue}
+        assert group_asgs(lab, site) == [site.auto_scaling_group]
+    finally:
+        cleanup_asgs(lab, site.auto_scaling_group, green_asg)

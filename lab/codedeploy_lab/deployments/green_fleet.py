@@ -175,21 +175,11 @@ def hand_over(backend: CodeDeployBackend, group: DeploymentGroup, fleets: Fleets
     group.settings = {**group.settings, "autoScalingGroups": names}
     # The backend's own hook bookkeeping: removes the hook from the original, puts a new one on the copy.
     backend._sync_hooks(group)
-    green = auto_scaling.autoscaling_groups.get(fleets.green_group)
-    for name in fleets.original_groups:
-        original = auto_scaling.autoscaling_groups.get(name)
-        if original is None or green is None:
-            continue
-        load_balancers, target_groups = list(original.load_balancer_names), list(original.target_group_arns)
-        # Out of the original first, so moto never registers a blue instance again.
-        if load_balancers:
-            auto_scaling.detach_load_balancers(name, load_balancers)
-        if target_groups:
-            auto_scaling.detach_load_balancer_target_groups(name, target_groups)
-        if load_balancers:
-            auto_scaling.attach_load_balancers(fleets.green_group, load_balancers)
-        if target_groups:
-            auto_scaling.attach_load_balancer_target_groups(fleets.green_group, target_groups)
+    if fleets.green_group in auto_scaling.autoscaling_groups:
+        for name in fleets.original_groups:
+            # Out of the original first, so moto never registers a blue instance again.
+            load_balancers, target_groups = _detach(auto_scaling, name)
+            _attach(auto_scaling, fleets.green_group, load_balancers, target_groups)
     LOG.info("blue/green: deployment group %s now names %s", group.name, ", ".join(names))
 
 
@@ -205,18 +195,30 @@ def hand_back(backend: CodeDeployBackend, group: DeploymentGroup, fleets: Fleets
         [name for name in originals if name not in group.auto_scaling_group_names]
     group.settings = {**group.settings, "autoScalingGroups": names}
     backend._sync_hooks(group)
-    green = auto_scaling.autoscaling_groups.get(fleets.green_group)
-    if green is not None:
-        load_balancers, target_groups = list(green.load_balancer_names), list(green.target_group_arns)
-        if load_balancers:
-            auto_scaling.detach_load_balancers(fleets.green_group, load_balancers)
-        if target_groups:
-            auto_scaling.detach_load_balancer_target_groups(fleets.green_group, target_groups)
-        for name in originals:
-            if load_balancers:
-                auto_scaling.attach_load_balancers(name, load_balancers)
-            if target_groups:
-                auto_scaling.attach_load_balancer_target_groups(name, target_groups)
+    load_balancers, target_groups = _detach(auto_scaling, fleets.green_group)
+    for name in originals:
+        _attach(auto_scaling, name, load_balancers, target_groups)
+
+
+def _detach(auto_scaling: t.Any, group_name: str) -> tuple[list[str], list[str]]:
+    """Take a group's load balancers and target groups off it; its instances are out of them already (BlockTraffic),
+    and moto's own detach fails on targets that are not registered."""
+    group = auto_scaling.autoscaling_groups.get(group_name)
+    if group is None:
+        return [], []
+    load_balancers, target_groups = list(group.load_balancer_names), list(group.target_group_arns)
+    group.load_balancer_names, group.target_group_arns = [], []
+    return load_balancers, target_groups
+
+
+def _attach(auto_scaling: t.Any, group_name: str, load_balancers: list[str], target_groups: list[str]) -> None:
+    """Attach them to a group whose instances are registered already (AllowTraffic): later launches join them."""
+    if group_name not in auto_scaling.autoscaling_groups:
+        return
+    if load_balancers:
+        auto_scaling.attach_load_balancers(group_name, load_balancers)
+    if target_groups:
+        auto_scaling.attach_load_balancer_target_groups(group_name, target_groups)
 
 
 def terminate_blue(backend: CodeDeployBackend, fleets: Fleets) -> None:
