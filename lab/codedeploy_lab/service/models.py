@@ -567,11 +567,7 @@ class CodeDeployBackend:
         return {"application": self.get_app(name).to_info()}
 
     def batch_get_applications(self, names: t.Any) -> dict[str, t.Any]:
-        if not names:
-            raise exc.ApplicationNameRequired("At least one application name is required.")
-        if len(names) > MAX_BATCH_APPLICATIONS:
-            raise exc.BatchLimitExceeded(f"{len(names)} application names were given; the maximum is "
-                                         f"{MAX_BATCH_APPLICATIONS}.")
+        _check_batch(names, MAX_BATCH_APPLICATIONS, exc.ApplicationNameRequired, "application name", "application names")
         return {"applicationsInfo": [self.get_app(name).to_info() for name in dict.fromkeys(names)]}
 
     def list_applications(self, next_token: t.Any) -> dict[str, t.Any]:
@@ -950,11 +946,7 @@ class CodeDeployBackend:
 
     def batch_get_deployment_groups(self, application_name: t.Any, names: t.Any) -> dict[str, t.Any]:
         application = self.get_app(application_name)
-        if not names:
-            raise exc.DeploymentGroupNameRequired("At least one deployment group name is required.")
-        if len(names) > MAX_BATCH_DEPLOYMENT_GROUPS:
-            raise exc.BatchLimitExceeded(f"{len(names)} deployment group names were given; the maximum is "
-                                         f"{MAX_BATCH_DEPLOYMENT_GROUPS}.")
+        _check_batch(names, MAX_BATCH_DEPLOYMENT_GROUPS, exc.DeploymentGroupNameRequired, "deployment group name", "deployment group names")
         found, missing = [], []
         for name in dict.fromkeys(names):
             v.deployment_group_name(name)
@@ -1031,11 +1023,7 @@ class CodeDeployBackend:
 
     def batch_get_application_revisions(self, application_name: t.Any, revisions: t.Any) -> dict[str, t.Any]:
         application = self.get_app(application_name)
-        if not revisions:
-            raise exc.RevisionRequired("At least one revision is required.")
-        if len(revisions) > MAX_BATCH_REVISIONS:
-            raise exc.BatchLimitExceeded(f"{len(revisions)} revisions were given; the maximum is "
-                                         f"{MAX_BATCH_REVISIONS}.")
+        _check_batch(revisions, MAX_BATCH_REVISIONS, exc.RevisionRequired, "revision", "revisions")
         found, missing = [], []
         for location in revisions:
             try:
@@ -1187,11 +1175,7 @@ class CodeDeployBackend:
         return {"deploymentInfo": self.get_deployment(deployment_id).to_info()}
 
     def batch_get_deployments(self, deployment_ids: t.Any) -> dict[str, t.Any]:
-        if not deployment_ids:
-            raise exc.DeploymentIdRequired("At least one deployment ID is required.")
-        if len(deployment_ids) > MAX_BATCH_DEPLOYMENTS:
-            raise exc.BatchLimitExceeded(f"{len(deployment_ids)} deployment IDs were given; the maximum is "
-                                         f"{MAX_BATCH_DEPLOYMENTS}.")
+        _check_batch(deployment_ids, MAX_BATCH_DEPLOYMENTS, exc.DeploymentIdRequired, "deployment ID", "deployment IDs")
         infos = []
         for deployment_id in dict.fromkeys(deployment_ids):
             try:
@@ -1313,11 +1297,7 @@ class CodeDeployBackend:
 
     def batch_get_deployment_targets(self, deployment_id: t.Any, target_ids: t.Any) -> dict[str, t.Any]:
         deployment = self._started(deployment_id)
-        if not target_ids:
-            raise exc.DeploymentTargetIdRequired("At least one target ID is required.")
-        if len(target_ids) > MAX_BATCH_TARGETS:
-            raise exc.BatchLimitExceeded(f"{len(target_ids)} target IDs were given; the maximum is "
-                                         f"{MAX_BATCH_TARGETS}.")
+        _check_batch(target_ids, MAX_BATCH_TARGETS, exc.DeploymentTargetIdRequired, "target ID", "target IDs")
         return {"deploymentTargets": [
             {"deploymentTargetType": "InstanceTarget",
              "instanceTarget": self._target(deployment, target_id).to_instance_target(deployment.deployment_id)}
@@ -1347,11 +1327,7 @@ class CodeDeployBackend:
 
     def batch_get_deployment_instances(self, deployment_id: t.Any, instance_ids: t.Any) -> dict[str, t.Any]:
         deployment = self.get_deployment(deployment_id)
-        if not instance_ids:
-            raise exc.InstanceIdRequired("At least one instance ID is required.")
-        if len(instance_ids) > MAX_BATCH_TARGETS:
-            raise exc.BatchLimitExceeded(f"{len(instance_ids)} instance IDs were given; the maximum is "
-                                         f"{MAX_BATCH_TARGETS}.")
+        _check_batch(instance_ids, MAX_BATCH_TARGETS, exc.InstanceIdRequired, "instance ID", "instance IDs")
         found, missing = [], []
         for instance_id in dict.fromkeys(instance_ids):
             target = deployment.targets.get(instance_id)
@@ -1483,11 +1459,8 @@ class CodeDeployBackend:
         return {"instanceInfo": instance.to_info()}
 
     def batch_get_on_premises_instances(self, names: t.Any) -> dict[str, t.Any]:
-        if not names:
-            raise exc.InstanceNameRequired("At least one on-premises instance name is required.")
-        if len(names) > MAX_BATCH_TARGETS:
-            raise exc.BatchLimitExceeded(f"{len(names)} instance names were given; the maximum is "
-                                         f"{MAX_BATCH_TARGETS}.")
+        _check_batch(names, MAX_BATCH_TARGETS, exc.InstanceNameRequired, "on-premises instance name",
+                     "instance names")
         infos = []
         for name in dict.fromkeys(names):
             instance = self.on_premises_instances.get(self._instance_name(name))
@@ -1551,6 +1524,14 @@ class CodeDeployBackend:
                 if not self.deployments[deployment_id].active:
                     del self.deployments[deployment_id]
         return {}
+
+
+def _check_batch(items: t.Any, limit: int, required_error: type[Exception], one: str, many: str) -> None:
+    """The check every BatchGet* makes first: at least one item (``required_error``), at most ``limit``."""
+    if not items:
+        raise required_error(f"At least one {one} is required.")
+    if len(items) > limit:
+        raise exc.BatchLimitExceeded(f"{len(items)} {many} were given; the maximum is {limit}.")
 
 
 def _copy(value: t.Any) -> t.Any:
