@@ -123,7 +123,7 @@ class Engine:
     def reset(self) -> None:
         with self._lock:
             for run in self._runs.values():
-                run.request_stop()
+                run.request_stop(StopCause(rollback=False))  # a lab reset never starts rollbacks
             self._records.clear()
 
 
