@@ -251,6 +251,18 @@ def test_ready_wait_then_continue_deployment(lab, service_role, bucket, aws_erro
         assert site.auto_scaling_group in asg_names(lab)
         assert lab.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[
             site.auto_scaling_group])["AutoScalingGroups"][0]["LoadBalancerNames"] == []
+
+        # The copy carries the launch hook: an instance it launches gets v1 (creator autoscaling) before traffic.
+        autoscaling = lab.client("autoscaling")
+        autoscaling.set_desired_capacity(AutoScalingGroupName=green_asg, DesiredCapacity=3)
+        launch_id = wait_for(lambda: [d for d in codedeploy.list_deployments(
+            applicationName=site.application, deploymentGroupName=site.group)["deployments"] if d != deployment_id],
+            "the launch deployment")[0]
+        launch = wait_deployment(lab.client, launch_id)
+        assert launch["status"] == "Succeeded" and launch["creator"] == "autoscaling", failures(lab.client, launch_id)
+        (newcomer,) = targets_of(lab.client, launch_id)
+        wait_for(lambda: in_service(lab, site.load_balancer) == {*green, newcomer}, "the newcomer InService")
+        assert f"v1 {newcomer}" in {http_get(site.url)[1] for _ in range(9)}
     finally:
         cleanup_asgs(lab, site.auto_scaling_group, green_asg)
 
