@@ -67,7 +67,8 @@ def test_throttled_codedeploy_calls_answer_throttling_exception(faults_cleared: 
 
 def test_boto3_retries_ride_out_throttling(faults_cleared: RunningLab) -> None:
     lab = faults_cleared
-    lab_request(lab, "PUT", "/_lab/faults/api/codedeploy", {"fraction": 1, "count": 2})
+    lab_request(lab, "PUT", "/_lab/faults/api/codedeploy",
+                {"fraction": 1, "count": 2, "operations": ["ListApplications"]})
     answer = lab.client("codedeploy", config=Config(retries={"mode": "standard", "max_attempts": 5}))\
         .list_applications()
     assert answer["ResponseMetadata"]["RetryAttempts"] == 2
@@ -78,7 +79,8 @@ def test_a_seeded_fraction_fails_the_same_calls_every_time(faults_cleared: Runni
     codedeploy = lab.client("codedeploy", config=NO_RETRIES)
 
     def outcomes() -> list[bool]:
-        lab_request(lab, "PUT", "/_lab/faults/api/codedeploy", {"fraction": 0.5, "seed": 7})
+        lab_request(lab, "PUT", "/_lab/faults/api/codedeploy",
+                    {"fraction": 0.5, "seed": 7, "operations": ["ListDeploymentConfigs"]})
         results = []
         for _ in range(20):
             try:
@@ -111,7 +113,7 @@ def test_s3_answers_503_slow_down(faults_cleared: RunningLab) -> None:
     assert s3.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"y"
 
     run_cli("fault", "api", "s3", "--state-dir", str(lab.state_dir), "--fraction", "1", "--count", "1",
-            "--error", "ServiceUnavailable")
+            "--error", "ServiceUnavailable", "--operations", "ListObjectsV2")
     with pytest.raises(ClientError) as caught:
         s3.list_objects_v2(Bucket=bucket)
     assert caught.value.response["Error"]["Code"] == "ServiceUnavailable"
@@ -268,32 +270,9 @@ def test_an_unhealthy_web_server_leaves_the_load_balancer_and_fails_allow_traffi
     wait_for(lambda: state() == "InService", "the host back InService")
 
 
-def test_a_host_terminated_mid_deployment_fails_its_instance(fleet: Fleet) -> None:
-    # Runs last: the fleet has no host afterwards.
-    lab = fleet.lab
-    deployment_id = start_deployment(fleet, "doomed", hooks={"AfterInstall": "#!/bin/bash\nsleep 30\n"})
-    wait_for(lambda: events_of(fleet, deployment_id)["AfterInstall"]["status"] == "InProgress",
-             "AfterInstall to run", timeout=60, interval=0.05)
-    lab.client("ec2").terminate_instances(InstanceIds=[fleet.instance])  # as a user (or Auto Scaling) would
-
-    info = wait_deployment(lab.client, deployment_id, timeout=60)
-    assert info["status"] == "Failed", info
-    events = events_of(fleet, deployment_id)
-    assert events["AfterInstall"]["status"] == "Failed"
-    assert events["AfterInstall"]["diagnostics"]["message"] == (
-        f"The instance {fleet.instance} was terminated during the deployment, so its CodeDeploy agent could not "
-        "run the lifecycle event AfterInstall.")
-    assert (events["AfterInstall"]["endTime"] - events["AfterInstall"]["startTime"]).total_seconds() < 25
-    assert {events[name]["status"] for name in ("ApplicationStart", "ValidateService", "AllowTraffic")} == \
-        {"Skipped"}
-    reservations = lab.client("ec2").describe_instances(InstanceIds=[fleet.instance])["Reservations"]
-    assert reservations[0]["Instances"][0]["State"]["Name"] == "terminated"
-    assert lab_request(lab, "GET", f"/_lab/hosts/{fleet.instance}")[0] == 404
-
-
-def test_terminate_at_an_event_through_the_cli(fast_lab: RunningLab, tmp_path_factory) -> None:
-    lab = fast_lab
-    tag = unique("armed")
+def lone_host_group(lab: RunningLab) -> tuple[str, str, str]:
+    """(application, group, instance): a group of one fresh web host, no load balancer."""
+    tag = unique("lone")
     instance = run_web_instances(lab.client, 1, {"Fleet": tag})[0]
     codedeploy = lab.client("codedeploy")
     application, group = unique("app"), unique("group")
@@ -304,17 +283,55 @@ def test_terminate_at_an_event_through_the_cli(fast_lab: RunningLab, tmp_path_fa
         applicationName=application, deploymentGroupName=group, serviceRoleArn=role["Role"]["Arn"],
         ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}])
     wait_web_ready(lab, [instance])
+    return application, group, instance
+
+
+def deploy_to(lab: RunningLab, application: str, group: str, version: str, **revision_options: t.Any) -> str:
+    revision = upload_revision(lab.client, unique("revisions"), f"{version}.zip", version, **revision_options)
+    return lab.client("codedeploy").create_deployment(applicationName=application, deploymentGroupName=group,
+                                                      revision=revision)["deploymentId"]
+
+
+def lifecycle(lab: RunningLab, deployment_id: str, instance: str) -> dict[str, dict[str, t.Any]]:
+    target = targets_of(lab.client, deployment_id)[instance]
+    return {event["lifecycleEventName"]: event for event in target["lifecycleEvents"]}
+
+
+def test_a_host_terminated_mid_deployment_fails_its_instance(fast_lab: RunningLab) -> None:
+    lab = fast_lab
+    application, group, instance = lone_host_group(lab)
+    deployment_id = deploy_to(lab, application, group, "doomed", hooks={"AfterInstall": "#!/bin/bash\nsleep 30\n"})
+    wait_for(lambda: lifecycle(lab, deployment_id, instance)["AfterInstall"]["status"] == "InProgress",
+             "AfterInstall to run", timeout=60, interval=0.05)
+    lab.client("ec2").terminate_instances(InstanceIds=[instance])  # as a user (or Auto Scaling) would
+
+    info = wait_deployment(lab.client, deployment_id, timeout=60)
+    assert info["status"] == "Failed", info
+    events = lifecycle(lab, deployment_id, instance)
+    assert events["AfterInstall"]["status"] == "Failed"
+    assert events["AfterInstall"]["diagnostics"]["message"] == (
+        f"The instance {instance} was terminated during the deployment, so its CodeDeploy agent could not "
+        "run the lifecycle event AfterInstall.")
+    assert (events["AfterInstall"]["endTime"] - events["AfterInstall"]["startTime"]).total_seconds() < 25
+    assert {events[name]["status"] for name in ("ApplicationStart", "ValidateService")} == {"Skipped"}
+    reservations = lab.client("ec2").describe_instances(InstanceIds=[instance])["Reservations"]
+    assert reservations[0]["Instances"][0]["State"]["Name"] == "terminated"
+    assert lab_request(lab, "GET", f"/_lab/hosts/{instance}")[0] == 404
+
+
+def test_terminate_at_an_event_through_the_cli(fast_lab: RunningLab) -> None:
+    lab = fast_lab
+    application, group, instance = lone_host_group(lab)
     run_cli("fault", "terminate", instance, "--at-event", "BeforeInstall", "--state-dir", str(lab.state_dir))
     assert lab.get("/_lab/faults")["terminate_at_event"] == {instance: "BeforeInstall"}
 
-    revision = upload_revision(lab.client, unique("revisions"), "armed.zip", "armed")
-    deployment_id = codedeploy.create_deployment(applicationName=application, deploymentGroupName=group,
-                                                 revision=revision)["deploymentId"]
+    deployment_id = deploy_to(lab, application, group, "armed")
     info = wait_deployment(lab.client, deployment_id)
     assert info["status"] == "Failed", info
-    target = targets_of(lab.client, deployment_id)[instance]
-    statuses = {e["lifecycleEventName"]: e["status"] for e in target["lifecycleEvents"]}
+    events = lifecycle(lab, deployment_id, instance)
+    statuses = {name: event["status"] for name, event in events.items()}
     assert statuses["DownloadBundle"] == "Succeeded" and statuses["BeforeInstall"] == "Failed", statuses
-    assert "was terminated during the deployment" in \
-        next(e for e in target["lifecycleEvents"] if e["status"] == "Failed")["diagnostics"]["message"]
+    assert events["BeforeInstall"]["diagnostics"]["message"] == (
+        f"The instance {instance} was terminated during the deployment, so its CodeDeploy agent could not "
+        "run the lifecycle event BeforeInstall.")
     assert lab.get("/_lab/faults")["terminate_at_event"] == {}
