@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import typing as t
 from dataclasses import dataclass
@@ -266,10 +267,26 @@ def _seconds_between(start: t.Any, end: t.Any) -> float | None:
     return round(end.timestamp() - start.timestamp(), 3)
 
 
+@functools.lru_cache(maxsize=None)
+def _snake_key(key: str) -> str:
+    """The name camel_dict_to_snake_dict gives key, worked out once per name."""
+    return next(iter(camel_dict_to_snake_dict({key: None})))
+
+
+def _snake_case(value: t.Any) -> t.Any:
+    """camel_dict_to_snake_dict's result, with each key name converted once: its regular expressions per key cost
+    seconds on a 500-instance deployment (35,000 keys, about 20 distinct names)."""
+    if isinstance(value, dict):
+        return {_snake_key(key): _snake_case(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_snake_case(item) for item in value]
+    return value
+
+
 def target_to_ansible(target: dict[str, t.Any]) -> dict[str, t.Any]:
     """A target with each lifecycle event's duration in seconds added beside its start and end times."""
     durations = [_seconds_between(event.get("startTime"), event.get("endTime")) for event in target.get("lifecycleEvents") or []]
-    result = camel_dict_to_snake_dict(normalize_boto3_result(target))
+    result = _snake_case(normalize_boto3_result(target))
     for event, duration in zip(result.get("lifecycle_events") or [], durations):
         event["duration"] = duration
     return result
