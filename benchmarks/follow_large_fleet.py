@@ -115,6 +115,17 @@ def measure(codedeploy: t.Any, deployment_id: str, returned_at: float, calls: Co
     }
 
 
+def full_listing_seconds(codedeploy: t.Any, deployment_id: str) -> tuple[float, int]:
+    """What the module's result costs at the end: every target id (pages of 100), then every target in batches of 25,
+    timed here with boto3 (seconds, calls)."""
+    started = time.monotonic()
+    pages = list(codedeploy.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id))
+    ids = [target_id for page in pages for target_id in page["targetIds"]]
+    for start in range(0, len(ids), 25):
+        codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + 25])
+    return round(time.monotonic() - started, 3), len(pages) + (len(ids) + 24) // 25
+
+
 def run_ours(endpoint: str, codedeploy: t.Any, playbook_command: list[str], env: dict[str, str]) -> dict[str, t.Any]:
     before = lab_calls(endpoint)
     started = time.time()
@@ -126,6 +137,7 @@ def run_ours(endpoint: str, codedeploy: t.Any, playbook_command: list[str], env:
     deployment_id = done.stdout.split(DEPLOYMENT_ID, 1)[1].split()[0]
     result = measure(codedeploy, deployment_id, float(returned.group(1)), calls_between(before, after), started)
     result["progress_lines"] = sum(1 for line in done.stdout.splitlines() if line.startswith(f"localhost | {deployment_id}"))
+    result["full_listing_seconds"], result["full_listing_calls"] = full_listing_seconds(codedeploy, deployment_id)
     return result
 
 
@@ -197,6 +209,9 @@ def main() -> int:
                       f"{result['follow_calls']} calls following ({result['follow_calls_per_minute']}/min), "
                       f"returned {result['end_to_return_seconds']} s after the end")
                 print(f"  calls: {result['calls']}")
+                if "full_listing_seconds" in result:
+                    print(f"  {result['progress_lines']} progress lines; listing every target as the result does: "
+                          f"{result['full_listing_calls']} calls, {result['full_listing_seconds']} s")
 
         def median(name: str, key: str) -> float:
             return statistics.median(r[key] for r in rounds[name])
