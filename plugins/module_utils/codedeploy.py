@@ -43,6 +43,11 @@ batch_get_application_revisions = _revisions.batch_get_application_revisions
 head_s3_object = _revisions.head_s3_object
 pin_s3_location = _revisions.pin_s3_location
 REVISION_ARG_SPEC = _revisions.REVISION_ARG_SPEC
+revision_argument_spec = _revisions.revision_argument_spec
+revision_location = _revisions.revision_location
+revision_from_params = _revisions.revision_from_params
+same_revision = _revisions.same_revision
+describe_revision = _revisions.describe_revision
 
 # Applications, deployment configs and deployment groups (issue 3).
 

@@ -24,17 +24,8 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['application_name']
-attributes:
-  check_mode:
-    description: Reads only, so it runs in check mode as usual.
-    support: full
-  diff_mode:
-    description: Reads only; there is nothing to diff.
-    support: N/A
-  idempotent:
-    description: Reads only.
-    support: full
 extends_documentation_fragment:
+  - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

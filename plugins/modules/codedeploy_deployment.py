@@ -60,48 +60,8 @@ options:
       - With O(state=present), give this, or the O(s3_bucket) options, or the O(github_repository) options.
       - A revision with an O(revision.s3_location.e_tag) or O(revision.s3_location.version) is compared with what the
         group runs by that content; without them, by bucket, key and bundle type only.
-    type: dict
-    suboptions:
-      revision_type:
-        description: Where the revision is stored. When omitted it follows from which location is given.
-        type: str
-        choices: [S3, GitHub]
-      s3_location:
-        description: The bundle in S3.
-        type: dict
-        suboptions:
-          bucket:
-            description: The bucket holding the bundle.
-            type: str
-            required: true
-          key:
-            description: The object key of the bundle.
-            type: str
-            required: true
-          bundle_type:
-            description: The archive format of the bundle.
-            type: str
-            choices: [zip, tar, tgz]
-            required: true
-          e_tag:
-            description: The object's ETag. The agent refuses an object with another ETag.
-            type: str
-          version:
-            description: The object version in a versioned bucket.
-            type: str
-      git_hub_location:
-        description: The revision in a GitHub repository.
-        type: dict
-        aliases: [github_location]
-        suboptions:
-          repository:
-            description: The repository, written C(account/repository).
-            type: str
-            required: true
-          commit_id:
-            description: The SHA1 of the commit.
-            type: str
-            required: true
+      - EC2/on-premises deployments take V(S3) and V(GitHub) revisions.
+    required: false
   s3_bucket:
     description: The bucket of an S3 revision given without O(revision).
     type: str
@@ -274,6 +234,7 @@ attributes:
       - O(state=rolled_back) recognises a rollback that already happened; O(state=stopped) and O(state=continued)
         change nothing when there is nothing to stop or continue.
 extends_documentation_fragment:
+  - rollout.codedeploy.revision
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -464,6 +425,7 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy impo
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskFailed
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import selected_instance_ids
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import target_instances_to_boto3
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
@@ -528,33 +490,11 @@ def main() -> None:
         value=dict(type="str"),
         type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]),
     )
-    argument_spec = dict(
+    argument_spec = revision_argument_spec(required=False)
+    argument_spec.update(
         application_name=dict(type="str", aliases=["application"]),
         deployment_group_name=dict(type="str", aliases=["group"]),
         state=dict(type="str", default="present", choices=["present", "rolled_back", "stopped", "continued"]),
-        revision=dict(
-            type="dict",
-            options=dict(
-                revision_type=dict(type="str", choices=["S3", "GitHub"]),
-                s3_location=dict(
-                    type="dict",
-                    options=dict(
-                        bucket=dict(type="str", required=True),
-                        key=dict(type="str", required=True, no_log=False),
-                        bundle_type=dict(type="str", required=True, choices=["zip", "tar", "tgz"]),
-                        e_tag=dict(type="str"),
-                        version=dict(type="str"),
-                    ),
-                ),
-                git_hub_location=dict(
-                    type="dict",
-                    aliases=["github_location"],
-                    options=dict(repository=dict(type="str", required=True), commit_id=dict(type="str", required=True)),
-                ),
-            ),
-            mutually_exclusive=[["s3_location", "git_hub_location"]],
-            required_one_of=[["s3_location", "git_hub_location"]],
-        ),
         s3_bucket=dict(type="str"),
         s3_key=dict(type="str", no_log=False),
         s3_bundle_type=dict(type="str", choices=["zip", "tar", "tgz"]),

@@ -29,17 +29,8 @@ options:
       - Whether the built-in C(CodeDeployDefault.*) configurations are listed when O(name) is omitted.
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Reads only, so it runs in check mode as usual.
-    support: full
-  diff_mode:
-    description: Reads only; there is nothing to diff.
-    support: N/A
-  idempotent:
-    description: Reads only.
-    support: full
 extends_documentation_fragment:
+  - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -48,17 +48,8 @@ options:
       - Add every target with its lifecycle events to each deployment (one or more calls per deployment).
       - When omitted, targets are included for O(deployment_id) and left out of lists.
     type: bool
-attributes:
-  check_mode:
-    description: Can run in check mode and return a prediction of changed without changing anything.
-    support: full
-  diff_mode:
-    description: Returns what changed (or would change in check mode) in diff mode.
-    support: none
-  idempotent:
-    description: Running the task again with the same options changes nothing.
-    support: full
 extends_documentation_fragment:
+  - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

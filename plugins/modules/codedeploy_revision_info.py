@@ -49,11 +49,8 @@ options:
         that are not, V(ignore) (CodeDeploy's default) lists all.
     type: str
     choices: [include, exclude, ignore]
-attributes:
-  check_mode:
-    description: Can run in check mode and return the predicted result without changing anything.
-    support: full
 extends_documentation_fragment:
+  - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

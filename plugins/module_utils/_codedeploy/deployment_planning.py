@@ -14,8 +14,8 @@ import typing as t
 from dataclasses import dataclass
 from dataclasses import field
 
-from .deployment_revisions import describe_revision
-from .deployment_revisions import same_revision
+from .revisions import describe_revision
+from .revisions import same_revision
 
 # Our own rollbacks carry this description, so a re-run recognises them and changes nothing.
 ROLLBACK_MARKER = "rollout.codedeploy rollback of"

@@ -5,16 +5,20 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""Application revisions: API wrappers and the one revision shape every module and role passes around.
+"""Application revisions: the one revision shape every module and role passes around, its checks, and the API wrappers.
 
 The Ansible shape is the boto shape in snake case (camel_dict_to_snake_dict), for example
 ``{revision_type: S3, s3_location: {bucket, key, bundle_type, e_tag, version}}`` or
-``{revision_type: GitHub, git_hub_location: {repository, commit_id}}``.
+``{revision_type: GitHub, git_hub_location: {repository, commit_id}}``: the ``revision`` option of
+codedeploy_revision and codedeploy_deployment (REVISION_ARG_SPEC and the rollout.codedeploy.revision doc fragment),
+and the revision role's output.  codedeploy_deployment also takes the location as flat options (s3_bucket...).
+Everything goes through revision_to_boto, then revision_problems, so every module reads and checks it the same way.
 """
 
 from __future__ import annotations
 
 import typing as t
+from copy import deepcopy
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -31,7 +35,28 @@ S3_LOCATION_KEYS = {"bucket": "bucket", "key": "key", "bundle_type": "bundleType
 GITHUB_LOCATION_KEYS = {"repository": "repository", "commit_id": "commitId"}
 
 
-# --- shape conversions ---------------------------------------------------------------------------------------
+# --- shape conversions and checks ----------------------------------------------------------------------------
+
+SERVER_BUNDLE_TYPES = ("tar", "tgz", "zip")
+
+# The option that holds each part of the revision, for messages: the nested revision option, or
+# codedeploy_deployment's flat options.
+REVISION_OPTION_NAMES = {
+    "revision": "revision",
+    "bucket": "revision.s3_location.bucket",
+    "key": "revision.s3_location.key",
+    "bundle_type": "revision.s3_location.bundle_type",
+    "repository": "revision.git_hub_location.repository",
+    "commit_id": "revision.git_hub_location.commit_id",
+}
+FLAT_OPTION_NAMES = {
+    "revision": "revision",
+    "bucket": "s3_bucket",
+    "key": "s3_key",
+    "bundle_type": "s3_bundle_type",
+    "repository": "github_repository",
+    "commit_id": "github_commit_id",
+}
 
 
 def _strip_etag(value: str | None) -> str | None:
@@ -39,19 +64,37 @@ def _strip_etag(value: str | None) -> str | None:
     return value.strip('"') if isinstance(value, str) else value
 
 
+def _first(mapping: dict[str, t.Any], *keys: str) -> t.Any:
+    # The snake case key first, then the API's camel case (a revision read back from AWS by hand).
+    return next((mapping[key] for key in keys if mapping.get(key) not in (None, "")), None)
+
+
 def revision_to_boto(revision: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The Ansible revision shape (or the module options of that shape) as a boto RevisionLocation."""
-    s3_location = revision.get("s3_location")
-    github_location = revision.get("git_hub_location") or revision.get("github_location")
-    revision_type = revision.get("revision_type") or ("S3" if s3_location else "GitHub")
+    """The Ansible revision shape (module options or the revision role's output) as a boto RevisionLocation.
+
+    Unset and empty fields are dropped, keys beside the location (a description...) are ignored, and nothing is
+    checked: revision_problems says what is missing.  revisionType is None when neither location is given.
+    """
+    s3_location = _first(revision, "s3_location", "s3Location")
+    github_location = _first(revision, "git_hub_location", "github_location", "gitHubLocation")
+    revision_type = _first(revision, "revision_type", "revisionType") or (
+        "S3" if s3_location else "GitHub" if github_location else None
+    )
     boto: dict[str, t.Any] = {"revisionType": revision_type}
     if revision_type == "S3":
-        location = {boto_key: (s3_location or {}).get(key) for key, boto_key in S3_LOCATION_KEYS.items()}
-        location["eTag"] = _strip_etag(location["eTag"])
-        boto["s3Location"] = {key: value for key, value in location.items() if value not in (None, "")}
+        location = dict(s3_location) if isinstance(s3_location, dict) else {}
+        pinned = {
+            "bucket": _first(location, "bucket"),
+            "key": _first(location, "key"),
+            "bundleType": _first(location, "bundle_type", "bundleType"),
+            "eTag": _strip_etag(_first(location, "e_tag", "eTag", "etag")),
+            "version": _first(location, "version"),
+        }
+        boto["s3Location"] = {key: value for key, value in pinned.items() if value not in (None, "")}
     elif revision_type == "GitHub":
-        location = {boto_key: (github_location or {}).get(key) for key, boto_key in GITHUB_LOCATION_KEYS.items()}
-        boto["gitHubLocation"] = {key: value for key, value in location.items() if value not in (None, "")}
+        location = dict(github_location) if isinstance(github_location, dict) else {}
+        named = {"repository": _first(location, "repository"), "commitId": _first(location, "commit_id", "commitId")}
+        boto["gitHubLocation"] = {key: value for key, value in named.items() if value not in (None, "")}
     return boto
 
 
@@ -67,23 +110,104 @@ def revision_info_from_boto(info: dict[str, t.Any]) -> dict[str, t.Any]:
     return boto3_resource_to_ansible_dict(info, transform_tags=False, force_tags=False)
 
 
-def revision_problems(revision: dict[str, t.Any]) -> list[str]:
-    """What a boto RevisionLocation lacks before CodeDeploy would accept it, as messages naming the option."""
+def revision_problems(revision: dict[str, t.Any], option_names: dict[str, str] | None = None) -> list[str]:
+    """What a boto RevisionLocation lacks before an EC2/on-premises deployment could use it, as messages that name
+    the option to fix (option_names: REVISION_OPTION_NAMES, the default, or FLAT_OPTION_NAMES)."""
+    names = option_names or REVISION_OPTION_NAMES
     problems = []
     if revision["revisionType"] == "S3":
         location = revision.get("s3Location", {})
         for key, boto_key in (("bucket", "bucket"), ("key", "key"), ("bundle_type", "bundleType")):
             if not location.get(boto_key):
-                problems.append(f"revision.s3_location.{key} is required for an S3 revision")
+                problems.append(f"{names[key]} is required for an S3 revision")
+        bundle_type = location.get("bundleType")
+        if bundle_type and bundle_type not in SERVER_BUNDLE_TYPES:
+            problems.append(
+                f"{names['bundle_type']} '{bundle_type}' cannot be deployed to EC2/on-premises instances; "
+                f"use one of {', '.join(SERVER_BUNDLE_TYPES)}"
+            )
     elif revision["revisionType"] == "GitHub":
         location = revision.get("gitHubLocation", {})
-        if "/" not in str(location.get("repository", "")):
-            problems.append("revision.git_hub_location.repository must be written account/repository")
+        if str(location.get("repository", "")).count("/") != 1:
+            problems.append(f"{names['repository']} must be written account/repository (got '{location.get('repository', '')}')")
         if not location.get("commitId"):
-            problems.append("revision.git_hub_location.commit_id is required for a GitHub revision")
+            problems.append(f"{names['commit_id']} is required for a GitHub revision")
+    elif revision["revisionType"] is None:
+        problems.append(
+            f"{names['revision']} has neither s3_location nor git_hub_location; pass the revision role's output "
+            "(revision__output), e.g. {revision_type: S3, s3_location: {bucket, key, bundle_type, e_tag}}"
+        )
     else:
-        problems.append(f"revision.revision_type {revision['revisionType']!r} is not supported for EC2 deployments; use S3 or GitHub")
+        problems.append(
+            f"{names['revision']}.revision_type {revision['revisionType']!r} is not supported for EC2 deployments; use S3 or GitHub"
+        )
     return problems
+
+
+def revision_location(revision: dict[str, t.Any], option_names: dict[str, str] | None = None) -> dict[str, t.Any]:
+    """The boto RevisionLocation of an Ansible revision; AnsibleCodeDeployError naming the options when it is incomplete."""
+    boto = revision_to_boto(revision)
+    problems = revision_problems(boto, option_names)
+    if problems:
+        raise AnsibleCodeDeployError(message="; ".join(problems))
+    return boto
+
+
+def revision_from_params(params: dict[str, t.Any]) -> dict[str, t.Any] | None:
+    """The RevisionLocation codedeploy_deployment's options describe (revision, or the flat s3_*/github_* options),
+    or None when they give none."""
+    if params.get("revision"):
+        return revision_location(params["revision"])
+    if params.get("s3_bucket") or params.get("s3_key"):
+        location = {
+            "bucket": params.get("s3_bucket"),
+            "key": params.get("s3_key"),
+            "bundle_type": params.get("s3_bundle_type"),
+            "version": params.get("s3_version"),
+            "e_tag": params.get("s3_etag"),
+        }
+        return revision_location({"revision_type": "S3", "s3_location": location}, FLAT_OPTION_NAMES)
+    if params.get("github_repository") or params.get("github_commit_id"):
+        location = {"repository": params.get("github_repository"), "commit_id": params.get("github_commit_id")}
+        return revision_location({"revision_type": "GitHub", "git_hub_location": location}, FLAT_OPTION_NAMES)
+    return None
+
+
+def same_revision(wanted: dict[str, t.Any] | None, deployed: dict[str, t.Any] | None) -> bool:
+    """Whether deployed (a boto RevisionLocation) is the revision wanted.
+
+    A version or eTag the wanted revision leaves out is not compared: the caller did not pin the content, so the
+    location alone names it. The revision role always pins the eTag.
+    """
+    if not wanted or not deployed or wanted.get("revisionType") != deployed.get("revisionType"):
+        return False
+    if wanted["revisionType"] == "GitHub":
+        want, have = wanted.get("gitHubLocation") or {}, deployed.get("gitHubLocation") or {}
+        return want.get("repository") == have.get("repository") and want.get("commitId") == have.get("commitId")
+    want, have = wanted.get("s3Location") or {}, deployed.get("s3Location") or {}
+    if any(want.get(name) != have.get(name) for name in ("bucket", "key", "bundleType")):
+        return False
+    if want.get("version") and want.get("version") != have.get("version"):
+        return False
+    if want.get("eTag") and _strip_etag(want.get("eTag")) != _strip_etag(have.get("eTag")):
+        return False
+    return True
+
+
+def describe_revision(revision: dict[str, t.Any] | None) -> str:
+    """A boto RevisionLocation as a person reads it: s3://bucket/key (zip, etag 1a2b...) or github:account/repo@commit."""
+    if not revision:
+        return "(no revision)"
+    if revision.get("revisionType") == "GitHub":
+        location = revision.get("gitHubLocation") or {}
+        return f"github:{location.get('repository')}@{location.get('commitId')}"
+    location = revision.get("s3Location") or {}
+    details = [location.get("bundleType") or "?"]
+    if location.get("version"):
+        details.append(f"version {location['version']}")
+    if location.get("eTag"):
+        details.append(f"etag {_strip_etag(location['eTag'])}")
+    return f"s3://{location.get('bucket')}/{location.get('key')} ({', '.join(details)})"
 
 
 # --- API wrappers --------------------------------------------------------------------------------------------
@@ -164,7 +288,8 @@ def pin_s3_location(s3_location: dict[str, t.Any], head: dict[str, t.Any]) -> di
     return {key: value for key, value in pinned.items() if value not in (None, "")}
 
 
-# The revision option, paired with the rollout.codedeploy.revision doc fragment; deepcopy it at use.
+# The revision option, paired with the rollout.codedeploy.revision doc fragment; deepcopy it at use, or call
+# revision_argument_spec().
 REVISION_ARG_SPEC: dict[str, t.Any] = dict(
     revision=dict(
         type="dict",
@@ -194,3 +319,11 @@ REVISION_ARG_SPEC: dict[str, t.Any] = dict(
         required_one_of=[["s3_location", "git_hub_location"]],
     ),
 )
+
+
+def revision_argument_spec(required: bool = True) -> dict[str, t.Any]:
+    """A copy of REVISION_ARG_SPEC; required=False for a module that also takes the revision another way
+    (codedeploy_deployment's flat options, or no revision with state=stopped)."""
+    spec = deepcopy(REVISION_ARG_SPEC)
+    spec["revision"]["required"] = required
+    return spec
