@@ -48,7 +48,6 @@ DEFAULT_CONFIGURATION: dict[str, t.Any] = {
 }
 
 
-
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -68,20 +67,21 @@ class _Wait:
 
 
 def continue_run(deployment_run: DeploymentRun, wait_type: str) -> bool:
+    # Under the registry lock: a wait that runs out at this moment either sees the continuation or is gone.
     with _registry_lock:
         waiting = _waits.get(deployment_run.deployment.deployment_id)
-    if waiting is None or waiting.kind != wait_type:
-        return False
-    if wait_type == READY_WAIT:
-        # InProgress before ContinueDeployment answers, so no client sees Ready after continuing.
-        deployment = deployment_run.deployment
-        with deployment_run.lock:
-            deployment.status = "InProgress"
-            for target in deployment.targets.values():
-                if target.status == "Ready":
-                    target.status, target.last_updated_at = "InProgress", now()
-    waiting.continued.set()
-    return True
+        if waiting is None or waiting.kind != wait_type:
+            return False
+        if wait_type == READY_WAIT:
+            # InProgress before ContinueDeployment answers, so no client sees Ready after continuing.
+            deployment = deployment_run.deployment
+            with deployment_run.lock:
+                deployment.status = "InProgress"
+                for target in deployment.targets.values():
+                    if target.status == "Ready":
+                        target.status, target.last_updated_at = "InProgress", now()
+        waiting.continued.set()
+        return True
 
 
 def fleets_of(deployment_id: str) -> green_fleet.Fleets | None:
@@ -102,7 +102,7 @@ class _Walk:
     """What both walks share: targets, waits and endings."""
 
     def __init__(self, deployment_run: DeploymentRun, group: DeploymentGroup) -> None:
-        self.run_ = deployment_run
+        self.deployment_run = deployment_run
         self.group = group
         self.deployment = deployment_run.deployment
         self.backend = deployment_run.backend
@@ -113,7 +113,7 @@ class _Walk:
 
     @property
     def stopping(self) -> bool:
-        return self.run_.stop_requested.is_set()
+        return self.deployment_run.stop_requested.is_set()
 
     def _add_targets(self, instance_ids: t.Iterable[str], label: str, events: t.Sequence[str]) -> None:
         """Called with the lock held."""
@@ -127,7 +127,7 @@ class _Walk:
         with self.lock:
             self.deployment.status = "InProgress"
             self.deployment.start_time = now()
-        self.run_.engine.triggers.deployment_event(self.run_, "DeploymentStart")
+        self.deployment_run.engine.triggers.deployment_event(self.deployment_run, "DeploymentStart")
 
     def _wait(self, kind: str, lab_seconds: float) -> str:
         """``continued``, ``timeout`` or ``stopped``."""
@@ -135,19 +135,16 @@ class _Walk:
         deployment_id = self.deployment.deployment_id
         with _registry_lock:
             _waits[deployment_id] = waiting
-        try:
-            deadline = time.monotonic() + lab_seconds
-            while True:
-                if self.stopping:
-                    return "stopped"
-                remaining = deadline - time.monotonic()
-                if waiting.continued.wait(max(0.0, min(0.2, remaining))):
-                    return "continued"
-                if remaining <= 0:
-                    return "timeout"
-        finally:
-            with _registry_lock:
-                _waits.pop(deployment_id, None)
+        deadline = time.monotonic() + lab_seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            waiting.continued.wait(max(0.0, min(0.2, remaining)))
+            if waiting.continued.is_set() or self.stopping or remaining <= 0:
+                with _registry_lock:
+                    _waits.pop(deployment_id, None)
+                    if waiting.continued.is_set():
+                        return "continued"
+                return "stopped" if self.stopping else "timeout"
 
     def _close_targets(self) -> None:
         """The deployment ends early: events not run are Skipped, unfinished targets too."""
@@ -157,23 +154,23 @@ class _Walk:
                     continue
                 for event in target.lifecycle_events:
                     if event.status in ("Pending", "InProgress"):
-                        self.run_._skip(event)
+                        self.deployment_run._skip(event)
                 target.status, target.last_updated_at = "Skipped", now()
 
     def _fail(self, code: str, message: str) -> None:
         self._close_targets()
-        self.run_._finish("Failed", code, message)
+        self.deployment_run._finish("Failed", code, message)
 
     def _stopped(self) -> None:
         self._close_targets()
-        self.run_._finish_stopped()
+        self.deployment_run._finish_stopped()
 
     def _all_at_once(self, instance_ids: list[str], only: t.Collection[str] | None = None) -> int:
         """Run the given events of these targets all at once (the traffic steps); returns how many succeeded."""
         if not instance_ids:
             return 0
         everyone = planning.Plan(len(instance_ids), 0, len(instance_ids), False)
-        succeeded, _ = self.run_._dispatch(instance_ids, everyone, only)
+        succeeded, _ = self.deployment_run._dispatch(instance_ids, everyone, only)
         return succeeded
 
 
@@ -181,7 +178,7 @@ class _BlueGreenRun(_Walk):
     def run(self) -> None:
         deployment, group = self.deployment, self.group
         provisioning = self.configuration["greenFleetProvisioningOption"]["action"]
-        fleets = green_fleet.Fleets(blue=self.run_._group_instances(group),
+        fleets = green_fleet.Fleets(blue=self.deployment_run._group_instances(group),
                                     original_groups=group.auto_scaling_group_names)
         with _registry_lock:
             _fleets[deployment.deployment_id] = fleets
@@ -213,7 +210,7 @@ class _BlueGreenRun(_Walk):
             return
         LOG.info("deployment %s: blue %s, green %s%s", deployment.deployment_id, fleets.blue, fleets.green,
                  f" in {fleets.green_group}" if fleets.green_group else "")
-        green_fleet.wait_booted(self.run_.engine.lab.fleet, fleets.green)
+        green_fleet.wait_booted(self.deployment_run.engine.lab.fleet, fleets.green)
         with self.lock:
             self._add_targets(fleets.green, "Green", GREEN_EVENTS)
         if self.stopping:
@@ -226,7 +223,7 @@ class _BlueGreenRun(_Walk):
         if not plan.can_start:
             self._fail("HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
             return
-        installed, halted = self.run_._dispatch(planning.order_targets(fleets.green, ()), plan,
+        installed, halted = self.deployment_run._dispatch(planning.order_targets(fleets.green, ()), plan,
                                                 only=GREEN_INSTALL_EVENTS)
         if self.stopping:
             self._stopped()
@@ -272,10 +269,10 @@ class _BlueGreenRun(_Walk):
             for instance_id in ready:
                 deployment.targets[instance_id].status = "Ready"
                 deployment.targets[instance_id].last_updated_at = now()
-        triggers = self.run_.engine.triggers
-        triggers.deployment_event(self.run_, "DeploymentReady")
+        triggers = self.deployment_run.engine.triggers
+        triggers.deployment_event(self.deployment_run, "DeploymentReady")
         for instance_id in ready:
-            triggers.instance_event(self.run_, deployment.targets[instance_id], "InstanceReady")
+            triggers.instance_event(self.deployment_run, deployment.targets[instance_id], "InstanceReady")
         minutes = option.get("waitTimeInMinutes", 0)
         LOG.info("deployment %s: Ready, waiting up to %s minute(s) for ContinueDeployment", deployment.deployment_id,
                  minutes)
@@ -287,7 +284,7 @@ class _BlueGreenRun(_Walk):
             from .engine import StopCause  # engine imports this module
 
             # Not a user's stop: no DEPLOYMENT_STOP_ON_REQUEST rollback (traffic never moved).
-            self.run_.stop_cause = StopCause(
+            self.deployment_run.stop_cause = StopCause(
                 code="TIMEOUT", rollback_event="", rollback=False,
                 message=f"The deployment was stopped because traffic was not rerouted to the replacement "
                         f"instances within the ready wait of {minutes} minute(s) (deploymentReadyOption "
@@ -300,7 +297,7 @@ class _BlueGreenRun(_Walk):
         """The reroute failed: take the green instances that got traffic out again, so blue alone serves."""
         info = self.deployment.load_balancer_info or {}
         for instance_id in green:
-            self.run_.traffic.block(info, instance_id)
+            self.deployment_run.traffic.block(info, instance_id)
 
     def _retire_blue(self, fleets: green_fleet.Fleets) -> None:
         option = self.configuration["terminateBlueInstancesOnDeploymentSuccess"]
@@ -316,7 +313,7 @@ class _BlueGreenRun(_Walk):
         else:
             LOG.info("deployment %s: KEEP_ALIVE, %s keep running outside the load balancers",
                      self.deployment.deployment_id, fleets.blue)
-        self.run_._finish("Succeeded")
+        self.deployment_run._finish("Succeeded")
 
 
 class _RerouteBack(_Walk):
@@ -347,7 +344,7 @@ class _RerouteBack(_Walk):
             self._fail("NO_INSTANCES", f"Traffic cannot be routed back: the original instances of deployment "
                                        f"{self.triggering_id} no longer exist.")
             return
-        self.run_._run_event = _HooksFromEarlierInstalls(self.run_, blue)  # type: ignore[method-assign]
+        self.deployment_run._run_event = _HooksFromEarlierInstalls(self.deployment_run, blue)  # type: ignore[method-assign]
         allowed = self._all_at_once(blue)
         if self.stopping:
             self._stopped()
@@ -366,7 +363,7 @@ class _RerouteBack(_Walk):
             self._fail("HEALTH_CONSTRAINTS", "Traffic was routed back to the original instances, but not every "
                                              "replacement instance could be taken out of the load balancers.")
             return
-        self.run_._finish("Succeeded")
+        self.deployment_run._finish("Succeeded")
 
 
 class _HooksFromEarlierInstalls:
@@ -375,7 +372,7 @@ class _HooksFromEarlierInstalls:
     recent install (the deployment being rolled back). The rollback itself downloads nothing."""
 
     def __init__(self, deployment_run: DeploymentRun, blue: list[str]) -> None:
-        self.run_ = deployment_run
+        self.deployment_run = deployment_run
         self.blue = set(blue)
         self.service_events = type(deployment_run)._run_event.__get__(deployment_run)
 
@@ -386,8 +383,8 @@ class _HooksFromEarlierInstalls:
         from ..agent import DEPLOYMENT_ROOT, AgentCommand
 
         started = now()
-        deployment = self.run_.deployment
-        agent = self.run_.engine.lab.fleet.agent
+        deployment = self.deployment_run.deployment
+        agent = self.deployment_run.engine.lab.fleet.agent
         pointer_name = "last_successful_install" if instance_id in self.blue else "most_recent_install"
         pointer = agent._read(host, f"{DEPLOYMENT_ROOT}/deployment-instructions/"
                                     f"{deployment.deployment_group_id}_{pointer_name}")
