@@ -250,7 +250,7 @@ class Faults:
             armed = self._armed.get(instance_id) == name and self._armed.pop(instance_id)
         if armed:
             self.terminate(instance_id, region=run.backend.region, account_id=run.backend.account_id)
-        if self._terminated(run, host, instance_id):
+        if self._terminated(run, host, instance_id, ask_ec2=host is None):
             return diagnostics(terminated_message(instance_id, name))
         gate = getattr(host, "agent_running", None)
         if name in SERVICE_EVENTS or gate is None or gate.is_set():
@@ -261,7 +261,7 @@ class Faults:
                  instance_id, name, timeout)
         deadline = time.monotonic() + timeout
         while not gate.wait(min(0.2, max(0.0, deadline - time.monotonic()))):
-            if self._terminated(run, host, instance_id):
+            if self._terminated(run, host, instance_id, ask_ec2=False):
                 return diagnostics(terminated_message(instance_id, name))
             if time.monotonic() >= deadline or run.stop_requested.is_set():
                 return diagnostics(AGENT_MESSAGE)
@@ -270,15 +270,18 @@ class Faults:
     def after_failed_event(self, run: t.Any, name: str, host: t.Any, instance_id: str,
                            found: dict[str, str] | None) -> dict[str, str] | None:
         """A host terminated while the event ran: say so instead of the broken pipe the agent saw."""
-        if self._terminated(run, host, instance_id):
+        if self._terminated(run, host, instance_id, ask_ec2=True):
             return diagnostics(terminated_message(instance_id, name))
         return found
 
     @staticmethod
-    def _terminated(run: t.Any, host: t.Any, instance_id: str) -> bool:
-        """The host is gone, or EC2 already terminated the instance (moto first, then the fleet tears it down)."""
+    def _terminated(run: t.Any, host: t.Any, instance_id: str, ask_ec2: bool) -> bool:
+        """The host is gone, or (``ask_ec2``) EC2 already terminated the instance: moto marks it first, then the
+        fleet tears the host down. Asking EC2 walks every instance, so only a failed event or a missing host asks."""
         if host is not None and getattr(host, "state", None) == "terminated":
             return True
+        if not ask_ec2:
+            return False
         from moto.ec2.models import ec2_backends
 
         try:
