@@ -182,6 +182,8 @@ options:
         deployment is created (or found), and does not fail when it fails later.
       - A deployment of another revision in the way (O(when_busy=wait) or V(stop)) is always waited for, since
         CodeDeploy cannot start ours before it ends.
+      - A blue/green deployment that waits in C(Ready) for a person (C(STOP_DEPLOYMENT)) ends the task with
+        O(state=present) or O(state=rolled_back); continue it with O(state=continued).
     type: bool
     default: true
   wait_timeout:
