@@ -55,10 +55,14 @@ def notified(lab, service_role) -> t.Iterator[Notified]:
     terminate(lab.client, instances)
 
 
+_RECEIVED: dict[str, list[dict[str, t.Any]]] = {}  # deployment id -> envelopes taken off the queue so far
+
+
 def notifications(lab, queue_url: str, deployment_id: str, count: int) -> list[dict[str, t.Any]]:
-    """The SNS envelopes on the queue that concern ``deployment_id``, once ``count`` of them arrived."""
+    """The SNS envelopes on the queue that concern ``deployment_id``, once ``count`` of them arrived (envelopes of
+    other deployments read meanwhile are kept for their own turn)."""
     sqs = lab.client("sqs")
-    found: list[dict[str, t.Any]] = []
+    found = _RECEIVED.setdefault(deployment_id, [])
 
     def enough() -> bool:
         answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
@@ -66,8 +70,7 @@ def notifications(lab, queue_url: str, deployment_id: str, count: int) -> list[d
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=raw["ReceiptHandle"])
             envelope = json.loads(raw["Body"])
             envelope["Message"] = json.loads(envelope["Message"])
-            if envelope["Message"]["deploymentId"] == deployment_id:
-                found.append(envelope)
+            _RECEIVED.setdefault(envelope["Message"]["deploymentId"], []).append(envelope)
         return len(found) >= count
 
     wait_for(enough, f"{count} notifications of {deployment_id}", timeout=30, interval=0.2)
@@ -177,3 +180,40 @@ def test_a_missing_topic_does_not_break_the_deployment(lab, notified: Notified, 
     info = wait_deployment(lab.client, deployment_id)
     # No instance matches: the deployment ends as it would without triggers (NO_INSTANCES), not INTERNAL_ERROR.
     assert info["status"] == "Failed" and info["errorInformation"]["code"] == "NO_INSTANCES", info
+
+
+def test_a_stop_with_rollback_notifies_stopped_rollback_and_the_rollback_deployment(lab, notified: Notified) -> None:
+    codedeploy = lab.client("codedeploy")
+    good_id, good = deploy(lab, notified, "good")  # the revision the rollback goes back to
+    assert good["status"] == "Succeeded", good
+    notifications(lab, notified.queue_url, good_id, 4)
+
+    revision = upload_revision(lab.client, notified.bucket, "slow.zip", "slow",
+                               hooks={"BeforeInstall": "#!/bin/bash\nsleep 2\n"})
+    deployment_id = codedeploy.create_deployment(applicationName=notified.application,
+                                                 deploymentGroupName=notified.group, revision=revision)["deploymentId"]
+    wait_for(lambda: any(e["lifecycleEventName"] == "BeforeInstall" and e["status"] == "InProgress"
+                         for e in codedeploy.get_deployment_target(deploymentId=deployment_id,
+                                                                   targetId=notified.instance)
+                         ["deploymentTarget"]["instanceTarget"]["lifecycleEvents"]),
+             "BeforeInstall to run", timeout=60, interval=0.05)
+    codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+    info = wait_deployment(lab.client, deployment_id)
+    assert info["status"] == "Stopped", info
+    rollback_id = info["rollbackInfo"]["rollbackDeploymentId"]
+
+    # DeploymentStart, InstanceStart, InstanceFailure (its last events were skipped), DeploymentStop, DeploymentRollback
+    envelopes = notifications(lab, notified.queue_url, deployment_id, 5)
+    words = sorted(e["Subject"].split(":", 1)[0] for e in envelopes if "deploymentGroupName" in e["Message"])
+    assert words == ["CREATED", "ROLLBACK", "STOPPED"], [e["Subject"] for e in envelopes]
+    stopped = next(e["Message"] for e in envelopes if e["Subject"].startswith("STOPPED"))
+    assert stopped["status"] == "STOPPED"
+    assert json.loads(stopped["errorInformation"])["ErrorCode"] == info["errorInformation"]["code"]
+    rolled = next(e["Message"] for e in envelopes if e["Subject"].startswith("ROLLBACK"))
+    assert json.loads(rolled["rollbackInformation"])["RollbackDeploymentId"] == rollback_id
+
+    assert wait_deployment(lab.client, rollback_id)["status"] == "Succeeded"
+    rollback_messages = notifications(lab, notified.queue_url, rollback_id, 4)
+    success = next(e["Message"] for e in rollback_messages
+                   if e["Subject"].startswith("SUCCEEDED") and "deploymentGroupName" in e["Message"])
+    assert json.loads(success["rollbackInformation"])["RollbackTriggeringDeploymentId"] == deployment_id
