@@ -21,11 +21,11 @@ import typing as t
 from copy import deepcopy
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
+from .common import codedeploy_retry
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -214,7 +214,7 @@ def describe_revision(revision: dict[str, t.Any] | None) -> str:
 
 
 @CodeDeployErrorHandler.common_error_handler("get application revision")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def get_application_revision(client: RetryingBotoClientWrapper, application_name: str, revision: dict[str, t.Any]) -> dict[str, t.Any] | None:
     # Only a missing revision means "not registered"; a missing application is an error the user must see.
     try:
@@ -229,7 +229,7 @@ def get_application_revision(client: RetryingBotoClientWrapper, application_name
 
 
 @CodeDeployErrorHandler.common_error_handler("register application revision")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def register_application_revision(
     client: RetryingBotoClientWrapper, application_name: str, revision: dict[str, t.Any], description: str | None
 ) -> None:
@@ -240,7 +240,7 @@ def register_application_revision(
 
 
 @CodeDeployErrorHandler.common_error_handler("list application revisions")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def list_application_revisions(client: RetryingBotoClientWrapper, application_name: str, **filters: t.Any) -> list[dict[str, t.Any]]:
     params = {key: value for key, value in filters.items() if value is not None}
     paginator = client.get_paginator("list_application_revisions")
@@ -248,7 +248,7 @@ def list_application_revisions(client: RetryingBotoClientWrapper, application_na
 
 
 @CodeDeployErrorHandler.common_error_handler("get application revisions")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def _batch_get_application_revisions(client: RetryingBotoClientWrapper, application_name: str, revisions: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
     return client.batch_get_application_revisions(applicationName=application_name, revisions=revisions).get("revisions", [])
 
@@ -262,7 +262,7 @@ def batch_get_application_revisions(client: RetryingBotoClientWrapper, applicati
 
 
 @CodeDeployErrorHandler.common_error_handler("read the S3 object of the revision")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def head_s3_object(
     client: RetryingBotoClientWrapper, bucket: str, key: str, version: str | None = None, expected_bucket_owner: str | None = None
 ) -> dict[str, t.Any] | None:
