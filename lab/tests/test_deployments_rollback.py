@@ -141,6 +141,9 @@ def test_failing_hook_rolls_back_and_the_site_keeps_serving_the_last_good_revisi
         elb.configure_health_check(LoadBalancerName=name, HealthCheck={
             "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2,
             "HealthyThreshold": 2})
+        # Without connection draining a deregistered instance's requests in flight are cut (a 502), as on AWS.
+        elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
+            "ConnectionDraining": {"Enabled": True, "Timeout": 300}})
         elb.register_instances_with_load_balancer(LoadBalancerName=name, Instances=[{"InstanceId": i} for i in instances])
         wait_for(lambda: all(s["State"] == "InService" for s in elb.describe_instance_health(
             LoadBalancerName=name)["InstanceStates"]), "the fleet InService")
