@@ -51,7 +51,8 @@ help:
 	@echo "make sanity       ansible-test sanity on both toolchains (sanity-py311, sanity-py313)"
 	@echo "make units        ansible-test units on both toolchains (units-py311, units-py313)"
 	@echo "make lab-test     the lab's own tests (pytest lab/tests)"
-	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those)"
+	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those;"
+	@echo "                  without TARGETS, INTEGRATION_JOBS=2 shards at once, each with its own lab)"
 	@echo "make molecule     molecule test --all against a lab started for the run (SCENARIO=x: only that one)"
 	@echo "make lint         ansible-lint, production profile, offline"
 	@echo "make docs-lint    antsibull-docs lint-collection-docs --plugin-docs (module, plugin and role docs)"
@@ -91,6 +92,9 @@ lock: venv
 # ---------------------------------------------------------------- tests
 
 JUNIT := $(CACHE)/junit
+# `make integration` without TARGETS runs the targets in this many shards at once, each against its own lab
+# (tools/integration-shards); INTEGRATION_JOBS=1 runs them one after the other against one lab.
+INTEGRATION_JOBS ?= 2
 
 # In this order; make stops at the first step that fails.  The closing line adds up the pytest runs
 # (units on both toolchains, the lab's tests) from their JUnit reports.
@@ -128,9 +132,12 @@ lab-test: venv
 integration: sync
 	@if ! ls tests/integration/targets/*/aliases >/dev/null 2>&1; then echo "integration: skipped: no targets in tests/integration/targets"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "integration: skipped: the lab package is not there yet"; \
-	else $(STEP) "integration: ansible-test integration against the lab" \
+	elif [ -n "$(TARGETS)" ] || [ "$(INTEGRATION_JOBS)" -le 1 ]; then $(STEP) "integration: ansible-test integration against the lab" \
 	    $(TOOLS)/in-private-tree $(CURDIR) $(BUILD) -- $(TOOLS)/with-lab --cloud-config tests/integration -- \
-	        env HOME=$(TEST_HOME) $(VENV)/bin/ansible-test integration --local --python 3.11 $(TARGETS); fi
+	        env HOME=$(TEST_HOME) $(VENV)/bin/ansible-test integration --local --python 3.11 $(TARGETS); \
+	else $(STEP) "integration: ansible-test integration against the lab, $(INTEGRATION_JOBS) shards at once" \
+	    $(VENV)/bin/python $(TOOLS)/integration-shards $(CURDIR) $(BUILD) $(INTEGRATION_JOBS) -- \
+	        env HOME=$(TEST_HOME) $(VENV)/bin/ansible-test integration --local --python 3.11; fi
 
 molecule: sync
 	@if ! ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then echo "molecule: skipped: no scenarios in extensions/molecule"; \
