@@ -4,8 +4,10 @@
 
 Starts a lab (or reuses and resets the one running in the state directory), builds the tutorial's environment,
 then runs each step of the tutorial as an ``ansible-playbook`` run while a probe requests the load balancer all the
-time. After each step it prints the version the site serves and how many requests failed. Each step's Ansible
-output is kept in ``<state dir>/demo/``.
+time. After each step it prints the version the site serves and how many requests failed; after the blue/green
+step, the new fleet; after the broken release, the automatic rollback CodeDeploy started (both read from the lab
+with boto3, as from AWS). Each step's Ansible output is kept in ``<state dir>/demo/``. The lab keeps running
+afterwards, for the browser; ``make lab-down`` stops it.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ PLAYBOOKS = REPOSITORY / "playbooks"
 SAMPLE_APP = REPOSITORY / "examples" / "sample_app"
 BIN = Path(sys.executable).parent
 VERSION_PATTERN = re.compile(r"Version (\d+)")
+# How codedeploy_deployment names a failed instance in its failure message.
+FAILED_EVENT_PATTERN = re.compile(r"i-[0-9a-f]+ failed at \w+ \(\w+\)(?: in [\w./-]+)?")
 PROBE_INTERVAL = 0.2
 PROGRESS_INTERVAL = 15.0
+# The names playbooks/vars/defaults.yml gives the tutorial's application and fleet.
+APPLICATION = "demo-app"
+ORIGINAL_FLEET = "CodeDeployDemo-asg"
 
 
 @dataclasses.dataclass
@@ -41,7 +48,10 @@ class Step:
     expect_failure: bool = False
     expect_version: str | None = None
     note: str = ""
-    skip: str = ""
+    # The step deploys to the fleet the blue/green step created (its Auto Scaling group is only known then).
+    on_new_fleet: bool = False
+    # After the step, look up the Auto Scaling group a blue/green deployment of this group moved to.
+    finds_new_fleet: str = ""
 
 
 def steps() -> list[Step]:
@@ -55,25 +65,29 @@ def steps() -> list[Step]:
              "rollout.yml", {"codedeploy_source_dir": app(1), "codedeploy_deployment_group": "demo-group",
                              "codedeploy_file_exists_behavior": "OVERWRITE", "codedeploy_verify_content": "Version 1"},
              expect_version="Version 1"),
-        Step("Blue/green: version 2 to demo-blue-green (copies the Auto Scaling group)",
-             "blue_green.yml", skip="the lab does not run blue/green deployments yet (a later lab issue); "
-                                    "playbooks/blue_green.yml is the step to run against a real account"),
-        Step("In-place: version 1 to quick-fix, a new group on the same fleet (the tutorial's manual rollback)",
+        Step("Blue/green: version 2 to demo-blue-green (copies the Auto Scaling group, reroutes at once, "
+             "terminates the original fleet after 5 minutes)",
+             "blue_green.yml", {"codedeploy_source_dir": app(2), "codedeploy_blue_green_group": "demo-blue-green",
+                                "codedeploy_file_exists_behavior": "OVERWRITE", "codedeploy_verify_content": "Version 2"},
+             expect_version="Version 2", finds_new_fleet="demo-blue-green",
+             note="the new instances come from the launch template, whose sample page is in the way: OVERWRITE; "
+                  "a lab minute lasts a second"),
+        Step("In-place: version 1 to quick-fix, a new group on the new fleet (the tutorial's manual rollback)",
              "rollout.yml", {"codedeploy_source_dir": app(1), "codedeploy_deployment_group": "quick-fix",
                              "codedeploy_file_exists_behavior": "OVERWRITE", "codedeploy_verify_content": "Version 1"},
-             expect_version="Version 1",
-             note="a new group has no record of demo-group's files, so DISALLOW would fail: OVERWRITE"),
-        Step("In-place: version 2 to quick-fix",
+             expect_version="Version 1", on_new_fleet=True,
+             note="a new group has no record of demo-blue-green's files, so DISALLOW would fail: OVERWRITE"),
+        Step("In-place: version 2 again to quick-fix",
              "rollout.yml", {"codedeploy_source_dir": app(2), "codedeploy_deployment_group": "quick-fix",
                              "codedeploy_verify_content": "Version 2"},
-             expect_version="Version 2"),
+             expect_version="Version 2", on_new_fleet=True),
         Step("Roll quick-fix back to its previous good revision (one task)",
              "rollback.yml", {"codedeploy_deployment_group": "quick-fix", "codedeploy_verify_content": "Version 1"},
              expect_version="Version 1"),
-        Step("In-place: broken version 3 to quick-fix; ValidateService fails, automatic rollback is configured",
+        Step("In-place: broken version 3 to quick-fix; ValidateService fails, automatic rollback on DEPLOYMENT_FAILURE",
              "rollout.yml", {"codedeploy_source_dir": app(3), "codedeploy_deployment_group": "quick-fix",
                              "codedeploy_verify_content": "Version 3"},
-             expect_failure=True, expect_version="Version 1",
+             expect_failure=True, expect_version="Version 1", on_new_fleet=True,
              note="the deployment is expected to fail; the site must keep serving the last good version"),
     ]
 
@@ -154,17 +168,50 @@ def start_lab(state_dir: Path) -> dict[str, t.Any]:
     return json.loads(status.stdout)
 
 
-def run_step(number: int, total: int, step: Step, connection: Path, log_dir: Path, probe: Probe | None) -> bool:
+class Lab:
+    """Asks the lab what happened, as one would ask AWS: with boto3 against its endpoint."""
+
+    def __init__(self, endpoint: str) -> None:
+        import boto3  # installed in .venv by `make venv`; imported here so that --help works without it
+
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                        region_name="us-east-1")
+        self.codedeploy = session.client("codedeploy", endpoint_url=endpoint)
+        self.autoscaling = session.client("autoscaling", endpoint_url=endpoint)
+
+    def fleet_of(self, group: str) -> str:
+        info = self.codedeploy.get_deployment_group(applicationName=APPLICATION, deploymentGroupName=group)
+        return info["deploymentGroupInfo"]["autoScalingGroups"][0]["name"]
+
+    def fleet_size(self, auto_scaling_group: str) -> int | None:
+        groups = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])
+        found = groups["AutoScalingGroups"]
+        return len(found[0]["Instances"]) if found else None
+
+    def last_deployments(self, group: str, count: int) -> list[dict[str, t.Any]]:
+        ids = self.codedeploy.list_deployments(applicationName=APPLICATION, deploymentGroupName=group)["deployments"]
+        if not ids:
+            return []
+        found = self.codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"]
+        return sorted(found, key=lambda deployment: deployment["createTime"], reverse=True)[:count]
+
+
+def run_step(number: int, total: int, step: Step, connection: Path, log_dir: Path, probe: Probe | None,
+             fleet: str | None) -> bool:
     """Runs one step; True when it ended as expected (success, or the expected failure)."""
     print(f"\n[{number}/{total}] {step.title}", flush=True)
-    if step.skip:
-        print(f"      skipped: {step.skip}")
-        return True
     if step.note:
         print(f"      note: {step.note}")
+    extra_vars = dict(step.extra_vars)
+    if step.on_new_fleet:
+        if not fleet:
+            print("      not run: the blue/green step did not leave a new fleet to deploy to")
+            return False
+        extra_vars["codedeploy_auto_scaling_group"] = fleet
+        print(f"      fleet: {fleet}")
     log_path = log_dir / f"{number:02d}-{Path(step.playbook).stem}.log"
     command = [str(BIN / "ansible-playbook"), "-i", "localhost,", str(PLAYBOOKS / step.playbook),
-               "-e", f"@{connection}", "-e", json.dumps(step.extra_vars)]
+               "-e", f"@{connection}", "-e", json.dumps(extra_vars)]
     started = time.monotonic()
     next_progress = started + PROGRESS_INTERVAL
     with open(log_path, "w") as log:
@@ -183,17 +230,49 @@ def run_step(number: int, total: int, step: Step, connection: Path, log_dir: Pat
     print(f"      playbook {outcome} in {elapsed:.0f} s ({'as expected' if as_expected else 'NOT as expected'}); "
           f"log: {log_path}")
     if step.expect_failure and not succeeded:
-        text = log_path.read_text(errors="replace")
-        if "failed at ValidateService" in text:
-            print("      the deployment failed at ValidateService, as it should")
-        if "no automatic rollback started" in text:
-            print("      note: this lab does not roll back automatically yet; the failed instance stays out of the load "
-                  "balancer (traffic control), so the site keeps serving the last good version")
+        failed_event = FAILED_EVENT_PATTERN.search(log_path.read_text(errors="replace"))
+        print(f"      the task says: {failed_event.group(0) if failed_event else '(no failed lifecycle event named)'}")
     if not as_expected:
         print("      last lines of the log:")
         for line in log_path.read_text(errors="replace").splitlines()[-25:]:
             print(f"        {line}")
     return as_expected
+
+
+def show_new_fleet(lab: Lab, group: str, old_fleet: str) -> str | None:
+    """After a blue/green deployment: the Auto Scaling group the deployment group moved to, and the old one's fate."""
+    try:
+        fleet = lab.fleet_of(group)
+        size, left = lab.fleet_size(fleet), lab.fleet_size(old_fleet)
+    except Exception as error:  # botocore's errors: the group may not exist when the step failed
+        print(f"      cannot read the new fleet of {group}: {error}")
+        return None
+    if fleet == old_fleet:
+        print(f"      {group} still names {old_fleet}: no new fleet")
+        return None
+    print(f"      new fleet: {fleet} ({size} instances); original fleet {old_fleet}: "
+          f"{'deleted' if left is None else f'{left} instances left'}")
+    return fleet
+
+
+def show_automatic_rollback(lab: Lab, group: str) -> bool:
+    """After the broken release: the failed deployment and the rollback CodeDeploy started; True when it succeeded."""
+    failed = next((deployment for deployment in lab.last_deployments(group, 2) if deployment["status"] == "Failed"), None)
+    if failed is None:
+        print(f"      no failed deployment on {group}")
+        return False
+    error = failed.get("errorInformation") or {}
+    print(f"      {failed['deploymentId']}: Failed ({error.get('code')}: {error.get('message')})")
+    info = failed.get("rollbackInfo") or {}
+    if not info.get("rollbackDeploymentId"):
+        print(f"      no automatic rollback deployment ({info.get('rollbackMessage') or 'rollbackInfo is empty'})")
+        return False
+    rollback = lab.codedeploy.get_deployment(deploymentId=info["rollbackDeploymentId"])["deploymentInfo"]
+    overview = rollback.get("deploymentOverview") or {}
+    print(f"      automatic rollback {rollback['deploymentId']} (creator {rollback.get('creator')}): "
+          f"{rollback['status']}, {overview.get('Succeeded', 0)} instances back on the last good revision"
+          + (f"; {info['rollbackMessage']}" if info.get("rollbackMessage") else ""))
+    return rollback["status"] == "Succeeded"
 
 
 def report(probe: Probe, step: Step) -> tuple[int, bool]:
@@ -226,15 +305,21 @@ def main() -> int:
                                       "aws_access_key": "testing", "aws_secret_key": "testing"}) + "\n")
 
     plan = steps()
+    lab_api = Lab(endpoint)
     probe: Probe | None = None
+    fleet: str | None = None
     failed_requests = 0
     problems: list[str] = []
     for number, step in enumerate(plan, start=1):
-        if not run_step(number, len(plan), step, connection, log_dir, probe):
+        if not run_step(number, len(plan), step, connection, log_dir, probe, fleet):
             problems.append(f"step {number} did not end as expected")
             if probe is None:
                 break
-        if probe is None and not step.skip:
+        if step.finds_new_fleet:
+            fleet = show_new_fleet(lab_api, step.finds_new_fleet, ORIGINAL_FLEET)
+        if step.expect_failure and not show_automatic_rollback(lab_api, step.extra_vars["codedeploy_deployment_group"]):
+            problems.append(f"step {number}: no automatic rollback succeeded")
+        if probe is None:
             site = json.loads(lab_command("status", "--state-dir", str(state_dir), "--json").stdout)
             url = site.get("load_balancers", {}).get("CodeDeployDemo-elb")
             if not url:
@@ -243,13 +328,12 @@ def main() -> int:
             probe = Probe(url.rstrip("/") + "/")
             probe.start()
             time.sleep(2)
-        if probe is not None and not step.skip:
-            failed, right_version = report(probe, step)
-            failed_requests += failed
-            if failed:
-                problems.append(f"step {number}: {failed} requests failed")
-            if not right_version:
-                problems.append(f"step {number}: the site does not serve {step.expect_version}")
+        failed, right_version = report(probe, step)
+        failed_requests += failed
+        if failed:
+            problems.append(f"step {number}: {failed} requests failed")
+        if not right_version:
+            problems.append(f"step {number}: the site does not serve {step.expect_version}")
     if probe is not None:
         probe.stop()
         print(f"\ndemo: open the site in a browser: {probe.url}")
