@@ -13,6 +13,7 @@ from docutils import nodes
 
 project = "rollout.codedeploy"
 author = "rollout.codedeploy contributors"
+copyright = "rollout.codedeploy contributors; GNU General Public License v3.0+"
 extensions = ["sphinx_antsibull_ext"]
 root_doc = "index"
 html_theme = "alabaster"
