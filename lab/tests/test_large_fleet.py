@@ -15,7 +15,7 @@ import pytest
 
 from codedeploy_lab.deployments.testing import targets_of, unique, wait_deployment
 from codedeploy_lab.service.models import MAX_BATCH_TARGETS, PAGE_SIZE
-from codedeploy_lab.testing import RunningLab, running_lab
+from codedeploy_lab.testing import RunningLab, run_cli, running_lab
 
 FLEET_SIZE = 500
 HOOK_SECONDS = 0.05
@@ -153,3 +153,17 @@ def test_a_fraction_of_hosts_fails_validate_service(big_lab: RunningLab, fleet: 
     failed = [event for event in target["lifecycleEvents"] if event["status"] == "Failed"]
     assert [event["lifecycleEventName"] for event in failed] == ["ValidateService"]
     assert failed[0]["diagnostics"]["errorCode"] == "ScriptFailed"
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--fail-fraction", "1.5", "must be a fraction between 0 and 1, got 1.5"),
+    ("--hook-seconds", "-1", "must be between 0 and 3600 seconds, got -1"),
+    ("--fleet", "virtual", "invalid choice: 'virtual'"),
+])
+def test_bad_large_fleet_options_are_refused_before_starting(tmp_path: t.Any, option: str, value: str,
+                                                             message: str) -> None:
+    result = run_cli("up", "--state-dir", str(tmp_path / "state"), "--port", "0", "--fleet", "simulated",
+                     option, value, check=False)
+    assert result.returncode == 2
+    assert option in result.stderr and message in result.stderr
+    assert not (tmp_path / "state" / "lab.json").exists()
