@@ -36,8 +36,9 @@ STEP := $(TOOLS)/step
 ANSIBLE_TEST_ENV := cd $(COLLECTION) && HOME=$(TEST_HOME) ANSIBLE_TEST_CONTENT_ROOT=$(COLLECTION)
 ANSIBLE_TEST_311 := $(ANSIBLE_TEST_ENV) $(VENV)/bin/ansible-test
 ANSIBLE_TEST_313 := $(ANSIBLE_TEST_ENV) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bin/ansible-test
-# Sanity builds its per-test venvs in $(TEST_HOME); two runs in one checkout would build the same ones at once.
-SANITY_LOCK := flock $(CACHE)/sanity.lock
+# Sanity builds its per-test venvs in $(TEST_HOME), one set per Python version; two runs of one version in one
+# checkout would build the same ones at once.
+sanity_lock = flock $(CACHE)/sanity-$(1).lock
 
 .PHONY: help venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
         units-py311 units-py313 lab-test integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
@@ -106,14 +107,19 @@ test: test-reset sanity units lab-test integration molecule lint docs-lint build
 test-reset: sync
 	@rm -rf $(COLLECTION)/tests/output/junit $(JUNIT)
 
-sanity: sanity-py311 sanity-py313
+# Both toolchains at once (tools/in-parallel), each in a private copy of the collection (tools/in-private-tree),
+# so an edit in the work tree during the run cannot pull a file from under ansible-test.
+sanity: sync
+	@$(VENV)/bin/python $(TOOLS)/in-parallel py3.11 -- $(MAKE) sanity-py311 ::: py3.13 -- $(MAKE) sanity-py313
 
 sanity-py311: sync
-	@$(STEP) "sanity: ansible-core 2.19 on Python 3.11" $(SANITY_LOCK) bash -c '$(ANSIBLE_TEST_311) sanity --local --python 3.11'
+	@$(STEP) "sanity: ansible-core 2.19 on Python 3.11" $(call sanity_lock,3.11) \
+	    $(TOOLS)/in-private-tree $(CURDIR) $(BUILD) -- env HOME=$(TEST_HOME) $(VENV)/bin/ansible-test sanity --local --python 3.11
 
 sanity-py313: sync
 	@$(STEP) "sanity: ansible-core $$($(VENV313)/bin/python -c 'import ansible; print(ansible.__version__)') on Python 3.13" \
-	    $(SANITY_LOCK) bash -c '$(ANSIBLE_TEST_313) sanity --local --python 3.13'
+	    $(call sanity_lock,3.13) $(TOOLS)/in-private-tree $(CURDIR) $(BUILD) -- \
+	        env HOME=$(TEST_HOME) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bin/ansible-test sanity --local --python 3.13
 
 units: units-py311 units-py313
 
