@@ -52,14 +52,9 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# What each blue/green deployment of this lab provisioned, for its rollback (deployment id -> fleets).
-_fleets: dict[str, green_fleet.Fleets] = {}
-_waits: dict[str, _Wait] = {}
-_registry_lock = threading.Lock()
-
-
 class _Wait:
-    """A run parked in the ready wait or the termination wait; ContinueDeployment sets ``continued``."""
+    """A run parked in the ready wait or the termination wait (``DeploymentRun.parked``); ContinueDeployment sets
+    ``continued``."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -67,26 +62,20 @@ class _Wait:
 
 
 def continue_run(deployment_run: DeploymentRun, wait_type: str) -> bool:
-    # Under the registry lock: a wait that runs out at this moment either sees the continuation or is gone.
-    with _registry_lock:
-        waiting = _waits.get(deployment_run.deployment.deployment_id)
+    # Under the service lock: a wait that runs out at this moment either sees the continuation or is gone.
+    with deployment_run.lock:
+        waiting = deployment_run.parked
         if waiting is None or waiting.kind != wait_type:
             return False
         if wait_type == READY_WAIT:
             # InProgress before ContinueDeployment answers, so no client sees Ready after continuing.
             deployment = deployment_run.deployment
-            with deployment_run.lock:
-                deployment.status = "InProgress"
-                for target in deployment.targets.values():
-                    if target.status == "Ready":
-                        target.status, target.last_updated_at = "InProgress", now()
+            deployment.status = "InProgress"
+            for target in deployment.targets.values():
+                if target.status == "Ready":
+                    target.status, target.last_updated_at = "InProgress", now()
         waiting.continued.set()
         return True
-
-
-def fleets_of(deployment_id: str) -> green_fleet.Fleets | None:
-    with _registry_lock:
-        return _fleets.get(deployment_id)
 
 
 def run(deployment_run: DeploymentRun, group: DeploymentGroup) -> None:
@@ -132,16 +121,15 @@ class _Walk:
     def _wait(self, kind: str, lab_seconds: float) -> str:
         """``continued``, ``timeout`` or ``stopped``."""
         waiting = _Wait(kind)
-        deployment_id = self.deployment.deployment_id
-        with _registry_lock:
-            _waits[deployment_id] = waiting
+        with self.lock:
+            self.deployment_run.parked = waiting
         deadline = time.monotonic() + lab_seconds
         while True:
             remaining = deadline - time.monotonic()
             waiting.continued.wait(max(0.0, min(0.2, remaining)))
             if waiting.continued.is_set() or self.stopping or remaining <= 0:
-                with _registry_lock:
-                    _waits.pop(deployment_id, None)
+                with self.lock:
+                    self.deployment_run.parked = None
                     if waiting.continued.is_set():
                         return "continued"
                 return "stopped" if self.stopping else "timeout"
@@ -180,8 +168,6 @@ class _BlueGreenRun(_Walk):
         provisioning = self.configuration["greenFleetProvisioningOption"]["action"]
         fleets = green_fleet.Fleets(blue=self.deployment_run._group_instances(group),
                                     original_groups=group.auto_scaling_group_names)
-        with _registry_lock:
-            _fleets[deployment.deployment_id] = fleets
         with self.lock:
             self._add_targets(fleets.blue, "Blue", BLOCK_EVENTS)
         self._start()
@@ -324,10 +310,9 @@ class _RerouteBack(_Walk):
         self.triggering_id = triggering_id
 
     def _fleets(self) -> green_fleet.Fleets:
-        known = fleets_of(self.triggering_id)
-        if known is not None:
-            return known
-        triggering = self.backend.deployments.get(self.triggering_id)  # a lab restarted since: from its targets
+        """Who was who, from the triggering deployment's targets (green instances that never became targets never
+        got traffic)."""
+        triggering = self.backend.deployments.get(self.triggering_id)
         targets = list(triggering.targets.values()) if triggering is not None else []
         return green_fleet.Fleets(blue=[x.target_id for x in targets if x.instance_label == "Blue"],
                                   green=[x.target_id for x in targets if x.instance_label == "Green"])

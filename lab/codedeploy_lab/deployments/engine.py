@@ -140,6 +140,7 @@ class DeploymentRun:
         self.on_finished = on_finished
         self.stop_requested = threading.Event()
         self.stop_cause = StopCause()
+        self.parked: t.Any = None  # blue_green's wait for ContinueDeployment, while the run sits in one
         self.finished = threading.Event()
         self.traffic = Traffic(engine.lab.load_balancers, engine.lab.clock, backend.account_id, backend.region)
         self.traffic_control = planning.uses_traffic_control(deployment.deployment_style,
