@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from codedeploy_lab.deployments.testing import targets_of, unique, wait_deployment
+from codedeploy_lab.deployments.testing import targets_of, unique, wait_deployment, wait_for
 from codedeploy_lab.service.models import MAX_BATCH_TARGETS, PAGE_SIZE
 from codedeploy_lab.testing import RunningLab, run_cli, running_lab
 
@@ -167,3 +167,27 @@ def test_bad_large_fleet_options_are_refused_before_starting(tmp_path: t.Any, op
     assert result.returncode == 2
     assert option in result.stderr and message in result.stderr
     assert not (tmp_path / "state" / "lab.json").exists()
+
+
+def test_a_stop_skips_the_instances_still_waiting_for_their_turn(big_lab: RunningLab, fleet: dict[str, t.Any],
+                                                                  deployment: dict[str, t.Any]) -> None:
+    """The engine runs at most 64 targets at once; a stop leaves the rest Skipped, the ones it interrupted Failed."""
+    _post(big_lab, "/_lab/fleet/simulation", {"hook_seconds": 0.5})
+    try:
+        codedeploy = big_lab.client("codedeploy")
+        deployment_id = codedeploy.create_deployment(applicationName="large", deploymentGroupName="fleet",
+                                                     revision=fleet["revision"])["deploymentId"]
+        wait_for(lambda: codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+                 ["deploymentOverview"]["InProgress"], "targets in progress", timeout=120)
+        codedeploy.stop_deployment(deploymentId=deployment_id)
+        ended = wait_deployment(lambda service: big_lab.client(service), deployment_id, timeout=300)
+    finally:
+        _post(big_lab, "/_lab/fleet/simulation", {"hook_seconds": HOOK_SECONDS})
+    assert ended["status"] == "Stopped"
+    targets = targets_of(lambda service: big_lab.client(service), deployment_id)
+    never_started = [target for target in targets.values()
+                     if all("startTime" not in event for event in target["lifecycleEvents"])]
+    interrupted = [target for target in targets.values() if target not in never_started]
+    assert len(never_started) >= FLEET_SIZE - 2 * 64
+    assert {target["status"] for target in never_started} == {"Skipped"}
+    assert {target["status"] for target in interrupted} <= {"Failed", "Succeeded"}

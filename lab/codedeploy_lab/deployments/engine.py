@@ -269,6 +269,9 @@ class DeploymentRun:
         host = self.engine.lab.fleet.get(instance_id) if self.engine.lab.fleet is not None else None
         with self.lock:
             first_start = all(event.status == "Pending" for event in target.lifecycle_events)
+            if first_start and self.stop_requested.is_set():  # waited for a thread past the stop: never started
+                self._skip_rest(target)
+                return False
             target.status = "InProgress"
             target.last_updated_at = now()
         if first_start:
