@@ -28,8 +28,8 @@ from .deployment_planning import plan_rolled_back
 from .deployment_planning import plan_stopped
 from .deployment_planning import rollback_description
 from .deployment_planning import rolled_back_from
-from .deployment_revisions import describe_revision
-from .deployment_revisions import revision_from_params
+from .revisions import describe_revision
+from .revisions import revision_from_params
 from .following import ROLLBACK_APPEARS_WITHIN
 from .following import Snapshot
 from .following import blue_green_outcome

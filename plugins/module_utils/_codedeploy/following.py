@@ -21,7 +21,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import normali
 
 from . import deployments as api
 from .common import AnsibleCodeDeployError
-from .deployment_revisions import describe_revision
+from .revisions import describe_revision
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
