@@ -158,9 +158,12 @@ lint: sync
 
 # Schema and markup of every module's DOCUMENTATION/RETURN and every role's meta/argument_specs.yml, the
 # RST they render to (rstcheck), and references to this collection and those it depends on.
+# antsibull logs to ~/antsibull.log: its HOME is this checkout's own (.cache/home), not the user's.
+ANTSIBULL_DOCS := env HOME=$(TEST_HOME) antsibull-docs
+
 docs-lint: sync
 	@$(STEP) "docs-lint: antsibull-docs lint-collection-docs --plugin-docs" \
-	    antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent \
+	    $(ANTSIBULL_DOCS) lint-collection-docs --plugin-docs --validate-collection-refs dependent \
 	        --disallow-unknown-collection-refs --check-extra-docs-refs $(COLLECTION)
 
 build: sync
@@ -186,7 +189,7 @@ demo: sync
 DOCS := $(BUILD)/docs
 docs: sync
 	@rm -rf $(DOCS) && mkdir -p $(DOCS)/rst
-	@antsibull-docs collection --use-current --squash-hierarchy --fail-on-error --dest-dir $(DOCS)/rst rollout.codedeploy
+	@$(ANTSIBULL_DOCS) collection --use-current --squash-hierarchy --fail-on-error --dest-dir $(DOCS)/rst rollout.codedeploy
 	@sphinx-build -q -b html -W --keep-going -c $(TOOLS)/sphinx $(DOCS)/rst $(DOCS)/html
 	@echo "docs: open $(DOCS)/html/index.html"
 
