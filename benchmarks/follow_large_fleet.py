@@ -37,8 +37,8 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
-from follow_latency import (BIN, CREDENTIALS, REPO, RETURNED, bundle, collections_tree, free_port, lab_calls, lab_command,
-                            lab_env)
+from benchlab import BIN, CREDENTIALS, collections_tree, lab_calls, start_lab, stop_lab, write_results
+from follow_latency import RETURNED, bundle
 
 DEPLOYMENT_ID = "DEPLOYMENT_ID="
 
@@ -174,13 +174,8 @@ def main() -> int:
     lab_started = False
     try:
         tree = collections_tree(work)
-        up = subprocess.run(lab_command() + ["up", "--state-dir", str(state_dir), "--port", str(free_port()),
-                                             "--fleet", "simulated", "--hook-seconds", str(args.hook_seconds)],
-                            env=lab_env(), capture_output=True, text=True)
-        if up.returncode != 0:
-            sys.exit(f"codedeploy-lab up failed:\n{up.stdout}\n{up.stderr}")
+        endpoint = start_lab(state_dir, "--fleet", "simulated", "--hook-seconds", str(args.hook_seconds))
         lab_started = True
-        endpoint = up.stdout.strip().splitlines()[-1]
         print(f"lab: {endpoint} (simulated fleet, {args.hook_seconds} s per lifecycle event)")
 
         import boto3  # the venv's; imported late so --help works without it
@@ -222,15 +217,11 @@ def main() -> int:
             summary[key] = {"ours": ours, "theirs": theirs, "ratio": round(ours / theirs, 2) if theirs else None}
         print(json.dumps(summary, indent=2))
         summary["rounds"] = rounds
-        results = REPO / "benchmarks" / "results"
-        results.mkdir(exist_ok=True)
-        output = results / f"follow_large_fleet-{time.strftime('%Y%m%dT%H%M%S')}.json"
-        output.write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"written: {output}")
+        print(f"written: {write_results('follow_large_fleet', summary)}")
         return 0
     finally:
         if lab_started:
-            subprocess.run(lab_command() + ["down", "--state-dir", str(state_dir)], env=lab_env(), capture_output=True)
+            stop_lab(state_dir)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,13 +38,11 @@ import textwrap
 import threading
 import time
 import typing as t
-import urllib.request
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+from benchlab import BIN, CREDENTIALS, collections_tree, lab_calls, start_lab, stop_lab, write_results
+
 RETURNED = re.compile(r"RETURNED_AT=([0-9.]+)")
 
 PLAYBOOK = """\
@@ -66,44 +63,6 @@ PLAYBOOK = """\
       ansible.builtin.debug:
         msg: "RETURNED_AT={{ lookup('ansible.builtin.pipe', 'date +%s.%N') }}"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def lab_command() -> list[str]:
-    if (BIN / "codedeploy-lab").exists():
-        return [str(BIN / "codedeploy-lab")]
-    return [sys.executable, "-m", "codedeploy_lab.cli"]
-
-
-def lab_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "lab"), env.get("PYTHONPATH")]))
-    return env
-
-
-def lab_calls(endpoint: str, method: str = "GET") -> dict[str, t.Any]:
-    request = urllib.request.Request(f"{endpoint}/_lab/calls", method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"{}")
-
-
-def collections_tree(work: Path) -> Path:
-    """An ansible_collections tree holding this checkout and amazon.aws, for ansible-playbook."""
-    candidates = [REPO / ".build" / "ansible_collections" / "amazon" / "aws", Path("/tmp/devcolls/ansible_collections/amazon/aws")]
-    amazon = next((path for path in candidates if path.is_dir()), None)
-    if amazon is None:
-        sys.exit("amazon.aws not found: run `make venv` first")
-    tree = work / "collections"
-    (tree / "ansible_collections" / "rollout").mkdir(parents=True)
-    (tree / "ansible_collections" / "amazon").mkdir(parents=True)
-    (tree / "ansible_collections" / "rollout" / "codedeploy").symlink_to(REPO)
-    (tree / "ansible_collections" / "amazon" / "aws").symlink_to(amazon)
-    return tree
 
 
 def bundle(hook_seconds: float) -> bytes:
@@ -201,13 +160,8 @@ def main() -> int:
     lab_started = False
     try:
         tree = collections_tree(work)
-        port = free_port()
-        up = subprocess.run(lab_command() + ["up", "--state-dir", str(state_dir), "--port", str(port)], env=lab_env(),
-                            capture_output=True, text=True)
-        if up.returncode != 0:
-            sys.exit(f"codedeploy-lab up failed:\n{up.stdout}\n{up.stderr}")
+        endpoint = start_lab(state_dir)
         lab_started = True
-        endpoint = up.stdout.strip().splitlines()[-1]
         print(f"lab: {endpoint}")
 
         import boto3  # the venv's; imported late so --help works without it
@@ -256,15 +210,11 @@ def main() -> int:
             "rounds": rounds,
         }
         print(json.dumps({key: value for key, value in summary.items() if key not in ("rounds", "follow_alone")}, indent=2))
-        results = REPO / "benchmarks" / "results"
-        results.mkdir(exist_ok=True)
-        output = results / f"follow_latency-{time.strftime('%Y%m%dT%H%M%S')}.json"
-        output.write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"written: {output}")
+        print(f"written: {write_results('follow_latency', summary)}")
         return 0
     finally:
         if lab_started:
-            subprocess.run(lab_command() + ["down", "--state-dir", str(state_dir)], env=lab_env(), capture_output=True)
+            stop_lab(state_dir)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,12 +34,10 @@ import tempfile
 import textwrap
 import time
 import typing as t
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+from benchlab import BIN, CREDENTIALS, collections_tree, lab_calls, start_lab, stop_lab, write_results
+
 UPLOAD_OPERATIONS = ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload")
 WORDS = ("deploy revision bundle instance lifecycle hook appspec install validate service traffic health "
          "group application archive content digest version region bucket object stream").split()
@@ -87,29 +84,6 @@ def generate_tree(root: Path, files: int, total_bytes: int, seed: int = 6) -> tu
 # --- the lab -------------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def lab_command() -> list[str]:
-    if (BIN / "codedeploy-lab").exists():
-        return [str(BIN / "codedeploy-lab")]
-    return [sys.executable, "-m", "codedeploy_lab.cli"]
-
-
-def lab_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "lab"), env.get("PYTHONPATH")]))
-    return env
-
-
-def calls(endpoint: str) -> dict[str, t.Any]:
-    with urllib.request.urlopen(f"{endpoint}/_lab/calls", timeout=30) as response:
-        return json.loads(response.read())
-
-
 def uploads(before: dict[str, t.Any], after: dict[str, t.Any]) -> int:
     return sum(after.get("s3", {}).get(op, 0) - before.get("s3", {}).get(op, 0) for op in UPLOAD_OPERATIONS)
 
@@ -131,20 +105,6 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float,
 
 
 # --- the two pushes ------------------------------------------------------------------------------------------
-
-
-def collections_tree(work: Path) -> Path:
-    """An ansible_collections tree holding this checkout and amazon.aws, for ansible-playbook."""
-    candidates = [REPO / ".build" / "ansible_collections" / "amazon" / "aws", Path("/tmp/devcolls/ansible_collections/amazon/aws")]
-    amazon = next((path for path in candidates if (path / "plugins").is_dir()), None)
-    if amazon is None:
-        sys.exit("amazon.aws not found: run `make venv` first")
-    tree = work / "collections"
-    (tree / "ansible_collections" / "rollout").mkdir(parents=True)
-    (tree / "ansible_collections" / "amazon").mkdir(parents=True)
-    (tree / "ansible_collections" / "rollout" / "codedeploy").symlink_to(REPO)
-    (tree / "ansible_collections" / "amazon" / "aws").symlink_to(amazon)
-    return tree
 
 
 PLAYBOOK = """\
@@ -264,13 +224,8 @@ def main() -> int:
         print(f"tree: {count} files, {size / 1e6:.1f} MB in {source}")
         tree = collections_tree(work)
 
-        port = free_port()
-        up = subprocess.run(lab_command() + ["up", "--state-dir", str(state_dir), "--port", str(port), "--rooms", "none"],
-                            env=lab_env(), capture_output=True, text=True, check=False)
-        if up.returncode != 0:
-            sys.exit(f"codedeploy-lab up failed:\n{up.stdout}\n{up.stderr}")
+        endpoint = start_lab(state_dir, "--rooms", "none")
         lab_started = True
-        endpoint = up.stdout.strip().splitlines()[-1]
         print(f"lab: {endpoint}")
 
         import boto3  # the venv's; imported late so --help works without it
@@ -291,11 +246,11 @@ def main() -> int:
                 ("role_second", lambda: role_push(work, tree, endpoint, source, "bench", "bench", f"role-{run}", bundle_dir)),
                 ("cli_second", lambda: cli_push(endpoint, source, "bench", "bench", f"cli-{run}/bench.zip")),
             ):
-                before = calls(endpoint)
+                before = lab_calls(endpoint)
                 wall, cpu = push()
                 timings[name].append(wall)
                 cpu_times[name].append(cpu)
-                upload_counts[name].append(uploads(before, calls(endpoint)))
+                upload_counts[name].append(uploads(before, lab_calls(endpoint)))
                 print(f"run {run + 1}: {name:12s} {wall:7.2f} s wall, {cpu:7.2f} s CPU, {upload_counts[name][-1]} upload calls, load {os.getloadavg()[0]:.1f}")
 
         builds: dict[str, dict[str, list[float]]] = {"codedeploy_bundle": {"seconds": [], "rss": []}, "zipfile": {"seconds": [], "rss": []}}
@@ -337,15 +292,11 @@ def main() -> int:
         print(f"{'build peak RSS':34s}{ours_rss:7.1f}MiB{theirs_rss:7.1f}MiB{build['ratio_peak_rss']:8.2f}")
         print(f"upload calls, second push: role {summary['uploads']['role_second']:.0f}, aws deploy push {summary['uploads']['cli_second']:.0f}")
 
-        out_dir = REPO / "benchmarks" / "results"
-        out_dir.mkdir(exist_ok=True)
-        out = out_dir / f"revision_push-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
-        out.write_text(json.dumps(results, indent=2))
-        print(f"results: {out}")
+        print(f"results: {write_results('revision_push', results)}")
         return 0
     finally:
         if lab_started:
-            subprocess.run(lab_command() + ["down", "--state-dir", str(state_dir)], env=lab_env(), capture_output=True, check=False)
+            stop_lab(state_dir)
         if args.keep:
             print(f"kept {work}")
         else:
