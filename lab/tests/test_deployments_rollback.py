@@ -179,7 +179,8 @@ def test_failing_hook_rolls_back_and_the_site_keeps_serving_the_last_good_revisi
         statuses = {i: t["status"] for i, t in targets_of(lab.client, failed_id).items()}
         assert statuses == {first: "Failed", second: "Skipped"}
         bodies = [body for status, body in answers if status == 200]
-        assert len(answers) > 20 and len(bodies) == len(answers), [a for a in answers if a[0] != 200][:5]
+        # How many requests fit in the deployment depends on the machine's speed; a handful is enough to mean it.
+        assert len(answers) >= 5 and len(bodies) == len(answers), [a for a in answers if a[0] != 200][:5]
         assert {body.split()[0] for body in bodies} == {"good"}, sorted(set(bodies))
         assert {http_get(url)[1] for _ in range(8)} == {f"good {i}" for i in instances}
         codedeploy = lab.client("codedeploy")

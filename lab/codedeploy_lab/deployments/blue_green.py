@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 
 from ..service.models import DeploymentTarget, LifecycleEvent
 from . import green_fleet, planning
+from .rollback import ROLLBACK_CREATOR
 
 if t.TYPE_CHECKING:
     from ..service.models import DeploymentGroup
@@ -39,7 +40,6 @@ ALLOW_EVENTS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
 BLOCK_EVENTS = ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic")
 GREEN_EVENTS = (*GREEN_INSTALL_EVENTS, *ALLOW_EVENTS)
 
-ROLLBACK_CREATOR = "codeDeployRollback"
 SUCCESS_DIAGNOSTICS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
 DEFAULT_CONFIGURATION: dict[str, t.Any] = {
     "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
