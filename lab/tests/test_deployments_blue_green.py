@@ -14,7 +14,7 @@ import pytest
 
 from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
                                                 upload_revision, wait_deployment, wait_for, wait_web_ready,
-                                                web_launch_template)
+                                                web_launch_template, web_load_balancer)
 
 GREEN_EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart",
                 "ValidateService", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
@@ -38,14 +38,7 @@ class Site(t.NamedTuple):
 
 def load_balancer(lab) -> tuple[str, str]:
     """A Classic Load Balancer with a quick health check and connection draining; returns (name, lab URL)."""
-    name = unique("bg-elb")
-    elb = lab.client("elb")
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2, "HealthyThreshold": 2})
-    elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
-        "ConnectionDraining": {"Enabled": True, "Timeout": 60}})
+    name = web_load_balancer(lab.client, draining_seconds=60)
     return name, lab.get("/_lab/status")["load_balancers"][name]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codedeploy_lab.deployments.testing import (run_web_instances, targets_of, unique, upload_revision,
-                                                wait_deployment, wait_for, wait_web_ready)
+                                                wait_deployment, wait_web_ready, web_load_balancer)
 from codedeploy_lab.testing import running_lab
 
 SECONDS_PER_AWS_MINUTE = 0.1  # one AWS hour = 6 lab seconds
@@ -26,16 +26,7 @@ def test_allow_traffic_fails_when_the_instance_never_becomes_healthy(fast_lab):
     tag = unique("fleet")
     instances = run_web_instances(lab.client, 1, {"Fleet": tag})
     wait_web_ready(lab, instances)
-    name = unique("elb")
-    elb = lab.client("elb")
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": 30, "Timeout": 5, "UnhealthyThreshold": 2,
-        "HealthyThreshold": 2})
-    elb.register_instances_with_load_balancer(LoadBalancerName=name, Instances=[{"InstanceId": instances[0]}])
-    wait_for(lambda: elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"][0]["State"]
-             == "InService", "the instance InService")
+    name = web_load_balancer(lab.client, instances, interval=30)
     codedeploy = lab.client("codedeploy")
     application, group = unique("app"), unique("group")
     codedeploy.create_application(applicationName=application)
@@ -64,5 +55,5 @@ def test_allow_traffic_fails_when_the_instance_never_becomes_healthy(fast_lab):
     assert events["ValidateService"]["status"] == "Succeeded"
     assert events["AfterAllowTraffic"]["status"] == "Skipped"
     # It was registered again (AllowTraffic's job) and is reported OutOfService by the health checks.
-    state = elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"][0]
+    state = lab.client("elb").describe_instance_health(LoadBalancerName=name)["InstanceStates"][0]
     assert (state["InstanceId"], state["State"]) == (instances[0], "OutOfService")

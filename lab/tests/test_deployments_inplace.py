@@ -18,7 +18,7 @@ import pytest
 
 from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS, TRAFFIC_EVENTS
 from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
-                                                upload_revision, wait_deployment, wait_for, wait_web_ready)
+                                                upload_revision, wait_deployment, wait_for, wait_web_ready, web_load_balancer)
 
 SUCCESS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
 
@@ -54,19 +54,7 @@ def make_fleet(lab, role: str, count: int, *, load_balancer: bool) -> Fleet:
     extra: dict[str, t.Any] = {}
     name = None
     if load_balancer:
-        name = unique("elb")
-        elb = lab.client("elb")
-        elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                                 Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-        elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-            "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2,
-            "HealthyThreshold": 2})
-        elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
-            "ConnectionDraining": {"Enabled": True, "Timeout": 300}})
-        elb.register_instances_with_load_balancer(LoadBalancerName=name,
-                                                  Instances=[{"InstanceId": i} for i in instances])
-        wait_for(lambda: all(s["State"] == "InService" for s in elb.describe_instance_health(
-            LoadBalancerName=name)["InstanceStates"]), "the fleet InService")
+        name = web_load_balancer(lab.client, instances, draining_seconds=300)
         extra = {"deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
                  "loadBalancerInfo": {"elbInfoList": [{"name": name}]}}
     codedeploy.create_deployment_group(applicationName=application, deploymentGroupName=group,

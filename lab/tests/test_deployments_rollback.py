@@ -12,7 +12,7 @@ import typing as t
 import pytest
 
 from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
-                                                upload_revision, wait_deployment, wait_for, wait_web_ready)
+                                                upload_revision, wait_deployment, wait_for, wait_web_ready, web_load_balancer)
 
 FAILING = "#!/bin/bash\necho 'health check failed' >&2\nexit 2\n"
 SLOW = "#!/bin/bash\nsleep 3\n"  # time for a test to act while the deployment runs
@@ -134,19 +134,7 @@ def test_failing_hook_rolls_back_and_the_site_keeps_serving_the_last_good_revisi
     instances = run_web_instances(lab.client, 2, {"Fleet": tag})
     try:
         wait_web_ready(lab, instances)
-        name = unique("elb")
-        elb = lab.client("elb")
-        elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                                 Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-        elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-            "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2,
-            "HealthyThreshold": 2})
-        # Without connection draining a deregistered instance's requests in flight are cut (a 502), as on AWS.
-        elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
-            "ConnectionDraining": {"Enabled": True, "Timeout": 300}})
-        elb.register_instances_with_load_balancer(LoadBalancerName=name, Instances=[{"InstanceId": i} for i in instances])
-        wait_for(lambda: all(s["State"] == "InService" for s in elb.describe_instance_health(
-            LoadBalancerName=name)["InstanceStates"]), "the fleet InService")
+        name = web_load_balancer(lab.client, instances, draining_seconds=300)
         group = make_group(lab, service_role, tag, deploymentConfigName="CodeDeployDefault.OneAtATime",
                            deploymentStyle={"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
                            loadBalancerInfo={"elbInfoList": [{"name": name}]},

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from codedeploy_lab.deployments.testing import (http_get, run_web_instances, targets_of, unique, upload_revision,
-                                                wait_deployment, wait_for, wait_web_ready)
+                                                wait_deployment, wait_for, wait_web_ready, web_load_balancer)
 from codedeploy_lab.faults import AGENT_MESSAGE
 from codedeploy_lab.testing import RunningLab, run_cli, start_lab, stop_lab
 
@@ -160,14 +160,7 @@ def fleet(fast_lab: RunningLab) -> Fleet:
                                          AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
     tag = unique("faulty")
     instance = run_web_instances(lab.client, 1, {"Fleet": tag})[0]
-    name = unique("elb")
-    elb = lab.client("elb")
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": 30, "Timeout": 5, "UnhealthyThreshold": 2,
-        "HealthyThreshold": 2})
-    elb.register_instances_with_load_balancer(LoadBalancerName=name, Instances=[{"InstanceId": instance}])
+    name = web_load_balancer(lab.client, [instance], interval=30, wait_in_service=False)
     wait_web_ready(lab, [instance])
     codedeploy = lab.client("codedeploy")
     application, group = unique("app"), unique("group")

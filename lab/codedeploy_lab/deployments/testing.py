@@ -95,6 +95,33 @@ def wait_web_ready(lab: t.Any, instance_ids: t.Iterable[str], timeout: float = 1
             raise AssertionError(f"{error}: {lab.get(f'/_lab/hosts/{instance_id}')}") from None
 
 
+def web_load_balancer(client: Client, instance_ids: t.Sequence[str] = (), *, interval: int = 6,
+                      draining_seconds: int | None = None, wait_in_service: bool = True) -> str:
+    """A Classic Load Balancer on port 80, health-checked on /index.html every ``interval`` seconds, in front of
+    ``instance_ids`` (once they are InService unless ``wait_in_service`` is false); returns its name.
+
+    ``draining_seconds``: connection draining on; without it a deregistered instance's requests in flight are cut (a
+    502), as on AWS.
+    """
+    name = unique("elb")
+    elb = client("elb")
+    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
+                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
+    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
+        "Target": "HTTP:80/index.html", "Interval": interval, "Timeout": 5, "UnhealthyThreshold": 2,
+        "HealthyThreshold": 2})
+    if draining_seconds is not None:
+        elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
+            "ConnectionDraining": {"Enabled": True, "Timeout": draining_seconds}})
+    if instance_ids:
+        elb.register_instances_with_load_balancer(LoadBalancerName=name,
+                                                  Instances=[{"InstanceId": i} for i in instance_ids])
+        if wait_in_service:
+            wait_for(lambda: all(s["State"] == "InService" for s in elb.describe_instance_health(
+                LoadBalancerName=name)["InstanceStates"]), "the fleet InService")
+    return name
+
+
 def terminate(client: Client, instance_ids: t.Sequence[str]) -> None:
     if instance_ids:
         client("ec2").terminate_instances(InstanceIds=list(instance_ids))
