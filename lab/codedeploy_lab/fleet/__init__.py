@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .host import Host, HostError, ServiceState, user_data_scripts
 from .metadata import InstanceIdentity
+from .registry import HostRegistry
 from .sandbox import SandboxUnavailable, sandbox_support_problem
 from .webserver import HostWebServer
 
@@ -35,19 +36,16 @@ LOG = logging.getLogger("codedeploy_lab.fleet")
 LOOPBACK = "127.0.0.1"
 
 
-class Fleet:
+class Fleet(HostRegistry):
     """The lab's hosts, keyed by instance id."""
 
     def __init__(self, state_dir: Path | str, *, endpoint_url: str, router: t.Any = None,
                  region: str = "us-east-1") -> None:
+        super().__init__()
         self.state_dir = Path(state_dir).resolve()
         self.hosts_dir = self.state_dir / "hosts"
         self.endpoint_url = endpoint_url.rstrip("/")
         self.region = region
-        self._hosts: dict[str, Host] = {}
-        self._lock = threading.Lock()
-        self._launch_listeners: list[t.Callable[[Host], t.Any]] = []
-        self._terminate_listeners: list[t.Callable[[Host], t.Any]] = []
         self._server: t.Any = None
         self._server_thread: threading.Thread | None = None
         from . import api
@@ -81,67 +79,14 @@ class Fleet:
     def sandbox_problem_here() -> str | None:
         return sandbox_support_problem()
 
-    def attach_to_moto(self) -> None:
-        from . import moto_hooks
-
-        moto_hooks.attach(self)
-
-    def add_listener(self, on_launch: t.Callable[[Host], t.Any] | None = None,
-                     on_terminate: t.Callable[[Host], t.Any] | None = None) -> None:
-        """Be told about hosts: ``on_launch(host)`` right after a host starts booting (call ``host.wait_booted()``
-        in a thread of your own: it runs inside moto's RunInstances), ``on_terminate(host)`` before it goes."""
-        if on_launch is not None:
-            self._launch_listeners.append(on_launch)
-        if on_terminate is not None:
-            self._terminate_listeners.append(on_terminate)
-
-    def _notify(self, listeners: list[t.Callable[[Host], t.Any]], host: Host) -> None:
-        for listener in listeners:
-            try:
-                listener(host)
-            except Exception:
-                LOG.exception("fleet listener %r failed for %s", listener, host.instance_id)
-
     def launch(self, identity: InstanceIdentity) -> Host:
         host = Host(identity, self.hosts_dir / identity.instance_id, api_url=self.api_url,
                     endpoint_url=self.endpoint_url, hidden=[self.state_dir])
-        with self._lock:
-            self._hosts[identity.instance_id] = host
+        self._register(host)
         LOG.info("host %s: launching", identity.instance_id)
         host.boot()
-        self._notify(self._launch_listeners, host)
+        self._launched(host)
         return host
-
-    def get(self, instance_id: str) -> Host | None:
-        with self._lock:
-            return self._hosts.get(instance_id)
-
-    def hosts(self) -> list[Host]:
-        with self._lock:
-            return list(self._hosts.values())
-
-    def terminate(self, instance_id: str) -> None:
-        with self._lock:
-            host = self._hosts.pop(instance_id, None)
-        if host is not None:
-            LOG.info("host %s: terminating", instance_id)
-            self._notify(self._terminate_listeners, host)
-            host.terminate()
-
-    def stop(self, instance_id: str) -> None:
-        host = self.get(instance_id)
-        if host is not None:
-            host.stop()
-
-    def start(self, instance_id: str) -> None:
-        host = self.get(instance_id)
-        if host is not None:
-            host.start()
-
-    def reset(self) -> None:
-        """Remove every host (the lab's EC2 state was emptied)."""
-        for host in self.hosts():
-            self.terminate(host.instance_id)
 
     def shutdown(self) -> None:
         from . import moto_hooks

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 
 from ..agent import AGENT_EVENTS, AgentCommand, EventOutcome
 from .metadata import InstanceIdentity, MetadataService
+from .registry import HostRegistry
 
 LOG = logging.getLogger("codedeploy_lab.fleet")
 
@@ -104,6 +105,15 @@ class SimulatedHost:
     def __repr__(self) -> str:
         return f"<SimulatedHost {self.instance_id} {self.state}>"
 
+    def terminate(self) -> None:
+        self.state = "terminated"
+
+    def stop(self) -> None:
+        self.state = "stopped"
+
+    def start(self) -> None:
+        self.state = "running"
+
     @property
     def booted(self) -> bool:
         return True
@@ -151,7 +161,7 @@ class SimulatedAgent:
                             started_at=started, ended_at=dt.datetime.now(dt.timezone.utc), output_tail=log_tail)
 
 
-class SimulatedFleet:
+class SimulatedFleet(HostRegistry):
     """The lab's hosts in the large-fleet mode, keyed by instance id (the ``Fleet`` interface, simulated)."""
 
     simulated = True
@@ -160,75 +170,23 @@ class SimulatedFleet:
     def __init__(self, endpoint_url: str, *, router: t.Any, settings: Simulation | None = None) -> None:
         from . import api
 
+        super().__init__()
         self.endpoint_url = endpoint_url.rstrip("/")
         self.api_url = self.endpoint_url
         self.settings = settings or Simulation()
         self._stopping = threading.Event()
         self.agent = SimulatedAgent(self.settings, self._stopping)
-        self._hosts: dict[str, SimulatedHost] = {}
-        self._lock = threading.Lock()
-        self._launch_listeners: list[t.Callable[[t.Any], t.Any]] = []
-        self._terminate_listeners: list[t.Callable[[t.Any], t.Any]] = []
         api.register(self, router)
         router.add("/_lab/fleet/simulation", self._show_settings)
         router.add("/_lab/fleet/simulation", self._change_settings, methods=("POST",))
 
     # -- moto's hooks and the other rooms ----------------------------------------------------------------------------
 
-    def attach_to_moto(self) -> None:
-        from . import moto_hooks
-
-        moto_hooks.attach(self)  # type: ignore[arg-type]
-
-    def add_listener(self, on_launch: t.Callable[[t.Any], t.Any] | None = None,
-                     on_terminate: t.Callable[[t.Any], t.Any] | None = None) -> None:
-        if on_launch is not None:
-            self._launch_listeners.append(on_launch)
-        if on_terminate is not None:
-            self._terminate_listeners.append(on_terminate)
-
-    def _notify(self, listeners: list[t.Callable[[t.Any], t.Any]], host: SimulatedHost) -> None:
-        for listener in listeners:
-            try:
-                listener(host)
-            except Exception:
-                LOG.exception("fleet listener %r failed for %s", listener, host.instance_id)
-
     def launch(self, identity: InstanceIdentity) -> SimulatedHost:
         host = SimulatedHost(identity)
-        with self._lock:
-            self._hosts[identity.instance_id] = host
-        self._notify(self._launch_listeners, host)
+        self._register(host)
+        self._launched(host)
         return host
-
-    def get(self, instance_id: str) -> SimulatedHost | None:
-        with self._lock:
-            return self._hosts.get(instance_id)
-
-    def hosts(self) -> list[SimulatedHost]:
-        with self._lock:
-            return list(self._hosts.values())
-
-    def terminate(self, instance_id: str) -> None:
-        with self._lock:
-            host = self._hosts.pop(instance_id, None)
-        if host is not None:
-            self._notify(self._terminate_listeners, host)
-            host.state = "terminated"
-
-    def stop(self, instance_id: str) -> None:
-        host = self.get(instance_id)
-        if host is not None:
-            host.state = "stopped"
-
-    def start(self, instance_id: str) -> None:
-        host = self.get(instance_id)
-        if host is not None:
-            host.state = "running"
-
-    def reset(self) -> None:
-        for host in self.hosts():
-            self.terminate(host.instance_id)
 
     def shutdown(self) -> None:
         from . import moto_hooks
