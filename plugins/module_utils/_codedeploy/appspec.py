@@ -45,6 +45,12 @@ TOP_LEVEL_KEYS = ("version", "os", "files", "permissions", "hooks", "file_exists
 TIMEOUT_MIN, TIMEOUT_MAX = 1, 3600
 PERMISSION_TYPES = ("file", "directory")
 
+# Limits on what an appspec may make the YAML parser do. Real appspecs are a few kilobytes and use an anchor or two
+# for a repeated hook list; nested aliases ("billion laughs") make a few hundred bytes expand into billions of nodes.
+APPSPEC_MAX_BYTES = 256 * 1024
+APPSPEC_MAX_ALIASES = 50
+APPSPEC_MAX_NODES = 100_000  # after every alias is expanded
+
 
 @dataclass(frozen=True)
 class AppSpecProblem:
@@ -72,20 +78,108 @@ class AppSpecReport:
         return not self.problems
 
 
+class AppSpecTooComplex(ValueError):
+    """The appspec is larger, or expands to more, than any real one; the message says which limit and the fix."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+if yaml is not None:
+
+    class _BoundedLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+        """SafeLoader that stops at the alias budget while composing, before anything is expanded."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.aliases = 0
+
+        def compose_node(self, parent: t.Any, index: t.Any) -> t.Any:
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > APPSPEC_MAX_ALIASES:
+                    raise AppSpecTooComplex(
+                        f"uses more than {APPSPEC_MAX_ALIASES} YAML aliases (*name); write the repeated parts out "
+                        "instead of referring to anchors",
+                        self.peek_event().start_mark.line + 1,
+                    )
+            return super().compose_node(parent, index)
+
+
+def expanded_size(node: t.Any, limit: int = APPSPEC_MAX_NODES) -> int:
+    """How many nodes the tree holds with every alias expanded; AppSpecTooComplex past limit or on a cycle.
+
+    Shared nodes are counted once per reference, in time linear in the distinct nodes (each one's size is kept).
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(current: t.Any) -> int:
+        key = id(current)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise AppSpecTooComplex(
+                "refers to itself through an alias (a recursive structure); write the structure out without the alias",
+                current.start_mark.line + 1,
+            )
+        open_nodes.add(key)
+        total = 1
+        if isinstance(current, yaml.MappingNode):
+            children = [child for pair in current.value for child in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                raise AppSpecTooComplex(
+                    f"expands to more than {limit} YAML nodes through nested aliases (a \"billion laughs\" document); "
+                    "write the repeated parts out instead of nesting aliases",
+                    current.start_mark.line + 1,
+                )
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(node)
+
+
+def load_appspec(text: str) -> tuple[t.Any, t.Any]:
+    """(data, node tree) of an appspec, parsed within the limits above; AppSpecTooComplex or yaml.YAMLError."""
+    if len(text.encode("utf-8", "surrogateescape")) > APPSPEC_MAX_BYTES:
+        raise AppSpecTooComplex(
+            f"is larger than {APPSPEC_MAX_BYTES // 1024} KiB; an appspec lists files, permissions and hooks, "
+            "keep data and scripts in files of their own"
+        )
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        expanded_size(node)
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
 class _Lines:
     """YAML path -> line number, read from the composed node tree so problems can point at a line."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, node: t.Any) -> None:
         self.lines: dict[tuple[t.Any, ...], int] = {}
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            node = None
+        # Aliases are visited once: a path through one names the anchor's lines, and the walk stays linear.
+        self.seen: set[int] = set()
         if node is not None:
             self._visit(node, ())
 
     def _visit(self, node: t.Any, path: tuple[t.Any, ...]) -> None:
         self.lines[path] = node.start_mark.line + 1
+        if id(node) in self.seen:
+            return
+        self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 self.lines[path + (key.value, "__key__")] = key.start_mark.line + 1
@@ -298,19 +392,22 @@ def check_appspec(
 ) -> AppSpecReport:
     """Check one appspec text against the agent's rules; has_file/has_dir answer for bundle-relative paths."""
     report = AppSpecReport(file=file_name)
-    lines = _Lines(text)
-    check = _Checker(report, lines, has_file, has_dir)
     if yaml is None:
-        check.problem("yaml", (), "PyYAML is not installed, so the appspec cannot be read; install PyYAML or set check_appspec=false")
+        missing = "PyYAML is not installed, so the appspec cannot be read; install PyYAML or set check_appspec=false"
+        report.problems.append(AppSpecProblem("yaml", file_name, "", missing))
         return report
     try:
-        spec = yaml.safe_load(text)
+        spec, node = load_appspec(text)
+    except AppSpecTooComplex as e:
+        report.problems.append(AppSpecProblem("yaml-limits", file_name, "", str(e), e.line))
+        return report
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         report.problems.append(
             AppSpecProblem("yaml", file_name, "", f"is not valid YAML ({getattr(e, 'problem', e)}); fix the syntax", mark.line + 1 if mark else None)
         )
         return report
+    check = _Checker(report, _Lines(node), has_file, has_dir)
     if spec is None:
         check.problem("empty", (), "the file is empty; it needs at least `version: 0.0` and `os: linux`")
         return report
@@ -355,7 +452,8 @@ def check_bundle_appspec(
         )
         return report
     with open(posixpath.join(root, present[0]), encoding="utf-8") as handle:
-        text = handle.read()
+        # One byte past the limit is enough to tell that the file is too large, without reading all of it.
+        text = handle.read(APPSPEC_MAX_BYTES + 1)
     report = check_appspec(text, present[0], file_names.__contains__, dir_names.__contains__, target_os)
     if present[0] == "appspec.yaml":
         report.warnings.append(

@@ -8,7 +8,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+import yaml
 
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy import appspec
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import AppSpecTooComplex
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import check_appspec
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import check_bundle_appspec
 
@@ -160,3 +163,90 @@ def test_appspec_yaml_name_warns(tmp_path):
     report = check_bundle_appspec(str(tmp_path), {"appspec.yaml"}, set())
     assert report.ok
     assert [w.rule for w in report.warnings] == ["appspec-name"]
+
+
+# --- parser limits -------------------------------------------------------------------------------------------
+
+ANCHORED_HOOKS = """\
+version: 0.0
+os: linux
+hooks:
+  AfterInstall: &start
+    - location: scripts/start.sh
+      timeout: 300
+  ApplicationStart: *start
+  ValidateService: *start
+"""
+
+
+def alias_bomb(levels: int, width: int = 9) -> str:
+    """The "billion laughs" shape: each level lists the previous one width times (a few hundred bytes)."""
+    lines = ["version: 0.0", "os: linux", f"l0: &l0 [{', '.join(['lol'] * width)}]"]
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_few_anchors_are_read_as_usual():
+    report = check(ANCHORED_HOOKS)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.appspec["hooks"]["ValidateService"] == [{"location": "scripts/start.sh", "timeout": 300}]
+
+
+def test_alias_bomb_is_refused_at_the_line_that_explodes():
+    text = alias_bomb(levels=5)  # 9**6 = 531,441 nodes from 45 aliases
+    assert len(text) < 400 and text.count("*") < appspec.APPSPEC_MAX_ALIASES
+    report = check_appspec(text, "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__)
+    assert [(p.rule, p.line) for p in report.problems] == [("yaml-limits", 8)]
+    message = str(report.problems[0])
+    assert message.startswith("appspec.yml:8: [yaml-limits]")
+    assert "billion laughs" in message and "write the repeated parts out" in message
+    assert report.appspec == {}
+
+
+def test_more_aliases_than_the_budget_are_refused_while_composing():
+    refs = ", ".join(["*item"] * (appspec.APPSPEC_MAX_ALIASES + 1))
+    text = f"version: 0.0\nos: linux\nitem: &item x\nmany: [{refs}]\n"
+    report = check_appspec(text, "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__)
+    assert [p.rule for p in report.problems] == ["yaml-limits"]
+    assert f"more than {appspec.APPSPEC_MAX_ALIASES} YAML aliases" in report.problems[0].message
+
+
+def test_recursive_alias_is_refused():
+    text = "version: 0.0\nos: linux\nloop: &loop [*loop]\n"
+    report = check_appspec(text, "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__)
+    assert [(p.rule, p.line) for p in report.problems] == [("yaml-limits", 3)]
+    assert "refers to itself" in report.problems[0].message
+
+
+def test_oversized_appspec_is_refused_before_parsing():
+    text = "version: 0.0\nos: linux\n" + "# padding\n" * (appspec.APPSPEC_MAX_BYTES // 10)
+    report = check_appspec(text, "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__)
+    assert [p.rule for p in report.problems] == ["yaml-limits"]
+    assert "larger than 256 KiB" in report.problems[0].message
+
+
+def test_oversized_appspec_file_in_a_bundle_is_refused(tmp_path):
+    (tmp_path / "appspec.yml").write_text("version: 0.0\nos: linux\n" + "#" * appspec.APPSPEC_MAX_BYTES)
+    report = check_bundle_appspec(str(tmp_path), {"appspec.yml"}, set())
+    assert [p.rule for p in report.problems] == ["yaml-limits"]
+
+
+@pytest.mark.parametrize(
+    "text, nodes",
+    [
+        ("a", 1),
+        ("[a, b]", 3),
+        ("{k: v}", 3),
+        ("{x: &x [a, b], y: *x, z: *x}", 1 + 2 * 3 + 3 * 2),  # each alias counts what it expands to
+        # root, 5 keys, version and os, then l0, l1, l2
+        (alias_bomb(levels=2, width=3), 1 + 5 + 2 + 4 + (1 + 3 * 4) + (1 + 3 * 13)),
+    ],
+)
+def test_expanded_size_counts_each_reference(text, nodes):
+    assert appspec.expanded_size(yaml.compose(text, Loader=yaml.SafeLoader)) == nodes
+
+
+def test_expanded_size_stops_at_the_limit():
+    with pytest.raises(AppSpecTooComplex, match="more than 10 YAML nodes"):
+        appspec.expanded_size(yaml.compose("[a, b, c, d, e, f, g, h, i, j, k]", Loader=yaml.SafeLoader), limit=10)
