@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -16,10 +19,16 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-DEFAULT_PORT = 4577
+from .lab import TOKEN_FILE, TOKEN_HEADER, read_control_token
+
 DEFAULT_STATE_DIR = ".lab"
 UP_TIMEOUT = 60.0
 DOWN_TIMEOUT = 15.0
+# What the lab process inherits from the caller: nothing else (no AWS_* credentials, no other tool's tokens).
+INHERITED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "TZ")
+LAB_ENVIRONMENT_PREFIX = "CODEDEPLOY_LAB_"  # the lab's own settings, e.g. the agent's bundle limits
+# What a lab leaves per host, removed when no lab runs in the state directory (a crash leaves them behind).
+HOST_LEFTOVERS = ("hosts", "sockets")
 
 
 class LabError(Exception):
@@ -54,8 +63,9 @@ def _is_lab_process(pid: int) -> bool:
     return b"codedeploy_lab" in cmdline and b"serve" in cmdline
 
 
-def _http(method: str, url: str, timeout: float = 5.0) -> t.Any:
-    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+def _http(method: str, url: str, timeout: float = 5.0, token: str | None = None) -> t.Any:
+    headers = {TOKEN_HEADER: token} if token else {}
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None, headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
 
@@ -88,6 +98,128 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
+def lab_environment() -> dict[str, str]:
+    """The environment of the lab process: the few variables it needs, the lab's own, and its package path."""
+    environment = {name: os.environ[name] for name in INHERITED_ENVIRONMENT if name in os.environ}
+    environment.update({name: value for name, value in os.environ.items() if name.startswith(LAB_ENVIRONMENT_PREFIX)})
+    # `up` imported codedeploy_lab, so serve can too from the same place (installed, or a checkout on PYTHONPATH).
+    environment["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    return environment
+
+
+@contextlib.contextmanager
+def no_lab_running(state: Path) -> t.Iterator[bool]:
+    """Yields True while holding ``lab.lock`` when no lab runs in ``state``; False when a lab holds it."""
+    if not state.is_dir():
+        yield True
+        return
+    descriptor = os.open(state / "lab.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(descriptor)
+
+
+def remove_leftovers(state: Path) -> tuple[int, list[str]]:
+    """Remove what hosts left in ``state`` (``hosts/*``, ``sockets/*``).
+
+    Call it only while holding ``lab.lock`` (``no_lab_running``), so that no running lab owns them. Symlinks are
+    removed, never followed, and mount points are never crossed. Returns how many entries went, and what was kept
+    and why.
+    """
+    removed, kept = 0, []
+    mounts = _mount_points_under(state)
+    state_descriptor = os.open(state, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        device = os.stat(state_descriptor).st_dev
+        for leftover in HOST_LEFTOVERS:
+            try:
+                descriptor = _open_directory(state_descriptor, leftover)
+            except FileNotFoundError:
+                continue
+            try:
+                for name in _names(descriptor):
+                    try:
+                        _remove(descriptor, name, state / leftover / name, device, mounts, kept)
+                        removed += 1
+                    except OSError as error:
+                        kept.append(f"{state / leftover / name} ({error.strerror})")
+            finally:
+                os.close(descriptor)
+    finally:
+        os.close(state_descriptor)
+    return removed, kept
+
+
+def _mount_points_under(state: Path) -> set[Path]:
+    points = set()
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return points
+    for line in lines:
+        point = Path(line.split()[4].encode().decode("unicode_escape"))  # spaces come as \040
+        if point != state and state in point.parents:
+            points.add(point)
+    return points
+
+
+def _open_directory(parent: int, name: str) -> int:
+    """``name`` in ``parent`` opened without following a symlink, made readable if its mode shut us out."""
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    except PermissionError:  # overlay work dirs and hostile hooks leave mode 000 directories
+        path_only = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+        try:
+            os.chmod(f"/proc/self/fd/{path_only}", 0o700)  # the directory itself, never a symlink's target
+        finally:
+            os.close(path_only)
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+
+
+def _names(descriptor: int) -> list[str]:
+    with os.scandir(descriptor) as entries:
+        return [entry.name for entry in entries]
+
+
+def _remove(parent: int, name: str, path: Path, device: int, mounts: set[Path], kept: list[str]) -> None:
+    """Remove ``name`` in ``parent`` and, for a directory, everything under it; symlinks are removed, not followed."""
+    info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    if not stat.S_ISDIR(info.st_mode):
+        os.unlink(name, dir_fd=parent)
+        return
+    if info.st_dev != device or path in mounts:
+        kept.append(f"{path} (a mount point; unmount it)")
+        return
+    descriptor = _open_directory(parent, name)
+    try:
+        if not os.stat(descriptor).st_mode & stat.S_IWUSR:
+            os.chmod(f"/proc/self/fd/{descriptor}", 0o700)
+        for child in _names(descriptor):
+            _remove(descriptor, child, path / child, device, mounts, kept)
+    finally:
+        os.close(descriptor)
+    with contextlib.suppress(OSError):  # not empty: a mount point inside was kept
+        os.rmdir(name, dir_fd=parent)
+
+
+def _clean_up_after_crash(state: Path) -> None:
+    """Remove host roots and socket directories no running lab owns (``up``, ``down`` and ``reset`` call it)."""
+    with no_lab_running(state) as free:
+        if not free:
+            return
+        removed, kept = remove_leftovers(state)
+    if removed:
+        print(f"removed {removed} leftover host entr{'y' if removed == 1 else 'ies'} from {state}", file=sys.stderr)
+    for reason in kept:
+        print(f"kept {reason}", file=sys.stderr)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     state = _state_dir(args)
     existing = running_lab(state)
@@ -96,8 +228,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                        f"stop it with: codedeploy-lab down --state-dir {args.state_dir}")
     if args.port and not _port_is_free(args.port):
         raise LabError(f"cannot listen on 127.0.0.1:{args.port} (the port is in use); choose another port with "
-                       "--port, or --port 0 for a free one")
-    state.mkdir(parents=True, exist_ok=True)
+                       "--port, or leave --port out for a free one")
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _clean_up_after_crash(state)
     log_path = state / "lab.log"
     command = [sys.executable, "-m", "codedeploy_lab.cli", "serve", "--state-dir", str(state),
                "--port", str(args.port), "--time-factor", str(args.time_factor),
@@ -106,7 +239,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 str(args.fail_fraction)]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True)
+                                   start_new_session=True, close_fds=True, env=lab_environment())
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -132,6 +265,7 @@ def cmd_down(args: argparse.Namespace) -> int:
     info = running_lab(state)
     if info is None:
         print(f"no lab running in {state}")
+        _clean_up_after_crash(state)
         return 0
     pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
@@ -146,6 +280,7 @@ def cmd_down(args: argparse.Namespace) -> int:
             time.sleep(0.1)
     (state / "lab.json").unlink(missing_ok=True)
     print(f"lab stopped (pid {pid})")
+    _clean_up_after_crash(state)
     return 0
 
 
@@ -155,7 +290,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if info is None:
         if args.json:
             print(json.dumps({"running": False, "state_dir": str(state), "endpoint": None,
-                              "load_balancers": {}}, indent=2))
+                              "load_balancers": {}, "control_token": None}, indent=2))
         else:
             print(f"no lab running in {state}")
         return 1
@@ -164,6 +299,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except (OSError, urllib.error.URLError) as error:
         raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}")
     status["running"] = True
+    status["control_token"] = read_control_token(state)
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
     else:
@@ -171,6 +307,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for name, url in status.get("load_balancers", {}).items():
             print(f"  load balancer {name}: {url}")
         print(f"  export AWS_ENDPOINT_URL={status['endpoint']}")
+        print(f"  control token (header {TOKEN_HEADER}, for /_lab/ and /moto-api): {state / TOKEN_FILE}")
     return 0
 
 
@@ -178,8 +315,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
     state = _state_dir(args)
     info = running_lab(state)
     if info is None:
+        _clean_up_after_crash(state)
         raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
-    _http("POST", f"{info['endpoint']}/_lab/reset", timeout=30)
+    _http("POST", f"{info['endpoint']}/_lab/reset", timeout=30, token=read_control_token(state))
     print(f"lab reset ({info['endpoint']})")
     return 0
 
@@ -251,8 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, help_text in (("up", cmd_up, "start a lab in the background and wait until it answers"),
                                      ("serve", cmd_serve, "run a lab in the foreground (what `up` starts)")):
         sub = add(name, handler, help_text)
-        sub.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
+        sub.add_argument("--port", type=_port, default=0,
+                         help="port on 127.0.0.1 (default: a free one; `status` and lab.json say which)")
         sub.add_argument("--time-factor", type=_positive_float, default=1.0, metavar="SECONDS_PER_AWS_MINUTE",
                          help="lab seconds that stand for one AWS minute (default 1.0)")
         sub.add_argument("--rooms", type=_rooms, default="all", metavar="ROOMS",

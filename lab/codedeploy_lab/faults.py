@@ -466,12 +466,18 @@ def _cli(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .cli import LabError, running_lab
+    from .lab import read_control_token
 
     state = Path(args.state_dir).resolve()
     info = running_lab(state)
     if info is None:
         raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
     base = f"{info['endpoint']}{LAB_PREFIX}/faults"
+    token = read_control_token(state) or ""
+
+    def _request(method: str, url: str, body: dict[str, t.Any] | None = None) -> t.Any:
+        return _send(method, url, token, body)
+
     command = args.fault_command
     if command == "status":
         answer = _request("GET", base)
@@ -501,15 +507,16 @@ def _cli(args: argparse.Namespace) -> int:
     return 0
 
 
-def _request(method: str, url: str, body: dict[str, t.Any] | None = None) -> t.Any:
+def _send(method: str, url: str, token: str, body: dict[str, t.Any] | None = None) -> t.Any:
     import urllib.error
     import urllib.request
 
     from .cli import LabError
+    from .lab import TOKEN_HEADER
 
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data else {})
+    headers = {TOKEN_HEADER: token, **({"Content-Type": "application/json"} if data else {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")

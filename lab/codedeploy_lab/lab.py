@@ -8,12 +8,17 @@ The serve process builds one ``Lab`` and hands it to every room. Rooms attach th
   deployment to ``lab.engine.submit(backend, deployment)`` when one is attached (see ``service/models.py``);
 * ``lab.router``: the lab's own HTTP endpoints under ``/_lab/`` (add handlers with ``lab.router.add``);
 * ``lab.on_reset`` / ``lab.on_shutdown``: callbacks run by ``codedeploy-lab reset`` / ``down``.
+
+The lab's control token (``<state>/control-token``, header ``X-Lab-Token``) guards the ``/_lab/`` endpoints and
+``/moto-api``; ``server.py`` checks it, the ``codedeploy-lab`` command and ``testing.RunningLab`` send it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
 import threading
 import typing as t
 from collections import defaultdict
@@ -28,6 +33,30 @@ from .clock import LabClock
 LOG = logging.getLogger("codedeploy_lab")
 
 LAB_PREFIX = "/_lab"
+TOKEN_HEADER = "X-Lab-Token"
+TOKEN_FILE = "control-token"
+
+
+def write_control_token(state_dir: Path) -> str:
+    """A new random control token in ``<state>/control-token``, readable by the lab's user only (mode 0600).
+
+    The caller holds ``lab.lock``, so a token left by a lab that crashed is ours to replace.
+    """
+    path = state_dir / TOKEN_FILE
+    path.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token + "\n")
+    return token
+
+
+def read_control_token(state_dir: Path) -> str | None:
+    """The control token of the lab in ``state_dir``, or None when no lab has written one."""
+    try:
+        return (state_dir / TOKEN_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 Handler = t.Callable[..., t.Any]
 
@@ -156,8 +185,6 @@ class Lab:
                 for name, lb in sorted(self.load_balancers.items())}
 
     def status(self) -> dict[str, t.Any]:
-        import os
-
         return {
             "endpoint": self.endpoint,
             "port": self.port,

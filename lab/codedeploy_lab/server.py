@@ -1,12 +1,24 @@
 """The lab process: one WSGI application on one loopback port.
 
-Request routing, in order:
+Every request first passes the guard (``RequestGuard``), whatever its path:
+
+* ``Host`` must be the lab's own address (``127.0.0.1:<port>``, ``localhost:<port>`` or ``<name>.localhost:<port>``),
+  so a web page cannot reach the lab through DNS rebinding;
+* an ``Origin`` header, when present, must be the lab's own (``http://127.0.0.1:<port>``, ``http://localhost:<port>``),
+  so no other web page can drive the lab; no response carries CORS (``Access-Control-*``) headers;
+* ``/_lab/...`` and ``/moto-api/...`` need the control token (header ``X-Lab-Token``, ``<state>/control-token``),
+  except ``GET /_lab/health`` and ``GET /_lab/status``;
+* every other request is an AWS call and must be signed (SigV4 ``Authorization``, a presigned URL, or S3's legacy
+  ``AWS`` header). Signatures are not verified yet: requiring one is what keeps a form or an ``<img>`` out.
+
+Then routing, in order:
 
 1. ``/_lab/...``: the lab's own endpoints (``Lab.router``);
-2. CodeDeploy (``X-Amz-Target: CodeDeploy_20141006.*`` for JSON 1.1, or
+2. ``POST /moto-api/reset``: resets moto *and* our service, so the two never disagree; other ``/moto-api`` paths
+   reach moto;
+3. CodeDeploy (``X-Amz-Target: CodeDeploy_20141006.*`` for JSON 1.1, or
    ``/service/CodeDeploy_20141006/operation/<Op>`` for smithy-rpc-v2-cbor): our own service
    (``codedeploy_lab.service``). moto's partial CodeDeploy is never reached;
-3. ``POST /moto-api/reset``: resets moto *and* our service, so the two never disagree;
 4. everything else: moto's own WSGI dispatcher (S3, EC2, Auto Scaling, ELB, ELBv2, IAM, CloudWatch, SNS, SQS, ...).
 
 Every AWS call is counted per service and operation on its way in (``GET /_lab/calls``).
@@ -18,10 +30,12 @@ We serve moto's dispatcher ourselves (werkzeug's threaded server, bound to 127.0
 from __future__ import annotations
 
 import fcntl
+import hmac
 import io
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -30,7 +44,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from .clock import LabClock
-from .lab import LAB_PREFIX, Lab, json_response
+from .lab import LAB_PREFIX, TOKEN_FILE, TOKEN_HEADER, Lab, json_response, write_control_token
 
 LOG = logging.getLogger("codedeploy_lab")
 
@@ -139,25 +153,143 @@ def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
     return service, f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
 
 
-class LabApplication:
-    """The WSGI application of a lab process (see the module docstring for the routing)."""
+MOTO_API_PREFIX = "/moto-api"
+# Read-only lab endpoints that reveal no secret: health checks, and the playbooks finding a load balancer's address.
+OPEN_LAB_ENDPOINTS = (f"{LAB_PREFIX}/health", f"{LAB_PREFIX}/status")
+# Until the per-host gateway (fleet/gateway.py) answers these inside each host, the hosts' shims and instance
+# metadata call them on the lab's port without the token. Delete this once no host calls the lab's port for them.
+HOST_CHANNEL = re.compile(rf"^{LAB_PREFIX}/hosts/[^/]+/(imds(/.*)?|services/[^/]+|packages)$")
+SIGNATURE_QUERY_PARAMETERS = ("X-Amz-Signature", "Signature")  # presigned URLs (SigV4, and SigV2 for S3)
+UNSIGNED_MESSAGE = ("Request is missing Authentication Token: the lab serves signed AWS requests only (a SigV4 "
+                    "Authorization header or a presigned URL); sign it with any credentials, e.g. "
+                    "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
 
-    def __init__(self, lab: Lab) -> None:
+
+def is_lab_path(path: str) -> bool:
+    return path == LAB_PREFIX or path.startswith(f"{LAB_PREFIX}/")
+
+
+def is_moto_api_path(path: str) -> bool:
+    return path == MOTO_API_PREFIX or path.startswith(f"{MOTO_API_PREFIX}/")
+
+
+def is_signed(environ: dict[str, t.Any]) -> bool:
+    """True if the request carries an AWS signature (present, not verified: the lab has no IAM yet)."""
+    if environ.get("HTTP_AUTHORIZATION", "").startswith(("AWS4-", "AWS ")):
+        return True
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return any(name in query for name in SIGNATURE_QUERY_PARAMETERS)
+
+
+def _unsigned_call_response(environ: dict[str, t.Any]) -> t.Any:
+    """403 in the shape the service would answer: JSON for JSON/CBOR protocols, XML for query and S3."""
+    from werkzeug.wrappers import Response
+
+    path = environ.get("PATH_INFO", "")
+    if environ.get("HTTP_X_AMZ_TARGET") or path.startswith("/service/") or "json" in environ.get("CONTENT_TYPE", ""):
+        code = "MissingAuthenticationTokenException"
+        body = json.dumps({"__type": code, "message": UNSIGNED_MESSAGE})
+        return Response(body, status=403, content_type="application/x-amz-json-1.1",
+                        headers={"x-amzn-ErrorType": code})
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query or "Action" in _form_body(environ):
+        body = ("<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"
+                f"<Message>{UNSIGNED_MESSAGE}</Message></Error><RequestId>lab-unsigned</RequestId></ErrorResponse>")
+    else:  # S3 answers an anonymous request to a private resource with AccessDenied
+        body = f"<Error><Code>AccessDenied</Code><Message>{UNSIGNED_MESSAGE}</Message></Error>"
+    return Response(body, status=403, content_type="application/xml")
+
+
+def _without_cors(start_response: t.Callable) -> t.Callable:
+    """``start_response`` minus every ``Access-Control-*`` header: no other origin may read or drive the lab.
+
+    moto's Flask app wraps every backend in flask_cors (allow any origin, any method), and S3 answers preflights
+    from bucket CORS rules; both would hand a web page the lab.
+    """
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Any:
+        kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+        return start_response(status, kept, exc_info) if exc_info is not None else start_response(status, kept)
+
+    return start
+
+
+class RequestGuard:
+    """The checks every request passes before routing (see the module docstring): Host, Origin, token, signature."""
+
+    def __init__(self, lab: Lab, token: str) -> None:
+        self.lab = lab
+        self.token = token
+
+    def own_origins(self) -> tuple[str, ...]:
+        return (f"http://127.0.0.1:{self.lab.port}", f"http://localhost:{self.lab.port}")
+
+    def host_is_ours(self, host_header: str) -> bool:
+        name, _, port = host_header.strip().lower().rpartition(":")
+        if port != str(self.lab.port):
+            return False
+        # Names under .localhost are loopback by RFC 6761 (S3 virtual-hosted style: <bucket>.localhost:<port>).
+        return name in ("127.0.0.1", "localhost") or (name.endswith(".localhost") and len(name) > len(".localhost"))
+
+    def refusal(self, environ: dict[str, t.Any]) -> tuple[int, dict[str, str]] | None:
+        """``(status, JSON error)`` when the request must not reach the lab, else None."""
+        host = environ.get("HTTP_HOST", "")
+        if not self.host_is_ours(host):
+            return 403, {"error": "ForeignHost",
+                         "message": f"Host {host!r} is not this lab: the lab answers requests addressed to "
+                                    f"127.0.0.1:{self.lab.port} or localhost:{self.lab.port} only"}
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and origin.rstrip("/").lower() not in self.own_origins():
+            return 403, {"error": "ForeignOrigin",
+                         "message": f"Origin {origin!r} may not use this lab: only pages served by the lab itself "
+                                    f"({' or '.join(self.own_origins())}) may; other web pages are refused"}
+        path = environ.get("PATH_INFO", "")
+        if is_lab_path(path) or is_moto_api_path(path):
+            if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.rstrip("/") in OPEN_LAB_ENDPOINTS:
+                return None
+            if HOST_CHANNEL.match(path):
+                return None
+            return self._token_refusal(environ.get(f"HTTP_{TOKEN_HEADER.upper().replace('-', '_')}"))
+        return None
+
+    def _token_refusal(self, sent: str | None) -> tuple[int, dict[str, str]] | None:
+        where = (f"send the header {TOKEN_HEADER} with the lab's control token; read it from "
+                 f"{self.lab.state_dir / TOKEN_FILE} or `codedeploy-lab status --json` (\"control_token\")")
+        if not sent:
+            return 401, {"error": "MissingLabToken", "message": f"this endpoint needs the control token: {where}"}
+        if not hmac.compare_digest(sent.encode(), self.token.encode()):
+            return 403, {"error": "WrongLabToken", "message": f"the control token is not this lab's: {where}"}
+        return None
+
+
+class LabApplication:
+    """The WSGI application of a lab process (see the module docstring for the guard and the routing)."""
+
+    def __init__(self, lab: Lab, token: str) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from .service.responses import CodeDeployResponder
 
         self.lab = lab
+        self.guard = RequestGuard(lab, token)
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.codedeploy = CodeDeployResponder(lab.codedeploy)
 
     def __call__(self, environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
+        start_response = _without_cors(start_response)
+        refused = self.guard.refusal(environ)
+        if refused is not None:
+            return json_response(refused[1], status=refused[0])(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if path.startswith(f"{LAB_PREFIX}/") or path == LAB_PREFIX:
+        if is_lab_path(path):
             return self.lab.router(environ, start_response)
-        if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
-            self.lab.reset()
-            return json_response({"status": "ok"})(environ, start_response)
+        if is_moto_api_path(path):
+            if path.rstrip("/") == f"{MOTO_API_PREFIX}/reset" and environ.get("REQUEST_METHOD") == "POST":
+                self.lab.reset()
+                return json_response({"status": "ok"})(environ, start_response)
+            return self.moto(environ, start_response)
+        if not is_signed(environ):
+            return _unsigned_call_response(environ)(environ, start_response)
         call = identify_call(environ)
         if call is not None:
             self.lab.calls.record(*call)
@@ -271,7 +403,8 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     from werkzeug.serving import make_server
 
     state = Path(state_dir).resolve()
-    state.mkdir(parents=True, exist_ok=True)
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    state.chmod(0o700)  # the control token, the hosts' roots and the log are the lab user's alone
     # Held for the life of the process: a second lab in the same state directory cannot start, even in a race.
     lock = open(state / "lab.lock", "w")  # noqa: SIM115 - closed by the process exit
     try:
@@ -287,15 +420,17 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
 
     tempfile.tempdir = str(tmp)
 
+    token = write_control_token(state)
     lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute)
     lab.simulation = simulation  # a fleet.simulated.Simulation: simulated hosts (the large-fleet mode); None: real
     try:
-        server = make_server(LOOPBACK, port, LabApplication(lab), threaded=True,
+        server = make_server(LOOPBACK, port, LabApplication(lab, token), threaded=True,
                              request_handler=MotoRequestHandler)
     except (OSError, SystemExit) as error:  # werkzeug exits itself when the port is taken
         reason = getattr(error, "strerror", None) or "the port is in use"
-        LOG.error("cannot listen on %s:%s (%s); choose another port with --port, or --port 0 for a free one",
-                  LOOPBACK, port, reason)
+        LOG.error("cannot listen on %s:%s (%s); choose another port with --port, or leave --port out for a free "
+                  "one", LOOPBACK, port, reason)
+        (state / TOKEN_FILE).unlink(missing_ok=True)
         return 2
     server.daemon_threads = True
     lab.port = server.server_port
@@ -331,6 +466,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
                 lab_json.unlink()
         except (OSError, ValueError):
             pass
+        (state / TOKEN_FILE).unlink(missing_ok=True)  # we still hold lab.lock, so the token is ours
         LOG.info("lab stopped")
     return 0
 

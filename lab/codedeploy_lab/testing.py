@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .lab import TOKEN_HEADER, read_control_token
+
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
@@ -50,14 +52,25 @@ class RunningLab:
     state_dir: Path
     pid: int
     port: int
+    token: str  # the control token (``<state>/control-token``) that /_lab/ and /moto-api need
+
+    def request(self, method: str, path: str, body: t.Any = None, timeout: float = 30) -> urllib.request.Request:
+        """A request to the lab's own endpoints with the control token (JSON ``body`` if given)."""
+        headers = {TOKEN_HEADER: self.token}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        elif method in ("POST", "PUT"):
+            data = b""
+        return urllib.request.Request(f"{self.endpoint}{path}", data=data, method=method, headers=headers)
 
     def get(self, path: str) -> t.Any:
-        with urllib.request.urlopen(f"{self.endpoint}{path}", timeout=10) as response:
+        with urllib.request.urlopen(self.request("GET", path), timeout=10) as response:
             return json.loads(response.read())
 
-    def post(self, path: str) -> t.Any:
-        request = urllib.request.Request(f"{self.endpoint}{path}", data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
+    def post(self, path: str, body: t.Any = None) -> t.Any:
+        with urllib.request.urlopen(self.request("POST", path, body), timeout=30) as response:
             return json.loads(response.read())
 
     def calls(self) -> dict[str, dict[str, int]]:
@@ -89,7 +102,10 @@ def start_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = 
         args += [f"--{name.replace('_', '-')}", str(value)]
     run_cli(*args)
     info = json.loads((state / "lab.json").read_text())
-    return RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]))
+    token = read_control_token(state)
+    assert token, f"the lab in {state} wrote no control token"
+    return RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
+                      token=token)
 
 
 def stop_lab(lab: RunningLab) -> None:

@@ -99,7 +99,7 @@ def test_port_in_use_is_reported(lab, tmp_path):
     result = run_cli("up", "--port", str(lab.port), "--state-dir", str(tmp_path / "clash"), check=False)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{lab.port}" in result.stderr
-    assert "--port 0 for a free one" in result.stderr
+    assert "leave --port out for a free one" in result.stderr
 
 
 def test_lab_listens_on_loopback_only(lab):
@@ -117,7 +117,7 @@ def test_lab_endpoints(lab):
     import urllib.request
 
     with pytest.raises(urllib.error.HTTPError) as error:
-        urllib.request.urlopen(f"{lab.endpoint}/_lab/nothing-here", timeout=10)
+        urllib.request.urlopen(lab.request("GET", "/_lab/nothing-here"), timeout=10)
     assert error.value.code == 404
     assert "/_lab/health GET" in json.loads(error.value.read())["endpoints"]
 

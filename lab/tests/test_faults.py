@@ -25,10 +25,8 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 def lab_request(lab: RunningLab, method: str, path: str, body: dict[str, t.Any] | None = None
                 ) -> tuple[int, t.Any]:
-    request = urllib.request.Request(f"{lab.endpoint}{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(lab.request(method, path, body), timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

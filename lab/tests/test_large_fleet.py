@@ -61,10 +61,8 @@ def deployment(big_lab: RunningLab, fleet: dict[str, t.Any]) -> dict[str, t.Any]
 
 
 def _post(lab: RunningLab, path: str, body: t.Any) -> tuple[int, dict[str, t.Any]]:
-    request = urllib.request.Request(f"{lab.endpoint}{path}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(lab.request("POST", path, body), timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
