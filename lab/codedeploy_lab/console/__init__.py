@@ -1,0 +1,21 @@
+"""The lab's console: a read-only web view of applications, deployments and the fleet, served under ``/console/``.
+
+``attach(lab)`` makes ``lab.console``, a WSGI application the lab process routes every ``/console`` path to. The
+pages are plain HTML, CSS and script in ``static/``, shipped in this package: nothing is fetched or built at run time.
+A running deployment's page polls its JSON twice a second, so it follows the deployment without a reload.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from .app import PREFIX, ConsoleApp
+from .data import ConsoleData, InProcess, LabSource, OverHttp
+
+__all__ = ["PREFIX", "ConsoleApp", "ConsoleData", "InProcess", "LabSource", "OverHttp", "attach"]
+
+
+def attach(lab: t.Any) -> ConsoleApp:
+    """Give ``lab`` its console (``lab.console``), reading through the lab's own API in this process."""
+    lab.console = ConsoleApp(InProcess(lab))
+    return t.cast(ConsoleApp, lab.console)
