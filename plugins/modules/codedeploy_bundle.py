@@ -18,8 +18,10 @@ description:
   - The archive is reproducible. Entries are sorted, timestamps fixed and owners normalised to 0:0; file modes,
     including the executable bit, are kept. The same content therefore always gives the same bytes, and RV(sha256)
     identifies the content.
-  - Symbolic links are stored as links unless O(follow_symlinks=true); a link that points outside the source
-    directory is refused.
+  - Symbolic links are stored as links unless O(follow_symlinks=true). A link that points outside the source
+    directory, by its own target or through the links it passes, is refused unless O(follow_external_symlinks=true).
+  - The AppSpec file is read with bounded YAML parsing, at most 256 KiB, 50 aliases and 100,000 nodes once aliases
+    are expanded, so a file of nested aliases fails at once instead of exhausting the controller's memory.
   - File contents are streamed, so memory does not grow with file sizes.
   - Runs where the source directory is, needs no AWS access, and is not part of the C(group/rollout.codedeploy.aws)
     module defaults group (its options are not AWS connection options).
@@ -75,8 +77,20 @@ options:
     description:
       - V(false) stores symbolic links as links; a link whose target is absolute or outside O(src) is refused.
       - V(true) stores what links point to instead; a dangling link or a directory loop is refused.
+      - Either way, a link that ends outside O(src) is refused unless O(follow_external_symlinks=true).
     type: bool
     default: false
+  follow_external_symlinks:
+    description:
+      - What to do with a symbolic link that ends outside O(src), by its own target (V(/etc/passwd), V(../../x)) or
+        through other links it passes (a link to V(second) where V(second) points to V(../x), or V(here/..) where
+        V(here) points to V(.)).
+      - V(false) refuses the link, naming it and where it ends, so files from elsewhere on the controller never
+        reach the bundle unnoticed.
+      - V(true) stores the content the link points to in its place and emits a warning for each such link.
+    type: bool
+    default: false
+    version_added: 0.1.0
   reuse_unchanged:
     description:
       - Do not rebuild when the archive at O(dest) was built from exactly the current sources and is untouched since.
@@ -194,6 +208,8 @@ def do(module: AnsibleModule) -> None:
         ignore_file=params["ignore_file"] or None,
         exclude_vcs=params["exclude_vcs"],
         follow_symlinks=params["follow_symlinks"],
+        follow_external_symlinks=params["follow_external_symlinks"],
+        warn=module.warn,
     )
     appspec = {}
     if params["check_appspec"]:
@@ -233,6 +249,7 @@ def main() -> None:
         ignore_file=dict(type="str", default=".codedeployignore"),
         exclude_vcs=dict(type="bool", default=True),
         follow_symlinks=dict(type="bool", default=False),
+        follow_external_symlinks=dict(type="bool", default=False),
         reuse_unchanged=dict(type="bool", default=True),
         check_appspec=dict(type="bool", default=True),
         target_os=dict(type="str", choices=["linux", "windows"], default="linux"),

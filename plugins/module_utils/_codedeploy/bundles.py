@@ -161,10 +161,32 @@ def read_ignore_file(path: str) -> list[str]:
 
 
 def _link_escapes(name: str, target: str) -> bool:
+    """Whether a link's own text leaves the bundle: absolute, or above the root once its ``..`` are resolved."""
     if posixpath.isabs(target) or re.match(r"^[A-Za-z]:[\\/]", target):
         return True
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
     return resolved == ".." or resolved.startswith("../")
+
+
+def resolves_inside(root: str, path: str) -> tuple[bool, str]:
+    """Whether the link at path, followed through every link on the way (chains, links to directories, ``..``
+    after a link), ends inside root; and where it ends. A lexical check alone misses ``d/..`` when d links to ``.``.
+    """
+    real_root = os.path.realpath(root)
+    resolved = os.path.realpath(path)
+    return resolved == real_root or resolved.startswith(real_root.rstrip(os.sep) + os.sep), resolved
+
+
+@dataclass
+class _Walk:
+    """What every level of the walk shares."""
+
+    root: str
+    rules: ExcludeRules
+    follow_symlinks: bool
+    follow_external_symlinks: bool
+    warn: t.Callable[[str], None]
+    entries: list[BundleEntry]
 
 
 def collect_entries(
@@ -173,8 +195,14 @@ def collect_entries(
     ignore_file: str | None = DEFAULT_IGNORE_FILE,
     exclude_vcs: bool = True,
     follow_symlinks: bool = False,
+    follow_external_symlinks: bool = False,
+    warn: t.Callable[[str], None] | None = None,
 ) -> list[BundleEntry]:
-    """Every entry of the bundle, in archive order (depth first, names sorted within each directory)."""
+    """Every entry of the bundle, in archive order (depth first, names sorted within each directory).
+
+    A link that leaves root (by its text, or followed through the links it passes) is refused, unless
+    follow_external_symlinks: then what it points to is stored in its place, and warn is told so.
+    """
     root = os.path.abspath(root)
     if not os.path.isdir(root):
         raise BundleError(f"source directory {root} does not exist or is not a directory; set src to the application's root")
@@ -183,10 +211,11 @@ def collect_entries(
         patterns = [f"{name}/" for name in VCS_DIRECTORIES] + patterns
     if ignore_file:
         patterns = [f"/{ignore_file}"] + patterns + read_ignore_file(os.path.join(root, ignore_file))
-    rules = ExcludeRules(patterns)
-    entries: list[BundleEntry] = []
-    _walk(root, "", rules, follow_symlinks, entries, {_dir_identity(root)})
-    return entries
+    walk = _Walk(
+        root, ExcludeRules(patterns), follow_symlinks, follow_external_symlinks, warn or (lambda _message: None), []
+    )
+    _walk(walk, root, "", {_dir_identity(root)})
+    return walk.entries
 
 
 def _dir_identity(path: str) -> tuple[int, int]:
@@ -194,14 +223,62 @@ def _dir_identity(path: str) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _walk(
-    directory: str,
-    prefix: str,
-    rules: ExcludeRules,
-    follow_symlinks: bool,
-    entries: list[BundleEntry],
-    ancestors: set[tuple[int, int]],
-) -> None:
+def _external_link(walk: _Walk, path: str, relative: str) -> str | None:
+    """Where the link at path ends when that is outside the source directory, else None."""
+    inside, resolved = resolves_inside(walk.root, path)
+    if not inside:
+        return resolved
+    if not walk.follow_symlinks and _link_escapes(relative, os.readlink(path)):
+        # It ends inside only through the source directory's own path (../app/x), which the instances do not have.
+        raise BundleError(
+            f"symlink {relative} points to {os.readlink(path)}, a path through the parent of the source directory "
+            "that does not exist on the instances; make it a relative link inside the source directory, set "
+            "follow_symlinks=true to store the content it points to, or exclude it"
+        )
+    return None
+
+
+def _link(walk: _Walk, path: str, relative: str, info: os.stat_result) -> os.stat_result | None:
+    """What the link at path points to, when that is stored in its place; None when the link is stored or excluded."""
+    try:
+        target: os.stat_result | None = os.stat(path)
+    except OSError:
+        target = None
+    target_is_dir = target is not None and stat.S_ISDIR(target.st_mode)
+    if walk.rules.excluded(relative, is_dir=walk.follow_symlinks and target_is_dir):
+        return None
+    external = _external_link(walk, path, relative)
+    if external is None and not walk.follow_symlinks:
+        walk.entries.append(
+            BundleEntry(
+                name=relative,
+                kind="symlink",
+                mode=0o777,
+                link_target=os.readlink(path),
+                mtime_ns=info.st_mtime_ns,
+                ctime_ns=info.st_ctime_ns,
+            )
+        )
+        return None
+    if external is not None and not walk.follow_external_symlinks:
+        raise BundleError(
+            f"symlink {relative} points to {os.readlink(path)}, which resolves to {external}, outside the source "
+            f"directory {walk.root}; make it a relative link to a path inside the source directory, exclude it, or "
+            "set follow_external_symlinks=true to store the content it points to"
+        )
+    if target is None:
+        raise BundleError(
+            f"symlink {relative} points to {os.readlink(path)}, which does not exist; fix or remove the link, or exclude it"
+        )
+    if external is not None and not walk.rules.excluded(relative, is_dir=target_is_dir):
+        walk.warn(
+            f"symlink {relative} points outside the source directory, to {external}; the bundle holds its content "
+            "instead of the link (follow_external_symlinks=true)"
+        )
+    return target
+
+
+def _walk(walk: _Walk, directory: str, prefix: str, ancestors: set[tuple[int, int]]) -> None:
     try:
         names = sorted(os.listdir(directory))
     except OSError as e:
@@ -211,39 +288,21 @@ def _walk(
         relative = f"{prefix}{name}"
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            if follow_symlinks:
-                try:
-                    info = os.stat(path)
-                except OSError as e:
-                    raise BundleError(
-                        f"symlink {relative} points to {os.readlink(path)}, which does not exist; "
-                        "fix or remove the link, or exclude it"
-                    ) from e
-            else:
-                if rules.excluded(relative, is_dir=False):
-                    continue
-                target = os.readlink(path)
-                if _link_escapes(relative, target):
-                    raise BundleError(
-                        f"symlink {relative} points to {target}, outside the bundle; make it a relative link "
-                        "inside the source directory, set follow_symlinks=true to store the file it points to, "
-                        "or exclude it"
-                    )
-                entries.append(
-                    BundleEntry(name=relative, kind="symlink", mode=0o777, link_target=target, mtime_ns=info.st_mtime_ns, ctime_ns=info.st_ctime_ns)
-                )
+            followed = _link(walk, path, relative, info)
+            if followed is None:
                 continue
+            info = followed
         is_dir = stat.S_ISDIR(info.st_mode)
-        if rules.excluded(relative, is_dir=is_dir):
+        if walk.rules.excluded(relative, is_dir=is_dir):
             continue
         if is_dir:
             identity = (info.st_dev, info.st_ino)
             if identity in ancestors:
                 raise BundleError(f"directory {relative} links back to one of its parents; exclude it or remove the link")
-            entries.append(BundleEntry(name=relative, kind="dir", mode=stat.S_IMODE(info.st_mode)))
-            _walk(path, f"{relative}/", rules, follow_symlinks, entries, ancestors | {identity})
+            walk.entries.append(BundleEntry(name=relative, kind="dir", mode=stat.S_IMODE(info.st_mode)))
+            _walk(walk, path, f"{relative}/", ancestors | {identity})
         elif stat.S_ISREG(info.st_mode):
-            entries.append(
+            walk.entries.append(
                 BundleEntry(
                     name=relative,
                     kind="file",

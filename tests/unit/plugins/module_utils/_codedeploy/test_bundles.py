@@ -149,11 +149,95 @@ def test_follow_symlinks_stores_the_target(tmp_path):
 
 
 @pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/passwd", "../../outside", "../img/../../../x"])
-def test_link_escaping_the_bundle_is_refused(tmp_path, target):
+@pytest.mark.parametrize("follow_symlinks", [False, True])
+def test_link_escaping_the_bundle_is_refused(tmp_path, target, follow_symlinks):
     make_tree(tmp_path / "src", mtime=1_600_000_000)
+    (tmp_path / "outside").write_text("secret\n")
     (tmp_path / "src" / "web" / "escape").symlink_to(target)
-    with pytest.raises(BundleError, match=r"symlink web/escape points to .* outside the bundle; make it a relative link"):
+    refused = r"symlink web/escape points to .*, outside the source directory .*follow_external_symlinks=true"
+    with pytest.raises(BundleError, match=refused):
+        collect_entries(str(tmp_path / "src"), follow_symlinks=follow_symlinks)
+
+
+def chained_escapes(src) -> list[str]:
+    """Links whose own text stays inside src but which end outside it through other links; returns their names."""
+    (src / "here").symlink_to(".")  # a link to the root is inside...
+    (src / "web" / "via_here").symlink_to("../here/../outside")  # ...but root/.. is not: lexically "outside"
+    (src / "first").symlink_to("second")  # a chain whose last link is excluded from the bundle
+    (src / "second").symlink_to("third")
+    (src / "third").symlink_to("../outside")
+    return ["first", "second", "web/via_here"]
+
+
+def test_link_escaping_through_a_chain_of_links_is_refused(tmp_path):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    (tmp_path / "outside").write_text("secret\n")
+    chained_escapes(tmp_path / "src")
+    outside = os.path.realpath(tmp_path / "outside")
+    with pytest.raises(BundleError) as caught:
+        collect_entries(str(tmp_path / "src"), excludes=["third"])
+    assert str(caught.value).startswith(f"symlink first points to second, which resolves to {outside}, outside the")
+    with pytest.raises(BundleError, match=f"symlink web/via_here points to ../here/../outside, which resolves to {outside}"):
+        collect_entries(str(tmp_path / "src"), excludes=["third", "first", "second"])
+
+
+def test_external_links_are_followed_with_a_warning_when_asked(tmp_path):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    (tmp_path / "outside").write_text("secret\n")
+    escapes = chained_escapes(tmp_path / "src")
+    warnings: list[str] = []
+    collected = collect_entries(str(tmp_path / "src"), excludes=["third"], follow_external_symlinks=True, warn=warnings.append)
+    entries = {entry.name: entry for entry in collected}
+    for name in escapes:
+        assert entries[name].kind == "file" and entries[name].size == len("secret\n")
+    assert [warning.split(" points")[0] for warning in warnings] == [f"symlink {name}" for name in escapes]
+    outside = os.path.realpath(tmp_path / "outside")
+    assert all("follow_external_symlinks=true" in warning and outside in warning for warning in warnings)
+    # Links that stay inside keep being stored as links, chained or not.
+    assert (entries["here"].kind, entries["here"].link_target) == ("symlink", ".")
+    assert (entries["web/current"].kind, entries["web/current"].link_target) == ("symlink", "index.html")
+
+
+def test_external_directory_followed_when_asked_is_walked(tmp_path):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "lib.sh").write_text("echo shared\n")
+    (tmp_path / "src" / "shared").symlink_to("../shared")
+    warnings: list[str] = []
+    collected = collect_entries(str(tmp_path / "src"), follow_external_symlinks=True, warn=warnings.append)
+    entries = {entry.name: entry for entry in collected}
+    assert entries["shared"].kind == "dir" and entries["shared/lib.sh"].kind == "file"
+    assert len(warnings) == 1 and warnings[0].startswith("symlink shared points outside the source directory")
+
+
+def test_link_through_the_parent_to_the_tree_itself_is_refused(tmp_path):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    (tmp_path / "src" / "back").symlink_to("../src/web/index.html")  # ends inside, but not on the instances
+    with pytest.raises(BundleError, match="symlink back points to ../src/web/index.html, a path through the parent"):
         collect_entries(str(tmp_path / "src"))
+    entries = {e.name: e for e in collect_entries(str(tmp_path / "src"), follow_symlinks=True)}
+    assert entries["back"].kind == "file"
+
+
+@pytest.mark.parametrize(
+    "link, target, inside",
+    [
+        ("a", "web/index.html", True),
+        ("a", ".", True),
+        ("a", "here/web", True),
+        ("a", "here/..", False),
+        ("a", "here/../src/web", True),
+        ("a", "b", False),  # b -> ../outside
+        ("web/up", "../../outside", False),
+        ("a", "missing/../../outside", False),
+    ],
+)
+def test_resolves_inside_follows_every_link_on_the_way(tmp_path, link, target, inside):
+    make_tree(tmp_path / "src", mtime=1_600_000_000)
+    (tmp_path / "src" / "here").symlink_to(".")
+    (tmp_path / "src" / "b").symlink_to("../outside")
+    (tmp_path / "src" / link).symlink_to(target)
+    assert bundles.resolves_inside(str(tmp_path / "src"), str(tmp_path / "src" / link))[0] is inside
 
 
 def test_excluded_escaping_link_is_fine(tmp_path):
