@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,12 +19,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _lab_command() -> list[str]:
@@ -40,13 +33,19 @@ def _lab_env() -> dict[str, str]:
     return env
 
 
+# The control token of each lab this run started, by endpoint: /_lab/calls needs it (header X-Lab-Token).
+_TOKENS: dict[str, str] = {}
+
+
 def start_lab(state_dir: Path, *options: str) -> str:
-    """``codedeploy-lab up`` on a free port with these options; its endpoint. Exits the benchmark when it fails."""
-    up = subprocess.run(_lab_command() + ["up", "--state-dir", str(state_dir), "--port", str(_free_port()), *options],
+    """``codedeploy-lab up`` (a free port) with these options; its endpoint. Exits the benchmark when it fails."""
+    up = subprocess.run(_lab_command() + ["up", "--state-dir", str(state_dir), *options],
                         env=_lab_env(), capture_output=True, text=True, check=False)
     if up.returncode != 0:
         sys.exit(f"codedeploy-lab up failed:\n{up.stdout}\n{up.stderr}")
-    return up.stdout.strip().splitlines()[-1]
+    endpoint = up.stdout.strip().splitlines()[-1]
+    _TOKENS[endpoint] = (state_dir / "control-token").read_text().strip()
+    return endpoint
 
 
 def stop_lab(state_dir: Path) -> None:
@@ -57,7 +56,8 @@ def stop_lab(state_dir: Path) -> None:
 
 def lab_calls(endpoint: str, method: str = "GET") -> dict[str, t.Any]:
     """The lab's API call counts (``GET /_lab/calls``); ``DELETE`` clears them."""
-    request = urllib.request.Request(f"{endpoint}/_lab/calls", method=method)
+    request = urllib.request.Request(f"{endpoint}/_lab/calls", method=method,
+                                     headers={"X-Lab-Token": _TOKENS[endpoint]})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"{}")
 

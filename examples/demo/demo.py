@@ -159,7 +159,7 @@ def start_lab(state_dir: Path) -> dict[str, t.Any]:
         if reset.returncode != 0:
             raise SystemExit(f"demo: codedeploy-lab reset failed:\n{reset.stderr}")
     else:
-        up = lab_command("up", "--state-dir", str(state_dir), "--port", "0")
+        up = lab_command("up", "--state-dir", str(state_dir))
         if up.returncode != 0:
             raise SystemExit(f"demo: codedeploy-lab up failed:\n{up.stderr}")
     status = lab_command("status", "--state-dir", str(state_dir), "--json")
