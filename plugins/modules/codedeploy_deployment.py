@@ -184,6 +184,10 @@ options:
         CodeDeploy cannot start ours before it ends.
       - A blue/green deployment that waits in C(Ready) for a person (C(STOP_DEPLOYMENT)) ends the task with
         O(state=present) or O(state=rolled_back); continue it with O(state=continued).
+      - While following, a poll that cannot reach the endpoint (connection refused or dropped, connect or read
+        timeout) is retried with backoff (2 s, doubling up to 30 s) for up to 5 minutes in all, with a progress line
+        saying so. If the endpoint stays away, the task fails with RV(deployment_id); the deployment continues on
+        AWS, and running the task again attaches to it.
     type: bool
     default: true
   wait_timeout:
@@ -315,6 +319,14 @@ plan:
       type: int
       returned: in check mode, when a deployment would be created
   sample: {"action": "create", "reason": "deploy s3://my-bundles/app.zip (zip)", "deployment_id": "d-A1B2C3D4E"}
+deployment_id:
+  description:
+    - The deployment the task created, attached to, acted on or waited for.
+    - Also returned when the task fails once there is such a deployment (it failed, the wait timed out, the endpoint
+      stopped answering, an API call failed), so a later task can attach to it again or look it up.
+  returned: when there is one, on success and on failure
+  type: str
+  sample: d-A1B2C3D4E
 deployment:
   description:
     - The deployment (C(DeploymentInfo) in snake case), with every target and its lifecycle events once it ended.
@@ -549,7 +561,10 @@ def main() -> None:
     except DeploymentTaskFailed as e:
         module.fail_json(msg=e.message, **{key: value for key, value in e.result.items() if key != "msg"})
     except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+        # e.kwargs carries the deployment_id once a deployment is known; fail_json_aws_error would drop it.
+        if e.exception:
+            module.fail_json_aws(e.exception, msg=e.message, **e.kwargs)
+        module.fail_json(msg=e.message, **e.kwargs)
 
 
 if __name__ == "__main__":

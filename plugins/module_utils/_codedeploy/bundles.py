@@ -268,7 +268,8 @@ def _link(walk: _Walk, path: str, relative: str, info: os.stat_result) -> os.sta
         )
     if target is None:
         raise BundleError(
-            f"symlink {relative} points to {os.readlink(path)}, which does not exist; fix or remove the link, or exclude it"
+            f"symlink {relative} points to {os.readlink(path)}, which does not exist; "
+            "fix or remove the link, or exclude it"
         )
     if external is not None and not walk.rules.excluded(relative, is_dir=target_is_dir):
         walk.warn(

@@ -19,6 +19,8 @@ import typing as t
 from dataclasses import dataclass
 from dataclasses import field
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
 from . import deployments as api
 from .common import AnsibleCodeDeployError
 from .deployment_planning import Plan
@@ -31,6 +33,8 @@ from .deployment_planning import rolled_back_from
 from .revisions import describe_revision
 from .revisions import revision_from_params
 from .following import ROLLBACK_APPEARS_WITHIN
+from .following import EndpointUnreachable
+from .following import OutageRetry
 from .following import Snapshot
 from .following import blue_green_outcome
 from .following import deployment_to_ansible
@@ -62,6 +66,7 @@ class TaskContext:
     count_targets: t.Callable[[dict[str, t.Any], dict[str, t.Any] | None], int | None]
     clock: t.Callable[[], float] = time.time
     sleep: t.Callable[[float], None] = time.sleep
+    outages: OutageRetry = field(default_factory=OutageRetry)
     handoff: dict[str, t.Any] = field(default_factory=dict)
     changed: bool = False
     plan: dict[str, t.Any] = field(default_factory=dict)
@@ -81,8 +86,14 @@ class TaskContext:
             self.handoff["deadline"] = self.clock() + self.params["wait_timeout"]
         return self.handoff["deadline"]
 
+    @property
+    def deployment_id(self) -> str | None:
+        """The deployment this task created, attached to, acted on or waits for, once there is one."""
+        return self.plan.get("deployment_id")
+
     def result(self, **values: t.Any) -> dict[str, t.Any]:
-        return {"changed": self.changed, "plan": self.plan, "progress": self.lines, **values}
+        known = {"deployment_id": self.deployment_id} if self.deployment_id else {}
+        return {"changed": self.changed, "plan": self.plan, "progress": self.lines, **known, **values}
 
 
 def create_request(params: dict[str, t.Any], revision: dict[str, t.Any], description: str | None) -> dict[str, t.Any]:
@@ -160,7 +171,20 @@ def _deployment(ctx: TaskContext, deployment_id: str | None) -> dict[str, t.Any]
 
 
 def run(ctx: TaskContext) -> dict[str, t.Any]:
-    """Carry out the task the options describe; raises DeploymentTaskFailed when the task must fail."""
+    """Carry out the task the options describe; raises DeploymentTaskFailed when the task must fail.
+
+    An AWS error raised once a deployment is known carries its id (in kwargs, which reach fail_json), so a failed
+    task always says which deployment to attach to again.
+    """
+    try:
+        return _run(ctx)
+    except AnsibleAWSError as e:
+        if ctx.deployment_id:
+            e.kwargs.setdefault("deployment_id", ctx.deployment_id)
+        raise
+
+
+def _run(ctx: TaskContext) -> dict[str, t.Any]:
     ctx.changed = bool(ctx.handoff.get("changed"))
     ctx.plan = ctx.handoff.get("plan") or {}
     if ctx.handoff.get("deployment_id"):
@@ -291,18 +315,28 @@ def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.A
         last[:] = [snapshot]
         return snapshot
 
-    outcome = follow(
-        take,
-        started=ctx.handoff["started"],
-        deadline=ctx.deadline(),
-        last_line=ctx.handoff.get("last_line"),
-        return_on_change_after=window,
-        clock=ctx.clock,
-        sleep=ctx.sleep,
-        on_line=ctx.on_line,
-        # Our new blue/green deployment parked in Ready waits for a person (state=continued): the task is done.
-        until_ready=purpose == "ours" and ctx.params["state"] in ("present", "rolled_back"),
-    )
+    try:
+        outcome = follow(
+            take,
+            started=ctx.handoff["started"],
+            deadline=ctx.deadline(),
+            last_line=ctx.handoff.get("last_line"),
+            return_on_change_after=window,
+            clock=ctx.clock,
+            sleep=ctx.sleep,
+            on_line=ctx.on_line,
+            # Our new blue/green deployment parked in Ready waits for a person (state=continued): the task is done.
+            until_ready=purpose == "ours" and ctx.params["state"] in ("present", "rolled_back"),
+            outages=ctx.outages,
+        )
+    except EndpointUnreachable as e:
+        known = last[-1].deployment if last else {"deploymentId": deployment_id}
+        raise DeploymentTaskFailed(
+            f"lost the CodeDeploy endpoint while following {deployment_id}: {e}. The deployment continues on AWS: "
+            "run the task again to attach to it, or look it up with rollout.codedeploy.codedeploy_deployment_info "
+            f"(deployment_id: {deployment_id})",
+            ctx.result(deployment=deployment_to_ansible(known)),
+        ) from e
     ctx.lines.extend(outcome.lines)
     if outcome.lines:
         ctx.handoff["last_line"] = outcome.lines[-1]

@@ -17,6 +17,21 @@ from dataclasses import field
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+try:
+    from botocore.exceptions import ConnectionClosedError
+    from botocore.exceptions import ConnectTimeoutError
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+        EndpointConnectionError,
+        ConnectionClosedError,
+        ReadTimeoutError,
+        ConnectTimeoutError,
+    )
+except ImportError:  # pragma: no cover - handled by AnsibleAWSModule's HAS_BOTO3
+    CONNECTION_ERRORS = ()
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import normalize_boto3_result
 
 from . import deployments as api
@@ -32,6 +47,11 @@ ROLLBACK_APPEARS_WITHIN = 10.0
 FAILURES_IN_MESSAGE = 3
 LOG_TAIL_LINES = 8
 INSTANCES_IN_PROGRESS_LINE = 3
+# While following, an endpoint that stops answering (a dropped connection, a restarting proxy, a network blip) is
+# polled again with backoff for up to this many seconds in all; the deployment itself runs on regardless.
+UNREACHABLE_FOR_AT_MOST = 300.0
+
+T = t.TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,76 @@ class PollSchedule:
     def delay(self, elapsed: float, ending: bool = False) -> float:
         delay = min(self.ceiling, max(self.first, elapsed * self.growth))
         return min(delay, self.near_end) if ending else delay
+
+
+@dataclass(frozen=True)
+class OutageRetry:
+    """Retry while the endpoint is unreachable: `first` seconds, doubling up to `ceiling`, `budget` seconds in all."""
+
+    budget: float = UNREACHABLE_FOR_AT_MOST
+    first: float = 2.0
+    ceiling: float = 30.0
+
+    def delay(self, attempt: int, unreachable_for: float) -> float | None:
+        """Seconds to wait before trying again after the attempt-th failure (0-based); None once the budget is spent."""
+        remaining = self.budget - unreachable_for
+        if remaining <= 0:
+            return None
+        return min(self.ceiling, self.first * 2**attempt, remaining)
+
+
+class EndpointUnreachable(Exception):
+    """The endpoint did not answer for the whole retry budget."""
+
+    def __init__(self, unreachable_for: float, error: BaseException) -> None:
+        super().__init__(f"the endpoint did not answer for {unreachable_for:.0f} s ({error})")
+        self.unreachable_for = unreachable_for
+        self.error = error
+
+
+def connection_error(error: BaseException) -> BaseException | None:
+    """The botocore connection error behind error (raised as is, or wrapped by CodeDeployErrorHandler), if any."""
+    for candidate in (error, getattr(error, "exception", None), error.__cause__):
+        if isinstance(candidate, CONNECTION_ERRORS):
+            return candidate
+    return None
+
+
+def through_outages(
+    call: t.Callable[[], T],
+    retry: OutageRetry,
+    clock: t.Callable[[], float],
+    sleep: t.Callable[[float], None],
+    say: t.Callable[[str], None],
+) -> T:
+    """call(), tried again while it fails to reach the endpoint, until retry's budget is spent (EndpointUnreachable).
+
+    Any other error is raised at once. say() is told when the endpoint stops answering and when it answers again.
+    """
+    unreachable_since: float | None = None
+    attempt = 0
+    while True:
+        try:
+            result = call()
+        except Exception as error:  # pylint: disable=broad-exception-caught  # only connection errors are kept
+            cause = connection_error(error)
+            if cause is None:
+                raise
+            now = clock()
+            unreachable_since = now if unreachable_since is None else unreachable_since
+            delay = retry.delay(attempt, now - unreachable_since)
+            if delay is None:
+                raise EndpointUnreachable(now - unreachable_since, cause) from error
+            say(
+                f"endpoint unreachable ({cause}); retrying in {delay:.0f} s, "
+                f"for up to {retry.budget - (now - unreachable_since):.0f} s more"
+            )
+            sleep(delay)
+            attempt += 1
+            continue
+        if unreachable_since is not None:
+            say(f"endpoint reachable again after {clock() - unreachable_since:.0f} s")
+        return result
 
 
 @dataclass
@@ -166,25 +256,31 @@ def follow(
     sleep: t.Callable[[float], None] = time.sleep,
     on_line: t.Callable[[str], None] | None = None,
     until_ready: bool = False,
+    outages: OutageRetry = OutageRetry(),
 ) -> FollowOutcome:
     """Poll until the deployment finishes (or, with until_ready, waits in Ready) or deadline passes (clock seconds).
 
     started: when following began (the backoff grows from it). With return_on_change_after, return as soon as the
     progress line changed and that many seconds passed since this call began, so a caller can show the lines.
-    on_line is called with each new line as soon as it is seen.
+    on_line is called with each new line as soon as it is seen. A poll that cannot reach the endpoint is retried as
+    outages says, with a line saying so; EndpointUnreachable when the endpoint stays away.
     """
     call_began = clock()
     lines: list[str] = []
     polls = 0
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if on_line is not None:
+            on_line(line)
+
     while True:
-        snapshot = take()
+        snapshot = through_outages(take, outages, clock, sleep, say)
         polls += 1
         line = progress_line(snapshot)
         if line != last_line:
-            lines.append(line)
+            say(line)
             last_line = line
-            if on_line is not None:
-                on_line(line)
         now = clock()
         if snapshot.finished or (until_ready and snapshot.ready):
             return FollowOutcome(snapshot, lines, True, polls=polls)
