@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -301,11 +302,18 @@ def plant_hostile_debris(state: Path, outside: Path) -> None:
     (state / "sockets" / "i-0debris0000000001").mkdir(parents=True)
 
 
-def test_up_removes_what_a_killed_lab_left(tmp_path):
+def test_reset_and_up_remove_what_a_killed_lab_left(tmp_path):
     state = tmp_path / "state"
     lab = start_lab(state, rooms="none")
     kill_lab(lab)
     outside = tmp_path / "outside"
+    plant_hostile_debris(state, outside)
+    reset = run_cli("reset", "--state-dir", str(state), check=False)
+    assert reset.returncode == 1 and "no lab running" in reset.stderr and "removed 2 leftover" in reset.stderr
+    assert list((state / "hosts").iterdir()) == [] and list((state / "sockets").iterdir()) == []
+    assert (outside / "keep.txt").read_text() == "outside the lab"
+
+    shutil.rmtree(outside)
     plant_hostile_debris(state, outside)
     again = start_lab(state, rooms="none")
     try:
@@ -335,3 +343,25 @@ def test_down_removes_host_roots_after_kill_9(tmp_path):
     assert "no lab running" in down.stdout and "removed" in down.stderr
     assert not root.exists() and list((state / "hosts").iterdir()) == []
     assert not (state / "lab.json").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="bind mounts need root")
+def test_cleanup_never_crosses_a_mount_point(tmp_path):
+    """A host root a crash left mounted (e.g. a bind of a machine folder) is kept, not emptied through the mount."""
+    state = tmp_path / "state"
+    outside = tmp_path / "machine-folder"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("the machine's")
+    mount_point = state / "hosts" / "i-0mounted00000001" / "merged" / "srv"
+    mount_point.mkdir(parents=True)
+    (state / "hosts" / "i-0mounted00000001" / "upper-file").write_text("debris")
+    subprocess.run(["mount", "--bind", str(outside), str(mount_point)], check=True)
+    try:
+        down = run_cli("down", "--state-dir", str(state))
+        assert f"kept {mount_point} (a mount point; unmount it)" in down.stderr
+        assert (outside / "precious.txt").read_text() == "the machine's"
+        assert not (state / "hosts" / "i-0mounted00000001" / "upper-file").exists()
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+    run_cli("down", "--state-dir", str(state))
+    assert list((state / "hosts").iterdir()) == []
