@@ -8,6 +8,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import stat
@@ -110,9 +111,6 @@ def lab_environment() -> dict[str, str]:
 @contextlib.contextmanager
 def no_lab_running(state: Path) -> t.Iterator[bool]:
     """Yields True while holding ``lab.lock`` when no lab runs in ``state``; False when a lab holds it."""
-    if not state.is_dir():
-        yield True
-        return
     descriptor = os.open(state / "lab.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         try:
@@ -142,6 +140,9 @@ def remove_leftovers(state: Path) -> tuple[int, list[str]]:
                 descriptor = _open_directory(state_descriptor, leftover)
             except FileNotFoundError:
                 continue
+            except OSError as error:  # e.g. a symlink where the directory belongs: not ours to follow
+                kept.append(f"{state / leftover} ({error.strerror})")
+                continue
             try:
                 for name in _names(descriptor):
                     try:
@@ -163,7 +164,7 @@ def _mount_points_under(state: Path) -> set[Path]:
     except OSError:
         return points
     for line in lines:
-        point = Path(line.split()[4].encode().decode("unicode_escape"))  # spaces come as \040
+        point = Path(re.sub(r"\\([0-7]{3})", lambda code: chr(int(code[1], 8)), line.split()[4]))  # \040: space
         if point != state and state in point.parents:
             points.add(point)
     return points
@@ -210,6 +211,8 @@ def _remove(parent: int, name: str, path: Path, device: int, mounts: set[Path], 
 
 def _clean_up_after_crash(state: Path) -> None:
     """Remove host roots and socket directories no running lab owns (``up``, ``down`` and ``reset`` call it)."""
+    if not state.is_dir():
+        return
     with no_lab_running(state) as free:
         if not free:
             return
