@@ -5,9 +5,16 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import typing as t
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 
 # tests/unit/conftest.py -> the collection root (ansible_collections/rollout/codedeploy under ansible-test)
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
@@ -17,3 +24,72 @@ COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 def collection_root() -> Path:
     """The root of the collection under test (where galaxy.yml lives)."""
     return COLLECTION_ROOT
+
+
+class FlakyEndpoint:
+    """A CodeDeploy endpoint on 127.0.0.1: refuses until open(), then drops `drops` requests, then answers."""
+
+    def __init__(self, answers: dict[str, tuple[int, dict[str, t.Any]]]) -> None:
+        self.answers = answers  # operation name -> (HTTP status, JSON payload)
+        self.drops = 0
+        self.seen: list[str] = []  # operations that reached the endpoint, "dropped:" prefixed when dropped
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]  # AWS JSON 1.1
+                if endpoint.drops:
+                    endpoint.drops -= 1
+                    endpoint.seen.append(f"dropped:{operation}")
+                    self.close_connection = True  # hang up without an answer
+                    return
+                endpoint.seen.append(operation)
+                status, payload = endpoint.answers[operation]
+                body = json.dumps(payload).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: t.Any) -> None:
+                pass
+
+        # Bound but not listening: connecting is refused, as when nothing runs on the port.
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        self.server.server_bind()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread: threading.Thread | None = None
+
+    def open(self, drops: int = 0) -> None:
+        self.drops = drops
+        self.server.server_activate()
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.server.shutdown()
+            self.thread.join()
+        self.server.server_close()
+
+    def client(self) -> t.Any:
+        # botocore's own retries are off, so each call is one attempt and the retry under test is ours alone.
+        config = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
+        return boto3.client(
+            "codedeploy",
+            region_name="us-east-1",
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+
+@pytest.fixture
+def local_codedeploy() -> t.Iterator[FlakyEndpoint]:
+    """A CodeDeploy endpoint on 127.0.0.1 that refuses connections until open(); set its answers first."""
+    endpoint = FlakyEndpoint({})
+    yield endpoint
+    endpoint.close()

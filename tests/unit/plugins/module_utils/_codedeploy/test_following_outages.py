@@ -5,23 +5,17 @@
 
 """Following through an endpoint that goes away for a while: real boto3 calls to a real local HTTP endpoint.
 
-The endpoint refuses connections (nothing listens yet), then drops them (it reads the request and hangs up), then
-answers as CodeDeploy does. Time is a fake clock, and the sleeps between retries are what moves the endpoint from
-one phase to the next, so nothing waits and nothing depends on timing.
+The endpoint (conftest's local_codedeploy) refuses connections until it is opened, then drops the first requests,
+then answers as CodeDeploy does. Time is a fake clock, and the sleeps between retries are what moves the endpoint
+from one phase to the next, so nothing waits and nothing depends on timing.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import threading
 import typing as t
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
@@ -35,75 +29,17 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.fol
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import through_outages
 
 
-class FlakyEndpoint:
-    """A CodeDeploy endpoint on 127.0.0.1: refuses until open(), then drops `drops` requests, then answers."""
-
-    def __init__(self, answers: dict[str, tuple[int, dict[str, t.Any]]]) -> None:
-        self.answers = answers  # operation name -> (HTTP status, JSON payload)
-        self.drops = 0
-        self.seen: list[str] = []  # operations that reached the endpoint, "dropped:" prefixed when dropped
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]  # AWS JSON 1.1
-                if endpoint.drops:
-                    endpoint.drops -= 1
-                    endpoint.seen.append(f"dropped:{operation}")
-                    self.close_connection = True  # hang up without an answer
-                    return
-                endpoint.seen.append(operation)
-                status, payload = endpoint.answers[operation]
-                body = json.dumps(payload).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_args: t.Any) -> None:
-                pass
-
-        # Bound but not listening: connecting is refused, as when nothing runs on the port.
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
-        self.server.server_bind()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread: threading.Thread | None = None
-
-    def open(self, drops: int = 0) -> None:
-        self.drops = drops
-        self.server.server_activate()
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        if self.thread is not None:
-            self.server.shutdown()
-            self.thread.join()
-        self.server.server_close()
-
-    def client(self) -> t.Any:
-        # botocore's own retries are off, so each call is one attempt and the retry under test is ours alone.
-        config = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
-        return boto3.client(
-            "codedeploy",
-            region_name="us-east-1",
-            endpoint_url=self.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=config,
-        )
-
-
 SUCCEEDED = {"deploymentInfo": {"deploymentId": "d-X", "status": "Succeeded", "deploymentOverview": {"Succeeded": 2}}}
 
 
 @pytest.fixture
-def endpoint() -> t.Iterator[FlakyEndpoint]:
-    flaky = FlakyEndpoint({"GetDeployment": (200, SUCCEEDED)})
-    yield flaky
-    flaky.close()
+def endpoint(local_codedeploy: t.Any) -> t.Any:
+    local_codedeploy.answers["GetDeployment"] = (200, SUCCEEDED)
+    return local_codedeploy
+
+
+def poll(client: t.Any) -> t.Callable[[], t.Any]:
+    return functools.partial(take_snapshot, client, "d-X")
 
 
 class Clock:
@@ -148,8 +84,7 @@ def test_refused_then_dropped_then_answered(endpoint):
     client = endpoint.client()
     clock = Clock(steps=[lambda: endpoint.open(drops=1)])
     lines: list[str] = []
-    poll = functools.partial(take_snapshot, client, "d-X")
-    snapshot = through_outages(poll, OutageRetry(), clock.time, clock.sleep, lines.append)
+    snapshot = through_outages(poll(client), OutageRetry(), clock.time, clock.sleep, lines.append)
     assert snapshot.status == "Succeeded"
     assert endpoint.seen == ["dropped:GetDeployment", "GetDeployment"]
     assert clock.sleeps == [2.0, 4.0]
@@ -166,7 +101,7 @@ def test_an_endpoint_that_stays_away_is_given_up_at_the_budget(endpoint):
     clock = Clock()
     lines: list[str] = []
     with pytest.raises(EndpointUnreachable) as caught:
-        through_outages(functools.partial(take_snapshot, client, "d-X"), OutageRetry(), clock.time, clock.sleep, lines.append)
+        through_outages(poll(client), OutageRetry(), clock.time, clock.sleep, lines.append)
     assert sum(clock.sleeps) == UNREACHABLE_FOR_AT_MOST  # bounded: it stops at the budget, not a wait past it
     assert clock.sleeps[:5] == [2.0, 4.0, 8.0, 16.0, 30.0]
     assert caught.value.unreachable_for == UNREACHABLE_FOR_AT_MOST
@@ -180,17 +115,18 @@ def test_other_errors_are_not_retried(endpoint):
     clock = Clock()
     client = endpoint.client()
     with pytest.raises(AnsibleAWSError, match="Failed to get deployment"):
-        through_outages(functools.partial(take_snapshot, client, "d-X"), OutageRetry(), clock.time, clock.sleep, [].append)
+        through_outages(poll(client), OutageRetry(), clock.time, clock.sleep, [].append)
     assert clock.sleeps == [] and endpoint.seen == ["GetDeployment"]
 
 
 def following(client: t.Any, clock: Clock, lines: list[str]) -> TaskContext:
     """A task that resumes following d-X (as the action plugin's handoff does), the deployment it created."""
-    params = dict(state="present", wait_timeout=3600, follow_rollback=True, application_name="app", deployment_group_name="web")
+    params = dict(state="present", wait_timeout=3600, follow_rollback=True)
+    params.update(application_name="app", deployment_group_name="web")
     plan = {"action": "create", "deployment_id": "d-X"}
     handoff = {"deployment_id": "d-X", "purpose": "ours", "started": 0.0, "changed": True, "plan": plan}
     return TaskContext(
-        client, params, False, lambda *_args: None, clock=clock.time, sleep=clock.sleep, handoff=handoff, on_line=lines.append
+        client, params, False, lambda *_args: None, clock.time, clock.sleep, handoff=handoff, on_line=lines.append
     )
 
 
