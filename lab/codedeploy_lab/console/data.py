@@ -4,8 +4,8 @@ One interface, ``LabSource``, with two implementations:
 
 * ``InProcess(lab)``: inside the lab process (how the lab serves ``/console/``): AWS calls go to the lab's own
   endpoint, hosts and load balancer addresses come from the ``Lab`` object;
-* ``OverHttp(endpoint)``: anywhere else (a test, a console beside a lab in another process): the same AWS calls,
-  hosts from ``/_lab/hosts`` and load balancer addresses from ``/_lab/status``.
+* ``OverHttp(endpoint, token)``: anywhere else (a test, a console beside a lab in another process): the same AWS
+  calls, hosts from ``/_lab/hosts`` and load balancer addresses from ``/_lab/status`` (with the control token).
 
 Reading through the public API instead of the service's objects keeps the console honest: it sees what
 ``aws deploy get-deployment`` sees, and no lock or private attribute of the lab is touched. ``ConsoleData`` turns the
@@ -82,9 +82,11 @@ class InProcess:
 class OverHttp:
     """The console beside a lab that runs in another process, reached at ``endpoint``."""
 
-    def __init__(self, endpoint: str, headers: t.Mapping[str, str] | None = None) -> None:
+    def __init__(self, endpoint: str, token: str | None = None) -> None:
+        from ..lab import TOKEN_HEADER
+
         self.endpoint = endpoint.rstrip("/")
-        self.headers = dict(headers or {})  # e.g. the lab's control token, when it wants one
+        self.headers = {TOKEN_HEADER: token} if token else {}  # /_lab/ answers only with the control token
         self._clients = _Clients(lambda: self.endpoint)
 
     def client(self, service: str) -> t.Any:
@@ -223,7 +225,8 @@ class ConsoleData:
                 "launchTime": instance["LaunchTime"], "autoScalingGroup": group.get("AutoScalingGroupName"),
                 "lifecycleState": group.get("LifecycleState"), "healthStatus": group.get("HealthStatus"),
                 "loadBalancers": health.get(instance_id, []),
-                "web": {"url": web.get("url"), "running": web.get("running"), "healthy": web.get("healthy")},
+                "web": {"url": web.get("url"), "socket": web.get("socket"), "running": web.get("running"),
+                        "healthy": web.get("healthy")},
                 "tags": tags,
             })
         load_balancers = [{"name": name, "url": url} for name, url in sorted(status.get("load_balancers", {}).items())]

@@ -40,9 +40,9 @@ def serve_wsgi(application: t.Callable[..., t.Any]) -> t.Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_console(lab_endpoint: str) -> t.Iterator[str]:
-    """A console for the lab at ``lab_endpoint``; yields the console's address (``http://127.0.0.1:N/console/``)."""
-    with serve_wsgi(ConsoleApp(OverHttp(lab_endpoint))) as base:
+def serve_console(lab: t.Any) -> t.Iterator[str]:
+    """A console for a running lab (``RunningLab``); yields the console's address (``http://127.0.0.1:N/console/``)."""
+    with serve_wsgi(ConsoleApp(OverHttp(lab.endpoint, lab.token))) as base:
         yield f"{base}/console/"
 
 

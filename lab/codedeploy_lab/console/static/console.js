@@ -221,6 +221,14 @@ function failure(event) {
     diagnostics.logTail ? el("pre", {class: "log"}, diagnostics.logTail) : el("p", {class: "muted"}, "No log output."));
 }
 
+// A host's web server: an address to open, or the unix socket its load balancers reach it on.
+function webServer(web) {
+  if (!web.url && !web.socket) return "-";
+  const state = web.healthy ? "healthy" : web.running ? "unhealthy" : "stopped";
+  const where = web.url ? el("a", {href: web.url, target: "_blank", rel: "noopener"}, web.url) : el("code", {}, web.socket);
+  return el("span", {}, where, el("span", {class: "muted"}, ` ${state}`));
+}
+
 function fleetPage(data) {
   const health = (entries) => entries.length ? entries.map((h) => el("div", {}, `${h.loadBalancer}: `, badge(h.state))) : "-";
   return [
@@ -239,8 +247,7 @@ function fleetPage(data) {
         el("td", {}, el("code", {}, i.instanceId), i.name ? el("div", {class: "muted"}, i.name) : null),
         el("td", {}, i.state), el("td", {}, i.autoScalingGroup || "-"),
         el("td", {}, i.lifecycleState || "-"), el("td", {}, health(i.loadBalancers)),
-        el("td", {}, i.web.url ? el("a", {href: i.web.url, target: "_blank", rel: "noopener"}, i.web.url) : "-",
-          i.web.url ? el("span", {class: "muted"}, i.web.healthy ? " healthy" : i.web.running ? " unhealthy" : " stopped") : null))))
+        el("td", {class: "web"}, webServer(i.web)))))
       : el("p", {class: "muted"}, "No instance."),
   ];
 }
