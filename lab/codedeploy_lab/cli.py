@@ -103,8 +103,10 @@ def lab_environment() -> dict[str, str]:
     """The environment of the lab process: the few variables it needs, the lab's own, and its package path."""
     environment = {name: os.environ[name] for name in INHERITED_ENVIRONMENT if name in os.environ}
     environment.update({name: value for name, value in os.environ.items() if name.startswith(LAB_ENVIRONMENT_PREFIX)})
-    # `up` imported codedeploy_lab, so serve can too from the same place (installed, or a checkout on PYTHONPATH).
-    environment["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    # serve imports codedeploy_lab and its dependencies from where `up` found them (a checkout, or a system Python
+    # given the venv's site-packages, as an unprivileged lab is started).
+    package_root = str(Path(__file__).resolve().parent.parent)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     return environment
 
 
