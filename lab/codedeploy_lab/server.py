@@ -170,7 +170,7 @@ def is_lab_path(path: str) -> bool:
 
 
 def is_moto_api_path(path: str) -> bool:
-    return path == MOTO_API_PREFIX or path.startswith(f"{MOTO_API_PREFIX}/")
+    return path.startswith(MOTO_API_PREFIX)  # exactly what moto's dispatcher sends to its own API
 
 
 def is_signed(environ: dict[str, t.Any]) -> bool:

@@ -172,7 +172,7 @@ CONTROL_ENDPOINTS = [("POST", "/_lab/reset"), ("GET", "/_lab/calls"), ("DELETE",
                      ("GET", "/_lab/faults"), ("PUT", "/_lab/faults/api/codedeploy"), ("DELETE", "/_lab/faults"),
                      ("POST", "/_lab/faults/hosts/i-0123456789abcdef0/terminate"), ("GET", "/_lab/hosts"),
                      ("GET", "/_lab/load-balancers"), ("POST", "/moto-api/reset"), ("GET", "/moto-api/data.json"),
-                     ("GET", "/moto-api/")]
+                     ("GET", "/moto-api/"), ("POST", "/moto-api/seed?a=42"), ("GET", "/moto-apis")]
 
 
 @pytest.mark.parametrize(("method", "path"), CONTROL_ENDPOINTS)
