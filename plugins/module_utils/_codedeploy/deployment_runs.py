@@ -330,6 +330,7 @@ def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.A
             outages=ctx.outages,
         )
     except EndpointUnreachable as e:
+        ctx.lines.extend(e.lines)
         known = last[-1].deployment if last else {"deploymentId": deployment_id}
         raise DeploymentTaskFailed(
             f"lost the CodeDeploy endpoint while following {deployment_id}: {e}. The deployment continues on AWS: "

@@ -97,6 +97,7 @@ class EndpointUnreachable(Exception):
         super().__init__(f"the endpoint did not answer for {unreachable_for:.0f} s ({error})")
         self.unreachable_for = unreachable_for
         self.error = error
+        self.lines: list[str] = []  # the progress lines seen by the follow() that gave up, for the failure result
 
 
 def connection_error(error: BaseException) -> BaseException | None:
@@ -275,7 +276,11 @@ def follow(
             on_line(line)
 
     while True:
-        snapshot = through_outages(take, outages, clock, sleep, say)
+        try:
+            snapshot = through_outages(take, outages, clock, sleep, say)
+        except EndpointUnreachable as e:
+            e.lines = lines
+            raise
         polls += 1
         line = progress_line(snapshot)
         if line != last_line:

@@ -153,6 +153,8 @@ def test_following_gives_up_with_the_deployment_id_and_how_to_attach_again(endpo
     assert "The deployment continues on AWS: run the task again to attach to it" in message
     assert "codedeploy_deployment_info (deployment_id: d-X)" in message
     assert caught.value.result["deployment_id"] == "d-X"
+    assert len(caught.value.result["progress"]) == 13  # one line per wait: 2, 4, 8, 16, then nine of 30 s (300 s)
+    assert all(line.startswith("endpoint unreachable (Could not connect") for line in caught.value.result["progress"])
     assert caught.value.result["deployment"] == {"deployment_id": "d-X", "revision_description": "(no revision)"}
 
 
