@@ -15,10 +15,12 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from codedeploy_lab.console.testing import chromium, serve_console, serve_wsgi
 from codedeploy_lab.deployments.testing import (run_web_instances, targets_of, terminate, unique, upload_revision,
-                                                wait_deployment, wait_web_ready, web_load_balancer)
+                                                wait_deployment, wait_web_ready, web_launch_template,
+                                                web_load_balancer)
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +73,7 @@ def page(browser) -> t.Iterator[t.Any]:
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
     yield tab
     tab.close()
     assert errors == [], f"the browser's console logged errors: {errors}"
@@ -95,8 +98,6 @@ def start(lab, application: str, group: str, version: str, hooks: dict[str, str]
 
 
 def test_deployment_page_follows_a_running_deployment(lab, service_role, fleet, console, page, screenshots) -> None:
-    from playwright.sync_api import expect
-
     application, group = make_group(lab, service_role, fleet)
     deployment_id = start(lab, application, group, "v1", {"AfterInstall": SLOW_HOOK})
 
@@ -125,8 +126,6 @@ def test_deployment_page_follows_a_running_deployment(lab, service_role, fleet, 
 
 def test_failed_deployment_shows_the_failed_hook_and_links_to_its_rollback(lab, service_role, fleet, console, page,
                                                                           screenshots) -> None:
-    from playwright.sync_api import expect
-
     application, group = make_group(lab, service_role, fleet,
                                     autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
     good = start(lab, application, group, "v1", {})
@@ -163,8 +162,6 @@ def test_failed_deployment_shows_the_failed_hook_and_links_to_its_rollback(lab, 
 
 def test_fleet_page_lists_hosts_their_health_and_load_balancer_addresses(lab, fleet, console, page,
                                                                         screenshots) -> None:
-    from playwright.sync_api import expect
-
     address = lab.get("/_lab/status")["load_balancers"][fleet.load_balancer]
 
     page.goto(f"{console}fleet")
@@ -199,3 +196,60 @@ def test_a_page_of_another_origin_cannot_read_the_console(console, browser) -> N
     assert cors == "blocked TypeError"
     assert opaque == "opaque 0"  # the answer cannot be read, whatever it was
     assert any("Access-Control-Allow-Origin" in error for error in errors), errors  # the browser says why
+
+
+def test_blue_green_deployment_shows_both_fleets_and_where_traffic_is(lab, service_role, console, page,
+                                                                     screenshots) -> None:
+    load_balancer = web_load_balancer(lab.client, interval=5)
+    original_group = unique("console-asg")
+    autoscaling = lab.client("autoscaling")
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=original_group, MinSize=2, MaxSize=4, DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)}, AvailabilityZones=["us-east-1a"],
+        LoadBalancerNames=[load_balancer])
+    copies: list[str] = []
+    try:
+        original = sorted(i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
+            AutoScalingGroupNames=[original_group])["AutoScalingGroups"][0]["Instances"])
+        wait_web_ready(lab, original)
+        application, group = unique("console-app"), unique("console-group")
+        codedeploy = lab.client("codedeploy")
+        codedeploy.create_application(applicationName=application)
+        codedeploy.create_deployment_group(
+            applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+            deploymentConfigName="CodeDeployDefault.AllAtOnce", autoScalingGroups=[original_group],
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            loadBalancerInfo={"elbInfoList": [{"name": load_balancer}]}, blueGreenDeploymentConfiguration={
+                "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
+                "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
+                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE",
+                                                              "terminationWaitTimeInMinutes": 5}})
+        deployment_id = start(lab, application, group, "v1", {})
+        page.goto(f"{console}deployments/{deployment_id}")
+        expect(page.locator("#deployment-status")).to_have_text("Succeeded")
+        assert wait_deployment(lab.client, deployment_id)["status"] == "Succeeded"
+        copies = [g["name"] for g in codedeploy.get_deployment_group(
+            applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]["autoScalingGroups"]]
+        replacement = sorted(i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
+            AutoScalingGroupNames=copies)["AutoScalingGroups"][0]["Instances"])
+
+        section = page.locator("section.blue-green")
+        expect(section.locator("#traffic")).to_have_text("on the replacement fleet")
+        expect(section).to_contain_text("terminated at about")
+        for instance_id in original:
+            expect(section.locator(".panel").nth(0)).to_contain_text(instance_id)
+            expect(page.locator(f".instance[data-instance='{instance_id}']")).to_contain_text("original (Blue)")
+        for instance_id in replacement:
+            expect(section.locator(".panel").nth(1)).to_contain_text(instance_id)
+            expect(page.locator(f".instance[data-instance='{instance_id}']")).to_contain_text("replacement (Green)")
+        page.screenshot(path=str(screenshots / "deployment-blue-green.png"), full_page=True)
+
+        page.goto(f"{console}fleet")
+        for instance_id in replacement:
+            row = page.locator(f"tr[data-instance='{instance_id}']")
+            expect(row).to_contain_text(copies[0])
+            expect(row).to_contain_text("InService")
+    finally:  # the lab deletes the original group itself once its wait is over
+        existing = {g["AutoScalingGroupName"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
+        for name in {original_group, *copies} & existing:
+            autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)

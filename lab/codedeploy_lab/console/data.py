@@ -197,7 +197,7 @@ class ConsoleData:
                 targets += [_target(target["instanceTarget"]) for target in answer["deploymentTargets"]
                             if "instanceTarget" in target]
         summary = _deployment_summary(info)
-        summary["instances"] = targets
+        summary["instances"] = sorted(targets, key=lambda target: (target["label"] == "Green", target["instanceId"]))
         if summary["style"].get("deploymentType") == "BLUE_GREEN":
             summary["blueGreen"] = _blue_green(info, targets, self.source.status())
         return {"deployment": summary, "now": _now()}
