@@ -113,7 +113,7 @@ def lab_environment() -> dict[str, str]:
 @contextlib.contextmanager
 def no_lab_running(state: Path) -> t.Iterator[bool]:
     """Yields True while holding ``lab.lock`` when no lab runs in ``state``; False when a lab holds it."""
-    descriptor = os.open(state / "lab.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    descriptor = os.open(state / "lab.lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -213,7 +213,7 @@ def _remove(parent: int, name: str, path: Path, device: int, mounts: set[Path], 
 
 def _clean_up_after_crash(state: Path) -> None:
     """Remove host roots and socket directories no running lab owns (``up``, ``down`` and ``reset`` call it)."""
-    if not state.is_dir():
+    if not (state / "lab.lock").is_file():  # no lab ever ran here: a folder of the user's, not ours to empty
         return
     with no_lab_running(state) as free:
         if not free:

@@ -354,6 +354,7 @@ def test_cleanup_never_crosses_a_mount_point(tmp_path):
     (outside / "precious.txt").write_text("the machine's")
     mount_point = state / "hosts" / "i-0mounted00000001" / "merged" / "srv"
     mount_point.mkdir(parents=True)
+    (state / "lab.lock").touch()  # a lab ran here once
     (state / "hosts" / "i-0mounted00000001" / "upper-file").write_text("debris")
     subprocess.run(["mount", "--bind", str(outside), str(mount_point)], check=True)
     try:
@@ -365,3 +366,10 @@ def test_cleanup_never_crosses_a_mount_point(tmp_path):
         subprocess.run(["umount", str(mount_point)], check=True)
     run_cli("down", "--state-dir", str(state))
     assert list((state / "hosts").iterdir()) == []
+
+
+def test_cleanup_leaves_a_folder_where_no_lab_ever_ran(tmp_path):
+    """``down --state-dir`` pointed at a folder of the user's by mistake empties nothing there."""
+    (tmp_path / "hosts" / "project-notes").mkdir(parents=True)
+    assert "no lab running" in run_cli("down", "--state-dir", str(tmp_path)).stdout
+    assert (tmp_path / "hosts" / "project-notes").is_dir()
