@@ -38,7 +38,7 @@ def request(url: str, method: str = "GET", headers: dict[str, str] | None = None
 
 @pytest.fixture(scope="module")
 def console(control_plane_lab) -> t.Iterator[str]:
-    with serve_console(control_plane_lab.endpoint) as url:
+    with serve_console(control_plane_lab) as url:
         yield url
 
 
@@ -145,3 +145,35 @@ def test_console_names_what_does_not_exist(console: str) -> None:
     assert group.status == 404
     assert group.json() == {"error": "no deployment group 'no-such-group' in application 'no-such-app'"}
     assert page.status == 404 and "start at /console/" in page.json()["error"]
+
+
+def test_console_mounted_in_a_lab_process_reads_that_lab(tmp_path) -> None:
+    """``attach(lab)`` and the routing server.py gives ``/console``: the lab's guard first, then ``lab.console``."""
+    from codedeploy_lab.console import attach
+    from codedeploy_lab.console.testing import serve_wsgi
+    from codedeploy_lab.server import LabApplication, build_lab
+    from codedeploy_lab.testing import CREDENTIALS
+
+    lab = build_lab(tmp_path / "state")  # control plane and moto in this process, no rooms
+    attach(lab)
+    application = LabApplication(lab, "control-token")
+
+    def lab_process(environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
+        refused = application.guard.refusal(environ)
+        if refused is None and environ["PATH_INFO"].startswith("/console"):
+            return lab.console(environ, start_response)
+        return application(environ, start_response)
+
+    with serve_wsgi(lab_process) as endpoint:
+        lab.port = int(endpoint.rsplit(":", 1)[1])
+        import boto3
+
+        codedeploy = boto3.client("codedeploy", endpoint_url=endpoint, **CREDENTIALS)
+        codedeploy.create_application(applicationName="in-process")
+        applications = request(f"{endpoint}/console/api/applications").json()["applications"]
+        fleet = request(f"{endpoint}/console/api/fleet").json()
+        foreign_host = request(f"{endpoint}/console/", headers={"Host": "attacker.example:80"})
+
+    assert [a["applicationName"] for a in applications] == ["in-process"]
+    assert fleet["instances"] == [] and fleet["loadBalancers"] == []
+    assert foreign_host.status == 403 and foreign_host.json()["error"] == "ForeignHost"  # DNS rebinding
