@@ -20,6 +20,7 @@ from ._codedeploy import revisions as _revisions
 from ._codedeploy import deployments as _deployments
 from ._codedeploy import deployment_runs as _deployment_runs
 from ._codedeploy import following as _following
+from ._codedeploy import on_premises as _on_premises
 
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
 CodeDeployErrorHandler = _common.CodeDeployErrorHandler
@@ -106,3 +107,13 @@ DeploymentTaskFailed = _deployment_runs.DeploymentTaskFailed
 run_deployment_task = _deployment_runs.run
 target_instances_to_boto3 = _deployment_runs.target_instances_to_boto3
 deployment_to_ansible = _following.deployment_to_ansible
+
+# On-premises instances: register, tag, deregister (issue 14).
+get_on_premises_instance = _on_premises.get_instance
+list_on_premises_instance_names = _on_premises.list_instance_names
+batch_get_on_premises_instances = _on_premises.batch_get_instances
+on_premises_instance_to_ansible = _on_premises.instance_to_ansible
+on_premises_registration = _on_premises.registration
+plan_on_premises_present = _on_premises.plan_present
+plan_on_premises_absent = _on_premises.plan_absent
+apply_on_premises_plan = _on_premises.apply_plan
