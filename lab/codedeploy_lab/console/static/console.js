@@ -43,7 +43,8 @@ function seconds(start, end) {
 }
 
 function facts(rows) {
-  return el("dl", {class: "facts"}, rows.filter((row) => row).map(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  const shown = rows.filter((row) => row);
+  return el("dl", {class: "facts"}, shown.map(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
 }
 
 function revision(rev) {
@@ -58,8 +59,9 @@ function revision(rev) {
 
 function counts(overview) {
   const order = ["Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready"];
-  return el("span", {class: "counts"}, order.filter((name) => overview && overview[name])
-    .map((name) => el("span", {}, `${name} ${overview[name]}`)), overview && !order.some((n) => overview[n]) ? "-" : "");
+  const present = order.filter((name) => overview && overview[name]);
+  if (!present.length) return "-";
+  return el("span", {class: "counts"}, present.map((name) => el("span", {}, `${name} ${overview[name]}`)));
 }
 
 function creator(deployment) {
@@ -68,8 +70,12 @@ function creator(deployment) {
 
 function rollbackLinks(d) {
   const parts = [];
-  if (d.rollbackTriggeringDeploymentId) parts.push(el("div", {class: "rollback-of"}, "rollback of ", deploymentLink(d.rollbackTriggeringDeploymentId)));
-  if (d.rollbackDeploymentId) parts.push(el("div", {class: "rolled-back-by"}, "rolled back by ", deploymentLink(d.rollbackDeploymentId)));
+  if (d.rollbackTriggeringDeploymentId) {
+    parts.push(el("div", {class: "rollback-of"}, "rollback of ", deploymentLink(d.rollbackTriggeringDeploymentId)));
+  }
+  if (d.rollbackDeploymentId) {
+    parts.push(el("div", {class: "rolled-back-by"}, "rolled back by ", deploymentLink(d.rollbackDeploymentId)));
+  }
   return parts.length ? parts : "-";
 }
 
@@ -81,10 +87,12 @@ function enabled(setting, describe) {
 
 function applicationsPage(data) {
   if (!data.applications.length) {
-    return [el("h1", {}, "Applications"), el("p", {class: "muted"}, "No application yet. Run a playbook, or make demo.")];
+    return [el("h1", {}, "Applications"),
+      el("p", {class: "muted"}, "No application yet. Run a playbook, or make demo.")];
   }
   return [el("h1", {}, "Applications"), data.applications.map((app) => el("section", {class: "panel application"},
-    el("h2", {}, app.applicationName, el("span", {class: "muted"}, `  ${app.computePlatform}, created `, time(app.createTime))),
+    el("h2", {}, app.applicationName,
+      el("span", {class: "muted"}, `  ${app.computePlatform}, created `, time(app.createTime))),
     app.deploymentGroups.length ? el("table", {},
       el("tr", {}, ["Deployment group", "Style", "Config", "Auto Scaling groups", "Load balancer", "Rollback", "Alarms",
         "Last attempted", "Last successful"].map((h) => el("th", {}, h))),
@@ -102,7 +110,9 @@ function applicationsPage(data) {
 }
 
 function style(s) {
-  return s && s.deploymentType ? `${s.deploymentType === "BLUE_GREEN" ? "blue/green" : "in place"}${s.deploymentOption === "WITH_TRAFFIC_CONTROL" ? ", with traffic control" : ""}` : "-";
+  if (!s || !s.deploymentType) return "-";
+  const kind = s.deploymentType === "BLUE_GREEN" ? "blue/green" : "in place";
+  return s.deploymentOption === "WITH_TRAFFIC_CONTROL" ? `${kind}, with traffic control` : kind;
 }
 
 function lastDeployment(last) {
@@ -129,7 +139,8 @@ function groupPage(data) {
 
 function blueAction(config) {
   const terminate = config.terminateBlueInstancesOnDeploymentSuccess || {};
-  return terminate.action === "TERMINATE" ? `terminated ${terminate.terminationWaitTimeInMinutes ?? 60} min after traffic moves` : "kept alive";
+  if (terminate.action !== "TERMINATE") return "kept alive";
+  return `terminated ${terminate.terminationWaitTimeInMinutes ?? 60} min after traffic moves`;
 }
 
 function deploymentsTable(deployments) {
@@ -150,42 +161,51 @@ function deploymentPage(data) {
     el("h1", {}, "Deployment ", el("code", {}, d.deploymentId), " ",
       el("span", {id: "deployment-status", class: `status ${d.status}`, "data-status": d.status}, d.status)),
     el("section", {class: "panel"}, facts([
-      ["Application / group", el("span", {}, d.applicationName, " / ", groupLink(d.applicationName, d.deploymentGroupName))],
+      ["Application / group",
+        el("span", {}, d.applicationName, " / ", groupLink(d.applicationName, d.deploymentGroupName))],
       ["Creator", creator(d)], ["Revision", revision(d.revision)], ["Deployment config", d.deploymentConfigName],
       ["Style", style(d.style)], ["Instances", counts(d.overview)],
       ["Created", time(d.createTime)], ["Started", time(d.startTime)],
-      ["Ended", d.completeTime ? el("span", {}, time(d.completeTime), ` (${seconds(d.startTime || d.createTime, d.completeTime)})`) : "-"],
+      ["Ended", d.completeTime
+        ? el("span", {}, time(d.completeTime), ` (${seconds(d.startTime || d.createTime, d.completeTime)})`) : "-"],
       d.description && ["Description", d.description],
-      d.errorInformation && ["Error", el("span", {class: "error"}, el("code", {}, d.errorInformation.code), " ", d.errorInformation.message)],
+      d.errorInformation && ["Error",
+        el("span", {class: "error"}, el("code", {}, d.errorInformation.code), " ", d.errorInformation.message)],
       (d.rollbackDeploymentId || d.rollbackTriggeringDeploymentId || d.rollbackMessage) &&
-        ["Rollback", el("div", {}, rollbackLinks(d), d.rollbackMessage ? el("div", {class: "muted"}, d.rollbackMessage) : null)],
+        ["Rollback",
+          el("div", {}, rollbackLinks(d), d.rollbackMessage ? el("div", {class: "muted"}, d.rollbackMessage) : null)],
     ])),
     d.blueGreen ? blueGreen(d.blueGreen) : null,
     el("h2", {}, "Instances"),
     d.instances.length ? timeline(d.instances, data.now, active)
-      : el("p", {class: "muted"}, d.status === "Created" || d.status === "Queued" ? "Not started yet." : "No instance."),
+      : el("p", {class: "muted"}, ["Created", "Queued"].includes(d.status) ? "Not started yet." : "No instance."),
   ];
 }
 
 function blueGreen(bg) {
   const fleet = (name, ids) => el("div", {class: "panel"}, el("h3", {}, name),
-    ids.length ? el("ul", {}, ids.map((id) => el("li", {}, el("code", {}, id)))) : el("p", {class: "muted"}, "none yet"));
+    ids.length ? el("ul", {}, ids.map((id) => el("li", {}, el("code", {}, id))))
+      : el("p", {class: "muted"}, "none yet"));
   let ends = "kept alive";
   if (bg.originalFleetAction === "TERMINATE") {
     ends = bg.originalFleetEndsAt
-      ? el("span", {}, "terminated at about ", time(bg.originalFleetEndsAt), ` (${bg.terminationWaitMinutes} AWS min after traffic moved)`)
+      ? el("span", {}, "terminated at about ", time(bg.originalFleetEndsAt),
+        ` (${bg.terminationWaitMinutes} AWS min after traffic moved)`)
       : `terminated ${bg.terminationWaitMinutes} AWS min after traffic moves`;
   }
   return el("section", {class: "blue-green"}, el("h2", {}, "Blue/green"),
     el("p", {}, "Traffic is ", el("span", {class: "traffic", id: "traffic"}, bg.traffic),
-      bg.trafficMovedAt ? el("span", {class: "muted"}, " since ", time(bg.trafficMovedAt)) : null, ". Original fleet: ", ends, "."),
-    el("div", {class: "fleets"}, fleet("Original fleet (Blue)", bg.original), fleet("Replacement fleet (Green)", bg.replacement)));
+      bg.trafficMovedAt ? el("span", {class: "muted"}, " since ", time(bg.trafficMovedAt)) : null,
+      ". Original fleet: ", ends, "."),
+    el("div", {class: "fleets"},
+      fleet("Original fleet (Blue)", bg.original), fleet("Replacement fleet (Green)", bg.replacement)));
 }
 
 // One row per instance; every event with a start time is a bar from its start to its end (or to now, while it
 // runs), on one time axis shared by all rows, so the slow hook stands out.
 function timeline(instances, now, active) {
-  const times = instances.flatMap((i) => i.events.flatMap((e) => [e.startTime, e.endTime])).filter((x) => x).map((x) => new Date(x));
+  const times = instances.flatMap((i) => i.events.flatMap((e) => [e.startTime, e.endTime]))
+    .filter((x) => x).map((x) => new Date(x));
   const end = active ? new Date(now) : new Date(Math.max(...times, 0));
   const start = times.length ? new Date(Math.min(...times)) : end;
   const span = Math.max(end - start, 1000);
@@ -195,13 +215,15 @@ function timeline(instances, now, active) {
       const left = place(e.startTime);
       const width = Math.max(place(e.endTime || now) - left, 0.3);
       return el("div", {class: `bar ${e.status}`, title: `${e.name}: ${e.status}, ${seconds(e.startTime, e.endTime)}`,
-        "data-event": e.name, "data-status": e.status, style: {left: `${left}%`, width: `${Math.min(width, 100 - left)}%`}},
+        "data-event": e.name, "data-status": e.status,
+        style: {left: `${left}%`, width: `${Math.min(width, 100 - left)}%`}},
       e.name);
     });
     const failed = instance.events.filter((e) => e.status === "Failed");
     return el("div", {class: "instance", "data-instance": instance.instanceId},
       el("div", {}, el("code", {}, instance.instanceId), " ", badge(instance.status),
-        instance.label ? el("div", {class: "muted"}, instance.label === "Blue" ? "original (Blue)" : "replacement (Green)") : null),
+        instance.label
+          ? el("div", {class: "muted"}, instance.label === "Blue" ? "original (Blue)" : "replacement (Green)") : null),
       el("div", {class: "track"}, bars),
       el("div", {class: "events"}, instance.events.map((e) => el("span", {class: `event ${e.status}`, title: e.status},
         e.name, e.startTime ? ` ${seconds(e.startTime, e.endTime)}` : ""))),
@@ -215,7 +237,8 @@ function timeline(instances, now, active) {
 function failure(event) {
   const diagnostics = event.diagnostics || {};
   return el("div", {class: "failure", "data-failed-event": event.name},
-    el("div", {}, el("strong", {}, event.name), " failed: ", el("code", {class: "error-code"}, diagnostics.errorCode || "?"),
+    el("div", {}, el("strong", {}, event.name), " failed: ",
+      el("code", {class: "error-code"}, diagnostics.errorCode || "?"),
       diagnostics.scriptName ? el("span", {class: "muted"}, ` in ${diagnostics.scriptName}`) : null),
     el("div", {class: "message"}, diagnostics.message || ""),
     diagnostics.logTail ? el("pre", {class: "log"}, diagnostics.logTail) : el("p", {class: "muted"}, "No log output."));
@@ -225,12 +248,14 @@ function failure(event) {
 function webServer(web) {
   if (!web.url && !web.socket) return "-";
   const state = web.healthy ? "healthy" : web.running ? "unhealthy" : "stopped";
-  const where = web.url ? el("a", {href: web.url, target: "_blank", rel: "noopener"}, web.url) : el("code", {}, web.socket);
+  const where = web.url ? el("a", {href: web.url, target: "_blank", rel: "noopener"}, web.url)
+    : el("code", {}, web.socket);
   return el("span", {}, where, el("span", {class: "muted"}, ` ${state}`));
 }
 
 function fleetPage(data) {
-  const health = (entries) => entries.length ? entries.map((h) => el("div", {}, `${h.loadBalancer}: `, badge(h.state))) : "-";
+  const health = (entries) =>
+    entries.length ? entries.map((h) => el("div", {}, `${h.loadBalancer}: `, badge(h.state))) : "-";
   return [
     el("h1", {}, "Fleet"),
     el("h2", {}, "Load balancers"),
@@ -285,7 +310,8 @@ async function refresh(page) {
 function start() {
   const page = route(location.pathname.replace(/\/+$/, "") || PREFIX);
   if (!page) {
-    document.getElementById("main").replaceChildren(el("p", {}, "No such page. ", el("a", {href: `${PREFIX}/`}, "Applications")));
+    const home = el("a", {href: `${PREFIX}/`}, "Applications");
+    document.getElementById("main").replaceChildren(el("p", {}, "No such page. ", home));
     return;
   }
   document.title = `${page.title} - CodeDeploy lab`;
