@@ -8,7 +8,8 @@
 Starts a fresh lab (codedeploy-lab up on a free port, state in a temporary directory), launches 3 lab hosts,
 uploads a zip holding --megabytes of random (incompressible) bytes and deploys it AllAtOnce. Prints the lab
 process's resident set size just before the deployment (after the upload, with the peak reset), its peak (VmHWM in
-/proc/<lab pid>/status) by the end of the deployment, and the growth; writes them as JSON to benchmarks/results/. Run with the project's venv:
+/proc/<lab pid>/status) by the end of the deployment, and the growth; writes them as JSON to benchmarks/results/.
+Run with the project's venv:
 
     .venv/bin/python benchmarks/bundle_memory.py [--megabytes 64] [--hosts 3]
 """

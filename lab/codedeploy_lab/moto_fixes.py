@@ -12,6 +12,9 @@ classes, so they survive ``/moto-api/reset`` (which recreates backend instances,
    ``elb_classic_lb`` reads ``HealthCheck`` unconditionally.
 4. ``autoscaling_group`` calls DisableMetricsCollection and Put/DeleteNotificationConfiguration on update; moto has
    none of them (NotImplementedError, HTTP 500).
+5. GetObject reads the whole object into memory for every request (``FakeKey.value``); the lab's agent downloads a
+   bundle to many hosts at once, so a plain GET (no Range, no partNumber) of an object of 1 MiB or more streams from
+   the key's buffer instead, a chunk at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def apply() -> None:
     _fix_elb_attributes_on_missing_load_balancer()
     _fix_elb_default_health_check()
     _fix_autoscaling_update_calls()
+    _stream_large_object_bodies()
     _APPLIED = True
 
 
@@ -98,3 +102,53 @@ def _fix_autoscaling_update_calls() -> None:
     AutoScalingResponse.disable_metrics_collection = disable_metrics_collection
     AutoScalingResponse.put_notification_configuration = put_notification_configuration
     AutoScalingResponse.delete_notification_configuration = delete_notification_configuration
+
+
+STREAM_FROM_BYTES = 1 << 20
+
+
+class _KeyBody:
+    """A FakeKey's content as a WSGI body: chunks read under the key's lock, its size as ``len()``."""
+
+    def __init__(self, key: t.Any) -> None:
+        self.key = key
+
+    def __len__(self) -> int:
+        return int(self.key.size)
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        position = 0
+        while True:
+            with self.key.lock:
+                self.key._value_buffer.seek(position)
+                chunk = self.key._value_buffer.read(STREAM_FROM_BYTES)
+            if not chunk:
+                return
+            position += len(chunk)
+            yield chunk
+
+
+def _stream_large_object_bodies() -> None:
+    import threading
+
+    from moto.s3.models import FakeKey
+    from moto.s3.responses import S3Response
+
+    original_get_object = S3Response.get_object
+    value = FakeKey.value
+    plain_get = threading.local()  # set only while get_object builds its answer, in this request's thread
+
+    def get_object(self: S3Response) -> t.Any:
+        plain_get.on = not self.headers.get("range") and not self.querystring.get("partNumber")
+        try:
+            return original_get_object(self)
+        finally:
+            plain_get.on = False
+
+    def streamed_value(key: FakeKey) -> t.Any:
+        if getattr(plain_get, "on", False) and key.size >= STREAM_FROM_BYTES:
+            return _KeyBody(key)
+        return value.fget(key)  # type: ignore[attr-defined]
+
+    S3Response.get_object = get_object  # type: ignore[method-assign]
+    FakeKey.value = property(streamed_value, value.fset)  # type: ignore[method-assign,attr-defined]

@@ -487,7 +487,8 @@ def test_stop_deployment(lab, service_role, bucket, aws_error):
         first, second = fleet.instances
         assert targets[first]["status"] == "Failed" and targets[second]["status"] == "Skipped"
         statuses = {e["lifecycleEventName"]: e["status"] for e in targets[first]["lifecycleEvents"]}
-        assert statuses["BeforeInstall"] == "Succeeded" and statuses["Install"] == "Skipped"
+        # The running BeforeInstall is ended (SIGTERM, then SIGKILL) rather than left to finish.
+        assert statuses["BeforeInstall"] == "Failed" and statuses["Install"] == "Skipped"
         with aws_error("DeploymentAlreadyCompletedException", deployment_id):
             codedeploy.stop_deployment(deploymentId=deployment_id)
     finally:

@@ -246,7 +246,7 @@ def test_stop_with_rollback(lab, fleet, service_role, bucket):
     answer = lab.client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
 
     assert answer["status"] == "Pending"  # AfterInstall still runs on the hosts
-    assert "will finish first" in answer["statusMessage"]
+    assert "are being ended" in answer["statusMessage"]
     stopped = wait_deployment(lab.client, deployment_id)
     assert stopped["status"] == "Stopped"
     assert stopped["errorInformation"]["code"] == "MANUAL_STOP"

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +42,38 @@ SCRIPT_EVENTS = frozenset({"ApplicationStop", "BeforeInstall", "AfterInstall", "
                            "BeforeBlockTraffic", "AfterBlockTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"})
 AGENT_EVENTS = SCRIPT_EVENTS | {"DownloadBundle", "Install"}
 ERROR_CODES = ("Success", "ScriptMissing", "ScriptNotExecutable", "ScriptTimedOut", "ScriptFailed", "UnknownError")
+
+# Bounds on what one bundle may unpack to, counted while unpacking (headers are never trusted). Each can be raised
+# with an environment variable of the lab process (``codedeploy-lab up`` passes its own environment on).
+MAX_UNPACKED_BYTES = 2 << 30
+MAX_RATIO = 100  # unpacked bytes per bundle byte, checked once past RATIO_FLOOR_BYTES (small bundles may compress well)
+RATIO_FLOOR_BYTES = 8 << 20
+MAX_ENTRIES = 500_000
+LIMIT_VARIABLES = {"max_unpacked_bytes": ("CODEDEPLOY_LAB_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES),
+                   "max_ratio": ("CODEDEPLOY_LAB_MAX_RATIO", MAX_RATIO),
+                   "max_entries": ("CODEDEPLOY_LAB_MAX_ENTRIES", MAX_ENTRIES)}
+
+CHUNK_BYTES = 1 << 20  # how much of a bundle the lab holds at once, per host
+AWS_EVENT_LIMIT_SECONDS = 3600  # the service fails a lifecycle event that has not completed within an hour
+STOP_GRACE_SECONDS = 3.0  # SIGTERM to a stopped hook, then SIGKILL after this long
+HOUR_LIMIT_MESSAGE = ("The lifecycle event did not complete within 3600 seconds, the most CodeDeploy allows a "
+                      "deployment lifecycle event, and CodeDeploy failed it")
+
+
+def bundle_limits() -> dict[str, int]:
+    """The unpacking limits in force: the defaults above, or the lab's CODEDEPLOY_LAB_MAX_* environment variables."""
+    limits = {"ratio_floor_bytes": RATIO_FLOOR_BYTES}
+    for name, (variable, default) in LIMIT_VARIABLES.items():
+        raw = os.environ.get(variable)
+        try:
+            limits[name] = int(raw) if raw else default
+        except ValueError:
+            raise BundleError(f"{variable}={raw!r} is not a whole number: set it to a positive integer "
+                              f"(default {default}) or unset it") from None
+        if limits[name] <= 0:
+            raise BundleError(f"{variable}={raw!r} must be positive: set it to a positive integer "
+                              f"(default {default}) or unset it")
+    return limits
 
 
 @dataclass(frozen=True)
@@ -66,6 +105,10 @@ class AgentCommand:
     appspec_filename: str = "appspec.yml"
     deployment_creator: str = "user"
     deployment_type: str = "IN_PLACE"
+    # The service's side of the event: set when the deployment is stopped (running hooks are ended), and the lab
+    # seconds that stand for the hour after which the service fails an event (None: no limit).
+    stop_requested: threading.Event | None = field(default=None, compare=False)
+    hour_limit_seconds: float | None = None
 
 
 @dataclass
@@ -142,12 +185,7 @@ class Agent:
         if revision is None:
             return self._outcome(command, started, "UnknownError",
                                  "The CodeDeploy lab downloads revisions from S3 only (no S3 revision given)")
-        data = self._fetch(revision)
-        answer = host.inhost(INHOST_SOURCE, "unpack", {
-            "root": DEPLOYMENT_ROOT, "deployment_group_id": command.deployment_group_id,
-            "deployment_id": command.deployment_id, "bundle_type": revision.bundle_type,
-            "bundle_b64": base64.b64encode(data).decode()}, timeout=600)
-        return self._from_answer(command, started, answer)
+        return self._stream_bundle(host, command, started, revision)
 
     def _install(self, host: Host, command: AgentCommand, started: dt.datetime) -> EventOutcome:
         archive = f"{self.deployment_dir(command)}/deployment-archive"
@@ -189,12 +227,128 @@ class Agent:
         scripts = spec.hooks.get(command.event, ())
         if not scripts:
             return self._outcome(command, started, "Success", "Succeeded", noop=True)
-        timeout = sum(script.timeout for script in scripts) + 60
-        answer = host.inhost(INHOST_SOURCE, "hooks", {
+        request = {
             "event": command.event, "deployment_id": command.deployment_id, "archive_dir": archive,
-            "scripts": [script.as_dict() for script in scripts], "env": host.environment(self.hook_environment(command)),
+            "scripts": [script.as_dict() for script in scripts],
+            "env": host.environment(self.hook_environment(command)),
             "scripts_log": f"{deployment_dir}/logs/scripts.log", "deployments_log": DEPLOYMENTS_LOG,
-            "cwd": AGENT_HOME}, timeout=timeout)
+            "cwd": AGENT_HOME}
+        # The agent accepts any timeout; the service fails the event after an hour. Timeouts are real seconds (the
+        # scripts really run), the hour is lab time: only scripts allowed more than the hour meet the service's limit.
+        allowed = sum(script.timeout for script in scripts)
+        limit = command.hour_limit_seconds if allowed > AWS_EVENT_LIMIT_SECONDS else None
+        process = self._start_inhost(host, "hooks", request)
+        answer, ended_by = self._wait_inhost(process, timeout=allowed + 60, limit=limit, stop=command.stop_requested)
+        if ended_by == "hour":
+            answer = {**answer, "ok": False, "error_code": "UnknownError", "message": HOUR_LIMIT_MESSAGE}
+        return self._from_answer(command, started, answer)
+
+    # -- in-host processes ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _start_inhost(host: Host, operation: str, request: dict[str, t.Any]) -> subprocess.Popen[bytes]:
+        """``inhost.py <operation>`` in a process of its own inside the host, its request already written."""
+        process = host.run([host_python(), "-I", "-c", INHOST_SOURCE, operation], env=host.environment(),
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            process.stdin.write(json.dumps(request).encode() + b"\n")  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass  # it ended already: its answer (or its stderr) says why
+        return process
+
+    @staticmethod
+    def _wait_inhost(process: subprocess.Popen[bytes], *, timeout: float, limit: float | None = None,
+                     stop: threading.Event | None = None) -> tuple[dict[str, t.Any], str | None]:
+        """(its answer, None), or (what it answered when ended, "stop" | "hour" | "timeout") - ended by SIGTERM to
+        its process group (the in-host side ends the running script's group), then SIGKILL after a grace."""
+        import selectors
+
+        if process.stdin and not process.stdin.closed:
+            try:
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+        began = time.monotonic()
+        ends = [(began + timeout, "timeout")] + ([(began + limit, "hour")] if limit is not None else [])
+        output = bytearray()
+        ended_by: str | None = None
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
+            kill_at: float | None = None
+            while True:
+                if ended_by is None:
+                    reason = "stop" if stop is not None and stop.is_set() else \
+                        next((why for moment, why in ends if time.monotonic() >= moment), None)
+                    if reason is not None:
+                        ended_by, kill_at = reason, time.monotonic() + STOP_GRACE_SECONDS + 2
+                        _signal_group(process, signal.SIGTERM)
+                elif kill_at is not None and time.monotonic() >= kill_at:
+                    _signal_group(process, signal.SIGKILL)
+                    kill_at = None
+                if not selector.select(0.2):
+                    continue
+                chunk = os.read(process.stdout.fileno(), 65536)  # type: ignore[union-attr]
+                if not chunk:
+                    break
+                output += chunk
+        _signal_group(process, signal.SIGKILL)  # anything it left behind in its group
+        process.wait()
+        errors = process.stderr.read().decode("utf-8", "replace")[-2000:] if process.stderr else ""
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        try:
+            answer = json.loads(bytes(output))
+        except ValueError:
+            message = {"stop": "The lifecycle event was ended because the deployment was stopped (StopDeployment)",
+                       "hour": HOUR_LIMIT_MESSAGE,
+                       "timeout": "The CodeDeploy lab's agent did not answer in time"}.get(ended_by or "", "")
+            answer = {"ok": False, "error_code": "UnknownError",
+                      "message": message or f"The CodeDeploy lab's agent failed on the host: {errors.strip()}"}
+        return answer, ended_by
+
+    def _stream_bundle(self, host: Host, command: AgentCommand, started: dt.datetime,
+                       revision: S3Revision) -> EventOutcome:
+        """S3 body -> a process in the host that writes bundle.tar and unpacks it; CHUNK_BYTES at a time."""
+        limits = bundle_limits()
+        response = self._get_object(revision)
+        size = int(response["ContentLength"])
+        body = response["Body"]
+        if size > limits["max_unpacked_bytes"]:
+            body.close()
+            raise BundleError(f"The deployment failed because the revision bundle ({size} bytes) is larger than the "
+                              f"CodeDeploy lab unpacks ({limits['max_unpacked_bytes']} bytes). Raise the limit with "
+                              f"`codedeploy-lab up --max-unpacked-bytes N` (or CODEDEPLOY_LAB_MAX_UNPACKED_BYTES) "
+                              f"if the bundle is genuine.")
+        process = self._start_inhost(host, "unpack", {
+            "root": DEPLOYMENT_ROOT, "deployment_group_id": command.deployment_group_id,
+            "deployment_id": command.deployment_id, "bundle_type": revision.bundle_type, "size": size,
+            "limits": limits})
+        digest, received, problem = hashlib.md5(usedforsecurity=False), 0, ""
+        etag = response.get("ETag", "").strip('"')
+        try:
+            for chunk in body.iter_chunks(CHUNK_BYTES):
+                received += len(chunk)
+                digest.update(chunk)
+                process.stdin.write(chunk)  # type: ignore[union-attr]
+            if received != size:
+                problem = f"the download ended after {received} of {size} bytes"
+            elif "-" not in etag and etag and digest.hexdigest() != etag:
+                problem = f"Expected deployment artifact bundle etag {etag} but was actually {digest.hexdigest()}"
+            process.stdin.write(b"ok\n" if not problem else problem.encode() + b"\n")  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass  # the host side gave up (its answer says why)
+        except Exception as error:  # the download broke: tell the host side, which cleans up
+            problem = f"the download failed: {error}"
+            try:
+                process.stdin.write(problem.encode() + b"\n")  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+        finally:
+            body.close()
+        answer, _ = self._wait_inhost(process, timeout=600)
+        if problem:
+            raise BundleError(f"The revision bundle could not be downloaded: {problem}")
         return self._from_answer(command, started, answer)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
@@ -247,22 +401,22 @@ class Agent:
                                                       retries={"max_attempts": 2}))
             return self._s3
 
-    def _fetch(self, revision: S3Revision) -> bytes:
+    def _get_object(self, revision: S3Revision) -> dict[str, t.Any]:
         from botocore.exceptions import ClientError
 
         arguments = {"Bucket": revision.bucket, "Key": revision.key}
         if revision.version:
             arguments["VersionId"] = revision.version
         try:
-            response = self._client().get_object(**arguments)
+            response = t.cast(dict, self._client().get_object(**arguments))
         except ClientError as error:
             raise BundleError(error.response.get("Error", {}).get("Message") or str(error)) from None
-        data = response["Body"].read()
         if revision.etag:
             expected, actual = revision.etag.strip('"'), response.get("ETag", "").strip('"')
             if expected != actual:
+                response["Body"].close()
                 raise BundleError(f"Expected deployment artifact bundle etag {expected} but was actually {actual}")
-        return data
+        return response
 
     def _from_answer(self, command: AgentCommand, started: dt.datetime, answer: dict[str, t.Any]) -> EventOutcome:
         if answer.get("ok"):
@@ -280,6 +434,19 @@ class Agent:
                             log_tail="" if succeeded else log_tail, started_at=started,
                             ended_at=dt.datetime.now(dt.timezone.utc),
                             output_tail=output_tail or log_tail, noop=noop)
+
+
+def host_python() -> str:
+    """The interpreter of the in-host helpers (the machine's, seen through the host's root)."""
+    return "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the process group ``host.run`` started ``process`` in (its own session)."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 class BundleError(RuntimeError):

@@ -98,80 +98,209 @@ def link_stays_inside(entry, target):
     return not (joined == ".." or joined.startswith("../"))
 
 
-def unpack_tar(data, destination, compressed):
-    import io
+def within(root, path):
+    """``path`` resolved (symlinks followed, as the kernel would) if it stays inside ``root``, else None."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real if real == real_root or real.startswith(real_root.rstrip("/") + "/") else None
+
+
+class Extraction:
+    """Writes archive entries under ``destination`` without ever following a symlink, within the limits.
+
+    Regular files and directories come first; symlinks are only recorded and made last (``finish``), so no entry can
+    be written through a link of the same archive (``a/b -> ..`` then ``a/b/c -> ..`` then ``a/b/c/x``). Every
+    parent is checked with lstat and files are opened with O_NOFOLLOW. Sizes are counted as bytes are written:
+    headers are never trusted.
+    """
+
+    def __init__(self, destination, limits, bundle_size):
+        self.destination = destination
+        self.limits = limits
+        self.bundle_size = max(bundle_size, 1)
+        self.written = 0
+        self.entries = 0
+        self.links = []
+
+    def path(self, relative):
+        import stat
+
+        path = self.destination
+        for part in relative.split("/")[:-1]:
+            path = os.path.join(path, part)
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                os.mkdir(path)
+                continue
+            if not stat.S_ISDIR(mode):
+                raise escape_error(relative + " (its parent " + path[len(self.destination) + 1:]
+                                   + " is not a directory)")
+        return os.path.join(path, relative.split("/")[-1])
+
+    def count_entry(self, name):
+        self.entries += 1
+        if self.entries > self.limits["max_entries"]:
+            raise limit_error("it holds more than " + str(self.limits["max_entries"]) + " entries", "max_entries")
+
+    def count_bytes(self, size):
+        self.written += size
+        if self.written > self.limits["max_unpacked_bytes"]:
+            raise limit_error("it unpacks to more than " + str(self.limits["max_unpacked_bytes"]) + " bytes",
+                              "max_unpacked_bytes")
+        if self.written > self.limits["ratio_floor_bytes"] and \
+                self.written > self.limits["max_ratio"] * self.bundle_size:
+            raise limit_error("it unpacks to more than " + str(self.limits["max_ratio"]) + " times its size ("
+                              + str(self.bundle_size) + " bytes)", "max_ratio")
+
+    def directory(self, relative):
+        import stat
+
+        self.count_entry(relative)
+        path = self.path(relative)
+        try:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise escape_error(relative + " (a directory entry over a file or link)")
+        except FileNotFoundError:
+            os.mkdir(path)
+
+    def file(self, relative, source, mode):
+        self.count_entry(relative)
+        path = self.path(relative)
+        if os.path.islink(path):
+            os.unlink(path)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "wb") as target:
+            while True:
+                chunk = source.read(1 << 20)
+                if not chunk:
+                    break
+                self.count_bytes(len(chunk))
+                target.write(chunk)
+        os.chmod(path, (mode & 0o7777) or 0o644)
+
+    def hard_link(self, relative, target_relative):
+        import stat
+
+        self.count_entry(relative)
+        target = os.path.join(self.destination, target_relative)
+        try:
+            if not stat.S_ISREG(os.lstat(target).st_mode):
+                raise escape_error(relative + " -> " + target_relative)
+        except FileNotFoundError:
+            raise escape_error(relative + " -> " + target_relative + " (no such file earlier in the archive)")
+        path = self.path(relative)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.link(target, path, follow_symlinks=False)
+
+    def symlink(self, relative, target):
+        if not link_stays_inside(relative, target):
+            raise escape_error(relative + " -> " + target)
+        self.count_entry(relative)
+        self.links.append((relative, target))
+
+    def finish(self):
+        """Make the links, then check that each one, resolved through the others, still points inside."""
+        for relative, target in self.links:
+            path = self.path(relative)
+            if os.path.isdir(path) and not os.path.islink(path):
+                raise escape_error(relative + " -> " + target + " (a link over a directory)")
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.symlink(target, path)
+        for relative, target in self.links:
+            if within(self.destination, os.path.join(self.destination, relative)) is None:
+                raise escape_error(relative + " -> " + target)
+
+
+def limit_error(what, limit):
+    flags = {"max_unpacked_bytes": ("--max-unpacked-bytes", "CODEDEPLOY_LAB_MAX_UNPACKED_BYTES"),
+             "max_ratio": ("--max-ratio", "CODEDEPLOY_LAB_MAX_RATIO"),
+             "max_entries": ("--max-entries", "CODEDEPLOY_LAB_MAX_ENTRIES")}[limit]
+    return AgentError("The deployment failed because the revision bundle exceeds a limit of the CodeDeploy lab: "
+                      + what + ". Raise the limit with `codedeploy-lab up " + flags[0] + " N` (or the "
+                      + flags[1] + " environment variable of the lab) if the bundle is genuine.")
+
+
+def unpack_tar(bundle, extraction, compressed):
     import tarfile
 
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz" if compressed else "r:")
+        archive = tarfile.open(bundle, mode="r:gz" if compressed else "r:")
     except (tarfile.TarError, OSError, EOFError) as error:
         raise AgentError("The deployment failed because the revision bundle is not a valid "
                          + ("tgz" if compressed else "tar") + " archive: " + str(error))
     with archive:
-        members = archive.getmembers()
-        for member in members:
+        for member in archive:
             relative = inside(member.name)
             if relative is None:
                 raise escape_error(member.name)
-            if member.issym() and not link_stays_inside(relative, member.linkname):
-                raise escape_error(member.name + " -> " + member.linkname)
-            if member.islnk() and inside(member.linkname) is None:
-                raise escape_error(member.name + " -> " + member.linkname)
             if member.isdev() or member.isfifo():
                 raise AgentError("The deployment failed because the revision bundle contains a device or fifo: "
                                  + member.name)
-        for member in members:
-            relative = inside(member.name)
             if not relative:
                 continue
-            member.name = relative
-            if member.islnk():
-                member.linkname = inside(member.linkname)
-            archive.extract(member, destination, set_attrs=True, numeric_owner=False)
+            if member.isdir():
+                extraction.directory(relative)
+            elif member.issym():
+                extraction.symlink(relative, member.linkname)
+            elif member.islnk():
+                target = inside(member.linkname)
+                if not target:
+                    raise escape_error(member.name + " -> " + member.linkname)
+                extraction.hard_link(relative, target)
+            else:
+                with archive.extractfile(member) as source:
+                    extraction.file(relative, source, member.mode)
+                os.utime(os.path.join(extraction.destination, relative), (member.mtime, member.mtime),
+                         follow_symlinks=False)
 
 
-def unpack_zip(data, destination):
-    import io
-    import shutil
+def unpack_zip(bundle, extraction):
     import stat
     import zipfile
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(bundle)
     except (zipfile.BadZipFile, OSError) as error:
         raise AgentError("The deployment failed because the revision bundle is not a valid zip archive: " + str(error))
     with archive:
-        infos = archive.infolist()
-        links = {}
-        for info in infos:
+        for info in archive.infolist():
             relative = inside(info.filename)
             if relative is None:
                 raise escape_error(info.filename)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                target = archive.read(info).decode("utf-8", "replace")
-                if not link_stays_inside(relative, target):
-                    raise escape_error(info.filename + " -> " + target)
-                links[info.filename] = target
-        for info in infos:
-            relative = inside(info.filename)
             if not relative:
                 continue
-            path = os.path.join(destination, relative)
             mode = info.external_attr >> 16
-            if info.filename in links:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                if os.path.lexists(path):
-                    os.unlink(path)
-                os.symlink(links[info.filename], path)
+            if stat.S_ISLNK(mode):
+                with archive.open(info) as source:
+                    target = source.read(4097)  # a link target is a path, never a payload
+                if len(target) > 4096:
+                    raise escape_error(info.filename + " (a link target longer than 4096 bytes)")
+                extraction.symlink(relative, target.decode("utf-8", "replace"))
             elif info.is_dir():
-                os.makedirs(path, exist_ok=True)
+                extraction.directory(relative)
             else:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with archive.open(info) as source, open(path, "wb") as target:
-                    shutil.copyfileobj(source, target)
-                if mode & 0o7777:
-                    os.chmod(path, mode & 0o7777)
+                with archive.open(info) as source:
+                    extraction.file(relative, source, mode)
+
+
+def receive_bundle(stream, path, size):
+    """Copy exactly ``size`` bytes of ``stream`` to ``path``; the lab then says ``ok`` (its checks passed) or not."""
+    remaining = size
+    with open(path, "wb") as handle:
+        while remaining:
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise AgentError("The deployment failed because the revision bundle download ended after "
+                                 + str(size - remaining) + " of " + str(size) + " bytes")
+            handle.write(chunk)
+            remaining -= len(chunk)
+    verdict = stream.readline().strip()
+    if verdict != b"ok":
+        raise AgentError("The deployment failed because the lab abandoned the revision bundle download: "
+                         + verdict.decode("utf-8", "replace"))
 
 
 def unpack(request):
@@ -183,17 +312,22 @@ def unpack(request):
     if os.path.isdir(deployment_dir):
         shutil.rmtree(deployment_dir)
     os.makedirs(os.path.join(deployment_dir, "logs"), exist_ok=True)
-    data = base64.b64decode(request["bundle_b64"])
-    with open(os.path.join(deployment_dir, "bundle.tar"), "wb") as handle:
-        handle.write(data)
+    bundle = os.path.join(deployment_dir, "bundle.tar")
+    receive_bundle(request["stream"], bundle, request["size"])
     staging = os.path.join(deployment_dir, "deployment-archive-unpacking")
     archive_dir = os.path.join(deployment_dir, "deployment-archive")
     os.makedirs(staging)
+    extraction = Extraction(staging, request["limits"], request["size"])
     kind = (request.get("bundle_type") or "tar").lower()
-    if kind == "zip":
-        unpack_zip(data, staging)
-    else:
-        unpack_tar(data, staging, compressed=(kind == "tgz"))
+    try:
+        if kind == "zip":
+            unpack_zip(bundle, extraction)
+        else:
+            unpack_tar(bundle, extraction, compressed=(kind == "tgz"))
+        extraction.finish()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a refused bundle leaves nothing unpacked behind
+        raise
     entries = os.listdir(staging)
     stripped = False
     if len(entries) == 1 and os.path.isdir(os.path.join(staging, entries[0])) \
@@ -207,7 +341,7 @@ def unpack(request):
         os.rename(staging, archive_dir)
     write_text(os.path.join(root, "deployment-instructions", group_id + "_most_recent_install"), deployment_dir)
     return {"ok": True, "deployment_dir": deployment_dir, "stripped_top_directory": entries[0] if stripped else None,
-            "pruned": removed}
+            "pruned": removed, "unpacked_bytes": extraction.written}
 
 
 def read(request):
@@ -349,6 +483,11 @@ def install(request):
     for mapping in request["files"]:
         source = os.path.normpath(os.path.join(archive, mapping["source"].lstrip("/")))
         destination = os.path.normpath(mapping["destination"])
+        if within(archive, source) is None:
+            raise AgentError("The deployment failed because the application specification file specifies a source "
+                             "file (" + mapping["source"] + ") that is outside the revision: files.source is a path "
+                             "inside the revision (a leading / means the revision's root). Update the files section "
+                             "of the AppSpec file, and then try again.")
         if not os.path.lexists(source):
             raise AgentError("The deployment failed because the application specification file specifies a source "
                              "file (" + mapping["source"] + ") that does not exist in the revision. Update the files "
@@ -447,17 +586,18 @@ def failure(code, message, location, logs):
 
 
 def run_script(script, archive, env, logs, cwd):
-    import select
     import subprocess
     import time
 
     location = script["location"]
-    path = os.path.join(archive, location)
+    # As the agent joins them (Ruby's File.join): a leading / still means the archive's root.
+    shown = archive.rstrip("/") + "/" + location.lstrip("/")
+    path = within(archive, shown)
     user = script.get("runas")
     who = " run as user " + user if user else ""
     logs.entry("Script - " + location)
-    if not os.path.isfile(path):
-        return failure("ScriptMissing", "Script does not exist at specified location: " + path, location, logs)
+    if path is None or not os.path.isfile(path):  # outside the archive (.., or a link leading out) is missing
+        return failure("ScriptMissing", "Script does not exist at specified location: " + shown, location, logs)
     if not os.access(path, os.X_OK):
         try:
             os.chmod(path, os.stat(path).st_mode | 0o111)
@@ -478,6 +618,18 @@ def run_script(script, archive, env, logs, cwd):
     except OSError as error:
         return failure("ScriptFailed", "Script at specified location: " + location + who + " failed with error "
                        + type(error).__name__ + " with message " + str(error), location, logs)
+    try:
+        return watch_script(process, script, location, who, deadline, logs)
+    except Stopped:
+        _kill_group(process)
+        return failure("UnknownError", STOPPED_MESSAGE, location, logs)
+
+
+def watch_script(process, script, location, who, deadline, logs):
+    import select
+    import subprocess
+    import time
+
     streams = {process.stdout.fileno(): ("stdout", process.stdout), process.stderr.fileno(): ("stderr", process.stderr)}
     partial = {fd: b"" for fd in streams}
     timed_out = False
@@ -543,7 +695,20 @@ def _kill_group(process):
             stream.close()
 
 
+class Stopped(Exception):
+    """SIGTERM from the lab: the deployment was stopped while a script ran."""
+
+
+STOPPED_MESSAGE = "The lifecycle event was ended because the deployment was stopped (StopDeployment)"
+def stop_requested(signum, frame):
+    raise Stopped()
+
+
 def hooks(request):
+    import signal
+
+    if own_process():
+        signal.signal(signal.SIGTERM, stop_requested)
     logs = Logs(request["scripts_log"], request["deployments_log"], request["deployment_id"])
     try:
         logs.entry("LifecycleEvent - " + request["event"])
@@ -551,7 +716,10 @@ def hooks(request):
         cwd = request.get("cwd") or "/"
         os.makedirs(cwd, exist_ok=True)
         for script in request["scripts"]:
-            outcome = run_script(script, request["archive_dir"], env, logs, cwd)
+            try:
+                outcome = run_script(script, request["archive_dir"], env, logs, cwd)
+            except Stopped:  # between two scripts: none is running
+                return failure("UnknownError", STOPPED_MESSAGE, script["location"], logs)
             if outcome is not None:
                 return outcome
         return {"ok": True, "log_tail": logs.tail.tail()}
@@ -573,5 +741,15 @@ def handle(operation, request):
                 "script_name": "", "log_tail": ""}
 
 
+def own_process():
+    """True in a process of its own (``python3 -c <this file> <op>``), where signals are ours to handle."""
+    return __name__ == "__main__"
+
+
 if __name__ == "__main__":
-    json.dump(handle(sys.argv[1], json.load(sys.stdin)), sys.stdout)
+    # One JSON line of request; for ``unpack`` the bundle's bytes follow it on the same stdin.
+    stdin = sys.stdin.buffer
+    arguments = json.loads(stdin.readline())
+    arguments["stream"] = stdin
+    sys.stdout.write(json.dumps(handle(sys.argv[1], arguments)))
+    sys.stdout.flush()

@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
-STOP_PENDING_MESSAGE = "Stopping the deployment; lifecycle events already running on instances will finish first"
+STOP_PENDING_MESSAGE = "Stopping the deployment; lifecycle events running on instances are being ended"
 STOP_DONE_MESSAGE = "No more commands will be scheduled for execution in the deployment instances"
 
 
@@ -338,7 +338,8 @@ class DeploymentRun:
             deployment_group_name=deployment.deployment_group_name,
             deployment_group_id=deployment.deployment_group_id,
             revision=S3Revision.from_api(revision["s3Location"]) if revision.get("revisionType") == "S3" else None,
-            file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator)
+            file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
+            stop_requested=self.stop_requested, hour_limit_seconds=self.engine.lab.clock.minutes(60))
         outcome = self.engine.lab.fleet.agent.run_event(host, command)
         diagnostics = outcome.diagnostics()
         if faults is not None and not outcome.succeeded:
