@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -42,14 +43,14 @@ def test_a_hook_that_writes_all_over_the_host_changes_nothing_on_the_machine(fle
     token = uuid.uuid4().hex[:10]
     script = f"""#!/bin/bash
 set -e
-mkdir -p /var/lib/myapp /var/www/html /opt/myapp /usr/local/bin /lib/systemd/system /etc/init.d
+mkdir -p /var/lib/myapp /var/www/html /opt/myapp /usr/local/bin /etc/systemd/system /etc/init.d
 echo {token} > /var/lib/myapp/state-{token}
 echo {token} > /var/www/html/page-{token}.html
 echo {token} > /etc/myapp-{token}.conf
 printf '#!/bin/sh\\necho {token}\\n' > /etc/init.d/myapp-{token}
 echo {token} > /opt/myapp/app-{token}
 printf '#!/bin/sh\\necho binary {token}\\n' > /usr/local/bin/myapp-{token} && chmod +x /usr/local/bin/myapp-{token}
-printf '[Service]\\nExecStart=/usr/local/bin/myapp-{token}\\n' > /lib/systemd/system/myapp-{token}.service
+printf '[Service]\\nExecStart=/usr/local/bin/myapp-{token}\\n' > /etc/systemd/system/myapp-{token}.service
 systemctl daemon-reload
 systemctl enable --now myapp-{token}
 myapp-{token}
@@ -64,7 +65,7 @@ myapp-{token}
     assert entries_with(token, MACHINE_DIRS) == []
     for path in (f"/var/lib/myapp/state-{token}", f"/var/www/html/page-{token}.html", f"/etc/myapp-{token}.conf",
                  f"/opt/myapp/app-{token}", f"/usr/local/bin/myapp-{token}", f"/etc/init.d/myapp-{token}",
-                 f"/lib/systemd/system/myapp-{token}.service"):
+                 f"/etc/systemd/system/myapp-{token}.service"):
         assert not os.path.lexists(path), f"{path} reached the machine"
         assert host.read_file(path) is not None, f"{path} missing on the host"
     assert host.services[f"myapp-{token}"].running
@@ -260,8 +261,9 @@ def test_a_script_that_cannot_be_made_executable(fleet, launch, upload) -> None:
     assert first["DownloadBundle"].succeeded
     # A read-only archive (mounted inside the host's own namespace): chmod +x fails as it would on a read-only disk.
     scripts = f"{DEPLOYMENT_ROOT}/{group_id}/d-READONLY1/deployment-archive/scripts"
-    code, output = sh(host, f"mount --bind {scripts} {scripts} && mount -o remount,bind,ro {scripts}")
-    assert code == 0, output
+    # Host root may not mount: the machine's root does it in the host's mount namespace.
+    subprocess.run(["nsenter", f"--target={host.sandbox.init_pid}", "--mount", "--", "sh", "-c",
+                    f"mount --bind {scripts} {scripts} && mount -o remount,bind,ro {scripts}"], check=True)
     outcome = run_lifecycle(fleet.agent, host, deployment_group_id=group_id, revision=revision,
                             events=("AfterInstall",), deployment_id="d-READONLY1")["AfterInstall"]
     assert outcome.diagnostics() == {

@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from codedeploy_lab.deployments.testing import (http_get, run_web_instances, targets_of, unique, upload_revision,
-                                                wait_deployment, wait_for, wait_web_ready, web_load_balancer)
+from codedeploy_lab.deployments.testing import (host_page, http_get, run_web_instances, targets_of, unique,
+                                                upload_revision, wait_deployment, wait_for, wait_web_ready, web_load_balancer)
 from codedeploy_lab.faults import AGENT_MESSAGE
 from codedeploy_lab.testing import RunningLab, run_cli, start_lab, stop_lab
 
@@ -231,7 +231,7 @@ def test_an_agent_started_again_picks_the_event_up(healthy_fleet: Fleet) -> None
     deployment_id = start_deployment(fleet, "healthy-agent")
     info = wait_deployment(fleet.lab.client, deployment_id)
     assert info["status"] == "Succeeded", info
-    assert http_get(fleet.lab.get(f"/_lab/hosts/{fleet.instance}")["web"]["url"])[1] == \
+    assert host_page(fleet.lab, fleet.instance)[1] == \
         f"healthy-agent {fleet.instance}"
 
 
@@ -247,7 +247,7 @@ def test_an_unhealthy_web_server_leaves_the_load_balancer_and_fails_allow_traffi
                                  {"action": "unhealthy", "status": 500})
     assert status == 200 and answer["web_healthy"] is False, answer
     wait_for(lambda: state() == "OutOfService", "the load balancer to take the host out")
-    assert http_get(fleet.lab.get(f"/_lab/hosts/{fleet.instance}")["web"]["url"])[0] == 500
+    assert host_page(fleet.lab, fleet.instance)[0] == 500
 
     deployment_id = start_deployment(fleet, "unhealthy")
     info = wait_deployment(fleet.lab.client, deployment_id)

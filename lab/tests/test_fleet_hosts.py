@@ -1,16 +1,11 @@
-"""Lab hosts: copy-on-write root, sandbox, user data, shims, web server, instance metadata, terminate."""
+"""Lab hosts: own root, sandbox, user data, shims, web server, instance metadata, terminate."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -18,6 +13,7 @@ import pytest
 
 from codedeploy_lab.fleet import sandbox as sandbox_module
 from codedeploy_lab.fleet.testing import fleet, launch, new_identity, sh  # noqa: F401 (fixtures)
+from codedeploy_lab.fleet.webserver import UnixHTTPConnection
 
 # Tests that go through a lab process need what the lab needs to sandbox hosts (the same machine and user as us).
 requires_sandbox = pytest.mark.skipif(sandbox_module.sandbox_support_problem() is not None,
@@ -30,12 +26,15 @@ systemctl enable --now httpd
 """
 
 
-def http_get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+def web_get(socket_path: str | Path, path: str = "/", timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """GET from a host's web server on its unix socket (what the load balancers do)."""
+    connection = UnixHTTPConnection(str(socket_path), timeout)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, dict(response.headers), response.read()
+    finally:
+        connection.close()
 
 
 def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # type: ignore[no-untyped-def]
@@ -73,10 +72,11 @@ def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the
             assert described["user_data_exit_codes"] == [0]
             assert described["services"]["httpd"] == {"running": True, "enabled": True, "starts": 1}
             assert described["packages"] == [{"manager": "yum", "args": ["install", "-y", "httpd"]}]
-            status, headers, body = http_get(described["web"]["url"])
+            status, headers, body = web_get(described["web"]["socket"])
             assert (status, body) == (200, f"hello from {instance_id}\n".encode())
             assert headers["X-Lab-Host"] == instance_id
-            root = lab.state_dir / "hosts" / instance_id / "upper"
+            root = Path(described["root"])
+            assert root == lab.state_dir / "hosts" / instance_id / "root"
             log = (root / "var/log/cloud-init-output.log").read_text()
             assert "Installed: httpd" in log and "finished at" in log
             assert (root / "var/www/html/index.html").exists()
@@ -92,16 +92,16 @@ def test_terminate_stops_the_web_server_and_removes_the_root(lab) -> None:  # ty
     instance_id = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
                                     UserData=WEB_USER_DATA)["Instances"][0]["InstanceId"]
     described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
-    url = described["web"]["url"]
-    assert http_get(url)[0] == 200
+    socket_path = described["web"]["socket"]
+    assert web_get(socket_path)[0] == 200
     root = lab.state_dir / "hosts" / instance_id
-    assert (root / "upper").is_dir()
+    assert (root / "root").is_dir()
 
     ec2.terminate_instances(InstanceIds=[instance_id])
 
     assert not root.exists()
-    with pytest.raises(urllib.error.URLError):
-        urllib.request.urlopen(url, timeout=5)
+    with pytest.raises(OSError):
+        web_get(socket_path)
     assert instance_id not in [h["instance_id"] for h in lab.get("/_lab/hosts")["hosts"]]
 
 
@@ -121,7 +121,7 @@ def test_auto_scaling_instances_become_hosts(lab, unique_name) -> None:  # type:
         assert len(instance_ids) == 2
         for instance_id in instance_ids:
             described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
-            assert http_get(described["web"]["url"])[2] == f"hello from {instance_id}\n".encode()
+            assert web_get(described["web"]["socket"])[2] == f"hello from {instance_id}\n".encode()
     finally:
         autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
     for instance_id in instance_ids:
@@ -134,7 +134,7 @@ def test_writes_anywhere_land_in_the_host_root_and_never_on_the_machine(launch) 
     host = launch()
     token = uuid.uuid4().hex[:12]
     paths = [f"/var/lib/probe-{token}", f"/etc/probe-{token}.conf", f"/opt/probe-{token}/app",
-             f"/usr/local/bin/probe-{token}", f"/lib/systemd/system/probe-{token}.service",
+             f"/usr/local/bin/probe-{token}", f"/etc/systemd/system/probe-{token}.service",
              f"/home/probe-{token}", f"/srv/probe-{token}", f"/tmp/probe-{token}", f"/root/probe-{token}"]
     before = {path: os.path.lexists(path) for path in paths}
     assert not any(before.values())
@@ -148,9 +148,14 @@ def test_writes_anywhere_land_in_the_host_root_and_never_on_the_machine(launch) 
     for path in paths:
         assert not os.path.lexists(path), f"{path} leaked onto the machine"
         assert host.read_file(path) == f"{token}\n".encode()
-        in_upper = list(host.sandbox.upper.rglob(Path(path).name))  # /lib is usr/lib: look the name up
-        assert in_upper and in_upper[0].read_text() == f"{token}\n"
+        in_host_dir = list(host.sandbox.host_dir.rglob(Path(path).name))  # /usr/local is usr-local: look it up
+        assert in_host_dir and in_host_dir[0].read_text() == f"{token}\n"
     assert Path("/etc/passwd").read_bytes() == passwd_before
+
+    # The machine's /usr is there to run, not to change.
+    code, output = sh(host, f"touch /usr/bin/probe-{token} /lib/probe-{token}")
+    assert code != 0 and "Read-only file system" in output
+    assert not os.path.lexists(f"/usr/bin/probe-{token}")
 
 
 def test_host_knows_the_usual_users_and_groups(launch) -> None:  # type: ignore[no-untyped-def]
@@ -180,8 +185,10 @@ def test_processes_are_the_hosts_own_and_die_with_it(fleet, launch) -> None:  # 
 
 def test_sandbox_hides_the_lab_state_directory(fleet, launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
-    code, output = sh(host, f"ls -A {fleet.state_dir} | wc -l; touch {fleet.state_dir}/x 2>&1 || echo refused")
-    assert output.split()[0] == "0" and "refused" in output
+    _, output = sh(host, f"test -e {fleet.state_dir} || echo absent; mkdir -p {fleet.state_dir}/hosts && "
+                            f"ls -A {fleet.state_dir}/hosts | wc -l")
+    assert output.split() == ["absent", "0"], output  # what it makes at that path is its own
+    assert not (fleet.state_dir / "hosts" / "x").exists()
 
 
 def test_shims_record_packages_and_control_services(launch) -> None:  # type: ignore[no-untyped-def]
@@ -208,13 +215,13 @@ def test_shims_record_packages_and_control_services(launch) -> None:  # type: ig
     assert host.services["nginx"].running and host.services["nginx"].enabled
     assert not host.services["myapp"].running
     assert host.web.running
-    assert http_get(host.web.url)[0] in (403, 404)  # nginx up, nothing to serve yet
+    assert web_get(host.web.socket_path)[0] in (403, 404)  # nginx up, nothing to serve yet
 
     code, output = sh(host, "echo page > /var/www/html/index.html && nginx -s stop")
     assert code == 0, output
     assert not host.web.running
     sh(host, "systemctl restart nginx")
-    assert http_get(host.web.url)[2] == b"page\n"
+    assert web_get(host.web.socket_path)[2] == b"page\n"
 
 
 def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[no-untyped-def]
@@ -230,26 +237,26 @@ def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[
     """)
     assert code == 0, output
     assert not Path("/etc/lab-served").exists()
-    status, headers, body = http_get(host.web.url + "abs-link")
+    status, headers, body = web_get(host.web.socket_path, "/abs-link")
     assert (status, body) == (200, b"host hostname file\n")
-    assert http_get(host.web.url + "docs/rel-link")[2] == b"host hostname file\n"
-    status, headers, body = http_get(host.web.url + "docs/")
+    assert web_get(host.web.socket_path, "/docs/rel-link")[2] == b"host hostname file\n"
+    status, headers, body = web_get(host.web.socket_path, "/docs/")
     assert (status, body, headers["Content-Type"]) == (200, b"<h1>index</h1>\n", "text/html")
-    assert http_get(host.web.url + "empty/")[0] == 403
-    assert http_get(host.web.url + "missing.html")[0] == 404
-    assert http_get(host.web.url + "../../etc/passwd")[0] in (400, 404)
+    assert web_get(host.web.socket_path, "/empty/")[0] == 403
+    assert web_get(host.web.socket_path, "/missing.html")[0] == 404
+    assert web_get(host.web.socket_path, "/../../etc/passwd")[0] in (400, 404)
 
     # Port 80 of localhost is the host's web server for curl and wget on the host.
     code, output = sh(host, "curl -sf http://localhost/docs/ && wget -q -O - http://127.0.0.1:80/docs/index.html")
     assert (code, output) == (0, "<h1>index</h1>\n" * 2)
 
     host.web.mark_unhealthy(500)
-    assert http_get(host.web.url + "docs/")[0] == 500
+    assert web_get(host.web.socket_path, "/docs/")[0] == 500
     host.web.mark_healthy()
-    assert http_get(host.web.url + "docs/")[0] == 200
+    assert web_get(host.web.socket_path, "/docs/")[0] == 200
 
 
-def test_instance_metadata_v1_v2_and_the_169_254_rewrite(launch) -> None:  # type: ignore[no-untyped-def]
+def test_instance_metadata_v1_v2_at_169_254_169_254(launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
     code, output = sh(host, """
         set -e
@@ -265,17 +272,16 @@ def test_instance_metadata_v1_v2_and_the_169_254_rewrite(launch) -> None:  # typ
     assert document["instanceId"] == host.instance_id and document["region"] == "us-east-1"
     assert document["availabilityZone"] == "us-east-1a"
 
-    # botocore (what the AWS CLI uses inside a hook) finds credentials through the same endpoint.
-    from botocore.utils import InstanceMetadataFetcher
-
-    credentials = InstanceMetadataFetcher(timeout=5, num_attempts=1, base_url=host.imds_url + "/") \
-        .retrieve_iam_role_credentials()
-    assert credentials["role_name"] == "codedeploy-lab-host" and credentials["access_key"]
+    # botocore (what the AWS CLI uses inside a hook) finds credentials at the same address.
+    assert host.environment()["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "http://169.254.169.254/"
+    code, output = sh(host, "curl -sf http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+                            "codedeploy-lab-host")
+    assert code == 0 and json.loads(output)["AccessKeyId"], output
 
 
 def test_aws_cli_inside_a_host_talks_to_the_lab(lab, launch) -> None:  # type: ignore[no-untyped-def]
-    if not (Path(sys.executable).parent / "aws").exists():
-        pytest.skip("the AWS CLI is not installed next to this Python")
+    if sandbox_module.aws_cli_packages() is None:
+        pytest.skip("the AWS CLI is not installed in the lab's environment")
     bucket = f"probe-{uuid.uuid4().hex[:10]}"
     lab.client("s3").create_bucket(Bucket=bucket)
     host = launch()
@@ -305,7 +311,7 @@ def test_stop_and_start_keep_the_root_and_do_not_rerun_user_data(fleet, launch) 
                   b"service myjob start\n")
     assert host.web.running
     fleet.stop(host.instance_id)
-    assert not host.web.running and host.state == "stopped" and host.sandbox.upper.is_dir()
+    assert not host.web.running and host.state == "stopped" and host.sandbox.root.is_dir()
     assert not host.services["httpd"].running
     fleet.start(host.instance_id)
     assert host.wait_booted(60) and host.state == "running"
@@ -327,7 +333,7 @@ def test_without_a_sandbox_the_lab_refuses_to_run_anything_and_says_why(fleet, m
         assert (outcome.status, outcome.error_code) == ("Failed", "UnknownError")
         assert outcome.message == (f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: "
                                    f"the lab is not running as root (test)")
-        assert not (host.sandbox.upper / "root/should-not-run").exists()
+        assert not (host.sandbox.root / "root/should-not-run").exists()
     finally:
         fleet.terminate(host.instance_id)
 
@@ -354,7 +360,7 @@ def test_the_sandbox_refuses_a_target_whose_root_is_the_machines(launch) -> None
     real_init = host.sandbox.init_pid
     host.sandbox.init_pid = os.getpid()  # as if PID 1 were gone and its number reused by a machine process
     try:
-        with pytest.raises(sandbox_module.SandboxUnavailable, match="its root is the machine's"):
+        with pytest.raises(sandbox_module.SandboxUnavailable, match="not a host's sandbox"):
             host.sandbox.run(["/bin/true"], env={})
     finally:
         host.sandbox.init_pid = real_init
@@ -364,7 +370,7 @@ def test_stopping_the_web_server_closes_keep_alive_connections(launch) -> None: 
     import http.client
 
     host = launch(b"#!/bin/sh\nmkdir -p /var/www/html && echo up > /var/www/html/index.html\nservice httpd start\n")
-    connection = http.client.HTTPConnection(*host.web.address, timeout=5)
+    connection = host.web.connection(timeout=5)
     connection.request("GET", "/")
     assert connection.getresponse().read() == b"up\n"
     sh(host, "service httpd stop")

@@ -81,6 +81,21 @@ def run_web_instances(client: Client, count: int, tags: t.Mapping[str, str], tem
     return sorted(instance["InstanceId"] for instance in reservation["Instances"])
 
 
+def host_page(lab: t.Any, instance_id: str, path: str = "/", timeout: float = 30.0) -> tuple[int, str]:
+    """GET ``path`` from a lab host's web server, on the unix socket the lab made for it (as its load balancers do)."""
+    from ..fleet.webserver import UnixHTTPConnection
+
+    connection = UnixHTTPConnection(lab.get(f"/_lab/hosts/{instance_id}")["web"]["socket"], timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode().strip()
+    except OSError as error:
+        return 0, str(error)
+    finally:
+        connection.close()
+
+
 def wait_web_ready(lab: t.Any, instance_ids: t.Iterable[str], timeout: float = 120.0) -> None:
     """Until every host booted and its web server answers its first page."""
     for instance_id in instance_ids:
@@ -88,7 +103,7 @@ def wait_web_ready(lab: t.Any, instance_ids: t.Iterable[str], timeout: float = 1
             host = lab.get(f"/_lab/hosts/{instance_id}")
             if not host.get("booted") or not host["web"]["running"]:
                 return False
-            return http_get(host["web"]["url"])[0] == 200
+            return host_page(lab, instance_id)[0] == 200
         try:
             wait_for(ready, f"the web server of {instance_id}", timeout)
         except AssertionError as error:

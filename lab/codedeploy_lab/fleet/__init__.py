@@ -6,14 +6,15 @@ Interface for the other rooms (the deployment engine, the load balancers, the la
     fleet.attach_to_moto()            # RunInstances / Auto Scaling launches become hosts, terminate removes them
     host = fleet.get("i-0123...")     # Host or None; fleet.hosts() lists them all
     host.wait_booted(timeout=60)      # user data finished (the agent waits for it by itself too)
-    host.web.address                  # ("127.0.0.1", port) of the host's web server (httpd/apache2/nginx)
+    host.web.connection()             # an HTTP connection to the host's web server (its unix socket)
     host.web.running, host.web.healthy, host.web.mark_unhealthy(503), host.web.mark_healthy()
     fleet.agent.run_event(host, command)   # codedeploy_lab.agent: one lifecycle event on one host
     fleet.add_listener(on_launch=..., on_terminate=...)   # e.g. deploy the last good revision to ASG launches
     fleet.shutdown()                  # stop every host and remove every root
 
-Roots live in ``<state>/hosts/<instance-id>/`` (``upper`` is what the host wrote). See ``sandbox.py`` for how a host
-is isolated, ``shims.py`` for the programs it finds on its PATH and ``metadata.py`` for instance metadata.
+Roots live in ``<state>/hosts/<instance-id>/root`` and web server sockets in ``<state>/sockets/<instance-id>/``. See
+``sandbox.py`` for how a host is isolated, ``gateway.py`` for what it reaches on the network, ``shims.py`` for the
+programs it finds on its PATH and ``metadata.py`` for instance metadata.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from .host import Host, HostError, ServiceState, user_data_scripts
 from .metadata import InstanceIdentity
 from .registry import HostRegistry
-from .sandbox import SandboxUnavailable, sandbox_support_problem
+from .sandbox import SandboxUnavailable, remove_cgroups, remove_host_dir, sandbox_support_problem, sanitised_etc
 from .webserver import HostWebServer
 
 __all__ = ["Fleet", "attach", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
@@ -44,6 +45,7 @@ class Fleet(HostRegistry):
         super().__init__()
         self.state_dir = Path(state_dir).resolve()
         self.hosts_dir = self.state_dir / "hosts"
+        self.sockets_dir = self.state_dir / "sockets"
         self.endpoint_url = endpoint_url.rstrip("/")
         self.region = region
         self._server: t.Any = None
@@ -80,13 +82,24 @@ class Fleet(HostRegistry):
         return sandbox_support_problem()
 
     def launch(self, identity: InstanceIdentity) -> Host:
-        host = Host(identity, self.hosts_dir / identity.instance_id, api_url=self.api_url,
-                    endpoint_url=self.endpoint_url, hidden=[self.state_dir])
+        host = Host(identity, self.hosts_dir / identity.instance_id, endpoint_url=self.endpoint_url,
+                    socket_dir=self.sockets_dir / identity.instance_id,
+                    etc_template=lambda: sanitised_etc(self.state_dir))
         self._register(host)
         LOG.info("host %s: launching", identity.instance_id)
         host.boot()
         self._launched(host)
         return host
+
+    def reset(self) -> None:
+        """Terminate every host, then remove what no current host owns (left by a lab that did not stop cleanly)."""
+        super().reset()
+        owned = {host.instance_id for host in self.hosts()}
+        for folder in (self.hosts_dir, self.sockets_dir):
+            for leftover in (folder.iterdir() if folder.is_dir() else ()):
+                if leftover.name not in owned:
+                    remove_cgroups(leftover.name)
+                    remove_host_dir(leftover)
 
     def shutdown(self) -> None:
         from . import moto_hooks

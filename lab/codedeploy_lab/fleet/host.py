@@ -8,20 +8,21 @@ import email
 import gzip
 import hashlib
 import json
-import select
 import logging
 import os
+import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .metadata import InstanceIdentity, MetadataService
-from .sandbox import HOST_PATH, Sandbox, SandboxUnavailable
+from .gateway import Gateway
+from .metadata import METADATA_URL, InstanceIdentity, MetadataService
+from .sandbox import HOST_PATH, Sandbox, SandboxUnavailable, host_python
 from .shims import shim_files
 from .webserver import HostWebServer
 
@@ -32,6 +33,7 @@ USER_DATA_TIMEOUT = 900.0
 CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
 WEB_SERVICES = frozenset({"httpd", "apache2", "nginx"})
 AGENT_SERVICE = "codedeploy-agent"
+SERVICE_ACTIONS = frozenset({"start", "stop", "restart", "reload", "try-restart", "enable", "disable", "status"})
 
 # The per-host helper: JSON lines in ({"module", "op", "request"[, "source"]}), JSON lines out.
 HELPER_SERVER = r"""
@@ -66,11 +68,6 @@ HOST_USERS = (
 
 class HostError(RuntimeError):
     """Something the lab tried to do on a host failed."""
-
-
-def host_python() -> str:
-    """The interpreter the lab's helpers use inside a host (the machine's, seen through the overlay)."""
-    return "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
 
 @dataclass
@@ -127,22 +124,26 @@ class Host:
 
     * ``instance_id``, ``identity`` (region, AZ, private IP ...), ``state`` (booting, running, stopped,
       terminated), ``wait_booted(timeout)`` (user data finished), ``sandbox_error`` (why hooks cannot run);
-    * ``web`` (``HostWebServer``): ``web.address`` -> ``("127.0.0.1", port)``, ``web.running``, ``web.url``,
+    * ``web`` (``HostWebServer``): ``web.socket_path`` and ``web.connection()`` (its unix socket), ``web.running``,
       ``web.mark_unhealthy(status)`` / ``web.mark_healthy()``;
     * ``services`` (name -> ``ServiceState``), ``packages`` (package-manager calls recorded by the shims);
     * ``run(argv, ...)`` and ``inhost(op, request)`` to act inside the host's sandbox; ``environment()``.
     """
 
-    def __init__(self, identity: InstanceIdentity, root_dir: Path, *, api_url: str, endpoint_url: str,
-                 hidden: t.Iterable[Path] = ()) -> None:
+    def __init__(self, identity: InstanceIdentity, root_dir: Path, *, endpoint_url: str, socket_dir: Path,
+                 etc_template: t.Callable[[], Path]) -> None:
         self.identity = identity
         self.instance_id = identity.instance_id
         self.root_dir = Path(root_dir)
-        self.api_url = api_url.rstrip("/")
         self.endpoint_url = endpoint_url.rstrip("/")
-        self.sandbox = Sandbox(self.root_dir, hidden=hidden)
+        upstream = urlsplit(self.endpoint_url)
+        self._upstream = (upstream.hostname or "127.0.0.1", upstream.port or 80)
+        # The host reaches the lab's endpoint at the same address and port, through its gateway.
+        self.sandbox = Sandbox(self.root_dir, hostname=identity.local_hostname, endpoint_port=self._upstream[1],
+                               etc_template=etc_template, cgroup_name=self.instance_id)
         self.metadata = MetadataService(identity)
-        self.web = HostWebServer(self.instance_id, self._root_view)
+        self.web = HostWebServer(self.instance_id, socket_dir, self.run)
+        self.gateway: Gateway | None = None
         self.services: dict[str, ServiceState] = {}
         self.packages: list[dict[str, t.Any]] = []
         self.state = "pending"
@@ -165,7 +166,8 @@ class Host:
 
     @property
     def imds_url(self) -> str:
-        return f"{self.api_url}/_lab/hosts/{self.instance_id}/imds"
+        """Instance metadata as the host reaches it (the lab answers there for this host only)."""
+        return METADATA_URL
 
     def boot(self, run_user_data: bool = True) -> None:
         """Start the sandbox and (at first launch) run user data, in a background thread."""
@@ -186,6 +188,8 @@ class Host:
     def _boot(self, run_user_data: bool) -> None:
         try:
             self.sandbox.start()
+            self.gateway = Gateway(self, *self.sandbox.listeners, upstream=self._upstream)
+            self.gateway.start()
             if run_user_data:
                 self._initialise_root()
             self.state = "running"
@@ -206,8 +210,14 @@ class Host:
         self._stop_helper()
         for state in self.services.values():
             state.running = False
-        self.sandbox.stop()
+        self._stop_sandbox()
         self.state = "stopped"
+
+    def _stop_sandbox(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        self.sandbox.stop()
 
     def start(self) -> None:
         """EC2 StartInstances: a fresh sandbox over the same root; user data does not run again."""
@@ -215,11 +225,12 @@ class Host:
             self.boot(run_user_data=False)
 
     def terminate(self) -> None:
-        self.web.stop()
+        self.web.remove()
         self._stop_helper()
         if self._boot_thread is not None and self._boot_thread.is_alive():
-            self.sandbox.stop()  # ends a user data script still running
+            self._stop_sandbox()  # ends a user data script still running
             self._boot_thread.join(timeout=10)
+        self._stop_sandbox()
         self.sandbox.remove()
         self.state = "terminated"
         self._booted.set()
@@ -235,7 +246,7 @@ class Host:
             "USER": "root",
             "LOGNAME": "root",
             "SHELL": "/bin/bash",
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.imds_url,
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.imds_url + "/",
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": self.identity.region,
             "AWS_REGION": self.identity.region,
@@ -310,7 +321,7 @@ class Host:
     # -- boot steps ------------------------------------------------------------------------------------------------
 
     def _initialise_root(self) -> None:
-        config = {"instance_id": self.instance_id, "api": self.api_url, "region": self.identity.region,
+        config = {"instance_id": self.instance_id, "gateway": self.endpoint_url, "region": self.identity.region,
                   "imds": self.imds_url, "endpoint": self.endpoint_url}
         profile = "".join(f"export {key}={value}\n" for key, value in self.environment().items()
                           if key.startswith("AWS_"))
@@ -318,11 +329,8 @@ class Host:
             {"path": "/etc/codedeploy-lab/host.json", "text": json.dumps(config, indent=2) + "\n", "mode": "0644"},
             {"path": "/etc/profile.d/codedeploy-lab.sh", "text": profile, "mode": "0644"},
             {"path": "/etc/hostname", "text": self.identity.local_hostname + "\n", "mode": "0644"},
-            *shim_files(self.instance_id, self.api_url, self.imds_url, self.web.url),
+            *shim_files(),
         ]
-        aws_cli = Path(sys.executable).parent / "aws"
-        if aws_cli.exists():
-            files.append({"path": "/usr/local/bin/aws", "symlink": str(aws_cli)})
         dirs = ["/opt/codedeploy-agent/deployment-root", "/var/log/aws/codedeploy-agent", "/var/www",
                 "/var/lib/cloud/instance/scripts", "/var/log/codedeploy-lab", "/srv", "/home", "/root", "/tmp"]
         self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": dirs, "users": list(HOST_USERS)})
@@ -410,8 +418,9 @@ class Host:
             "state": self.state,
             "booted": self.booted,
             "sandbox_error": self.sandbox_error,
-            "root": str(self.sandbox.upper),
-            "web": {"url": self.web.url, "running": self.web.running, "healthy": self.web.healthy},
+            "root": str(self.sandbox.root),
+            "web": self.web.describe(),
+            "limits": self.sandbox.describe_limits(),
             "agent": {"running": self.agent_running.is_set()},
             "imds": self.imds_url,
             "services": {name: state.as_dict() for name, state in sorted(self.services.items())},
@@ -419,10 +428,27 @@ class Host:
             "user_data_exit_codes": self.user_data_exit_codes,
         }
 
-    def _root_view(self) -> str | None:
-        if not self.sandbox.running or self.sandbox.init_pid is None:
-            return None
-        return str(self.sandbox.root_view)
+    def shim_request(self, method: str, path: str, body: bytes) -> tuple[int, t.Any]:
+        """What the host's shims ask the lab through its gateway (``/_lab/host/<path>``): this host only."""
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return 400, {"error": "InvalidJSON", "message": "the request body must be a JSON object"}
+        if not isinstance(payload, dict):
+            return 400, {"error": "InvalidJSON", "message": "the request body must be a JSON object"}
+        if path == "services" and method == "GET":
+            return 200, {name: state.as_dict() for name, state in sorted(self.services.items())}
+        if path.startswith("services/") and method == "POST" and "/" not in path[len("services/"):]:
+            action = payload.get("action", "")
+            if action not in SERVICE_ACTIONS:
+                return 400, {"error": "InvalidAction",
+                             "message": f"action must be one of {', '.join(sorted(SERVICE_ACTIONS))}, got {action!r}"}
+            return 200, self.control_service(path[len("services/"):], action)
+        if path == "packages" and method == "POST":
+            self.packages.append({"manager": str(payload.get("manager", "")),
+                                  "args": [str(a) for a in payload.get("args", [])]})
+            return 200, {"recorded": len(self.packages)}
+        return 404, {"error": "NotFound", "message": f"no shim endpoint {method} /_lab/host/{path}"}
 
 
 def _read_line(stream: t.IO[bytes], timeout: float) -> bytes:

@@ -1,8 +1,9 @@
 """Instance metadata (IMDSv1 and IMDSv2) for one lab host.
 
-Served by the fleet under ``/_lab/hosts/<instance-id>/imds/``; the host's environment points
-``AWS_EC2_METADATA_SERVICE_ENDPOINT`` there, so botocore and the AWS CLI inside a hook find it, and the host's
-``curl``/``wget`` rewrite ``http://169.254.169.254`` to it.
+A host reaches it as an EC2 instance does, at ``http://169.254.169.254/`` (an address of the host's own ``lo``),
+and at ``/latest/...`` of the lab's endpoint port; the host's gateway (``gateway.py``) answers both from this
+host's ``MetadataService`` and nobody else's. The host's environment points ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` at
+``http://169.254.169.254/``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 TOKEN_TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "x-aws-ec2-metadata-token"
 DEFAULT_ROLE = "codedeploy-lab-host"
+METADATA_URL = "http://169.254.169.254"
 
 
 @dataclass

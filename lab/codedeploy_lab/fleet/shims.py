@@ -1,10 +1,11 @@
 """Programs a lab host finds where a real instance has them: package managers, service control, web servers.
 
-They are written into the host's own root (its upper layer) at the usual paths, so ``yum``, ``/usr/bin/systemctl``
-and ``service httpd start`` all reach them. Package managers record and succeed; service control records state in
-the lab (``/_lab/hosts/<id>/services/<name>``) and, for httpd/apache2/nginx, starts or stops the host's real web
-server. ``curl`` and ``wget`` send ``http://169.254.169.254/...`` to the host's lab metadata endpoint and
-``http://localhost/...`` (port 80) to the host's web server.
+The machine's ``/usr`` is read-only in a host, so they are written into the host's own ``/usr/local/bin`` and
+``/usr/local/sbin``, which come first on the host's PATH: ``yum``, ``systemctl`` and ``service httpd start`` all
+reach them (an absolute ``/usr/bin/systemctl`` reaches the machine's program, which fails without systemd).
+Package managers record and succeed; service control records state in the lab through the host's gateway
+(``/_lab/host/services/<name>``) and, for httpd/apache2/nginx, starts or stops the host's real web server.
+``curl`` and ``wget`` need no shim: ``http://169.254.169.254`` and ``http://localhost/`` are really there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def log(kind, argv):
 
 
 def call(path, payload=None):
-    url = CONFIG["api"] + "/_lab/hosts/" + CONFIG["instance_id"] + path
+    url = CONFIG["gateway"] + "/_lab/host" + path
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(url, data=data, method="POST" if data else "GET",
                                      headers={"Content-Type": "application/json"})
@@ -202,29 +203,15 @@ sys.exit(127)
 '''
 
 CONTROL_SHIM_PATHS = (
-    "/usr/bin/yum", "/usr/bin/dnf", "/usr/bin/apt-get", "/usr/bin/apt", "/usr/bin/amazon-linux-extras",
-    "/usr/bin/systemctl", "/usr/sbin/service", "/usr/sbin/chkconfig",
-    "/usr/sbin/httpd", "/usr/sbin/apachectl", "/usr/sbin/apache2ctl", "/usr/sbin/nginx",
+    "/usr/local/bin/yum", "/usr/local/bin/dnf", "/usr/local/bin/apt-get", "/usr/local/bin/apt",
+    "/usr/local/bin/amazon-linux-extras", "/usr/local/bin/systemctl", "/usr/local/sbin/service",
+    "/usr/local/sbin/chkconfig", "/usr/local/sbin/httpd", "/usr/local/sbin/apachectl", "/usr/local/sbin/apache2ctl",
+    "/usr/local/sbin/nginx",
 )
 
-METADATA_REWRITE_SHIM = """#!/bin/sh
-# codedeploy-lab: http://169.254.169.254 is this host's lab metadata endpoint ({imds}), and port 80 on localhost
-# is this host's web server ({web}): hosts share the machine's network, so neither address is really theirs.
-IMDS='{imds}'
-WEB='{web}'
-for arg in "$@"; do
-  shift
-  case "$arg" in
-    http://169.254.169.254*) arg="$IMDS${{arg#http://169.254.169.254}}" ;;
-    http://localhost:80|http://localhost:80/*) arg="$WEB${{arg#http://localhost:80}}" ;;
-    http://127.0.0.1:80|http://127.0.0.1:80/*) arg="$WEB${{arg#http://127.0.0.1:80}}" ;;
-    http://localhost|http://localhost/*) arg="$WEB${{arg#http://localhost}}" ;;
-    http://127.0.0.1|http://127.0.0.1/*) arg="$WEB${{arg#http://127.0.0.1}}" ;;
-  esac
-  set -- "$@" "$arg"
-done
-exec {real} "$@"
-"""
+# The AWS CLI of the lab's environment, run by the machine's Python (the sandbox binds the site-packages read-only).
+AWS_CLI_SHIM = ("#!/bin/sh\nexec /usr/bin/python3 -s -c 'import sys; sys.path.insert(0, \"{packages}\"); "
+                "from awscli.clidriver import main; sys.exit(main())' \"$@\"\n")
 
 # Only written when the machine has no sudo: everything on a lab host already runs as root.
 SUDO_SHIM = """#!/bin/sh
@@ -246,15 +233,14 @@ exec "$@"
 """
 
 
-def shim_files(instance_id: str, api_url: str, imds_url: str, web_url: str) -> list[dict[str, str]]:
+def shim_files() -> list[dict[str, str]]:
     """The files (for ``inhost.write``) that put the shims in a host's root."""
+    from .sandbox import aws_cli_packages
+
     files = [{"path": path, "text": CONTROL_SHIM, "mode": "0755"} for path in CONTROL_SHIM_PATHS]
-    for tool in ("curl", "wget"):
-        real = shutil.which(tool, path="/usr/bin:/bin")
-        if real:
-            files.append({"path": f"/usr/local/bin/{tool}", "mode": "0755",
-                          "text": METADATA_REWRITE_SHIM.format(imds=imds_url.rstrip("/"), web=web_url.rstrip("/"),
-                                                               real=real)})
-    if shutil.which("sudo", path="/usr/bin:/bin:/usr/sbin:/sbin") is None:
-        files.append({"path": "/usr/bin/sudo", "text": SUDO_SHIM, "mode": "0755"})
+    packages = aws_cli_packages()
+    if packages is not None and shutil.which("aws", path="/usr/bin") is None:
+        files.append({"path": "/usr/local/bin/aws", "text": AWS_CLI_SHIM.format(packages=packages), "mode": "0755"})
+    if shutil.which("sudo", path="/usr/bin:/usr/sbin") is None:
+        files.append({"path": "/usr/local/bin/sudo", "text": SUDO_SHIM, "mode": "0755"})
     return files

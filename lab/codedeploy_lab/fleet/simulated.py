@@ -68,8 +68,7 @@ class Simulation:
 class SimulatedWeb:
     """A simulated host serves nothing: no address, never running (load balancers see no target to reach)."""
 
-    address = None
-    url = None
+    socket_path = None
     running = False
     healthy = False
 
@@ -123,7 +122,7 @@ class SimulatedHost:
 
     def describe(self) -> dict[str, t.Any]:
         return {"instance_id": self.instance_id, "state": self.state, "booted": True, "simulated": True,
-                "sandbox_error": None, "root": None, "web": {"url": None, "running": False, "healthy": False},
+                "sandbox_error": None, "root": None, "web": {"socket": None, "running": False, "healthy": False},
                 "services": {}, "packages": [], "user_data_exit_codes": []}
 
 

@@ -1,204 +1,223 @@
-"""A host's web server (what httpd, apache2 or nginx would be on a real instance), run as a thread of the lab.
+"""A host's web server (what httpd, apache2 or nginx would be on a real instance), run inside the host's sandbox.
 
-It serves the host's ``/var/www/html`` as the host sees it (the merged overlay, read through the sandbox's
-``/proc/<pid 1>/root``), on a loopback port the fleet allocated when the host was created, so the port stays the
-same across restarts and the load balancer can be pointed at it before the service starts. Every response carries
-``X-Lab-Host: <instance-id>``.
+It is a standard-library Python program started in the host (``Host.run``), so it sees the host's files only: a
+symlink in ``/var/www/html`` that points at ``/etc/passwd`` serves the *host's* ``/etc/passwd``, and no swap of files
+and symlinks can make it read the machine's. It serves on two sockets:
 
-Paths are resolved component by component inside the host's root: a symlink in the document root that points at
-``/etc/passwd`` serves the *host's* ``/etc/passwd``, never the machine's.
+* a unix socket the lab creates in a lab-only folder (``<state>/sockets/<instance-id>/web.sock``, outside the
+  host's root, so no hook can replace it) and passes to the program as a listening descriptor: the load balancers
+  and health checks connect there (``HostWebServer.connection()``);
+* ``127.0.0.1:80`` in the host's own network, for hooks that ``curl http://localhost/``.
+
+Every response carries ``X-Lab-Host: <instance-id>``. ``mark_unhealthy(status)`` sends the program a control line
+on its stdin, after which it answers everything with that status (a fault of the lab, see ``faults.py``).
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
-import mimetypes
 import os
 import socket
-import stat
+import subprocess
 import threading
 import typing as t
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
+from pathlib import Path
 
 LOG = logging.getLogger("codedeploy_lab.fleet")
 
-LOOPBACK = "127.0.0.1"
 DOCUMENT_ROOT = "/var/www/html"
-MAX_SYMLINK_HOPS = 40
+
+# The server inside the host: argv = listening fd, instance id, fault status (0 = healthy).
+WEB_PROGRAM = r'''
+import mimetypes, os, posixpath, socket, stat, sys, threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+FD, INSTANCE_ID, FAULT = int(sys.argv[1]), sys.argv[2], [int(sys.argv[3]) or None]
+ROOT = "/var/www/html"
 
 
-def allocate_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
+def lookup(url_path):
+    if FAULT[0] is not None:
+        return FAULT[0], b"unhealthy (lab fault)\n", "text/plain"
+    path = posixpath.normpath(ROOT + "/" + unquote(urlsplit(url_path).path))
+    if path != ROOT and not path.startswith(ROOT + "/"):
+        return 404, b"Not Found\n", "text/plain"
+    if os.path.isdir(path):
+        path = path + "/index.html"
+        if not os.path.isfile(path):
+            return 403, b"Forbidden\n", "text/plain"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO planted here must not hang the server
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return 403, b"Forbidden\n", "text/plain"
+            body = handle.read()
+    except FileNotFoundError:
+        return 404, b"Not Found\n", "text/plain"
+    except OSError:
+        return 403, b"Forbidden\n", "text/plain"
+    return 200, body, mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def resolve_in_root(root: str, path: str) -> str | None:
-    """The real path of ``path`` (absolute, in the host's terms) below ``root``, following symlinks inside it.
+class Handler(BaseHTTPRequestHandler):
+    server_version = "codedeploy-lab-httpd"
+    protocol_version = "HTTP/1.1"
 
-    Returns None when something along the way is missing or a loop is found.
-    """
-    parts = [p for p in PurePosixPath(path).parts if p not in ("/", "", ".")]
-    resolved: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, part)
+    def respond(self, head_only):
+        status, body, content_type = lookup(self.path)
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        self.send_response(status, phrase)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Lab-Host", INSTANCE_ID)
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+
+    def do_GET(self):
+        self.respond(False)
+
+    def do_HEAD(self):
+        self.respond(True)
+
+    def address_string(self):
+        return "lab"
+
+    def log_message(self, format, *args):
+        pass
+
+
+def serve(server):
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+unix = ThreadingHTTPServer("", Handler, bind_and_activate=False)
+unix.socket.close()
+unix.socket = socket.socket(fileno=FD)
+serve(unix)
+try:
+    serve(ThreadingHTTPServer(("127.0.0.1", 80), Handler))
+except OSError as error:  # a hook holds the port: the load balancers still reach us
+    sys.stderr.write(f"port 80: {error}\n")
+for line in sys.stdin:  # control lines from the lab; end of input: the lab stopped us
+    words = line.split()
+    if words[:1] == ["fault"]:
+        FAULT[0] = int(words[1])
+    elif words[:1] == ["healthy"]:
+        FAULT[0] = None
+    sys.stdout.write("ok\n")  # the lab waits for this: requests after mark_unhealthy() see the fault
+    sys.stdout.flush()
+'''
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection to a unix socket (a host's web server)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
         try:
-            info = os.lstat(candidate)
+            sock.connect(self.socket_path)
         except OSError:
-            return None
-        if stat.S_ISLNK(info.st_mode):
-            hops += 1
-            if hops > MAX_SYMLINK_HOPS:
-                return None
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in PurePosixPath(target).parts if p not in ("/", "", ".")] + parts
-            continue
-        resolved.append(part)
-    return os.path.join(root, *resolved)
+            sock.close()
+            raise
+        self.sock = sock
 
 
 class HostWebServer:
-    """Start/stop/health of one host's HTTP server; ``root`` returns the host's root as seen from the lab."""
+    """Start/stop/health of one host's HTTP server; ``run`` starts a process inside the host (``Host.run``)."""
 
-    def __init__(self, instance_id: str, root: t.Callable[[], str | None], port: int | None = None) -> None:
+    def __init__(self, instance_id: str, socket_dir: Path, run: t.Callable[..., subprocess.Popen[bytes]]) -> None:
         self.instance_id = instance_id
-        self._root = root
-        self.port = port or allocate_port()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.socket_dir = Path(socket_dir)
+        self.socket_path = self.socket_dir / "web.sock"
+        self._run = run
+        self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._fault_status: int | None = None
-        self._connections: set[socket.socket] = set()  # open client connections, closed when the server stops
-        self.requests_served = 0
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return (LOOPBACK, self.port)
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}/"
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._process is not None and self._process.poll() is None
 
     @property
     def healthy(self) -> bool:
         return self._fault_status is None
 
+    def connection(self, timeout: float = 10.0) -> UnixHTTPConnection:
+        return UnixHTTPConnection(str(self.socket_path), timeout)
+
+    def describe(self) -> dict[str, t.Any]:
+        return {"socket": str(self.socket_path), "running": self.running, "healthy": self.healthy}
+
     def mark_unhealthy(self, status: int = 503) -> None:
         """Answer every request with ``status`` until ``mark_healthy()`` (for fault injection)."""
         self._fault_status = status
+        self._tell(f"fault {status}")
 
     def mark_healthy(self) -> None:
         self._fault_status = None
+        self._tell("healthy")
+
+    def _tell(self, line: str) -> None:
+        with self._lock:
+            process = self._process
+            if process is not None and process.poll() is None and process.stdin is not None:
+                try:
+                    process.stdin.write(line.encode() + b"\n")
+                    process.stdin.flush()
+                    process.stdout.readline()  # type: ignore[union-attr]
+                except OSError:
+                    pass
 
     def start(self) -> None:
         with self._lock:
-            if self._server is not None:
+            if self._process is not None and self._process.poll() is None:
                 return
-            server = ThreadingHTTPServer(self.address, _handler_for(self))
-            server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                      name=f"web-{self.instance_id}", daemon=True)
-            thread.start()
-            self._server, self._thread = server, thread
-            LOG.info("host %s: web server listening on %s", self.instance_id, self.url)
+            self.socket_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.socket_path.unlink(missing_ok=True)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+                listener.bind(str(self.socket_path))
+                listener.listen(128)
+                from .sandbox import host_python
+
+                self._process = self._run(
+                    [host_python(), "-I", "-c", WEB_PROGRAM, str(listener.fileno()), self.instance_id,
+                     str(self._fault_status or 0)],
+                    pass_fds=(listener.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL)
+            LOG.info("host %s: web server started (%s)", self.instance_id, self.socket_path)
 
     def stop(self) -> None:
+        """Stop the server: it exits, and with it every connection it had open (keep-alive ones too)."""
         with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            # A stopped httpd keeps no keep-alive connection open: close them, or a client would still be served.
-            for connection in list(self._connections):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            if thread is not None:
-                thread.join(timeout=5)
-            LOG.info("host %s: web server stopped", self.instance_id)
+            process, self._process = self._process, None
+        if process is None:
+            return
+        from .host import kill_group
+
+        kill_group(process, grace=5)
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        self.socket_path.unlink(missing_ok=True)
+        LOG.info("host %s: web server stopped", self.instance_id)
 
     def restart(self) -> None:
         self.stop()
         self.start()
 
-    def lookup(self, url_path: str) -> tuple[int, bytes, str]:
-        """(status, body, content type) for a request path."""
-        if self._fault_status is not None:
-            return self._fault_status, b"unhealthy (lab fault)\n", "text/plain"
-        root = self._root()
-        if root is None:
-            return 503, b"host is not running\n", "text/plain"
-        path = unquote(urlsplit(url_path).path)
-        target = resolve_in_root(root, f"{DOCUMENT_ROOT}/{path}")
-        if target is None:
-            return 404, b"Not Found\n", "text/plain"
-        if os.path.isdir(target):
-            index = resolve_in_root(root, f"{DOCUMENT_ROOT}/{path}/index.html")
-            if index is None or not os.path.isfile(index):
-                return 403, b"Forbidden\n", "text/plain"
-            target = index
-        if not os.path.isfile(target):
-            return 404, b"Not Found\n", "text/plain"
+    def remove(self) -> None:
+        self.stop()
         try:
-            with open(target, "rb") as handle:
-                body = handle.read()
+            os.rmdir(self.socket_dir)
         except OSError:
-            return 403, b"Forbidden\n", "text/plain"
-        content_type = mimetypes.guess_type(target)[0] or "application/octet-stream"
-        return 200, body, content_type
-
-
-def _handler_for(web: HostWebServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "codedeploy-lab-httpd"
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            web._connections.add(self.connection)
-
-        def finish(self) -> None:
-            web._connections.discard(self.connection)
-            super().finish()
-
-        def _respond(self, head_only: bool) -> None:
-            if web._server is not self.server:  # stopped (or restarted) since this connection was accepted
-                self.close_connection = True
-                return
-            status, body, content_type = web.lookup(self.path)
-            web.requests_served += 1
-            self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("X-Lab-Host", web.instance_id)
-            self.end_headers()
-            if not head_only:
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            self._respond(head_only=False)
-
-        def do_HEAD(self) -> None:  # noqa: N802
-            self._respond(head_only=True)
-
-        def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
-            LOG.debug("host %s web: " + format, web.instance_id, *args)
-
-    return Handler
+            pass

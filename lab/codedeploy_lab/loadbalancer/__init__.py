@@ -19,15 +19,16 @@ __all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNHEALTHY", "Address", "HealthChec
 
 
 def fleet_resolver(lab: t.Any) -> Resolver:
-    """Instance id and traffic port -> the address of that lab host's web server, from ``lab.fleet``.
+    """Instance id and traffic port -> the unix socket of that lab host's web server, from ``lab.fleet``.
 
-    A lab host runs one web server on a loopback port the lab allocates, whatever port the load balancer names
-    (80, 8080, ...), so every traffic port of an instance leads to it.
+    A lab host runs one web server, reached on a socket the lab made for it, whatever port the load balancer names
+    (80, 8080, ...), so every traffic port of an instance leads to it. A simulated host has no web server (None).
     """
 
     def resolve(instance_id: str, port: int) -> Address | None:
         host = lab.fleet.get(instance_id) if lab.fleet is not None else None
-        return host.web.address if host is not None else None
+        path = getattr(host.web, "socket_path", None) if host is not None else None
+        return str(path) if path is not None else None
 
     return resolve
 

@@ -8,11 +8,20 @@ durations stay in AWS seconds and are scaled by the lab clock where they are wai
 from __future__ import annotations
 
 import http.client
-import socket
 import typing as t
 from dataclasses import dataclass
 
-Address = tuple[str, int]
+# A backend: a lab host's web server socket path (``HostWebServer.socket_path``), or a TCP (host, port).
+Address = str | tuple[str, int]
+
+
+def backend_connection(address: Address, timeout: float) -> http.client.HTTPConnection:
+    """An unopened HTTP connection to a backend."""
+    if isinstance(address, str):
+        from ..fleet.webserver import UnixHTTPConnection
+
+        return UnixHTTPConnection(address, timeout)
+    return http.client.HTTPConnection(*address, timeout=timeout)
 
 # AWS's defaults for a Classic Load Balancer that was never given a check (DescribeLoadBalancers shows these).
 CLASSIC_DEFAULTS = {"interval": 30, "timeout": 5, "unhealthy_threshold": 2, "healthy_threshold": 10}
@@ -102,14 +111,15 @@ def probe(check: HealthCheck, address: Address | None, timeout: float) -> ProbeR
     """Run one health check against ``address`` (the host's web server), waiting at most ``timeout`` real seconds."""
     if address is None:
         return ProbeResult(False, "Instance has no web server the lab knows of (not a lab host, or not running).")
-    host, port = address
+    connection = backend_connection(address, timeout)
     if check.protocol == "TCP":
         try:
-            with socket.create_connection((host, port), timeout=timeout):
-                return ProbeResult(True, "")
+            connection.connect()
+            return ProbeResult(True, "")
         except OSError as error:
             return ProbeResult(False, f"Instance has failed the TCP health check: {error.strerror or error}.")
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        finally:
+            connection.close()
     try:
         connection.request("GET", check.path, headers={"User-Agent": "ELB-HealthChecker/2.0"})
         response = connection.getresponse()

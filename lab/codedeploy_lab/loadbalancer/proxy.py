@@ -10,6 +10,7 @@ import threading
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .health import backend_connection
 from .pool import Target, TargetPool
 
 LOG = logging.getLogger("codedeploy_lab.loadbalancer")
@@ -128,7 +129,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         address = pool.address_of(target, port)
         if address is None:
             return 502, [("Content-Type", "text/html")], b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"
-        connection = http.client.HTTPConnection(*address, timeout=UPSTREAM_TIMEOUT)
+        connection = backend_connection(address, UPSTREAM_TIMEOUT)
         headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
         forwarded_for = ", ".join(filter(None, [self.headers.get("X-Forwarded-For"), self.client_address[0]]))
         headers.update({"X-Forwarded-For": forwarded_for, "X-Forwarded-Port": str(listener.port),
