@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS, TRAFFIC_EVENTS
-from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
-                                                upload_revision, wait_deployment, wait_for, wait_web_ready, web_load_balancer)
+from codedeploy_lab.deployments.testing import (failures, host_page, http_get, run_web_instances, targets_of, terminate,
+                                                unique, upload_revision, wait_deployment, wait_for, wait_web_ready,
+                                                web_load_balancer)
 
 SUCCESS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
 
@@ -87,7 +88,7 @@ def deploy(lab, fleet: Fleet, bucket: str, version: str, **options: t.Any) -> tu
 
 
 def page(lab, instance_id: str) -> str:
-    return http_get(lab.get(f"/_lab/hosts/{instance_id}")["web"]["url"])[1]
+    return host_page(lab, instance_id)[1]
 
 
 def host_file(lab, instance_id: str, path: str) -> str | None:

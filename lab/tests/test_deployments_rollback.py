@@ -11,8 +11,9 @@ import typing as t
 
 import pytest
 
-from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
-                                                upload_revision, wait_deployment, wait_for, wait_web_ready, web_load_balancer)
+from codedeploy_lab.deployments.testing import (failures, host_page, http_get, run_web_instances, targets_of, terminate,
+                                                unique, upload_revision, wait_deployment, wait_for, wait_web_ready,
+                                                web_load_balancer)
 
 FAILING = "#!/bin/bash\necho 'health check failed' >&2\nexit 2\n"
 SLOW = "#!/bin/bash\nsleep 3\n"  # time for a test to act while the deployment runs
@@ -77,7 +78,7 @@ def info_of(lab, deployment_id: str) -> dict[str, t.Any]:
 
 
 def page(lab, instance_id: str) -> str:
-    return http_get(lab.get(f"/_lab/hosts/{instance_id}")["web"]["url"])[1]
+    return host_page(lab, instance_id)[1]
 
 
 def rollback_of(lab, deployment_id: str) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
