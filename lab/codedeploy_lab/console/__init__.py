@@ -2,7 +2,7 @@
 
 ``attach(lab)`` makes ``lab.console``, a WSGI application the lab process routes every ``/console`` path to. The
 pages are plain HTML, CSS and script in ``static/``, shipped in this package: nothing is fetched or built at run time.
-A running deployment's page polls its JSON twice a second, so it follows the deployment without a reload.
+A deployment's page asks for its JSON twice a second, so it follows a running deployment without a reload.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@
 
 const PREFIX = "/console";
 const POLL_MS = 500; // a running deployment's page is never more than a second behind
+const SLOW_POLL_MS = 1500; // pages that cost a call per application or load balancer
 
 // -- small helpers ------------------------------------------------------------------------------------------------
 
@@ -281,8 +282,10 @@ function fleetPage(data) {
 
 function route(path) {
   const parts = path.slice(PREFIX.length).split("/").filter((p) => p).map(decodeURIComponent);
-  if (parts.length === 0) return {api: "applications", draw: applicationsPage, title: "Applications"};
-  if (parts[0] === "fleet") return {api: "fleet", draw: fleetPage, title: "Fleet"};
+  if (parts.length === 0) {
+    return {api: "applications", draw: applicationsPage, title: "Applications", every: SLOW_POLL_MS};
+  }
+  if (parts[0] === "fleet") return {api: "fleet", draw: fleetPage, title: "Fleet", every: SLOW_POLL_MS};
   if (parts[0] === "deployments" && parts.length === 2) {
     return {api: `deployments/${enc(parts[1])}`, draw: deploymentPage, title: parts[1]};
   }
@@ -317,7 +320,7 @@ function start() {
   document.title = `${page.title} - CodeDeploy lab`;
   const loop = async () => {
     if (!document.hidden) await refresh(page);
-    setTimeout(loop, POLL_MS);
+    setTimeout(loop, page.every || POLL_MS);
   };
   loop();
 }
