@@ -13,6 +13,8 @@ engine's own)::
         deployment_group_id="<group uuid>",
         revision=S3Revision.from_api(revision["s3Location"]),
         file_exists_behavior="DISALLOW",       # CreateDeployment's value (or None); the appspec's value wins
+        stop_requested=run.stop_requested,     # optional threading.Event: set, it ends running hooks
+        hour_limit_seconds=clock.minutes(60),  # optional: lab seconds after which the service fails the event
     )
     outcome = lab.fleet.agent.run_event(host, command)   # EventOutcome
     outcome.status        # "Succeeded" | "Failed"
@@ -21,6 +23,10 @@ engine's own)::
 
 ``run_event`` never raises for deployment problems: every failure is an outcome with the agent's error code and
 message. It waits for the host to finish booting (user data) and runs one event at a time per host.
+
+What a revision may do is bounded: files.source and hook locations resolve inside the archive (a leading ``/`` is the
+archive's root), unpacking never writes through a link, and ``MAX_UNPACKED_BYTES``, ``MAX_RATIO`` and ``MAX_ENTRIES``
+(environment variables ``CODEDEPLOY_LAB_MAX_*``) bound what a bundle unpacks to. Bundles stream from S3 into the host.
 """
 
 from __future__ import annotations

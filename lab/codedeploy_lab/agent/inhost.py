@@ -1,17 +1,20 @@
-"""The host agent's hands: runs *inside* a lab host's sandbox as ``python3 -I -c <this file> <op>``.
+"""The host agent's hands: runs *inside* a lab host's sandbox, as ``python3 -I -c <this file> <op>``.
 
-Standard library only (it runs under the host's ``/usr/bin/python3``). Request: JSON on stdin. Answer: JSON on
-stdout, ``{"ok": true, ...}`` or ``{"ok": false, "error_code": ..., "message": ..., ...}``. All paths are the host's
-own, so every write lands in the host's root.
+Standard library only (it runs under the host's ``/usr/bin/python3``). Request: one JSON line on stdin (for
+``unpack`` the bundle's bytes follow it). Answer: JSON on stdout, ``{"ok": true, ...}`` or ``{"ok": false,
+"error_code": ..., "message": ..., ...}``. All paths are the host's own (its root is ``/`` here), so every write lands
+in the host's root and ``realpath`` containment checks see what a script would see.
 
 Operations (the agent in the lab process decides *what*, this file does it the way aws-codedeploy-agent does):
 
-* ``unpack``: prune old revisions, write ``bundle.tar``, unpack it safely, strip a single top directory that holds
-  the appspec, record ``<dg-id>_most_recent_install``;
-* ``read``: a file's content (the appspec, ``<dg-id>_last_successful_install``);
-* ``install``: apply and delete the group's cleanup file, plan copies (``file_exists_behavior``), write
-  ``<dg-id>-install.json``, copy, apply permissions, write the new cleanup file and ``_last_successful_install``;
-* ``hooks``: run one event's scripts in order, with timeouts, logging to ``logs/scripts.log``.
+* ``unpack`` (a process of its own): prune old revisions, write ``bundle.tar`` from stdin, unpack it without ever
+  writing through a link and within the lab's limits, strip a single top directory that holds the appspec, record
+  ``<dg-id>_most_recent_install``;
+* ``read`` (the host's shared helper): a file's content (the appspec, ``<dg-id>_last_successful_install``);
+* ``install`` (the shared helper): apply and delete the group's cleanup file, plan copies (``file_exists_behavior``),
+  write ``<dg-id>-install.json``, copy, apply permissions, write the new cleanup file and ``_last_successful_install``;
+* ``hooks`` (a process of its own): run one event's scripts in order, with timeouts, logging to ``logs/scripts.log``;
+  SIGTERM (StopDeployment, the service's hour) ends the running script's process group, SIGKILL after a grace.
 """
 
 import base64
