@@ -35,7 +35,6 @@ import io
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -156,9 +155,6 @@ def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
 MOTO_API_PREFIX = "/moto-api"
 # Read-only lab endpoints that reveal no secret: health checks, and the playbooks finding a load balancer's address.
 OPEN_LAB_ENDPOINTS = (f"{LAB_PREFIX}/health", f"{LAB_PREFIX}/status")
-# Until the per-host gateway (fleet/gateway.py) answers these inside each host, the hosts' shims and instance
-# metadata call them on the lab's port without the token. Delete this once no host calls the lab's port for them.
-HOST_CHANNEL = re.compile(rf"^{LAB_PREFIX}/hosts/[^/]+/(imds(/.*)?|services/[^/]+|packages)$")
 SIGNATURE_QUERY_PARAMETERS = ("X-Amz-Signature", "Signature")  # presigned URLs (SigV4, and SigV2 for S3)
 UNSIGNED_MESSAGE = ("Request is missing Authentication Token: the lab serves signed AWS requests only (a SigV4 "
                     "Authorization header or a presigned URL); sign it with any credentials, e.g. "
@@ -246,8 +242,6 @@ class RequestGuard:
         path = environ.get("PATH_INFO", "")
         if is_lab_path(path) or is_moto_api_path(path):
             if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.rstrip("/") in OPEN_LAB_ENDPOINTS:
-                return None
-            if HOST_CHANNEL.match(path):
                 return None
             return self._token_refusal(environ.get(f"HTTP_{TOKEN_HEADER.upper().replace('-', '_')}"))
         return None

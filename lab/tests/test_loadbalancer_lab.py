@@ -66,7 +66,5 @@ def test_a_classic_load_balancer_serves_lab_hosts_round_robin(lab, web_hosts):
 def lab_request(lab, path, payload):
     import urllib.request
 
-    request = urllib.request.Request(f"{lab.endpoint}{path}", data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(lab.request("POST", path, payload), timeout=30) as response:
         return json.loads(response.read())
