@@ -171,6 +171,8 @@ def test_unsigned_s3_request_is_refused_and_presigned_urls_work(control_plane_la
 CONTROL_ENDPOINTS = [("POST", "/_lab/reset"), ("GET", "/_lab/calls"), ("DELETE", "/_lab/calls"),
                      ("GET", "/_lab/faults"), ("PUT", "/_lab/faults/api/codedeploy"), ("DELETE", "/_lab/faults"),
                      ("POST", "/_lab/faults/hosts/i-0123456789abcdef0/terminate"), ("GET", "/_lab/hosts"),
+                     ("POST", "/_lab/hosts/i-0123456789abcdef0/services/httpd"),
+                     ("GET", "/_lab/hosts/i-0123456789abcdef0/imds/latest/meta-data/"),
                      ("GET", "/_lab/load-balancers"), ("POST", "/moto-api/reset"), ("GET", "/moto-api/data.json"),
                      ("GET", "/moto-api/"), ("POST", "/moto-api/seed?a=42"), ("GET", "/moto-apis")]
 
