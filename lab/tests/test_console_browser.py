@@ -159,6 +159,13 @@ def test_failed_deployment_shows_the_failed_hook_and_links_to_its_rollback(lab, 
     expect(rows.nth(1)).to_contain_text(f"rolled back by {rollback_id}")
     page.screenshot(path=str(screenshots / "deployment-group.png"), full_page=True)
 
+    page.goto(console)
+    application_row = page.locator("section.application", has_text=application).locator("tr", has_text=group)
+    expect(application_row).to_contain_text("DEPLOYMENT_FAILURE")
+    expect(application_row.locator(".deployment-link").first).to_have_text(rollback_id)  # the last attempted
+    application_row.get_by_role("link", name=group).click()
+    page.wait_for_url(f"{console}applications/{application}/{group}")
+
 
 def test_fleet_page_lists_hosts_their_health_and_load_balancer_addresses(lab, fleet, console, page,
                                                                         screenshots) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import typing as t
 
 from .app import PREFIX, ConsoleApp
-from .data import ConsoleData, InProcess, LabSource, OverHttp
+from .data import USER_AGENT, ConsoleData, InProcess, LabSource, OverHttp
 
-__all__ = ["PREFIX", "ConsoleApp", "ConsoleData", "InProcess", "LabSource", "OverHttp", "attach"]
+__all__ = ["PREFIX", "USER_AGENT", "ConsoleApp", "ConsoleData", "InProcess", "LabSource", "OverHttp", "attach"]
 
 
 def attach(lab: t.Any) -> ConsoleApp:
