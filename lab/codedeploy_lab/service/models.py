@@ -1415,32 +1415,31 @@ class CodeDeployBackend:
     def _registered(self, name: t.Any) -> OnPremisesInstance:
         instance = self.on_premises_instances.get(self._instance_name(name))
         if instance is None or not instance.registered:
-            raise exc.InstanceNotRegistered(f"The on-premises instance {name} is not registered.")
+            raise _with_detail(exc.InstanceNotRegistered, name)
         return instance
 
     def register_on_premises_instance(self, name: t.Any, session_arn: t.Any, user_arn: t.Any) -> dict[str, t.Any]:
         self._instance_name(name)
         if session_arn and user_arn:
-            raise exc.MultipleIamArnsProvided("Give either iamSessionArn or iamUserArn, not both.")
+            raise exc.MultipleIamArnsProvided()
         if not session_arn and not user_arn:
-            raise exc.IamArnRequired("An IAM ARN is required: give iamSessionArn or iamUserArn.")
+            raise exc.IamArnRequired()
         if user_arn and not v.IAM_USER_ARN.match(user_arn):
-            raise exc.InvalidIamUserArn(f"The IAM user ARN '{user_arn}' is invalid (arn:aws:iam::<account>:user/<name>).")
+            raise exc.InvalidIamUserArn(f"The IAM user ARN '{user_arn}' is invalid "
+                                        "(arn:<partition>:iam::<account>:user/<name>).")
         if session_arn and not v.IAM_SESSION_ARN.match(session_arn):
             raise exc.InvalidIamSessionArn(f"The IAM session ARN '{session_arn}' is invalid "
-                                           "(arn:aws:sts::<account>:assumed-role/<role>/<session>).")
+                                           "(arn:<partition>:sts::<account>:assumed-role/<role>/<session>).")
         existing = self.on_premises_instances.get(name)
         if existing is not None and existing.registered:
-            raise exc.InstanceNameAlreadyRegistered(f"The on-premises instance name {name} is already registered.")
+            raise _with_detail(exc.InstanceNameAlreadyRegistered, name)
         for other in self.on_premises_instances.values():
             if not other.registered:
                 continue
             if user_arn and other.iam_user_arn == user_arn:
-                raise exc.IamUserArnAlreadyRegistered(
-                    f"The IAM user ARN {user_arn} is already registered for instance {other.name}.")
+                raise _with_detail(exc.IamUserArnAlreadyRegistered, other.name)
             if session_arn and other.iam_session_arn == session_arn:
-                raise exc.IamSessionArnAlreadyRegistered(
-                    f"The IAM session ARN {session_arn} is already registered for instance {other.name}.")
+                raise _with_detail(exc.IamSessionArnAlreadyRegistered, other.name)
         self.on_premises_instances[name] = OnPremisesInstance(
             name=name, instance_arn=self._arn(f"instance/{name}"), iam_user_arn=user_arn or None,
             iam_session_arn=session_arn or None)
@@ -1455,7 +1454,7 @@ class CodeDeployBackend:
     def get_on_premises_instance(self, name: t.Any) -> dict[str, t.Any]:
         instance = self.on_premises_instances.get(self._instance_name(name))
         if instance is None:
-            raise exc.InstanceNotRegistered(f"The on-premises instance {name} is not registered.")
+            raise _with_detail(exc.InstanceNotRegistered, name)
         return {"instanceInfo": instance.to_info()}
 
     def batch_get_on_premises_instances(self, names: t.Any) -> dict[str, t.Any]:
@@ -1479,18 +1478,23 @@ class CodeDeployBackend:
         page, token = paginate(names, next_token, "ListOnPremisesInstances")
         return {"instanceNames": page, **token}
 
-    def _instances_for_tagging(self, tag_list: t.Any, names: t.Any) -> list[OnPremisesInstance]:
+    def _instances_for_tagging(self, tag_list: t.Any,
+                               names: t.Any) -> tuple[list[OnPremisesInstance], dict[str, str]]:
+        """The registered instances named, and the tags as a dict; both calls check them alike."""
         if not tag_list:
             raise exc.TagRequired("At least one tag is required.")
         if not names:
             raise exc.InstanceNameRequired("At least one on-premises instance name is required.")
         if len(names) > 100:
             raise exc.InstanceLimitExceeded(f"{len(names)} instances were given; the maximum is 100.")
-        return [self._registered(name) for name in dict.fromkeys(names)]
+        try:
+            tags = v.tags(tag_list, exc.InvalidTag)
+        except exc.InvalidTag as error:
+            raise _with_detail(exc.InvalidTag, error.message) from None
+        return [self._registered(name) for name in dict.fromkeys(names)], tags
 
     def add_tags_to_on_premises_instances(self, tag_list: t.Any, names: t.Any) -> dict[str, t.Any]:
-        instances = self._instances_for_tagging(tag_list, names)
-        new = v.tags(tag_list, exc.InvalidTag)
+        instances, new = self._instances_for_tagging(tag_list, names)
         for instance in instances:
             if len({**instance.tags, **new}) > v.MAX_INSTANCE_TAGS:
                 raise exc.TagLimitExceeded(f"The on-premises instance {instance.name} would have more than "
@@ -1500,11 +1504,11 @@ class CodeDeployBackend:
         return {}
 
     def remove_tags_from_on_premises_instances(self, tag_list: t.Any, names: t.Any) -> dict[str, t.Any]:
-        instances = self._instances_for_tagging(tag_list, names)
+        instances, removed = self._instances_for_tagging(tag_list, names)
         for instance in instances:
-            for tag in tag_list:
-                if instance.tags.get(tag.get("Key")) == tag.get("Value", ""):
-                    del instance.tags[tag["Key"]]
+            for key, value in removed.items():
+                if instance.tags.get(key) == value:
+                    del instance.tags[key]
         return {}
 
     # GitHub and external ids ---------------------------------------------------------------------------------
@@ -1524,6 +1528,11 @@ class CodeDeployBackend:
                 if not self.deployments[deployment_id].active:
                     del self.deployments[deployment_id]
         return {}
+
+
+def _with_detail(error: type[exc.CodeDeployError], detail: t.Any) -> exc.CodeDeployError:
+    """AWS's documented message for the error, then what it is about: "... is not registered: web-1"."""
+    return error(f"{error.default_message.rstrip('.')}: {detail}")
 
 
 def _check_batch(items: t.Any, limit: int, required_error: type[Exception], one: str, many: str) -> None:
