@@ -1,7 +1,8 @@
-"""The holder of a lab host's namespaces: a standard-library program, run as ``python3 -I - <json>`` (itself on stdin).
+"""The holder of a lab host's namespaces: a standard-library program, run as ``python3 -I - <fd>`` (itself on stdin).
 
 It makes the namespaces itself (``unshare --user`` from util-linux would exec before the lab could write the id
-maps). It talks to the lab over its half of a socket pair (``control_fd`` in the JSON):
+maps). It talks to the lab over its half of a socket pair (file descriptor ``<fd>``), which first brings the host's
+settings as a line of JSON:
 
 1. unshare(CLONE_NEWUSER), send ``user``; the lab writes ``/proc/<holder>/{setgroups,uid_map,gid_map}`` and
    answers ``maps``;
@@ -173,8 +174,8 @@ def reap_until_lifeline_closes(lifeline):
 
 
 def main():
-    config = json.loads(sys.argv[1])
-    control = socket.socket(fileno=config["control_fd"])
+    control = socket.socket(fileno=int(sys.argv[1]))
+    config = json.loads(control.makefile("rb").readline())  # not on the command line: hosts see PID 1's
     if os.geteuid() == 0:
         stage_host_folders(config)
     check(libc.unshare(CLONE_NEWUSER), "unshare the user namespace")

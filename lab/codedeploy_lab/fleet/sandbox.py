@@ -275,13 +275,12 @@ class Sandbox:
         self._create_root()
         self._create_cgroups()
         lab_end, holder_end = socket.socketpair()
-        config = {"control_fd": holder_end.fileno(), "root": str(self.root), "usr_local": str(self.usr_local),
-                  "hostname": self.hostname,
+        config = {"root": str(self.root), "usr_local": str(self.usr_local), "hostname": self.hostname,
                   "endpoint_port": self.endpoint_port, "devices": list(DEVICES),
                   "capabilities": sorted(HOST_CAPABILITIES.values()), "read_only_binds": self._read_only_binds()}
         try:
             holder = subprocess.Popen(
-                [*self._join_cgroups_prefix(), host_python(), "-I", "-", json.dumps(config)],
+                [*self._join_cgroups_prefix(), host_python(), "-I", "-", str(holder_end.fileno())],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 env={"PATH": HOST_PATH, "LANG": "C.UTF-8"}, start_new_session=True,
                 pass_fds=(holder_end.fileno(),))
@@ -292,6 +291,7 @@ class Sandbox:
         self._holder, self._control = holder, lab_end
         try:
             lab_end.settimeout(START_TIMEOUT)
+            lab_end.sendall(json.dumps(config).encode() + b"\n")
             self._expect(b"user")
             self._write_id_maps(holder.pid)
             lab_end.sendall(b"maps\n")
