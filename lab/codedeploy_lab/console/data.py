@@ -19,7 +19,7 @@ import threading
 import typing as t
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 USER_AGENT = "codedeploy-lab-console"  # in every AWS call the console makes, so the lab can tell them apart
@@ -186,7 +186,7 @@ class ConsoleData:
         try:
             info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
         except Exception as error:
-            if _missing(error) or "InvalidDeploymentId" in str(error):
+            if _missing(error):
                 raise NotFound(f"no deployment {deployment_id!r}") from error
             raise
         targets: list[dict[str, t.Any]] = []
@@ -258,7 +258,7 @@ class ConsoleData:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _group_settings(info: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -349,8 +349,6 @@ def _blue_green(info: dict[str, t.Any], targets: list[dict[str, t.Any]], status:
     ends_at = None
     traffic_moved_at = max((event["endTime"] for event in allowed if event.get("endTime")), default=None)
     if wait_minutes is not None and traffic_moved_at is not None and info["status"] == "Succeeded":
-        from datetime import timedelta
-
         seconds = wait_minutes * float(status.get("seconds_per_aws_minute") or 60.0)
         ends_at = traffic_moved_at + timedelta(seconds=seconds)
     return {
