@@ -301,7 +301,14 @@ async function refresh(page) {
     const response = await fetch(`${PREFIX}/api/${page.api}`, {cache: "no-store", credentials: "same-origin"});
     const body = await response.json();
     if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
-    document.getElementById("main").replaceChildren(...[page.draw(body)].flat(2).filter((n) => n));
+    // Redraw only what changed, so text a person selected (a log tail) stays selected; a running deployment's
+    // bars grow with the clock, so its page redraws every time.
+    const running = body.deployment && !body.deployment.completeTime;
+    const seen = JSON.stringify({...body, now: null});
+    if (running || seen !== page.seen) {
+      document.getElementById("main").replaceChildren(...[page.draw(body)].flat(2).filter((n) => n));
+      page.seen = seen;
+    }
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     problem.hidden = true;
   } catch (error) {
