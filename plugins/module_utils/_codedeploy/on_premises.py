@@ -149,7 +149,12 @@ def plan_present(current: dict[str, t.Any], params: dict[str, t.Any]) -> Instanc
     with the way out rather than deregistering behind the user's back.
     """
     name = params["name"]
-    arn_option = next(option for option in ARN_OPTIONS if params.get(option))
+    arn_option = next((option for option in ARN_OPTIONS if params.get(option)), None)
+    if arn_option is None:
+        raise AnsibleCodeDeployError(
+            message="iam_session_arn, iam_user_arn: give the ARN of the IAM session or user the server uses; "
+            "an empty string is not an ARN."
+        )
     arn = params[arn_option]
     before = registration(current)
     if before:

@@ -65,6 +65,12 @@ def test_plan_present_refuses_another_arn(given, option):
     assert "Deregister it first (state: absent)" in message
 
 
+def test_plan_present_refuses_empty_arns():
+    with pytest.raises(AnsibleCodeDeployError) as caught:
+        plan_present({}, params(iam_session_arn=""))
+    assert caught.value.message.startswith("iam_session_arn, iam_user_arn: give the ARN")
+
+
 def test_plan_present_takes_any_partition():
     arn = "arn:aws-us-gov:iam::123456789012:user/web-1"
     plan = plan_present({}, params(iam_session_arn=None, iam_user_arn=arn))

@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: codedeploy_on_premises_instance
+version_added: 0.1.0
+short_description: Register, tag and deregister AWS CodeDeploy on-premises instances
+description:
+  - Register a server outside EC2 (in a data centre, another cloud, a developer box) with CodeDeploy by name,
+    tag it so that deployment groups select it, and deregister it.
+  - The server itself still needs the CodeDeploy agent and its on-premises configuration file; this module does
+    only the registration, from wherever the play runs.
+  - See U(https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html).
+author:
+  - rollout.codedeploy developers (!UNKNOWN)
+options:
+  name:
+    description:
+      - The name of the on-premises instance, unique in the account and region.
+      - 1 to 100 characters from letters, digits and C(+=,.@_-).
+    type: str
+    required: true
+    aliases: ['instance_name']
+  iam_session_arn:
+    description:
+      - The ARN of the IAM session the server uses, C(arn:<partition>:sts::<account>:assumed-role/<role>/<session>).
+      - The model AWS recommends; each server assumes a role with its own session name.
+      - Exactly one of O(iam_session_arn) and O(iam_user_arn) is required with O(state=present).
+      - CodeDeploy cannot change the ARN of a registered instance, so a different ARN fails; deregister the
+        instance first (O(state=absent)).
+      - Any partition and account CodeDeploy accepts is accepted; CodeDeploy checks the format.
+    type: str
+  iam_user_arn:
+    description:
+      - The ARN of the IAM user whose access key the server uses, C(arn:<partition>:iam::<account>:user/<name>).
+      - Exactly one of O(iam_session_arn) and O(iam_user_arn) is required with O(state=present).
+    type: str
+  state:
+    description:
+      - V(present) registers the instance when it is not registered and brings its tags to O(tags).
+      - V(absent) removes its tags and deregisters it. CodeDeploy keeps a deregistered instance visible for a
+        while, with C(deregister_time); it is no longer deployed to, and counts as absent here.
+    type: str
+    choices: ['present', 'absent']
+    default: present
+attributes:
+  check_mode:
+    description: Can run in check mode and return the predicted registration without changing anything.
+    support: full
+  diff_mode:
+    description: Shows the IAM ARN and the tags before and after.
+    support: full
+  idempotent:
+    description: Running the task again with the same options changes nothing and makes no change call.
+    support: full
+notes:
+  - Registering a name that CodeDeploy still shows as deregistered registers it again, where CodeDeploy allows it.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Register a server that assumes the CodeDeployOnPrem role, and tag it for its deployment group
+  rollout.codedeploy.codedeploy_on_premises_instance:
+    name: web-berlin-01
+    iam_session_arn: arn:aws:sts::123456789012:assumed-role/CodeDeployOnPrem/web-berlin-01
+    tags:
+      site: berlin
+      role: web
+
+- name: Register a server with an IAM user (in the China partition)
+  rollout.codedeploy.codedeploy_on_premises_instance:
+    name: build-box
+    iam_user_arn: arn:aws-cn:iam::123456789012:user/CodeDeploy/build-box
+
+- name: Add a tag, keep the others
+  rollout.codedeploy.codedeploy_on_premises_instance:
+    name: web-berlin-01
+    iam_session_arn: arn:aws:sts::123456789012:assumed-role/CodeDeployOnPrem/web-berlin-01
+    tags:
+      canary: "true"
+    purge_tags: false
+
+- name: Deregister it; deployments no longer reach it
+  rollout.codedeploy.codedeploy_on_premises_instance:
+    name: web-berlin-01
+    state: absent
+"""
+
+RETURN = r"""
+on_premises_instance:
+  description: The instance as CodeDeploy describes it, with its tags. Empty after deregistration.
+  returned: always
+  type: dict
+  contains:
+    instance_name:
+      description: The name of the instance.
+      returned: when registered
+      type: str
+      sample: "web-berlin-01"
+    instance_arn:
+      description: The ARN of the instance.
+      returned: when registered, not in check mode before registration
+      type: str
+      sample: "arn:aws:codedeploy:eu-central-1:123456789012:instance/web-berlin-01"
+    iam_session_arn:
+      description: The IAM session ARN it is registered with.
+      returned: when registered with a session ARN
+      type: str
+      sample: "arn:aws:sts::123456789012:assumed-role/CodeDeployOnPrem/web-berlin-01"
+    iam_user_arn:
+      description: The IAM user ARN it is registered with.
+      returned: when registered with a user ARN
+      type: str
+      sample: "arn:aws:iam::123456789012:user/CodeDeploy/build-box"
+    register_time:
+      description: When it was registered.
+      returned: when registered, not in check mode before registration
+      type: str
+      sample: "2026-12-06T23:10:00.123000+00:00"
+    tags:
+      description: The tags of the instance.
+      returned: when registered
+      type: dict
+      sample: {"site": "berlin", "role": "web"}
+"""
+
+import typing as t
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_on_premises_plan
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_on_premises_instance
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import on_premises_instance_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import on_premises_registration
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_on_premises_absent
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_on_premises_present
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
+from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+
+def read_instance(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
+    return on_premises_instance_to_ansible(get_on_premises_instance(client, name))
+
+
+def ensure_present(
+    client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any], params: dict
+) -> tuple[bool, dict[str, t.Any]]:
+    plan = plan_on_premises_present(current, params)
+    if not plan.changed:
+        return False, current
+    if check_mode:
+        predicted = dict(current) if not plan.register else {"instance_name": params["name"]}
+        predicted.update(plan.after)
+        return True, predicted
+    apply_on_premises_plan(client, params["name"], plan)
+    return True, read_instance(client, params["name"])
+
+
+def ensure_absent(
+    client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any], name: str
+) -> tuple[bool, dict]:
+    plan = plan_on_premises_absent(current)
+    if plan.changed and not check_mode:
+        apply_on_premises_plan(client, name, plan)
+    return plan.changed, {}
+
+
+def do(module: AnsibleCodeDeployModule) -> None:
+    name = module.params["name"]
+    validate_name("name", name)
+    client = codedeploy_client(module)
+    current = read_instance(client, name)
+
+    if module.params["state"] == "present":
+        changed, instance = ensure_present(client, module.check_mode, current, module.params)
+    else:
+        changed, instance = ensure_absent(client, module.check_mode, current, name)
+
+    result: dict[str, t.Any] = {"changed": changed, "on_premises_instance": instance}
+    if module._diff:
+        result["diff"] = {"before": on_premises_registration(current), "after": on_premises_registration(instance)}
+    module.exit_json(**result)
+
+
+def main() -> None:
+    argument_spec = dict(
+        name=dict(type="str", required=True, aliases=["instance_name"]),
+        iam_session_arn=dict(type="str"),
+        iam_user_arn=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleCodeDeployModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("iam_session_arn", "iam_user_arn")],
+        required_if=[("state", "present", ("iam_session_arn", "iam_user_arn"), True)],
+        supports_check_mode=True,
+    )
+    try:
+        do(module)
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()
