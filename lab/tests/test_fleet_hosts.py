@@ -379,3 +379,24 @@ def test_stopping_the_web_server_closes_keep_alive_connections(launch) -> None: 
         connection.request("GET", "/")
         connection.getresponse().read()
     connection.close()
+
+
+def test_reset_removes_every_host_and_what_no_host_owns(fleet, launch) -> None:  # type: ignore[no-untyped-def]
+    host = launch(b"#!/bin/sh\nservice httpd start\n")
+    cgroups = [Path(f"/sys/fs/cgroup/{controller}/{sandbox_module.CGROUP_PREFIX}{host.instance_id}")
+               for controller in ("memory", "pids")]
+    assert host.web.socket_path.exists() and all(path.is_dir() for path in cgroups) == bool(host.sandbox.cgroups)
+    # What a lab that did not stop cleanly left: a host folder (with a folder a hook locked) and a socket folder.
+    leftover = fleet.hosts_dir / "i-0leftover000000"
+    (leftover / "root/locked").mkdir(parents=True)
+    (leftover / "root/locked/file").write_text("x")
+    (leftover / "root/locked").chmod(0)
+    (fleet.sockets_dir / "i-0leftover000000").mkdir(parents=True)
+
+    fleet.reset()
+
+    assert fleet.hosts() == [] and host.state == "terminated"
+    assert not leftover.exists() and not (fleet.sockets_dir / "i-0leftover000000").exists()
+    assert not host.root_dir.exists() and not host.web.socket_dir.exists()
+    assert not any(path.exists() for path in cgroups)
+

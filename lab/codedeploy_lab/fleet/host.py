@@ -329,6 +329,9 @@ class Host:
             {"path": "/etc/codedeploy-lab/host.json", "text": json.dumps(config, indent=2) + "\n", "mode": "0644"},
             {"path": "/etc/profile.d/codedeploy-lab.sh", "text": profile, "mode": "0644"},
             {"path": "/etc/hostname", "text": self.identity.local_hostname + "\n", "mode": "0644"},
+            {"path": "/etc/hosts", "append": True, "mode": "0644",
+             "text": f"{self.identity.private_ip} {self.identity.local_hostname} "
+                     f"{self.identity.local_hostname.split('.')[0]}\n"},
             *shim_files(),
         ]
         dirs = ["/opt/codedeploy-agent/deployment-root", "/var/log/aws/codedeploy-agent", "/var/www",

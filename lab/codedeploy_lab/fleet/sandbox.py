@@ -158,6 +158,8 @@ def sanitised_etc(state_dir: Path) -> Path:
                     shutil.copy2(path, target / name)
             except OSError:
                 continue  # unreadable to this user: a host does not get it either
+    # The machine's name and addresses are not the host's (``Host`` writes its own line).
+    (partial / "hosts").write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n")
     # su and PAM want shadow files: the host gets ones with every password locked, not the machine's hashes.
     for name, source, fields in (("shadow", "passwd", ":*:19000:0:99999:7:::"), ("gshadow", "group", ":!::")):
         names = [line.split(":", 1)[0] for line in (partial / source).read_text().splitlines() if ":" in line]
@@ -311,6 +313,9 @@ class Sandbox:
             if holder.stderr is not None:
                 holder.stderr.close()
         self._check_confined()
+        if not self.cgroups:
+            LOG.warning("host sandbox %s: memory and process limits are not enforced: %s", self.hostname,
+                        self.limits_problem)
         LOG.info("host sandbox %s: PID 1 is %s; root is outer id %s; limits %s", self.hostname, self.init_pid,
                  self.id_base, self.describe_limits())
 
