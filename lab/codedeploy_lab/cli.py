@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .agent.agent import LIMIT_VARIABLES
 from .lab import TOKEN_FILE, TOKEN_HEADER, read_control_token
 
 DEFAULT_STATE_DIR = ".lab"
@@ -244,7 +245,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                 str(args.fail_fraction)]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True, env=lab_environment())
+                                   start_new_session=True, close_fds=True,
+                                   env={**lab_environment(), **_bundle_limit_variables(args)})
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -331,7 +333,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve_and_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.update(_bundle_limit_variables(args))
     serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms, _simulation(args))
+
+
+BUNDLE_LIMITS_IN_WORDS = {"max_unpacked_bytes": "bytes unpacked", "max_ratio": "unpacked bytes per bundle byte",
+                          "max_entries": "files, directories and links"}
+
+
+def _bundle_limit_variables(args: argparse.Namespace) -> dict[str, str]:
+    """``--max-unpacked-bytes`` and friends as the environment variables the agent reads (agent.bundle_limits)."""
+    return {variable: str(getattr(args, name)) for name, (variable, _) in LIMIT_VARIABLES.items()
+            if getattr(args, name) is not None}
 
 
 def _simulation(args: argparse.Namespace) -> t.Any:
@@ -373,6 +386,13 @@ def _rooms(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
 def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -410,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--fail-fraction", type=_fraction, default=0.0, metavar="FRACTION",
                          help="with --fleet simulated: fraction of hosts whose ValidateService fails in each "
                               "deployment (default 0)")
+        for name, (_, default) in LIMIT_VARIABLES.items():
+            sub.add_argument(f"--{name.replace('_', '-')}", type=_positive_int, default=None, metavar="N",
+                             help=f"the agent refuses a revision bundle with more {BUNDLE_LIMITS_IN_WORDS[name]} "
+                                  f"(default {default})")
     up = commands.choices["up"]
     up.add_argument("--timeout", type=float, default=UP_TIMEOUT, help="seconds to wait for the lab to answer")
     up.add_argument("--json", action="store_true", help="print lab.json instead of the endpoint")

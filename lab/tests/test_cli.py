@@ -102,6 +102,23 @@ def test_port_in_use_is_reported(lab, tmp_path):
     assert "leave --port out for a free one" in result.stderr
 
 
+def test_bundle_limit_flags_reach_the_agent(tmp_path):
+    """`up --max-ratio N` and friends become the CODEDEPLOY_LAB_MAX_* variables the agent reads in the lab process."""
+    state = tmp_path / "limits"
+    run_cli("up", "--state-dir", str(state), "--rooms", "none", "--max-ratio", "7", "--max-entries", "9")
+    try:
+        pid = json.loads((state / "lab.json").read_text())["pid"]
+        environ = dict(entry.split("=", 1) for entry in
+                       Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0") if "=" in entry)
+    finally:
+        run_cli("down", "--state-dir", str(state))
+    assert environ["CODEDEPLOY_LAB_MAX_RATIO"] == "7"
+    assert environ["CODEDEPLOY_LAB_MAX_ENTRIES"] == "9"
+    assert "CODEDEPLOY_LAB_MAX_UNPACKED_BYTES" not in environ  # not given: the agent's default holds
+    refused = run_cli("up", "--state-dir", str(state), "--max-ratio", "0", check=False)
+    assert refused.returncode == 2 and "--max-ratio: must be a positive whole number, got 0" in refused.stderr
+
+
 def test_lab_listens_on_loopback_only(lab):
     addresses = _listening_addresses(lab.pid)
     assert ("127.0.0.1", lab.port) in addresses
