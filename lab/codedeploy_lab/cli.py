@@ -297,7 +297,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if info is None:
         if args.json:
             print(json.dumps({"running": False, "state_dir": str(state), "endpoint": None,
-                              "load_balancers": {}, "control_token": None}, indent=2))
+                              "console": None, "load_balancers": {}, "control_token": None}, indent=2))
         else:
             print(f"no lab running in {state}")
         return 1
@@ -311,6 +311,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(status, indent=2, sort_keys=True))
     else:
         print(f"lab running: {status['endpoint']} (pid {status['pid']}, state {status['state_dir']})")
+        print(f"  console: {status['console']}")
         for name, url in status.get("load_balancers", {}).items():
             print(f"  load balancer {name}: {url}")
         print(f"  export AWS_ENDPOINT_URL={status['endpoint']}")

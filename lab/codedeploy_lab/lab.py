@@ -187,6 +187,7 @@ class Lab:
     def status(self) -> dict[str, t.Any]:
         return {
             "endpoint": self.endpoint,
+            "console": f"{self.endpoint}/console/",
             "port": self.port,
             "pid": os.getpid(),
             "state_dir": str(self.state_dir),

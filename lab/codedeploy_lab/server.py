@@ -43,6 +43,8 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from .clock import LabClock
+from .console import PREFIX as CONSOLE_PREFIX
+from .console import USER_AGENT as CONSOLE_USER_AGENT
 from .lab import LAB_PREFIX, TOKEN_FILE, TOKEN_HEADER, Lab, json_response, write_control_token
 
 LOG = logging.getLogger("codedeploy_lab")
@@ -275,6 +277,8 @@ class LabApplication:
         if refused is not None:
             return json_response(refused[1], status=refused[0])(environ, start_response)
         path = environ.get("PATH_INFO", "")
+        if path == CONSOLE_PREFIX or path.startswith(f"{CONSOLE_PREFIX}/"):
+            return self.lab.console(environ, start_response)
         if is_lab_path(path):
             return self.lab.router(environ, start_response)
         if is_moto_api_path(path):
@@ -286,8 +290,11 @@ class LabApplication:
             return _unsigned_call_response(environ)(environ, start_response)
         call = identify_call(environ)
         if call is not None:
-            self.lab.calls.record(*call)
-            faults = getattr(self.lab, "faults", None)
+            # The console's reads are neither the user's calls nor theirs to fail.
+            from_console = CONSOLE_USER_AGENT in environ.get("HTTP_USER_AGENT", "")
+            if not from_console:
+                self.lab.calls.record(*call)
+            faults = None if from_console else getattr(self.lab, "faults", None)
             failed = faults.api_response(call, environ) if faults is not None else None
             if failed is not None:  # an injected ThrottlingException / 503 (faults.py)
                 return failed(environ, start_response)
@@ -342,7 +349,7 @@ def prewarm(region: str = "us-east-1") -> threading.Thread:
 
 def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0) -> Lab:
     """A Lab with moto fixed, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
-    from . import faults, moto_fixes
+    from . import console, faults, moto_fixes
     from .service.models import CodeDeployService
 
     moto_fixes.apply()
@@ -350,6 +357,7 @@ def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: floa
     lab.codedeploy = CodeDeployService(lab)
     _register_lab_endpoints(lab)
     faults.attach(lab)  # lab.faults and /_lab/faults
+    console.attach(lab)  # lab.console, served under /console/
     lab.on_reset(prewarm)
     return lab
 
