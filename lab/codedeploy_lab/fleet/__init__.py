@@ -27,7 +27,14 @@ from pathlib import Path
 from .host import Host, HostError, ServiceState, user_data_scripts
 from .metadata import InstanceIdentity
 from .registry import HostRegistry
-from .sandbox import SandboxUnavailable, remove_cgroups, remove_host_dir, sandbox_support_problem, sanitised_etc
+from .sandbox import (
+    SandboxUnavailable,
+    remove_cgroups,
+    remove_host_dir,
+    remove_stale_cgroups,
+    sandbox_support_problem,
+    sanitised_etc,
+)
 from .webserver import HostWebServer
 
 __all__ = ["Fleet", "attach", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
@@ -46,6 +53,7 @@ class Fleet(HostRegistry):
         self.state_dir = Path(state_dir).resolve()
         self.hosts_dir = self.state_dir / "hosts"
         self.sockets_dir = self.state_dir / "sockets"
+        remove_stale_cgroups()
         self.endpoint_url = endpoint_url.rstrip("/")
         self.region = region
         self._server: t.Any = None
@@ -100,6 +108,7 @@ class Fleet(HostRegistry):
                 if leftover.name not in owned:
                     remove_cgroups(leftover.name)
                     remove_host_dir(leftover)
+        remove_stale_cgroups()
 
     def shutdown(self) -> None:
         from . import moto_hooks

@@ -428,6 +428,21 @@ def remove_cgroups(name: str) -> None:
             LOG.warning("cannot remove cgroup %s: %s", directory, error)
 
 
+def remove_stale_cgroups(older_than: float = 60.0) -> None:
+    """Remove empty host cgroups left by labs that ended without stopping their hosts (killed, say).
+
+    A starting host fills its cgroups within milliseconds of making them, so an empty one a minute old is nobody's.
+    """
+    for controller in ("memory", "pids"):
+        for directory in (CGROUP_ROOT / controller).glob(f"{CGROUP_PREFIX}*"):
+            try:
+                if time.time() - directory.stat().st_mtime > older_than and \
+                        not (directory / "cgroup.procs").read_text().strip():
+                    directory.rmdir()
+            except OSError:
+                continue
+
+
 def _wait_cgroups_empty(cgroups: list[Path], timeout: float = 10.0) -> None:
     """The kernel needs a moment to reap the processes of a killed PID namespace before the cgroup can go."""
     deadline = time.monotonic() + timeout
