@@ -298,6 +298,7 @@ def main() -> int:
     lab = start_lab(state_dir)
     endpoint = lab["endpoint"]
     print(f"demo: lab running at {endpoint} (state directory {state_dir})")
+    print(f"demo: watch it in the console: {endpoint}/console/")
     log_dir = state_dir / "demo"
     log_dir.mkdir(parents=True, exist_ok=True)
     connection = log_dir / "connection.yml"
@@ -315,6 +316,10 @@ def main() -> int:
             problems.append(f"step {number} did not end as expected")
             if probe is None:
                 break
+        group = step.extra_vars.get("codedeploy_deployment_group") or step.extra_vars.get("codedeploy_blue_green_group")
+        if group:  # the step's deployment, and the automatic rollback that followed a failure
+            for deployment in lab_api.last_deployments(group, 2 if step.expect_failure else 1):
+                print(f"      console: {endpoint}/console/deployments/{deployment['deploymentId']}")
         if step.finds_new_fleet:
             fleet = show_new_fleet(lab_api, step.finds_new_fleet, ORIGINAL_FLEET)
         if step.expect_failure and not show_automatic_rollback(lab_api, step.extra_vars["codedeploy_deployment_group"]):
