@@ -40,7 +40,7 @@ ANSIBLE_TEST_313 := $(ANSIBLE_TEST_ENV) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bi
 # checkout would build the same ones at once.
 sanity_lock = flock $(CACHE)/sanity-$(1).lock
 
-.PHONY: help venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
+.PHONY: help browser venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
         units-py311 units-py313 lab-test integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
         lock clean distclean
 
@@ -51,7 +51,7 @@ help:
 	@echo "make venv         build .venv (py3.11) and .venv-py313 from requirements/, amazon.aws, ansible-test's pip shim"
 	@echo "make sanity       ansible-test sanity on both toolchains (sanity-py311, sanity-py313)"
 	@echo "make units        ansible-test units on both toolchains (units-py311, units-py313)"
-	@echo "make lab-test     the lab's own tests (pytest lab/tests)"
+	@echo "make lab-test     the lab's own tests (pytest lab/tests; installs Chromium for the console's browser tests)"
 	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those;"
 	@echo "                  without TARGETS, INTEGRATION_JOBS=2 shards at once, each with its own lab)"
 	@echo "make molecule     molecule test --all against a lab started for the run (SCENARIO=x: only that one)"
@@ -132,7 +132,11 @@ units-py313: sync
 
 # Measured: --dist loadfile (a module's fleets built once, not once per worker) is no faster than the default (114 s
 # vs 111 s on a quiet machine): the fleets are cheap next to the tests, and whole files balance worse.
-lab-test: venv
+# The console's browser tests drive Debian's Chromium (Playwright cannot download a browser here).
+browser:
+	@$(TOOLS)/install-browser
+
+lab-test: venv browser
 	@if [ ! -d lab/tests ]; then echo "lab-test: skipped: lab/tests does not exist yet"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "lab-test: skipped: the lab package (lab/pyproject.toml) is not there yet"; \
 	else $(STEP) "lab: pytest lab/tests" bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider --junitxml=$(JUNIT)/lab.xml'; fi
