@@ -146,8 +146,8 @@ def read_instances(client: RetryingBotoClientWrapper, params: dict[str, t.Any]) 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     validate_name("name", module.params["name"])
-    instances = [on_premises_instance_to_ansible(found) for found in read_instances(codedeploy_client(module),
-                                                                                   module.params)]
+    found = read_instances(codedeploy_client(module), module.params)
+    instances = [on_premises_instance_to_ansible(instance) for instance in found]
     module.exit_json(changed=False, on_premises_instances=sorted(instances, key=lambda item: item["instance_name"]))
 
 
