@@ -8,8 +8,9 @@
 A module cannot print while it runs, so this plugin relays its progress lines; all the logic stays in the module and
 its module_utils.
 
-- When the module runs on the controller (connection local, no become; the usual `hosts: localhost`), it appends each
-  line to a temporary file (progress_file) and this plugin prints the file's new lines while the module runs.
+- When the task runs on the controller (connection local, no become; the usual `hosts: localhost`), the module runs in
+  this process (plugin_utils/in_process.py) and appends each line to a temporary file (progress_file); a thread of
+  this plugin prints the file's new lines while the module runs.
 - Otherwise the plugin runs the module in slices: each run follows the deployment until its progress changed (and
   PROGRESS_WINDOW seconds passed), returns the new lines and a handoff, and the plugin prints them and runs the
   module again with the handoff.
@@ -26,6 +27,9 @@ import typing as t
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+
+from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import execute_in_process
+from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import runs_on_controller
 
 display = Display()
 
@@ -49,10 +53,11 @@ class ActionModule(ActionBase):
         waits = args.get("wait") not in (False, "false", "no", "False")
         internal = args.get("progress_handoff") or args.get("progress_file")
         try:
-            if wrap_async or self._task.check_mode or not waits or internal:
+            if runs_on_controller(self):
+                once = self._task.check_mode or not waits or internal
+                result.update(execute_in_process(self, task_vars) if once else self._follow_with_file(args, task_vars))
+            elif wrap_async or self._task.check_mode or not waits or internal:
                 result.update(self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-            elif self._connection.transport == "local" and not self._connection.become:
-                result.update(self._follow_with_file(args, task_vars))
             else:
                 result.update(self._follow_in_slices(args, task_vars))
             return result
@@ -84,7 +89,7 @@ class ActionModule(ActionBase):
         tailer = threading.Thread(target=tail, daemon=True)
         tailer.start()
         try:
-            return self._execute_module(module_args={**args, "progress_file": path}, task_vars=task_vars)
+            return execute_in_process(self, task_vars, {**args, "progress_file": path})
         finally:
             finished.set()
             tailer.join(timeout=5)
