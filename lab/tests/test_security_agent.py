@@ -203,6 +203,27 @@ def test_a_zip_bomb_is_refused_by_the_ratio_limit_with_the_flag_to_raise_it(flee
     assert_next_deployment_succeeds(fleet, host, upload, group_id)
 
 
+ALIAS_BOMB = "version: 0.0\nos: linux\n" + "".join(
+    f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9) if level else 'lol'}]\n" for level in range(10))
+
+
+@pytest.mark.parametrize("appspec,limit", [
+    (ALIAS_BOMB, "expands to more than 100000 YAML nodes"),
+    ("version: 0.0\nos: linux\nx: &x 1\ny: [" + ", ".join(["*x"] * 101) + "]\n", "uses more than 100 YAML aliases"),
+    ("version: 0.0\nos: linux\n#" + "x" * (1 << 20), "larger than 1024 KiB")])
+def test_an_appspec_bomb_is_refused_before_it_is_expanded(fleet, launch, upload, appspec, limit) -> None:  # type: ignore[no-untyped-def]
+    """The lab parses a revision's appspec in its own process: nested aliases or a huge file must not reach it."""
+    host = launch()
+    group_id = group()
+    outcomes = run_lifecycle(fleet.agent, host, deployment_group_id=group_id,
+                             revision=upload(make_bundle({"appspec.yml": appspec})))
+    failed = [outcome for outcome in outcomes.values() if not outcome.succeeded]
+    # BeforeInstall is the first event that reads the new revision's appspec.
+    assert failed and failed[0].event == "BeforeInstall" and failed[0].error_code == "UnknownError", outcomes
+    assert limit in failed[0].message and "Write the repeated parts out" in failed[0].message
+    assert_next_deployment_succeeds(fleet, host, upload, group_id)
+
+
 def test_entry_count_limit(fleet, launch, upload, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
     group_id = group()

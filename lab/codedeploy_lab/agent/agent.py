@@ -21,7 +21,7 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .appspec import AppSpec, AppSpecValidationError, parse_appspec
+from .appspec import APPSPEC_MAX_BYTES, AppSpec, AppSpecValidationError, parse_appspec, too_complex
 
 if t.TYPE_CHECKING:
     from ..fleet.host import Host
@@ -385,7 +385,10 @@ class Agent:
         return env
 
     def _read(self, host: Host, path: str) -> bytes | None:
-        answer = host.inhost(INHOST_SOURCE, "read", {"path": path})
+        """A small file of the host (an appspec, a pointer): never more than the appspec limit crosses the pipe."""
+        answer = host.inhost(INHOST_SOURCE, "read", {"path": path, "limit": APPSPEC_MAX_BYTES})
+        if answer.get("too_large"):
+            raise AppSpecValidationError(too_complex(f"{path} is larger than {APPSPEC_MAX_BYTES >> 10} KiB"))
         return base64.b64decode(answer["b64"]) if answer.get("exists") else None
 
     def _client(self) -> t.Any:

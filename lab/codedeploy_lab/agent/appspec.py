@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 import yaml
 
 FILE_EXISTS_BEHAVIORS = ("DISALLOW", "OVERWRITE", "RETAIN")
+# A revision's appspec is parsed in the lab process, so it is bounded like any hostile input: real appspecs are a few
+# kilobytes with an anchor or two, while a few hundred bytes of nested aliases ("billion laughs") expand to billions.
+APPSPEC_MAX_BYTES = 1 << 20
+APPSPEC_MAX_ALIASES = 100
+APPSPEC_MAX_NODES = 100_000  # once every alias is expanded
 DEFAULT_TIMEOUT = 3600
 PERMISSION_TYPES = ("file", "directory")
 
@@ -87,12 +92,72 @@ def ruby_to_i(value: t.Any) -> int:
     return int(match.group(1)) if match else 0
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that counts aliases while composing, before anything is expanded."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: t.Any, index: t.Any) -> t.Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > APPSPEC_MAX_ALIASES:
+                raise AppSpecValidationError(too_complex(f"uses more than {APPSPEC_MAX_ALIASES} YAML aliases"))
+        return super().compose_node(parent, index)
+
+
+def too_complex(what: str) -> str:
+    return (f"The deployment failed because the application specification file {what}, more than the CodeDeploy lab "
+            "parses from a revision (a defence against YAML alias bombs). Write the repeated parts out.")
+
+
+def expanded_nodes(root: t.Any) -> int:
+    """Nodes in the tree with every alias expanded, in time linear in the distinct nodes; refuses past the limit."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: t.Any) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in visiting:
+            raise AppSpecValidationError(too_complex("refers to itself through a YAML alias"))
+        visiting.add(id(node))
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else \
+            list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > APPSPEC_MAX_NODES:
+                raise AppSpecValidationError(too_complex(f"expands to more than {APPSPEC_MAX_NODES} YAML nodes"))
+        visiting.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
+def load_bounded(text: str) -> t.Any:
+    """``yaml.safe_load`` within the limits above."""
+    if len(text.encode("utf-8", "replace")) > APPSPEC_MAX_BYTES:
+        raise AppSpecValidationError(too_complex(f"is larger than {APPSPEC_MAX_BYTES >> 10} KiB"))
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        expanded_nodes(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse_appspec(text: str | bytes, agent_os: str = "linux") -> AppSpec:
     """Parse and validate an appspec; raise ``AppSpecValidationError`` with the agent's message."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:
-        document = yaml.safe_load(text)
+        document = load_bounded(text)
     except yaml.YAMLError as error:
         # The agent lets Psych's parse error through; its text is what users see.
         raise AppSpecValidationError(f"The deployment failed because the application specification file could "

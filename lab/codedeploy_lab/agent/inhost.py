@@ -351,8 +351,12 @@ def read(request):
     path = request["path"]
     if not os.path.isfile(path):
         return {"ok": True, "exists": False}
+    limit = request.get("limit")
     with open(path, "rb") as handle:
-        return {"ok": True, "exists": True, "b64": base64.b64encode(handle.read()).decode()}
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        return {"ok": True, "exists": True, "too_large": True}
+    return {"ok": True, "exists": True, "b64": base64.b64encode(data).decode()}
 
 
 # -- Install --------------------------------------------------------------------------------------------------------
