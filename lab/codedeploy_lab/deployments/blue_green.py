@@ -381,6 +381,7 @@ class _HooksFromEarlierInstalls:
             deployment_group_name=deployment.deployment_group_name,
             deployment_group_id=deployment.deployment_group_id, revision=None,
             file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
-            deployment_type="BLUE_GREEN")
+            deployment_type="BLUE_GREEN", stop_requested=self.deployment_run.stop_requested,
+            hour_limit_seconds=self.deployment_run.engine.lab.clock.minutes(60))
         outcome = agent.run_event(host, command)
         return outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at
