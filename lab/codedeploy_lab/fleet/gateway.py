@@ -33,6 +33,7 @@ LOG = logging.getLogger("codedeploy_lab.fleet")
 MAX_HEAD = 64 * 1024
 HEAD_TIMEOUT = 30.0
 IDLE_TIMEOUT = 300.0  # a relayed connection with no byte either way for this long is closed
+MAX_CONNECTIONS = 128  # open connections per host; more are closed at once (a host cannot tie up the lab's threads)
 HOP_BY_HOP = (b"connection", b"keep-alive", b"proxy-connection")
 LAB_CONTROLS = ("/_lab", "/moto-api")
 HOST_PREFIX = "/_lab/host/"
@@ -47,6 +48,7 @@ class Gateway:
         self.upstream = upstream
         self._listeners = [(endpoint, False), (metadata, True)]
         self._stopped = threading.Event()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def start(self) -> None:
         for listener, metadata_only in self._listeners:
@@ -65,6 +67,9 @@ class Gateway:
                 continue
             except OSError:
                 return  # the sandbox closed the listener
+            if not self._slots.acquire(blocking=False):
+                client.close()
+                continue
             client.settimeout(HEAD_TIMEOUT)
             threading.Thread(target=self._serve, args=(client, metadata_only), daemon=True,
                              name=f"gateway-{self.host.instance_id}-connection").start()
@@ -94,6 +99,8 @@ class Gateway:
                     self._relay(client, head, rest)
         except (OSError, ValueError) as error:
             LOG.debug("host %s gateway: %s", self.host.instance_id, error)
+        finally:
+            self._slots.release()
 
     def _relay(self, client: socket.socket, head: bytes, rest: bytes) -> None:
         lines = [line for line in head.split(b"\r\n")

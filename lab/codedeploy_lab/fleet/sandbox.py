@@ -191,6 +191,7 @@ class Sandbox:
         self.listeners: list[socket.socket] = []  # the host's 127.0.0.1:<endpoint port> and 169.254.169.254:80
         self._holder: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None  # the lab's end of the control socket: PID 1's lifeline
+        self._pending = b""  # what the holder sent past the last line read
         self.init_pid: int | None = None
 
     @property
@@ -319,8 +320,6 @@ class Sandbox:
         LOG.info("host sandbox %s: PID 1 is %s; root is outer id %s; limits %s", self.hostname, self.init_pid,
                  self.id_base, self.describe_limits())
 
-    _pending = b""
-
     def _expect(self, prefix: bytes) -> bytes:
         assert self._control is not None
         while b"\n" not in self._pending:
@@ -400,6 +399,9 @@ class Sandbox:
     def remove(self) -> None:
         self.stop()
         remove_host_dir(self.host_dir)
+        if self.privileged:
+            with _slots_lock:
+                _slots_taken.discard((self.id_base - ID_RANGE_BASE) // ID_RANGE_SIZE)
 
 
 def remove_host_dir(host_dir: Path) -> None:
