@@ -142,6 +142,29 @@ def role_push(work: Path, tree: Path, endpoint: str, source: Path, application: 
     return elapsed, cpu
 
 
+ONE_TASK = """\
+- name: One task, Ansible's floor
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Answer
+      ansible.builtin.ping:
+"""
+
+
+def one_task(work: Path, tree: Path) -> tuple[float, float]:
+    """A one-task playbook on the controller: what any ansible-playbook run costs at least."""
+    playbook = work / "one.yml"
+    playbook.write_text(ONE_TASK)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tree))
+    command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
+               "-e", f"ansible_python_interpreter={sys.executable}"]
+    elapsed, cpu, status, output = run_measured(command, env)
+    if status != 0:
+        sys.exit(f"one-task playbook failed:\n{output[-4000:]}")
+    return elapsed, cpu
+
+
 def cli_push(endpoint: str, source: Path, application: str, bucket: str, key: str) -> tuple[float, float]:
     # AWS_ENDPOINT_URL reaches the S3 client that push makes for itself; --endpoint-url would not.
     env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, **CREDENTIALS)
@@ -235,7 +258,8 @@ def main() -> int:
         session.client("codedeploy", endpoint_url=endpoint).create_application(applicationName="bench")
 
         results: dict[str, t.Any] = {"files": count, "bytes": size, "repeat": args.repeat, "runs": []}
-        timings: dict[str, list[float]] = {name: [] for name in ("role_first", "cli_first", "role_second", "cli_second")}
+        timings: dict[str, list[float]] = {
+            name: [] for name in ("role_first", "cli_first", "role_second", "cli_second", "one_task")}
         cpu_times: dict[str, list[float]] = {name: [] for name in timings}
         upload_counts: dict[str, list[int]] = {name: [] for name in timings}
         for run in range(args.repeat):
@@ -245,6 +269,7 @@ def main() -> int:
                 ("cli_first", lambda: cli_push(endpoint, source, "bench", "bench", f"cli-{run}/bench.zip")),
                 ("role_second", lambda: role_push(work, tree, endpoint, source, "bench", "bench", f"role-{run}", bundle_dir)),
                 ("cli_second", lambda: cli_push(endpoint, source, "bench", "bench", f"cli-{run}/bench.zip")),
+                ("one_task", lambda: one_task(work, tree)),
             ):
                 before = lab_calls(endpoint)
                 wall, cpu = push()
@@ -272,6 +297,8 @@ def main() -> int:
             "build": {name: {"seconds": median(values["seconds"]), "peak_rss_mib": median(values["rss"]), "archive_bytes": sizes[name]}
                       for name, values in builds.items()},
         }
+        summary["one_task_s"] = median(timings["one_task"])
+        summary["second_push"]["ratio_role_to_one_task"] = summary["second_push"]["role_s"] / summary["one_task_s"]
         for pair in ("first_push", "second_push"):
             summary[pair]["ratio_role_to_cli"] = summary[pair]["role_s"] / summary[pair]["cli_s"]
             summary[pair]["cpu_ratio_role_to_cli"] = summary[pair]["role_cpu_s"] / summary[pair]["cli_cpu_s"]
@@ -286,6 +313,9 @@ def main() -> int:
             row = summary[pair]
             print(f"{label:34s}{row['role_s']:9.2f}s{row['cli_s']:9.2f}s{row['ratio_role_to_cli']:8.2f}")
             print(f"{'  client CPU time':34s}{row['role_cpu_s']:9.2f}s{row['cli_cpu_s']:9.2f}s{row['cpu_ratio_role_to_cli']:8.2f}")
+        print(f"{'one-task playbook (the floor)':34s}{summary['one_task_s']:9.2f}s")
+        print(f"second push / one-task playbook: {summary['second_push']['ratio_role_to_one_task']:.2f}"
+              " (goal on 1,000 files: at most 2; on 100 MB: second push at most 0.5 of aws deploy push, first at most 1.0)")
         build = summary["build"]
         print(f"{'build (bundle vs zipfile)':34s}{build['codedeploy_bundle']['seconds']:9.2f}s{build['zipfile']['seconds']:9.2f}s{build['ratio_seconds']:8.2f}")
         ours_rss, theirs_rss = build["codedeploy_bundle"]["peak_rss_mib"], build["zipfile"]["peak_rss_mib"]

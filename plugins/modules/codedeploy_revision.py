@@ -41,8 +41,21 @@ options:
     default: false
   expected_bucket_owner:
     description:
-      - The account ID that must own the bucket when O(pin_s3_object=true) reads the object.
+      - The account ID that must own the bucket when O(pin_s3_object=true) reads the object, and when O(upload)
+        writes it.
     type: str
+  upload:
+    description:
+      - Upload a local bundle to O(revision.s3_location) first, in the same task, then register it. The keys are
+        options of M(amazon.aws.s3_object) in its C(put) mode, at least C(src) (the bundle file); for example
+        C(overwrite), C(encrypt), C(encryption_mode), C(encryption_kms_key_id), C(tags), C(permission). The bucket,
+        the key and O(expected_bucket_owner) are taken from this task, and so are the credentials, the region and
+        the endpoint.
+      - The task's action plugin runs the upload (in the controller's process when the task runs on the controller,
+        otherwise as M(amazon.aws.s3_object) on the host) and returns its result as RV(upload). The task is changed
+        when the upload or the registration changed something.
+      - Only for S3 revisions.
+    type: dict
 attributes:
   check_mode:
     description: Can run in check mode and return the predicted result without changing anything.
@@ -88,6 +101,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+upload:
+  description:
+    - What M(amazon.aws.s3_object) returned for the upload O(upload) asked for (RV(upload.changed) is false when the
+      object was there already).
+  returned: when O(upload) was given
+  type: dict
+  sample: {"changed": false, "msg": "Local and remote object are identical, ignoring. Use overwrite=always parameter to force."}
 application_name:
   description: The application the revision is registered with.
   returned: always
@@ -212,6 +232,7 @@ def main() -> None:
         description=dict(type="str"),
         pin_s3_object=dict(type="bool", default=False),
         expected_bucket_owner=dict(type="str"),
+        upload=dict(type="dict"),  # done by the action plugin, which does not pass it on
     )
     module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

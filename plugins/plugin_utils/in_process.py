@@ -51,11 +51,17 @@ def _import_main(module_name: str) -> t.Callable[[], None] | None:
 
 
 def execute_in_process(
-    action: ActionBase, task_vars: dict[str, t.Any], module_args: dict[str, t.Any] | None = None
+    action: ActionBase,
+    task_vars: dict[str, t.Any],
+    module_args: dict[str, t.Any] | None = None,
+    module_name: str | None = None,
 ) -> dict[str, t.Any]:
-    """What ``action._execute_module(module_args=..., task_vars=...)`` returns, from a run in this process."""
-    module_name = action._task.resolved_action or action._task.action
-    main = _import_main(module_name) if module_name.startswith("rollout.codedeploy.") else None
+    """What ``action._execute_module(module_name, module_args, task_vars)`` returns, from a run in this process.
+
+    Modules of this collection and of amazon.aws (which the controller can import) run here; any other runs as usual.
+    """
+    module_name = module_name or action._task.resolved_action or action._task.action
+    main = _import_main(module_name) if module_name.startswith(("rollout.codedeploy.", "amazon.aws.")) else None
     args = dict(action._task.args if module_args is None else module_args)
     if main is None:
         return action._execute_module(module_name=module_name, module_args=args, task_vars=task_vars)
