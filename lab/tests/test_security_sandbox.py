@@ -283,7 +283,13 @@ def test_a_host_reaches_aws_and_its_metadata_but_no_machine_service_and_no_lab_c
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="reachable.txt", Body=b"through the gateway\n")
     presigned = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "reachable.txt"})
-    other = run_hostile(target, "true\n")[0][0]
+    other = run_hostile(target, LISTEN_47111)[0][0]  # another host, listening on its own 127.0.0.1:47111
+    abstract_name = f"codedeploy-lab-redteam-{uuid.uuid4().hex[:8]}"
+    abstract = socket.socket(socket.AF_UNIX)  # abstract unix sockets belong to a network namespace
+    abstract.bind("\0" + abstract_name)
+    abstract.listen()
+    connect_abstract = f"import socket; socket.socket(socket.AF_UNIX).connect(chr(0) + '{abstract_name}')"
+    subprocess.run(["/usr/bin/python3", "-c", connect_abstract], check=True)  # reachable from the machine
     machine_service = socket.socket()
     machine_service.bind(("127.0.0.1", 0))
     machine_service.listen()
@@ -294,10 +300,12 @@ def test_a_host_reaches_aws_and_its_metadata_but_no_machine_service_and_no_lab_c
         with MachineWatch(tmp_path):
             [(instance_id, log, _)] = run_hostile(target, f"""
 curl -s -m 3 http://127.0.0.1:{port}/; echo "machine-service=$?"
+curl -s -m 3 http://127.0.0.1:47111/; echo "other-host=$?"
+python3 -c "{connect_abstract}" 2>/dev/null; echo "abstract=$?"
 echo "reset=$({code} -X POST "$AWS_ENDPOINT_URL/_lab/reset")"
 echo "encoded=$({code} -X POST "$AWS_ENDPOINT_URL/%5Flab/reset")"
 echo "dotted=$({code} "$AWS_ENDPOINT_URL/x/../_lab/hosts/{other}")"
-echo "other-host=$({code} "$AWS_ENDPOINT_URL/_lab/hosts/{other}")"
+echo "describe-other=$({code} "$AWS_ENDPOINT_URL/_lab/hosts/{other}")"
 echo "moto=$({code} -X POST "$AWS_ENDPOINT_URL/moto-api/reset")"
 echo "s3=$(curl -s -m 10 '{presigned}')"
 echo "imds=$(curl -s -m 5 http://169.254.169.254/latest/meta-data/instance-id)"
@@ -306,8 +314,9 @@ echo "imds-port=$(curl -s -m 5 "$AWS_ENDPOINT_URL/latest/meta-data/instance-id")
             terminate(target, instance_id)
         with pytest.raises(BlockingIOError):
             machine_service.accept()  # nothing ever connected to the machine's service
-        assert "machine-service=7" in log, log  # connection refused: the host's 127.0.0.1 is its own
-        for refused in ("reset=403", "encoded=403", "dotted=403", "other-host=403", "moto=403"):
+        assert "machine-service=7" in log and "other-host=7" in log, log  # refused: its 127.0.0.1 is its own
+        assert "abstract=1" in log, log
+        for refused in ("reset=403", "encoded=403", "dotted=403", "describe-other=403", "moto=403"):
             assert refused in log, log
         assert "s3=through the gateway" in log, log
         assert f"imds={instance_id}" in log and f"imds-port={instance_id}" in log, log
@@ -315,6 +324,7 @@ echo "imds-port=$(curl -s -m 5 "$AWS_ENDPOINT_URL/latest/meta-data/instance-id")
         assert s3.get_object(Bucket=bucket, Key="reachable.txt")["Body"].read() == b"through the gateway\n"
     finally:
         machine_service.close()
+        abstract.close()
         terminate(target, other)
     assert_lab_still_works(target)
 
