@@ -97,7 +97,7 @@ class Gateway:
                     _respond(client, 403, json.dumps(message).encode(), {"Content-Type": "application/json"})
                 else:
                     self._relay(client, head, rest)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: the host stopped meanwhile
             LOG.debug("host %s gateway: %s", self.host.instance_id, error)
         finally:
             self._slots.release()
