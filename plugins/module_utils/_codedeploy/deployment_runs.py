@@ -39,6 +39,7 @@ from .following import Snapshot
 from .following import blue_green_outcome
 from .following import deployment_to_ansible
 from .following import explain_failure
+from .following import expected_duration
 from .following import explain_rollback
 from .following import failed_events
 from .following import follow
@@ -215,6 +216,8 @@ def ensure_revision(ctx: TaskContext) -> dict[str, t.Any]:
             description = rollback_description(plan.deployment or {}, plan.extra["rollback_target"], description)
     else:
         wanted = revision_from_params(ctx.params)
+        # The next deployment of the group is expected to take as long as its last good one: the follow's schedule.
+        ctx.handoff.setdefault("expected_duration", expected_duration(group.get("lastSuccessfulDeployment")))
         last_success = _deployment(ctx, (group.get("lastSuccessfulDeployment") or {}).get("deploymentId"))
         plan = plan_present(wanted or {}, group, active, last_success, ctx.params["force"], ctx.params["when_busy"])
     ctx.plan = _plan_summary(plan)
@@ -328,6 +331,7 @@ def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.A
             # Our new blue/green deployment parked in Ready waits for a person (state=continued): the task is done.
             until_ready=purpose == "ours" and ctx.params["state"] in ("present", "rolled_back"),
             outages=ctx.outages,
+            duration=ctx.handoff.get("expected_duration"),
         )
     except EndpointUnreachable as e:
         ctx.lines.extend(e.lines)

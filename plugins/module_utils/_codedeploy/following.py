@@ -62,16 +62,44 @@ class PollSchedule:
     a tenth of the elapsed time, up to `ceiling`, so a 20-minute deployment costs about 130 polls instead of 2400.
     When every target has been dispatched and the last ones are in their final event, the end is near and the
     delay drops back to `near_end`.
+
+    When the end can be expected (the group's last successful deployment took as long), the schedule follows that
+    instead: a poll every `ceiling` seconds at most until `window` seconds before the expected end, then every
+    `close` seconds until `late_by` seconds after it; a deployment later than that goes back to the backoff.
     """
 
     first: float = 0.5
     ceiling: float = 10.0
     growth: float = 0.1
     near_end: float = 1.0
+    window: float = 1.5
+    close: float = 0.5
+    late_by: float = 5.0
 
-    def delay(self, elapsed: float, ending: bool = False) -> float:
+    def delay(self, elapsed: float, ending: bool = False, until_expected_end: float | None = None) -> float:
         delay = min(self.ceiling, max(self.first, elapsed * self.growth))
+        if until_expected_end is not None and until_expected_end > -self.late_by:
+            if until_expected_end > self.window:
+                delay = min(self.ceiling, max(self.close, until_expected_end - self.window))
+            else:
+                delay = self.close
         return min(delay, self.near_end) if ending else delay
+
+
+def expected_duration(last_successful: dict[str, t.Any] | None) -> float | None:
+    """Seconds the group's last successful deployment took (its summary in GetDeploymentGroup), if known."""
+    if not last_successful:
+        return None
+    seconds = _seconds_between(last_successful.get("createTime"), last_successful.get("endTime"))
+    return seconds if seconds is not None and seconds > 0 else None
+
+
+def expected_end(deployment: dict[str, t.Any], duration: float | None) -> float | None:
+    """When (clock seconds) a deployment that takes duration seconds ends, from its createTime."""
+    created = deployment.get("createTime")
+    if duration is None or not hasattr(created, "timestamp"):
+        return None
+    return float(created.timestamp()) + duration
 
 
 @dataclass(frozen=True)
@@ -258,13 +286,15 @@ def follow(
     on_line: t.Callable[[str], None] | None = None,
     until_ready: bool = False,
     outages: OutageRetry = OutageRetry(),
+    duration: float | None = None,
 ) -> FollowOutcome:
     """Poll until the deployment finishes (or, with until_ready, waits in Ready) or deadline passes (clock seconds).
 
     started: when following began (the backoff grows from it). With return_on_change_after, return as soon as the
     progress line changed and that many seconds passed since this call began, so a caller can show the lines.
     on_line is called with each new line as soon as it is seen. A poll that cannot reach the endpoint is retried as
-    outages says, with a line saying so; EndpointUnreachable when the endpoint stays away.
+    outages says, with a line saying so; EndpointUnreachable when the endpoint stays away. duration: how long the
+    deployment is expected to take (see PollSchedule), None when nothing is known.
     """
     call_began = clock()
     lines: list[str] = []
@@ -293,7 +323,9 @@ def follow(
             return FollowOutcome(snapshot, lines, False, timed_out=True, polls=polls)
         if return_on_change_after is not None and lines and now - call_began >= return_on_change_after:
             return FollowOutcome(snapshot, lines, False, polls=polls)
-        sleep(max(0.0, min(schedule.delay(now - started, nearly_done(snapshot)), deadline - now)))
+        ends_at = expected_end(snapshot.deployment, duration)
+        delay = schedule.delay(now - started, nearly_done(snapshot), None if ends_at is None else ends_at - now)
+        sleep(max(0.0, min(delay, deadline - now)))
 
 
 def _tail(log: str | None) -> str:

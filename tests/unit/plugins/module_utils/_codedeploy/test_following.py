@@ -11,6 +11,8 @@ from unittest.mock import MagicMock
 import pytest
 
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import PollSchedule
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_duration
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_end
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import Snapshot
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import blue_green_outcome
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import deployment_to_ansible
@@ -61,6 +63,46 @@ class TestPollSchedule:
             polls += 1
         # About 150 polls for 20 minutes (a fixed 0.5 s would take 2400), while the first 5 s are watched every 0.5 s.
         assert polls < 200
+
+
+class TestLearnedSchedule:
+    """With an expected end (the group's last good deployment took as long), polls gather around that end."""
+
+    def test_far_from_the_expected_end_it_sleeps_until_the_window_opens_at_most_a_ceiling_at_a_time(self):
+        schedule = PollSchedule()
+        assert schedule.delay(0, until_expected_end=60) == 10.0
+        assert schedule.delay(55, until_expected_end=5) == pytest.approx(3.5)
+
+    def test_around_the_expected_end_it_polls_closely_until_the_deployment_is_late(self):
+        schedule = PollSchedule()
+        assert schedule.delay(59, until_expected_end=1) == 0.5
+        assert schedule.delay(64, until_expected_end=-4) == 0.5
+        assert schedule.delay(66, until_expected_end=-6) == pytest.approx(6.6)  # late: the backoff again
+
+    def test_a_one_minute_deployment_ending_on_time_costs_few_polls_and_is_seen_within_close(self):
+        schedule, elapsed, polls, duration = PollSchedule(), 0.0, 0, 60.0
+        while elapsed < duration:
+            elapsed += schedule.delay(elapsed, until_expected_end=duration - elapsed)
+            polls += 1
+        assert elapsed - duration <= schedule.close
+        assert polls <= 12  # the backoff alone polls 22 times in this minute
+
+    @pytest.mark.parametrize(
+        ("summary", "seconds"),
+        [
+            ({"createTime": datetime.datetime(2026, 1, 1, 0, 0, 0), "endTime": datetime.datetime(2026, 1, 1, 0, 1, 30)}, 90.0),
+            ({"createTime": datetime.datetime(2026, 1, 1, 0, 0, 0)}, None),
+            (None, None),
+        ],
+    )
+    def test_the_expected_duration_is_the_last_good_deployments(self, summary, seconds):
+        assert expected_duration(summary) == seconds
+
+    def test_the_expected_end_counts_from_the_deployments_creation(self):
+        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        assert expected_end({"createTime": created}, 90.0) == created.timestamp() + 90.0
+        assert expected_end({"createTime": created}, None) is None
+        assert expected_end({}, 90.0) is None
 
 
 class TestProgressLine:
