@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from unittest.mock import MagicMock
 
 import pytest
@@ -69,3 +71,26 @@ def test_batches_of_25_newest_first():
 )
 def test_tag_filters_as_ec2_filters(tag_filter, ec2_filter):
     assert deployments.ec2_filter_from_tag_filter(tag_filter) == ec2_filter
+
+
+class SlowFirstBatches:
+    """BatchGetDeploymentTargets answering its first calls last, so batches asked at once come back out of order."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+        self.lock = threading.Lock()
+
+    def batch_get_deployment_targets(self, deploymentId: str, targetIds: list[str]) -> dict:  # noqa: N803 - boto3's
+        with self.lock:
+            self.asked.append(targetIds)
+            position = len(self.asked)
+        time.sleep(0.05 / position)
+        return {"deploymentTargets": [{"instanceTarget": {"targetId": target_id}} for target_id in targetIds]}
+
+
+def test_all_targets_of_a_large_deployment_come_back_in_the_order_asked_each_id_once():
+    client = SlowFirstBatches()
+    target_ids = [f"i-{number:04d}" for number in range(110)]
+    targets = deployments.get_targets(client, "d-X", target_ids)
+    assert [target["targetId"] for target in targets] == target_ids
+    assert sorted(len(batch) for batch in client.asked) == [10, 25, 25, 25, 25]
