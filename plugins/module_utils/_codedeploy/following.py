@@ -64,14 +64,16 @@ class PollSchedule:
     delay drops back to `near_end`.
 
     When the end can be expected (the group's last successful deployment took as long), the schedule follows that
-    instead: a poll every `ceiling` seconds at most until `window` seconds before the expected end, then every
-    `close` seconds until `late_by` seconds after it; a deployment later than that goes back to the backoff.
+    instead: a poll every `far` seconds at most (the AWS CLI's wait polls every 15 s) until `window` seconds before
+    the expected end, then every `close` seconds until `late_by` seconds after it; a deployment later than that goes
+    back to the backoff.
     """
 
     first: float = 0.5
     ceiling: float = 10.0
     growth: float = 0.1
     near_end: float = 1.0
+    far: float = 15.0
     window: float = 1.5
     close: float = 0.5
     late_by: float = 5.0
@@ -80,7 +82,7 @@ class PollSchedule:
         delay = min(self.ceiling, max(self.first, elapsed * self.growth))
         if until_expected_end is not None and until_expected_end > -self.late_by:
             if until_expected_end > self.window:
-                delay = min(self.ceiling, max(self.close, until_expected_end - self.window))
+                delay = min(self.far, max(self.close, until_expected_end - self.window))
             else:
                 delay = self.close
         return min(delay, self.near_end) if ending else delay
