@@ -307,6 +307,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}")
     status["running"] = True
     status["control_token"] = read_control_token(state)
+    status["hosts"] = _describe_hosts(info["endpoint"], status["control_token"])
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
     else:
@@ -316,7 +317,68 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  load balancer {name}: {url}")
         print(f"  export AWS_ENDPOINT_URL={status['endpoint']}")
         print(f"  control token (header {TOKEN_HEADER}, for /_lab/ and /moto-api): {state / TOKEN_FILE}")
+        print(f"  hosts: {len(status['hosts'])}" if status["hosts"] else "  hosts: none")
+        for host in status["hosts"]:
+            targets = ", ".join(f"{pool} {health}" for pool, health in host["load_balancers"].items())
+            print(f"    {host['instance_id']}  {host['state']}  {host['private_ip'] or '-'}"
+                  f"  asg {host['auto_scaling_group'] or '-'}  web {host['web_socket'] or '-'}"
+                  f"  load balancers {targets or '-'}")
     return 0
+
+
+def _lab_endpoint_or_empty(endpoint: str, path: str, token: str | None) -> t.Any:
+    """A /_lab/ endpoint's answer, or None when its room is not running (404)."""
+    try:
+        return _http("GET", f"{endpoint}{path}", token=token)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise
+
+
+def _describe_hosts(endpoint: str, token: str | None) -> list[dict[str, t.Any]]:
+    """Every lab host, with what a user needs to reach it: EC2's view (private IP, Auto Scaling group), the web
+    server's unix socket and the health of the host in each load balancer target pool."""
+    fleet = _lab_endpoint_or_empty(endpoint, "/_lab/hosts", token) or {"hosts": []}
+    balancers = _lab_endpoint_or_empty(endpoint, "/_lab/load-balancers", token) or {"pools": {}}
+    instances = _ec2_instances(endpoint, {host["instance_id"] for host in fleet["hosts"]})
+    described = []
+    for host in fleet["hosts"]:
+        instance = instances.get(host["instance_id"], {})
+        tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
+        described.append({
+            "instance_id": host["instance_id"],
+            "state": host.get("state"),
+            "private_ip": instance.get("PrivateIpAddress"),
+            "auto_scaling_group": tags.get("aws:autoscaling:groupName"),
+            "web_socket": (host.get("web") or {}).get("socket"),
+            "load_balancers": {pool: targets["targets"][host["instance_id"]]["state"]
+                               for pool, targets in sorted(balancers["pools"].items())
+                               if host["instance_id"] in targets["targets"]},
+        })
+    return sorted(described, key=lambda host: host["instance_id"])
+
+
+def _ec2_instances(endpoint: str, instance_ids: set[str]) -> dict[str, dict[str, t.Any]]:
+    """EC2's description of the lab's instances, looked up region by region (us-east-1 first) until all are found."""
+    if not instance_ids:
+        return {}
+    import boto3  # only status needs it; `up` and `down` stay quick to start
+
+    def client(region: str) -> t.Any:
+        return boto3.client("ec2", endpoint_url=endpoint, region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    found: dict[str, dict[str, t.Any]] = {}
+    regions = ["us-east-1"] + [region["RegionName"] for region in client("us-east-1").describe_regions()["Regions"]]
+    for region in dict.fromkeys(regions):
+        for page in client(region).get_paginator("describe_instances").paginate():
+            for reservation in page["Reservations"]:
+                found.update({instance["InstanceId"]: instance for instance in reservation["Instances"]
+                              if instance["InstanceId"] in instance_ids})
+        if instance_ids <= found.keys():
+            break
+    return found
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
