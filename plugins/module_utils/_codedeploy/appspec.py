@@ -165,6 +165,11 @@ def load_appspec(text: str) -> tuple[t.Any, t.Any]:
         loader.dispose()
 
 
+# The last part of a path that means "the line of this mapping key" rather than the line of its value; a path
+# shown to the user leaves it out.
+KEY_LINE = ("line of the key",)
+
+
 class _Lines:
     """YAML path -> line number, read from the composed node tree so problems can point at a line."""
 
@@ -182,7 +187,7 @@ class _Lines:
         self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                self.lines[path + (key.value, "__key__")] = key.start_mark.line + 1
+                self.lines[path + (key.value, KEY_LINE)] = key.start_mark.line + 1
                 self._visit(value, path + (key.value,))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
@@ -199,6 +204,8 @@ class _Lines:
 def _path_text(path: tuple[t.Any, ...]) -> str:
     text = ""
     for part in path:
+        if part is KEY_LINE:
+            continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
@@ -303,7 +310,7 @@ def _check_timeout(check: _Checker, path: tuple[t.Any, ...], script: dict[str, t
 def _check_event_name(check: _Checker, event: t.Any) -> bool:
     if event in SCRIPTABLE_EVENTS:
         return True
-    path = ("hooks", event, "__key__")
+    path = ("hooks", event, KEY_LINE)
     if event in RESERVED_EVENTS:
         check.problem("hook-name", path, f"{event} is run by CodeDeploy itself and takes no scripts; move these scripts to another event")
         return False
@@ -417,7 +424,7 @@ def check_appspec(
     report.appspec = spec
     for key in spec:
         if key not in TOP_LEVEL_KEYS:
-            check.warn("unknown-key", (key, "__key__"), f"{key} is not an appspec section and is ignored; sections are {', '.join(TOP_LEVEL_KEYS)}")
+            check.warn("unknown-key", (key, KEY_LINE), f"{key} is not an appspec section and is ignored; sections are {', '.join(TOP_LEVEL_KEYS)}")
     _check_version(check, spec)
     os_name = _check_os(check, spec, target_os)
     _check_file_exists_behavior(check, spec)

@@ -98,6 +98,23 @@ def test_problem_points_at_the_line():
     assert str(report.problems[0]).startswith(f"appspec.yml:{line}: [hook-timeout] hooks.AfterInstall[0].timeout:")
 
 
+@pytest.mark.parametrize(
+    "text, rule, where, key_line",
+    [
+        (VALID_LINUX.replace("  ValidateService:", "  ValidateServices:"), "hook-name", "hooks.ValidateServices",
+         "ValidateServices:"),
+        (VALID_LINUX.replace("  ValidateService:", "  Install:"), "hook-name", "hooks.Install", "Install:"),
+        (VALID_LINUX + "hook:\n  AfterInstall: []\n", "unknown-key", "hook", "hook:"),
+    ],
+)
+def test_a_key_is_named_by_its_path_and_points_at_its_own_line(text, rule, where, key_line):
+    report = check(text)
+    (found,) = [p for p in report.problems + report.warnings if p.rule == rule]
+    line = [entry.strip() for entry in text.splitlines()].index(key_line) + 1
+    assert (found.where, found.line) == (where, line)
+    assert str(found).startswith(f"appspec.yml:{line}: [{rule}] {where}: ")
+
+
 def test_windows_appspec_for_linux_target_says_so():
     windows = "version: 0.0\nos: windows\nfiles:\n  - source: web\n    destination: C:\\inetpub\\wwwroot\n"
     report = check(windows, target_os="linux")
