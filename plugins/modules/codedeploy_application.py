@@ -15,7 +15,7 @@ description:
   - Create, tag and delete AWS CodeDeploy applications.
   - An application is a name under which deployment groups, revisions and deployments live.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   name:
     description:
@@ -51,6 +51,16 @@ attributes:
   idempotent:
     description: Running the task again with the same options changes nothing and makes no change call.
     support: full
+seealso:
+  - module: rollout.codedeploy.codedeploy_application_info
+    description: Describe applications.
+  - module: rollout.codedeploy.codedeploy_deployment_group
+    description: Manage the deployment groups of an application.
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: Deploy a revision of an application.
+  - name: Working with applications in CodeDeploy
+    link: https://docs.aws.amazon.com/codedeploy/latest/userguide/applications.html
+    description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -15,7 +15,7 @@ description:
   - Describe one CodeDeploy application, or all applications of the account and region, with their tags
     and the names of their deployment groups.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   name:
     description:
@@ -24,6 +24,11 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['application_name']
+seealso:
+  - module: rollout.codedeploy.codedeploy_application
+    description: Create, tag and delete applications.
+  - module: rollout.codedeploy.codedeploy_deployment_group_info
+    description: Describe an application's deployment groups.
 extends_documentation_fragment:
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules

@@ -21,7 +21,7 @@ description:
   - The built-in C(CodeDeployDefault.*) configurations are read-only. Naming one with O(state=present)
     and no definition (or the same definition) returns it unchanged.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   name:
     description:
@@ -139,6 +139,16 @@ attributes:
   idempotent:
     description: Running the task again with the same options changes nothing and makes no change call.
     support: full
+seealso:
+  - module: rollout.codedeploy.codedeploy_deployment_config_info
+    description: Describe deployment configurations.
+  - module: rollout.codedeploy.codedeploy_deployment_group
+    description: A group names its default configuration.
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: A deployment may name another configuration.
+  - name: Working with deployment configurations in CodeDeploy
+    link: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
+    description: The AWS CodeDeploy User Guide, with the predefined configurations.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -15,7 +15,7 @@ description:
   - Describe one CodeDeploy deployment configuration, or all of them (built-in ones included, as
     ListDeploymentConfigs answers).
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   name:
     description:
@@ -29,6 +29,9 @@ options:
       - Whether the built-in C(CodeDeployDefault.*) configurations are listed when O(name) is omitted.
     type: bool
     default: true
+seealso:
+  - module: rollout.codedeploy.codedeploy_deployment_config
+    description: Create and delete deployment configurations.
 extends_documentation_fragment:
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules

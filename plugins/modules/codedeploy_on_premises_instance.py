@@ -18,7 +18,7 @@ description:
     only the registration, from wherever the play runs.
   - See U(https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html).
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   name:
     description:
@@ -61,6 +61,18 @@ attributes:
     support: full
 notes:
   - Registering a name that CodeDeploy still shows as deregistered registers it again, where CodeDeploy allows it.
+seealso:
+  - module: rollout.codedeploy.codedeploy_on_premises_instance_info
+    description: Describe on-premises instances.
+  - module: rollout.codedeploy.codedeploy_deployment_group
+    description: Select on-premises instances by tag in a group.
+  - module: amazon.aws.iam_user
+    description: The IAM user an instance registers with.
+  - module: amazon.aws.iam_role
+    description: The IAM role whose session an instance registers with.
+  - name: Working with on-premises instances for CodeDeploy
+    link: https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html
+    description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

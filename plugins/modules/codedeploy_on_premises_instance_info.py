@@ -16,7 +16,7 @@ description:
   - The filters are CodeDeploy's own (C(ListOnPremisesInstances)); with O(name) and a filter, the instance is
     listed only when the filter selects it.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   name:
     description:
@@ -50,6 +50,9 @@ options:
           - When omitted, it follows from what is given (key and value, key only, value only).
         type: str
         choices: ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE']
+seealso:
+  - module: rollout.codedeploy.codedeploy_on_premises_instance
+    description: Register, tag and deregister on-premises instances.
 extends_documentation_fragment:
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
