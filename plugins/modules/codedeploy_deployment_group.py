@@ -27,14 +27,15 @@ description:
     together with a tag set, a blue/green group without a load balancer, ...) fails with a message
     that names the option, before anything is changed.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   application_name:
     description:
       - The name of the application the group belongs to. The application must exist.
+      - The alias O(app_name) is deprecated and will be removed in 2.0.0; use O(application_name) or O(application).
     type: str
     required: true
-    aliases: ['app_name']
+    aliases: ['application', 'app_name']
   name:
     description:
       - The name of the deployment group, unique within the application.
@@ -254,7 +255,9 @@ options:
   auto_rollback_configuration:
     description:
       - Roll back automatically when a deployment fails or is stopped. V({}) disables it.
+      - O(auto_rollback) is the name M(rollout.codedeploy.codedeploy_deployment) uses for its override.
     type: dict
+    aliases: ['auto_rollback']
     suboptions:
       enabled:
         description:
@@ -360,6 +363,24 @@ attributes:
     details:
       - With O(accept_copied_auto_scaling_groups=true), a copy made by a blue/green deployment stands in for the
         named Auto Scaling group, so the task stays idempotent after such deployments.
+seealso:
+  - module: rollout.codedeploy.codedeploy_deployment_group_info
+    description: Describe deployment groups.
+  - module: rollout.codedeploy.codedeploy_application
+    description: The application a group belongs to.
+  - module: rollout.codedeploy.codedeploy_deployment_config
+    description: Custom deployment configurations a group can use.
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: Deploy a revision to a group.
+  - module: amazon.aws.autoscaling_group
+    description: The Auto Scaling groups a deployment group deploys to.
+  - module: amazon.aws.elb_application_lb
+    description: Load balancers and target groups a group routes traffic through.
+  - module: amazon.aws.iam_role
+    description: The service role CodeDeploy assumes.
+  - name: Working with deployment groups in CodeDeploy
+    link: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-groups.html
+    description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -725,7 +746,12 @@ def main() -> None:
         "DeploymentReady", "InstanceStart", "InstanceSuccess", "InstanceFailure", "InstanceReady",
     ]  # fmt: skip
     argument_spec = dict(
-        application_name=dict(type="str", required=True, aliases=["app_name"]),
+        application_name=dict(
+            type="str",
+            required=True,
+            aliases=["application", "app_name"],
+            deprecated_aliases=[dict(name="app_name", version="2.0.0", collection_name="rollout.codedeploy")],
+        ),
         name=dict(type="str", required=True, aliases=["deployment_group_name"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         service_role_arn=dict(type="str"),
@@ -787,6 +813,7 @@ def main() -> None:
         ),
         auto_rollback_configuration=dict(
             type="dict",
+            aliases=["auto_rollback"],
             options=dict(
                 enabled=dict(type="bool"),
                 events=dict(

@@ -14,15 +14,16 @@ short_description: Describe AWS CodeDeploy deployment groups
 description:
   - Describe one deployment group of a CodeDeploy application, or all of them, with their tags.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
 options:
   application_name:
     description:
       - The application whose deployment groups are described.
       - An application that does not exist gives an empty list, not an error.
+      - The alias O(app_name) is deprecated and will be removed in 2.0.0; use O(application_name) or O(application).
     type: str
     required: true
-    aliases: ['app_name']
+    aliases: ['application', 'app_name']
   name:
     description:
       - The name of the deployment group to describe.
@@ -30,6 +31,11 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['deployment_group_name']
+seealso:
+  - module: rollout.codedeploy.codedeploy_deployment_group
+    description: Create, update and delete deployment groups.
+  - module: rollout.codedeploy.codedeploy_deployment_info
+    description: Describe a group's deployments.
 extends_documentation_fragment:
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
@@ -116,7 +122,12 @@ def do(module: AnsibleCodeDeployModule) -> None:
 
 def main() -> None:
     argument_spec = dict(
-        application_name=dict(type="str", required=True, aliases=["app_name"]),
+        application_name=dict(
+            type="str",
+            required=True,
+            aliases=["application", "app_name"],
+            deprecated_aliases=[dict(name="app_name", version="2.0.0", collection_name="rollout.codedeploy")],
+        ),
         name=dict(type="str", aliases=["deployment_group_name"]),
     )
     module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
