@@ -508,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .faults import add_fault_command
 
     add_fault_command(commands, DEFAULT_STATE_DIR)
+    from .fleet.cli import add_host_command
+
+    add_host_command(commands, DEFAULT_STATE_DIR)
     return parser
 
 

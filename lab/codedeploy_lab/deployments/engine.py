@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..service.models import Deployment, DeploymentTarget, LifecycleEvent
-from . import alarms, blue_green, planning, rollback, triggers
+from . import alarms, blue_green, on_premises, planning, rollback, triggers
 from .traffic import Traffic
 
 if t.TYPE_CHECKING:
-    from ..service.models import CodeDeployBackend, DeploymentGroup
+    from ..service.models import CodeDeployBackend, DeploymentGroup, OnPremisesInstance
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
@@ -137,6 +137,7 @@ class DeploymentRun:
         self.deployment = deployment
         self.lock = backend.service.lock
         self.fixed_instances = list(instance_ids) if instance_ids is not None else None
+        self.on_premises_instances: dict[str, OnPremisesInstance] = {}  # targets that are on-premises, by name
         self.on_finished = on_finished
         self.stop_requested = threading.Event()
         self.stop_cause = StopCause()
@@ -189,7 +190,12 @@ class DeploymentRun:
             blue_green.run(self, group)
             return
 
-        instance_ids = self.fixed_instances if self.fixed_instances is not None else self._group_instances(group)
+        if self.fixed_instances is not None:
+            instance_ids = self.fixed_instances
+        else:
+            with self.lock:
+                self.on_premises_instances = on_premises.select(self.backend, group)
+            instance_ids = self._group_instances(group) + sorted(self.on_premises_instances)
         outdated, up_to_date = self._split_outdated(instance_ids)
         previously_failed = {i for i in outdated if (r := self.engine.record_of(group.group_id, i)) and not r.succeeded}
         order = planning.order_targets(outdated, previously_failed)
@@ -206,9 +212,11 @@ class DeploymentRun:
         events = planning.lifecycle_events(self.traffic_control)
         with self.lock:
             for instance_id in order + sorted(up_to_date):
+                on_premises_instance = self.on_premises_instances.get(instance_id)
                 deployment.targets[instance_id] = DeploymentTarget(
                     target_id=instance_id,
-                    target_arn=f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
+                    target_arn=on_premises_instance.instance_arn if on_premises_instance else
+                    f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
                     lifecycle_events=[LifecycleEvent(name) for name in events])
             for instance_id in up_to_date:  # updateOutdatedInstancesOnly: already on this revision
                 self._skip_rest(deployment.targets[instance_id])
@@ -266,7 +274,10 @@ class DeploymentRun:
         then its traffic events later), and the target ends (status, record, trigger) only once its last event ran."""
         deployment = self.deployment
         target = deployment.targets[instance_id]
-        host = self.engine.lab.fleet.get(instance_id) if self.engine.lab.fleet is not None else None
+        on_premises_instance = self.on_premises_instances.get(instance_id)
+        fleet = self.engine.lab.fleet
+        # An on-premises target's host is the one whose agent asks as that instance (found at its first event).
+        host = fleet.get(instance_id) if fleet is not None and on_premises_instance is None else None
         with self.lock:
             first_start = all(event.status == "Pending" for event in target.lifecycle_events)
             if first_start and self.stop_requested.is_set():  # waited for a thread past the stop: never started
@@ -289,7 +300,13 @@ class DeploymentRun:
             with self.lock:
                 event.status, event.start_time = "InProgress", now()
                 target.last_updated_at = event.start_time
-            ok, diagnostics, started, ended = self._run_event(event.name, host, instance_id)
+            refused = None
+            if on_premises_instance is not None and host is None and event.name not in planning.SERVICE_EVENTS:
+                host, refused = on_premises.wait_for_agent(self, on_premises_instance)
+            if refused is not None:
+                ok, diagnostics, started, ended = False, refused, event.start_time or now(), now()
+            else:
+                ok, diagnostics, started, ended = self._run_event(event.name, host, instance_id)
             with self.lock:
                 event.status = "Succeeded" if ok else "Failed"
                 event.start_time, event.end_time, event.diagnostics = started, ended, diagnostics

@@ -5,6 +5,7 @@ Interface for the other rooms (the deployment engine, the load balancers, the la
     fleet = Fleet(state_dir, endpoint_url=lab.endpoint, router=lab.router)  # router: a LabRouter, or None
     fleet.attach_to_moto()            # RunInstances / Auto Scaling launches become hosts, terminate removes them
     host = fleet.get("i-0123...")     # Host or None; fleet.hosts() lists them all
+    fleet.launch_on_premises("web-1") # a host that is no EC2 instance (on_premises.py), keyed by its name
     host.wait_booted(timeout=60)      # user data finished (the agent waits for it by itself too)
     host.web.connection()             # an HTTP connection to the host's web server (its unix socket)
     host.web.running, host.web.healthy, host.web.mark_unhealthy(503), host.web.mark_healthy()
@@ -58,7 +59,7 @@ class Fleet(HostRegistry):
         self.region = region
         self._server: t.Any = None
         self._server_thread: threading.Thread | None = None
-        from . import api
+        from . import api, on_premises
 
         if router is None:
             # Standalone (tests, tools): serve the fleet's /_lab/hosts endpoints on a port of our own.
@@ -68,6 +69,7 @@ class Fleet(HostRegistry):
 
             router = LabRouter()
             api.register(self, router)
+            on_premises.register(self, router)
             self._server = make_server(LOOPBACK, 0, router, threaded=True)
             self._server_thread = threading.Thread(target=self._server.serve_forever, name="fleet-api",
                                                    daemon=True)
@@ -75,6 +77,7 @@ class Fleet(HostRegistry):
             self.api_url = f"http://{LOOPBACK}:{self._server.server_port}"
         else:
             api.register(self, router)
+            on_premises.register(self, router)
             self.api_url = self.endpoint_url
         from ..agent import Agent
 
@@ -97,6 +100,20 @@ class Fleet(HostRegistry):
         LOG.info("host %s: launching", identity.instance_id)
         host.boot()
         self._launched(host)
+        return host
+
+    def launch_on_premises(self, name: str) -> Host:
+        """A host that is no EC2 instance (``on_premises.py``): no metadata, its agent starts when told to."""
+        from .on_premises import check_host_name
+
+        identity = InstanceIdentity(instance_id=check_host_name(name), region=self.region, availability_zone="",
+                                    hostname=name, private_ip="10.1.0.10")
+        host = Host(identity, self.hosts_dir / name, endpoint_url=self.endpoint_url,
+                    socket_dir=self.sockets_dir / name, etc_template=lambda: sanitised_etc(self.state_dir),
+                    on_premises=True)
+        self._register(host)
+        LOG.info("host %s: starting an on-premises host", name)
+        host.boot(run_user_data=True)
         return host
 
     def reset(self) -> None:

@@ -4,6 +4,7 @@ A host has only ``lo``. Its ``127.0.0.1:<lab port>`` and ``169.254.169.254:80`` 
 the host's network namespace and handed to the lab; this gateway accepts on them in the lab process:
 
 * ``169.254.169.254:80``, and ``/latest/...`` on the lab port: this host's instance metadata (``metadata.py``);
+  an on-premises host has none: its metadata socket is closed (connection refused) and ``/latest/`` is relayed;
 * ``/_lab/host/services[/<name>]`` and ``/_lab/host/packages``: this host's shims (``shims.py``), answered for this
   host only: a host cannot name another;
 * any other ``/_lab/...`` or ``/moto-api/...`` path: 403, those are the lab's controls, not AWS;
@@ -46,7 +47,11 @@ class Gateway:
                  ) -> None:
         self.host = host
         self.upstream = upstream
-        self._listeners = [(endpoint, False), (metadata, True)]
+        self._listeners = [(endpoint, False)]
+        if host.metadata is not None:
+            self._listeners.append((metadata, True))
+        else:  # on premises: nothing listens at 169.254.169.254, so a connection is refused as off EC2
+            metadata.close()
         self._stopped = threading.Event()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
@@ -82,9 +87,10 @@ class Gateway:
                     return
                 method, target, headers = _parse_head(head)
                 path = _normalised_path(target)
-                if metadata_only or path == "/latest" or path.startswith("/latest/"):
+                metadata = self.host.metadata
+                if metadata is not None and (metadata_only or path == "/latest" or path.startswith("/latest/")):
                     _read_body(client, rest, headers)
-                    status, extra, body = self.host.metadata.handle(method, path.lstrip("/"), _text(headers))
+                    status, extra, body = metadata.handle(method, path.lstrip("/"), _text(headers))
                     _respond(client, status, body if method != "HEAD" else b"", extra)
                 elif path.startswith(HOST_PREFIX):
                     payload = _read_body(client, rest, headers)

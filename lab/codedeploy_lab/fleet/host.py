@@ -53,6 +53,20 @@ for line in sys.stdin:
     sys.stdout.flush()
 """
 
+# The agent is built into lab hosts; its init script (as the agent's installer leaves it on a host without systemd)
+# lets `service codedeploy-agent start` and Ansible's service module find it. The shims do the rest.
+AGENT_INIT_SCRIPT = """#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          codedeploy-agent
+# Required-Start:    $all
+# Required-Stop:     $remote_fs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: AWS CodeDeploy Host Agent (built into this lab host)
+### END INIT INFO
+exec service codedeploy-agent "$@"
+"""
+
 # The users a host knows besides root (uid/gid as on Amazon Linux 2 where it has them; the next free id otherwise).
 HOST_USERS = (
     {"name": "ec2-user", "uid": 1000, "home": "/home/ec2-user", "shell": "/bin/bash", "create_home": True,
@@ -131,8 +145,10 @@ class Host:
     """
 
     def __init__(self, identity: InstanceIdentity, root_dir: Path, *, endpoint_url: str, socket_dir: Path,
-                 etc_template: t.Callable[[], Path]) -> None:
+                 etc_template: t.Callable[[], Path], on_premises: bool = False) -> None:
         self.identity = identity
+        # An on-premises server is no EC2 instance: no instance metadata, and its agent runs once it is started.
+        self.on_premises = on_premises
         self.instance_id = identity.instance_id
         self.root_dir = Path(root_dir)
         self.endpoint_url = endpoint_url.rstrip("/")
@@ -141,7 +157,7 @@ class Host:
         # The host reaches the lab's endpoint at the same address and port, through its gateway.
         self.sandbox = Sandbox(self.root_dir, hostname=identity.local_hostname, endpoint_port=self._upstream[1],
                                etc_template=etc_template, cgroup_name=self.instance_id)
-        self.metadata = MetadataService(identity)
+        self.metadata = None if on_premises else MetadataService(identity)
         self.web = HostWebServer(self.instance_id, socket_dir, self.run)
         self.gateway: Gateway | None = None
         self.services: dict[str, ServiceState] = {}
@@ -151,7 +167,8 @@ class Host:
         self.user_data_exit_codes: list[int] = []
         self.lock = threading.RLock()  # the agent runs one lifecycle event at a time per host
         self.agent_running = threading.Event()  # the CodeDeploy agent polls for commands (faults.py can stop it)
-        self.agent_running.set()
+        if not on_premises:  # EC2 images of the tutorial start the agent at boot; on premises it is installed later
+            self.agent_running.set()
         self._service_lock = threading.Lock()  # separate: a hook holding ``lock`` calls the shims
         self._booted = threading.Event()
         self._helper: subprocess.Popen[bytes] | None = None
@@ -165,9 +182,9 @@ class Host:
     # -- lifecycle -------------------------------------------------------------------------------------------------
 
     @property
-    def imds_url(self) -> str:
-        """Instance metadata as the host reaches it (the lab answers there for this host only)."""
-        return METADATA_URL
+    def imds_url(self) -> str | None:
+        """Instance metadata as the host reaches it (the lab answers there for this host only); None on premises."""
+        return None if self.on_premises else METADATA_URL
 
     def boot(self, run_user_data: bool = True) -> None:
         """Start the sandbox and (at first launch) run user data, in a background thread."""
@@ -246,11 +263,12 @@ class Host:
             "USER": "root",
             "LOGNAME": "root",
             "SHELL": "/bin/bash",
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.imds_url + "/",
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": self.identity.region,
             "AWS_REGION": self.identity.region,
         }
+        if self.imds_url is not None:
+            env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = self.imds_url + "/"
         if extra:
             env.update(extra)
         return env
@@ -314,8 +332,11 @@ class Host:
     def write_files(self, files: list[dict[str, t.Any]], dirs: t.Sequence[str] = ()) -> None:
         self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": list(dirs)})
 
-    def read_file(self, path: str) -> bytes | None:
-        answer = self.inhost(INHOST_SOURCE, "read", {"path": path})
+    def read_file(self, path: str, limit: int | None = None) -> bytes | None:
+        """A regular file of the host, or None; with ``limit``, a larger file raises HostError."""
+        answer = self.inhost(INHOST_SOURCE, "read", {"path": path, "limit": limit})
+        if answer.get("too_large"):
+            raise HostError(f"host {self.instance_id}: {path} is larger than {limit} bytes")
         return base64.b64decode(answer["b64"]) if answer.get("exists") else None
 
     # -- boot steps ------------------------------------------------------------------------------------------------
@@ -332,10 +353,12 @@ class Host:
             {"path": "/etc/hosts", "append": True, "mode": "0644",
              "text": f"{self.identity.private_ip} {self.identity.local_hostname} "
                      f"{self.identity.local_hostname.split('.')[0]}\n"},
+            {"path": "/etc/init.d/codedeploy-agent", "text": AGENT_INIT_SCRIPT, "mode": "0755"},
             *shim_files(),
         ]
-        dirs = ["/opt/codedeploy-agent/deployment-root", "/var/log/aws/codedeploy-agent", "/var/www",
-                "/var/lib/cloud/instance/scripts", "/var/log/codedeploy-lab", "/srv", "/home", "/root", "/tmp"]
+        dirs = ["/opt/codedeploy-agent/deployment-root", "/etc/codedeploy-agent/conf", "/var/log/aws/codedeploy-agent",
+                "/var/www", "/var/lib/cloud/instance/scripts", "/var/log/codedeploy-lab", "/srv", "/home", "/root",
+                "/tmp"]
         self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": dirs, "users": list(HOST_USERS)})
 
     def _run_user_data(self) -> None:
@@ -418,6 +441,7 @@ class Host:
     def describe(self) -> dict[str, t.Any]:
         return {
             "instance_id": self.instance_id,
+            "on_premises": self.on_premises,
             "state": self.state,
             "booted": self.booted,
             "sandbox_error": self.sandbox_error,

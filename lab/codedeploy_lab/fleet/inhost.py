@@ -79,8 +79,12 @@ def read(request):
     path = request["path"]
     if not os.path.isfile(path):
         return {"exists": False}
+    limit = request.get("limit")  # a file the host controls may be huge: read at most this many bytes
     with open(path, "rb") as handle:
-        return {"exists": True, "b64": base64.b64encode(handle.read()).decode()}
+        data = handle.read() if limit is None else handle.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        return {"exists": True, "too_large": True}
+    return {"exists": True, "b64": base64.b64encode(data).decode()}
 
 
 OPERATIONS = {"write": write, "read": read}

@@ -1,0 +1,95 @@
+"""``codedeploy-lab host start|stop|list|exec``: on-premises lab hosts from the command line (``on_premises.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import shlex
+import sys
+import typing as t
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..lab import TOKEN_HEADER, read_control_token
+
+
+def add_host_command(commands: t.Any, default_state_dir: str) -> None:
+    host = commands.add_parser("host", help="start, stop and enter on-premises lab hosts",
+                               description="On-premises lab hosts: sandboxed hosts that are no EC2 instance "
+                                           "(no instance metadata); see lab/README.md, On-premises hosts.")
+    actions = host.add_subparsers(dest="host_command", required=True, metavar="ACTION")
+
+    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--state-dir", default=default_state_dir,
+                            help=f"the lab's state directory (default: ./{default_state_dir})")
+        parser.set_defaults(handler=_cli)
+        return parser
+
+    sub("start", "start an on-premises host and print how to enter it").add_argument("--name", required=True)
+    sub("stop", "stop an on-premises host and remove its root").add_argument("--name", required=True)
+    sub("list", "list the lab's hosts (EC2 and on-premises)")
+    run = sub("exec", "run a command in a lab host, as its root, and exit with its status")
+    run.add_argument("--name", required=True, help="an on-premises host's name or an EC2 instance id")
+    run.add_argument("--timeout", type=float, default=600.0, help="seconds before the command is killed (600)")
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
+
+
+def _request(endpoint: str, token: str, method: str, path: str, body: t.Any = None, timeout: float = 180.0) -> t.Any:
+    from ..cli import LabError
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{endpoint}{path}", data=data, method=method,
+                                     headers={TOKEN_HEADER: token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read()).get("message", error.reason)
+        except ValueError:
+            message = error.reason
+        raise LabError(str(message)) from None
+
+
+def _cli(args: argparse.Namespace) -> int:
+    from ..cli import LabError, running_lab
+
+    state = Path(args.state_dir).resolve()
+    info = running_lab(state)
+    if info is None:
+        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
+    endpoint, token = info["endpoint"], read_control_token(state) or ""
+    command = args.host_command
+    if command == "start":
+        _request(endpoint, token, "POST", "/_lab/hosts", {"name": args.name})
+        entry = f"codedeploy-lab host exec --state-dir {shlex.quote(args.state_dir)} --name {args.name}"
+        print(f"on-premises host {args.name} is running (no EC2 instance: no instance metadata; the agent starts "
+              "with `systemctl start codedeploy-agent` once "
+              "/etc/codedeploy-agent/conf/codedeploy.onpremises.yml names its registration)")
+        print(f"  run a command in it:  {entry} -- cat /etc/hostname")
+        print(f"  a shell script:       {entry} -- /bin/sh -s < script.sh")
+        print(f"  as an Ansible host:   {args.name} ansible_connection=codedeploy_lab_host "
+              f"ansible_codedeploy_lab_state_dir={state}  (plugin in lab/ansible_plugins/connection)")
+        return 0
+    if command == "stop":
+        _request(endpoint, token, "DELETE", f"/_lab/hosts/{args.name}")
+        print(f"on-premises host {args.name} stopped and removed")
+        return 0
+    if command == "list":
+        for host in _request(endpoint, token, "GET", "/_lab/hosts")["hosts"]:
+            kind = "on-premises" if host.get("on_premises") else "EC2"
+            print(f"{host['instance_id']}\t{kind}\t{host['state']}")
+        return 0
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise LabError("exec: give the command after --, e.g. codedeploy-lab host exec --name web-1 -- id")
+    stdin = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
+    answer = _request(endpoint, token, "POST", f"/_lab/hosts/{args.name}/exec",
+                      {"argv": argv, "stdin": base64.b64encode(stdin).decode(), "timeout": args.timeout},
+                      timeout=args.timeout + 30)
+    sys.stdout.buffer.write(base64.b64decode(answer["stdout"]))
+    sys.stderr.buffer.write(base64.b64decode(answer["stderr"]))
+    return int(answer["rc"]) if answer["rc"] >= 0 else 128 - int(answer["rc"])
