@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import signal
 import socket
 import stat
@@ -21,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from .agent.agent import LIMIT_VARIABLES
+from .iam.bootstrap import ADMIN_CREDENTIALS_FILE, read_admin_credentials
 from .lab import TOKEN_FILE, TOKEN_HEADER, read_control_token
 
 DEFAULT_STATE_DIR = ".lab"
@@ -243,6 +245,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                "--rooms", ",".join(args.rooms) or "none"]
     command += ["--fleet", args.fleet, "--hook-seconds", str(args.hook_seconds), "--fail-fraction",
                 str(args.fail_fraction)]
+    command += ["--enforce-iam"] if args.enforce_iam else []
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, close_fds=True,
@@ -297,7 +300,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if info is None:
         if args.json:
             print(json.dumps({"running": False, "state_dir": str(state), "endpoint": None,
-                              "console": None, "load_balancers": {}, "control_token": None}, indent=2))
+                              "console": None, "load_balancers": {}, "control_token": None,
+                              "admin_credentials": None}, indent=2))
         else:
             print(f"no lab running in {state}")
         return 1
@@ -307,6 +311,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}")
     status["running"] = True
     status["control_token"] = read_control_token(state)
+    status["admin_credentials"] = _admin_credentials(state, status)
     status["hosts"] = _describe_hosts(info["endpoint"], status["control_token"])
     if args.json:
         print(json.dumps(status, indent=2, sort_keys=True))
@@ -317,12 +322,45 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  load balancer {name}: {url}")
         print(f"  export AWS_ENDPOINT_URL={status['endpoint']}")
         print(f"  control token (header {TOKEN_HEADER}, for /_lab/ and /moto-api): {state / TOKEN_FILE}")
+        if status["admin_credentials"]:
+            print(f"  IAM enforced; administrator's keys: {state / ADMIN_CREDENTIALS_FILE} "
+                  f"(codedeploy-lab env --admin)")
         print(f"  hosts: {len(status['hosts'])}" if status["hosts"] else "  hosts: none")
         for host in status["hosts"]:
             targets = ", ".join(f"{pool} {health}" for pool, health in host["load_balancers"].items())
             print(f"    {host['instance_id']}  {host['state']}  {host['private_ip'] or '-'}"
                   f"  asg {host['auto_scaling_group'] or '-'}  web {host['web_socket'] or '-'}"
                   f"  load balancers {targets or '-'}")
+    return 0
+
+
+def _admin_credentials(state: Path, status: dict[str, t.Any]) -> dict[str, str] | None:
+    """The administrator's key pair of an enforcing lab (None when the lab does not enforce IAM)."""
+    if not status.get("enforce_iam"):
+        return None
+    keys = read_admin_credentials(state)
+    if keys is None:
+        raise LabError(f"the lab enforces IAM but {state / ADMIN_CREDENTIALS_FILE} is missing or unreadable; "
+                       f"restart it: codedeploy-lab down and up --enforce-iam")
+    return {"access_key_id": keys.access_key_id, "secret_access_key": keys.secret_access_key}
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print export lines that point AWS clients at the running lab (``eval "$(codedeploy-lab env --admin)"``)."""
+    state = _state_dir(args)
+    info = running_lab(state)
+    if info is None:
+        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
+    status = _http("GET", f"{info['endpoint']}/_lab/status")
+    lines = {"AWS_ENDPOINT_URL": info["endpoint"], "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    if args.admin:
+        keys = _admin_credentials(state, status)
+        if keys is None:
+            raise LabError("--admin: this lab does not enforce IAM, so any key pair works (e.g. testing/testing); "
+                           "start it with: codedeploy-lab up --enforce-iam")
+        lines.update({"AWS_ACCESS_KEY_ID": keys["access_key_id"], "AWS_SECRET_ACCESS_KEY": keys["secret_access_key"]})
+    for name, value in lines.items():
+        print(f"export {name}={shlex.quote(value)}")
     return 0
 
 
@@ -397,7 +435,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.update(_bundle_limit_variables(args))
-    serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms, _simulation(args))
+    serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms, _simulation(args), args.enforce_iam)
 
 
 BUNDLE_LIMITS_IN_WORDS = {"max_unpacked_bytes": "bytes unpacked", "max_ratio": "unpacked bytes per bundle byte",
@@ -493,6 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--fail-fraction", type=_fraction, default=0.0, metavar="FRACTION",
                          help="with --fleet simulated: fraction of hosts whose ValidateService fails in each "
                               "deployment (default 0)")
+        sub.add_argument("--enforce-iam", action="store_true",
+                         help="authenticate (SigV4 against the lab's IAM keys) and authorize (IAM policies) every "
+                              "AWS call as AWS does; the lab makes an administrator whose keys `status --json` and "
+                              "`env --admin` give")
         for name, (_, default) in LIMIT_VARIABLES.items():
             sub.add_argument(f"--{name.replace('_', '-')}", type=_positive_int, default=None, metavar="N",
                              help=f"the agent refuses a revision bundle with more {BUNDLE_LIMITS_IN_WORDS[name]} "
@@ -505,6 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", cmd_status, "show the endpoint and load balancers of the running lab")
     status.add_argument("--json", action="store_true", help="print JSON")
     add("reset", cmd_reset, "empty the lab's state (moto and CodeDeploy)")
+    env = add("env", cmd_env, "print export lines pointing AWS clients at the running lab")
+    env.add_argument("--admin", action="store_true",
+                     help="with the administrator's key pair (a lab started with --enforce-iam)")
     from .faults import add_fault_command
 
     add_fault_command(commands, DEFAULT_STATE_DIR)

@@ -148,6 +148,7 @@ class Lab:
         self.load_balancers: dict[str, t.Any] = {}
         self.engine: t.Any = None
         self.codedeploy: t.Any = None  # codedeploy_lab.service.models.CodeDeployService, set by server.build_lab
+        self.iam: t.Any = None  # codedeploy_lab.iam.IamGuard with --enforce-iam, else None
         self._reset_callbacks: list[Callable0] = []
         self._shutdown_callbacks: list[Callable0] = []
 
@@ -195,6 +196,7 @@ class Lab:
             "load_balancers": self.load_balancer_urls(),
             "engine": type(self.engine).__name__ if self.engine is not None else None,
             "fleet": type(self.fleet).__name__ if self.fleet is not None else None,
+            "enforce_iam": self.iam is not None,
         }
 
 

@@ -9,7 +9,10 @@ Every request first passes the guard (``RequestGuard``), whatever its path:
 * ``/_lab/...`` and ``/moto-api/...`` need the control token (header ``X-Lab-Token``, ``<state>/control-token``),
   except ``GET /_lab/health`` and ``GET /_lab/status``;
 * every other request is an AWS call and must be signed (SigV4 ``Authorization``, a presigned URL, or S3's legacy
-  ``AWS`` header). Signatures are not verified yet: requiring one is what keeps a form or an ``<img>`` out.
+  ``AWS`` header): requiring one is what keeps a form or an ``<img>`` out. Without ``--enforce-iam`` any
+  signature will do; with it, ``codedeploy_lab.iam`` verifies the signature against the caller's access key and
+  authorizes the call with the caller's IAM policies, for every service (moto's own gate,
+  ``INITIAL_NO_AUTH_ACTION_COUNT``, stays off: it knows no resource ARNs and does not reach our CodeDeploy).
 
 Then routing, in order:
 
@@ -21,7 +24,7 @@ Then routing, in order:
    (``codedeploy_lab.service``). moto's partial CodeDeploy is never reached;
 4. everything else: moto's own WSGI dispatcher (S3, EC2, Auto Scaling, ELB, ELBv2, IAM, CloudWatch, SNS, SQS, ...).
 
-Every AWS call is counted per service and operation on its way in (``GET /_lab/calls``).
+Every AWS call that passes is counted per service and operation on its way in (``GET /_lab/calls``).
 
 We serve moto's dispatcher ourselves (werkzeug's threaded server, bound to 127.0.0.1) instead of starting
 ``ThreadedMotoServer``, so the lab listens on exactly one socket.
@@ -45,6 +48,7 @@ from urllib.parse import parse_qs
 from .clock import LabClock
 from .console import PREFIX as CONSOLE_PREFIX
 from .console import USER_AGENT as CONSOLE_USER_AGENT
+from .iam.actions import s3_call
 from .lab import LAB_PREFIX, TOKEN_FILE, TOKEN_HEADER, Lab, json_response, write_control_token
 
 LOG = logging.getLogger("codedeploy_lab")
@@ -80,51 +84,6 @@ def _form_body(environ: dict[str, t.Any]) -> dict[str, list[str]]:
     return parse_qs(body.decode("utf-8", "replace"))
 
 
-def _s3_operation(method: str, path: str, query: dict[str, list[str]], environ: dict[str, t.Any]) -> str:
-    parts = [p for p in path.split("/") if p]
-    on_object = len(parts) > 1
-    subresource = next((k for k in query if k not in ("list-type", "prefix", "delimiter", "max-keys",
-                                                        "continuation-token", "start-after", "encoding-type",
-                                                        "versionId", "x-id")), None)
-    if not parts:
-        return "ListBuckets"
-    if method == "PUT":
-        if on_object:
-            if "HTTP_X_AMZ_COPY_SOURCE" in environ:
-                return "UploadPartCopy" if "partNumber" in query else "CopyObject"
-            if "partNumber" in query:
-                return "UploadPart"
-            return f"PutObject{subresource.capitalize()}" if subresource else "PutObject"
-        return f"PutBucket{subresource.capitalize()}" if subresource else "CreateBucket"
-    if method in ("GET", "HEAD"):
-        if method == "HEAD":
-            return "HeadObject" if on_object else "HeadBucket"
-        if on_object:
-            if "uploadId" in query:
-                return "ListParts"
-            return f"GetObject{subresource.capitalize()}" if subresource else "GetObject"
-        if "list-type" in query:
-            return "ListObjectsV2"
-        if subresource == "versions":
-            return "ListObjectVersions"
-        if subresource == "uploads":
-            return "ListMultipartUploads"
-        return f"GetBucket{subresource.capitalize()}" if subresource else "ListObjects"
-    if method == "DELETE":
-        if on_object:
-            return "AbortMultipartUpload" if "uploadId" in query else "DeleteObject"
-        return f"DeleteBucket{subresource.capitalize()}" if subresource else "DeleteBucket"
-    if method == "POST":
-        if "delete" in query:
-            return "DeleteObjects"
-        if "uploads" in query:
-            return "CreateMultipartUpload"
-        if "uploadId" in query:
-            return "CompleteMultipartUpload"
-        return "PostObject"
-    return method
-
-
 def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
     """``(service, operation)`` of an AWS API request, or None for requests that are not AWS calls."""
     path = environ.get("PATH_INFO", "")
@@ -150,7 +109,8 @@ def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
             service = "elbv2" if version == ELBV2_API_VERSION else "elb"
         return service, action
     if service == "s3" or signing is None:
-        return "s3", _s3_operation(environ.get("REQUEST_METHOD", "GET"), path, query, environ)
+        return "s3", s3_call(environ.get("REQUEST_METHOD", "GET"), environ.get("HTTP_HOST", ""), path, query,
+                             "HTTP_X_AMZ_COPY_SOURCE" in environ).operation
     return service, f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
 
 
@@ -289,6 +249,10 @@ class LabApplication:
         if not is_signed(environ):
             return _unsigned_call_response(environ)(environ, start_response)
         call = identify_call(environ)
+        if call is not None and self.lab.iam is not None:
+            refused = self.lab.iam.refusal(environ, *call)
+            if refused is not None:
+                return refused(environ, start_response)
         if call is not None:
             # The console's reads are neither the user's calls nor theirs to fail.
             from_console = CONSOLE_USER_AGENT in environ.get("HTTP_USER_AGENT", "")
@@ -347,9 +311,10 @@ def prewarm(region: str = "us-east-1") -> threading.Thread:
     return thread
 
 
-def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0) -> Lab:
+def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0,
+              enforce_iam: bool = False) -> Lab:
     """A Lab with moto fixed, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
-    from . import console, faults, moto_fixes
+    from . import console, faults, iam, moto_fixes
     from .service.models import CodeDeployService
 
     moto_fixes.apply()
@@ -359,6 +324,8 @@ def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: floa
     faults.attach(lab)  # lab.faults and /_lab/faults
     console.attach(lab)  # lab.console, served under /console/
     lab.on_reset(prewarm)
+    if enforce_iam:
+        iam.attach(lab)  # lab.iam, the administrator, /_lab/iam/actions
     return lab
 
 
@@ -399,7 +366,7 @@ def _attach_rooms(lab: Lab, rooms: t.Sequence[str] = ROOMS) -> None:
 
 
 def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-          rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None) -> int:
+          rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None, enforce_iam: bool = False) -> int:
     """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
@@ -423,7 +390,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     tempfile.tempdir = str(tmp)
 
     token = write_control_token(state)
-    lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute)
+    lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute, enforce_iam=enforce_iam)
     lab.simulation = simulation  # a fleet.simulated.Simulation: simulated hosts (the large-fleet mode); None: real
     try:
         server = make_server(LOOPBACK, port, LabApplication(lab, token), threaded=True,
@@ -450,7 +417,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
 
     info = {"endpoint": lab.endpoint, "port": lab.port, "pid": os.getpid(), "state_dir": str(state),
             "seconds_per_aws_minute": seconds_per_aws_minute, "rooms": list(rooms),
-            "fleet": "simulated" if simulation is not None else "sandboxed"}
+            "fleet": "simulated" if simulation is not None else "sandboxed", "enforce_iam": enforce_iam}
     lab_json = state / "lab.json"
     tmp_json = state / "lab.json.tmp"
     tmp_json.write_text(json.dumps(info, indent=2) + "\n")
@@ -474,13 +441,14 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
 
 
 def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-                   rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None) -> t.NoReturn:
+                   rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None,
+                   enforce_iam: bool = False) -> t.NoReturn:
     """``serve``, then leave without interpreter finalisation.
 
     Every room has stopped by then (``Lab.shutdown``); tearing down moto's large in-memory state object by object
     only delays ``codedeploy-lab down`` by seconds.
     """
-    status = serve(state_dir, port, seconds_per_aws_minute, rooms, simulation)
+    status = serve(state_dir, port, seconds_per_aws_minute, rooms, simulation, enforce_iam)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
