@@ -397,9 +397,12 @@ class Agent:
                 import boto3
                 from botocore.config import Config
 
+                from ..iam import internal_credentials
+
+                # The lab's internal principal: on AWS the agent signs with the instance profile's credentials;
+                # in the lab it runs in the lab process, and an enforcing lab lets this in-memory key through.
                 self._s3 = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
-                                        aws_access_key_id="codedeploy-lab-agent",
-                                        aws_secret_access_key="codedeploy-lab-agent",
+                                        **internal_credentials().as_boto3(),
                                         config=Config(s3={"addressing_style": "path"},
                                                       retries={"max_attempts": 2}))
             return self._s3

@@ -43,8 +43,9 @@ class LabSource(t.Protocol):
 class _Clients:
     """boto3 clients of one endpoint, made once (they are thread-safe; making one takes tens of milliseconds)."""
 
-    def __init__(self, endpoint: t.Callable[[], str]) -> None:
+    def __init__(self, endpoint: t.Callable[[], str], credentials: dict[str, str] | None = None) -> None:
         self._endpoint = endpoint
+        self._credentials = credentials or CREDENTIALS
         self._clients: dict[str, t.Any] = {}
         self._lock = threading.Lock()
 
@@ -57,7 +58,7 @@ class _Clients:
                 config = Config(user_agent_extra=USER_AGENT, retries={"max_attempts": 2, "mode": "standard"},
                                 connect_timeout=5, read_timeout=10)
                 self._clients[service] = boto3.session.Session().client(
-                    service, endpoint_url=self._endpoint(), config=config, **CREDENTIALS)
+                    service, endpoint_url=self._endpoint(), config=config, **self._credentials)
             return self._clients[service]
 
 
@@ -66,7 +67,11 @@ class InProcess:
 
     def __init__(self, lab: t.Any) -> None:
         self.lab = lab
-        self._clients = _Clients(lambda: str(lab.endpoint))  # the port is known only once the lab listens
+        from ..iam import internal_credentials
+
+        # The lab's internal principal (an enforcing lab lets it read everything; it is never on disk).
+        self._clients = _Clients(lambda: str(lab.endpoint),  # the port is known only once the lab listens
+                                 {**internal_credentials().as_boto3(), "region_name": "us-east-1"})
 
     def client(self, service: str) -> t.Any:
         return self._clients.client(service)
