@@ -92,14 +92,15 @@ class MetadataService:
     def _meta_data(self) -> dict[str, str]:
         ident = self.identity
         host = ident.local_hostname
+        key_id, secret, token, expiration = self._role_session()
         credentials = json.dumps({
             "Code": "Success",
             "LastUpdated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Type": "AWS-HMAC",
-            "AccessKeyId": "ASIALABHOSTCREDENTIALS",
-            "SecretAccessKey": "codedeploy-lab-host-secret",
-            "Token": "codedeploy-lab-host-token",
-            "Expiration": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "AccessKeyId": key_id,
+            "SecretAccessKey": secret,
+            "Token": token,
+            "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }, indent=2)
         values = {
             "ami-id": ident.image_id,
@@ -121,6 +122,25 @@ class MetadataService:
         if ident.public_ip:
             values["public-ipv4"] = ident.public_ip
         return values
+
+    def _role_session(self) -> tuple[str, str, str, dt.datetime]:
+        """(key, secret, token, expiration) of an STS session of the instance profile's role, as EC2 hands out.
+
+        The session is moto's (``AssumeRole``), so an enforcing lab authorizes the host's calls with the role's
+        policies. Without a profile (or a role in it) the host gets placeholder credentials every call with them
+        fails under ``--enforce-iam``, as a real instance without a profile has none.
+        """
+        now = dt.datetime.now(dt.timezone.utc)
+        with self._lock:
+            session = getattr(self, "_session", None)
+            if session is not None and session[3] - now > dt.timedelta(minutes=15):
+                return t.cast(tuple[str, str, str, dt.datetime], session)
+            session = _assume_profile_role(self.identity)
+            if session is None:  # not kept: the profile is associated after RunInstances returns
+                return "ASIALABHOSTCREDENTIALS", "codedeploy-lab-host-secret", "codedeploy-lab-host-token", \
+                    now + dt.timedelta(hours=6)
+            self._session = session
+            return session
 
     def handle(self, method: str, path: str, headers: t.Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) for an IMDS request; ``path`` starts at ``latest/...``."""
@@ -171,3 +191,22 @@ class MetadataService:
             if children:
                 return 200, text, "\n".join(children).encode()
         return 404, text, b""
+
+
+def _assume_profile_role(identity: InstanceIdentity) -> tuple[str, str, str, dt.datetime] | None:
+    arn = identity.profile_arn
+    if not arn:
+        return None
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    try:
+        profile = iam_backends[identity.account_id]["aws"].get_instance_profile(arn.rsplit("/", 1)[-1])
+        role_arn = profile.roles[0].arn
+    except Exception:  # the profile or its role is gone: no credentials, as on EC2
+        return None
+    session = sts_backends[identity.account_id]["aws"].assume_role(
+        region_name=identity.region, role_session_name=identity.instance_id, role_arn=role_arn, policy="",
+        duration=6 * 3600, external_id="")
+    return (session.access_key_id, session.secret_access_key, session.session_token,
+            session.expiration.replace(tzinfo=dt.timezone.utc))
