@@ -8,6 +8,7 @@ The hostile script is user data: it runs as root on the host exactly as a hook d
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import shutil
@@ -19,12 +20,15 @@ import tempfile
 import time
 import typing as t
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
 from redteam import MachineWatch, listening_on
 
-from codedeploy_lab.deployments.testing import web_load_balancer
+from codedeploy_lab.agent.bundles import make_bundle
+from codedeploy_lab.deployments.testing import (run_web_instances, upload_revision, wait_deployment,
+                                                web_load_balancer)
 from codedeploy_lab.fleet import sandbox as sandbox_module
 from codedeploy_lab.lab import read_control_token
 from codedeploy_lab.testing import RunningLab, run_cli
@@ -433,3 +437,86 @@ def test_stopping_a_host_removes_its_cgroups(target) -> None:  # type: ignore[no
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# -- the API and the agent hold in this lab too (the rest of their attacks: test_security_api.py, _agent.py) ----------
+
+def test_the_api_answers_only_its_user(target) -> None:  # type: ignore[no-untyped-def]
+    """Other origins, a foreign Host, unsigned calls and control calls without the token change nothing."""
+    application = f"kept-{uuid.uuid4().hex[:8]}"
+    target.client("codedeploy").create_application(applicationName=application)
+    create = {"X-Amz-Target": "CodeDeploy_20141006.CreateApplication", "Content-Type": "application/x-amz-json-1.1"}
+
+    def send(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, dict[str, str]]:
+        connection = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status, {name.lower(): value for name, value in response.getheaders()}
+        finally:
+            connection.close()
+
+    preflight = send("OPTIONS", "/", {"Origin": "http://attacker.example", "Access-Control-Request-Method": "POST"})
+    assert not [name for name in preflight[1] if name.startswith("access-control-")], preflight
+    refused = [send("POST", "/", {**create, "Origin": "http://attacker.example"}, b'{"applicationName": "a1"}'),
+               send("POST", "/", {**create, "Host": f"attacker.example:{target.port}"}, b'{"applicationName": "a2"}'),
+               send("POST", "/", create, b'{"applicationName": "a3"}'),  # unsigned
+               send("POST", "/_lab/reset", {}),
+               send("POST", "/_lab/reset", {"X-Lab-Token": "guessed"}),
+               send("POST", "/moto-api/reset", {})]
+    assert [status for status, _ in refused] == [403, 403, 403, 401, 403, 401], refused
+    names = target.client("codedeploy").list_applications()["applications"]
+    assert application in names and not {"a1", "a2", "a3"} & set(names)
+
+
+def link_chain_zip() -> bytes:
+    """``a/b -> ..``, ``a/b/c -> ..``, then a file under ``a/b/c``: it would land two levels above the archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, link in (("a/b", ".."), ("a/b/c", "..")):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o120777 << 16
+            archive.writestr(info, link)
+        archive.writestr("appspec.yml", "version: 0.0\nos: linux\n")
+        archive.writestr("a/b/c/escaped", "x")
+    return buffer.getvalue()
+
+
+def test_hostile_revisions_fail_and_the_next_deployment_succeeds(target, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A files.source escape, a hook outside the archive and a chain of links, deployed through the API."""
+    tag = f"hostile-{uuid.uuid4().hex[:8]}"
+    codedeploy, iam, s3 = target.client("codedeploy"), target.client("iam"), target.client("s3")
+    role = iam.create_role(RoleName=f"{tag}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    codedeploy.create_application(applicationName=tag)
+    codedeploy.create_deployment_group(applicationName=tag, deploymentGroupName=tag, serviceRoleArn=role,
+                                       ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}])
+    [instance_id] = run_web_instances(target.client, 1, {"Fleet": tag})
+    s3.create_bucket(Bucket=tag)
+    hostile = {
+        "source-escape": make_bundle({"appspec.yml": "version: 0.0\nos: linux\nfiles:\n"
+                                                     "  - source: ../../../../../../etc/hostname\n"
+                                                     "    destination: /opt/leak\n"}),
+        "hook-outside": make_bundle({"appspec.yml": "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n"
+                                                    "    - location: ../../../../../../usr/bin/id\n"}),
+        "link-chain": link_chain_zip(),
+    }
+    try:
+        with MachineWatch(tmp_path) as watch:
+            for name, bundle in hostile.items():
+                s3.put_object(Bucket=tag, Key=f"{name}.zip", Body=bundle)
+                deployment_id = codedeploy.create_deployment(
+                    applicationName=tag, deploymentGroupName=tag,
+                    revision={"revisionType": "S3", "s3Location": {"bucket": tag, "key": f"{name}.zip",
+                                                                   "bundleType": "zip"}})["deploymentId"]
+                assert wait_deployment(target.client, deployment_id)["status"] == "Failed", name
+            good = upload_revision(target.client, tag, "good.zip", "good")
+            deployment_id = codedeploy.create_deployment(applicationName=tag, deploymentGroupName=tag,
+                                                         revision=good)["deploymentId"]
+            assert wait_deployment(target.client, deployment_id)["status"] == "Succeeded"
+            watch.assert_clean()
+        root = Path(target.get(f"/_lab/hosts/{instance_id}")["root"])
+        assert not (root / "opt/leak").exists()
+        assert not list(root.glob("opt/codedeploy-agent/**/escaped"))
+    finally:
+        terminate(target, instance_id)
