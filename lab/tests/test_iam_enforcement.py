@@ -145,6 +145,14 @@ def test_a_role_session_signs_with_its_token_and_acts_with_the_roles_policies(en
     forged = client(enforcing_lab, "codedeploy", keys, aws_session_token="not-the-token")
     assert error_of(lambda: forged.list_applications())[0] == "UnrecognizedClientException"
 
+    untrusted = iam.create_role(RoleName=f"{role}-other", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "ec2.amazonaws.com"}}]}))["Role"]["Arn"]
+    code, message, _ = error_of(lambda: client(enforcing_lab, "sts", admin_keys(enforcing_lab)).assume_role(
+        RoleArn=untrusted, RoleSessionName="test"))
+    assert code == "AccessDenied"
+    assert f"sts:AssumeRole on resource: {untrusted}" in message
+
 
 # -- authorization ---------------------------------------------------------------------------------------------------
 
@@ -243,6 +251,8 @@ def test_a_deployment_group_with_a_service_role_needs_pass_role_to_codedeploy(en
     codedeploy = client(enforcing_lab, "codedeploy", to_codedeploy)
     codedeploy.create_deployment_group(applicationName=app, deploymentGroupName="g", serviceRoleArn=role)
     codedeploy.update_deployment_group(applicationName=app, currentDeploymentGroupName="g", serviceRoleArn=role)
+    passed = enforcing_lab.get("/_lab/iam/passed-roles")[user_arn(enforcing_lab, to_codedeploy)]
+    assert passed == [{"role": role, "service": "codedeploy.amazonaws.com"}]
     assert codedeploy.get_deployment_group(applicationName=app, deploymentGroupName="g")[
         "deploymentGroupInfo"]["serviceRoleArn"] == role
 

@@ -7,7 +7,8 @@
 * ``bootstrap.py``: the administrator (``admin-credentials.json``) and the lab's in-memory internal principal.
 
 ``attach(lab)`` makes the administrator (again after every reset), sets ``lab.iam`` and adds ``GET``/``DELETE
-/_lab/iam/actions``: the IAM actions each principal was allowed to use, which ``tools/derive-iam-policies`` reads.
+/_lab/iam/actions`` (the IAM actions each principal was allowed to use) and ``GET /_lab/iam/passed-roles`` (the roles
+it passed, and to which service), which ``tools/derive-iam-policies`` reads; DELETE clears both.
 Without ``--enforce-iam`` nothing here runs and ``lab.iam`` is None.
 """
 
@@ -36,4 +37,5 @@ def attach(lab: t.Any) -> IamGuard:
 
     lab.router.add(f"{LAB_PREFIX}/iam/actions", lambda request: guard.used_actions())
     lab.router.add(f"{LAB_PREFIX}/iam/actions", clear, methods=("DELETE",))
+    lab.router.add(f"{LAB_PREFIX}/iam/passed-roles", lambda request: guard.passed_roles())
     return guard

@@ -7,13 +7,14 @@ with a message saying so. Authorization: the IAM action (``actions``) on each re
 by the caller's identity policies (``policies``), and so must ``iam:PassRole`` on every role the call passes.
 Refusals carry the error code, status and body shape of the service the call went to.
 
-The guard also keeps what each principal was allowed to do, as IAM actions (``GET /_lab/iam/actions``): the policies
-in playbooks/README.md are derived from it.
+The guard also keeps what each principal was allowed to do, as IAM actions (``GET /_lab/iam/actions``) and the roles
+it passed to which service (``GET /_lab/iam/passed-roles``): the policies in playbooks/README.md are derived from it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import threading
 import typing as t
 import uuid
@@ -111,6 +112,7 @@ class IamGuard:
     def __init__(self, lab: t.Any) -> None:
         self.lab = lab
         self._used: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._passed: dict[str, set[resources.PassedRole]] = defaultdict(set)
         self._lock = threading.Lock()
 
     # -- what principals did -----------------------------------------------------------------------------------------
@@ -120,9 +122,17 @@ class IamGuard:
         with self._lock:
             return {arn: dict(counts) for arn, counts in self._used.items()}
 
+    def passed_roles(self) -> dict[str, list[dict[str, str]]]:
+        """``{principal ARN: [{"role": ARN, "service": iam:PassedToService}]}``: the roles each principal passed."""
+        with self._lock:
+            return {arn: [{"role": role.role_arn, "service": role.service}
+                          for role in sorted(roles, key=lambda r: (r.role_arn, r.service))]
+                    for arn, roles in self._passed.items()}
+
     def clear(self) -> None:
         with self._lock:
             self._used.clear()
+            self._passed.clear()
 
     # -- the check ---------------------------------------------------------------------------------------------------
 
@@ -175,10 +185,13 @@ class IamGuard:
         for role in passed:
             self._require(policies, principal, "iam:PassRole", role.role_arn,
                           {**context, "iam:PassedToService": role.service})
+        if action == "sts:AssumeRole":
+            _require_trust(principal, targets[0])
         with self._lock:
             self._used[principal.arn][action] += 1
-            for _ in passed:
+            for role in passed:
                 self._used[principal.arn]["iam:PassRole"] += 1
+                self._passed[principal.arn].add(role)
 
     @staticmethod
     def _require(policies: list[t.Any], principal: Principal, action: str, resource: str,
@@ -217,6 +230,35 @@ class IamGuard:
             if deployment is not None:
                 return deployment.application_name, deployment.deployment_group_name
         return None
+
+
+def _require_trust(principal: Principal, role_arn: str) -> None:
+    """The role's trust policy must name the caller (its ARN, its account or ``*``) for ``sts:AssumeRole``.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    """
+    from moto.iam.access_control import IAMPolicy
+
+    try:
+        role = _iam().get_role_by_arn(role_arn)
+    except Exception:
+        return  # no such role: STS answers that itself
+    trusted = {"*", ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", principal.arn}
+    if principal.kind == "assumed-role":
+        trusted.add(f"arn:aws:iam::{ACCOUNT}:role/{principal.arn.split('/')[1]}")
+    document = IAMPolicy(role.assume_role_policy_document)._policy_json
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        named = (statement.get("Principal") or {})
+        names = named.get("AWS", []) if isinstance(named, dict) else [named]
+        names = [names] if isinstance(names, str) else names
+        if statement.get("Effect") == "Allow" and trusted & set(names) and \
+                decide([json.dumps({"Statement": [{**{k: v for k, v in statement.items() if k != "Principal"},
+                                                   "Resource": "*"}]})], "sts:AssumeRole", role_arn, {}) \
+                is Decision.ALLOWED:
+            return
+    raise Refused("access_denied", f"User: {principal.arn} is not authorized to perform: sts:AssumeRole on resource: "
+                                   f"{role_arn}")
 
 
 # -- reading the request ---------------------------------------------------------------------------------------------
