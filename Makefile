@@ -188,12 +188,13 @@ lab-status: venv
 demo: sync
 	@$(VENV)/bin/python examples/demo/demo.py --state-dir $(LAB_STATE)
 
-# The reference: antsibull-docs writes RST from the build tree's plugins and roles, Sphinx renders it with
-# tools/sphinx/conf.py (offline; warnings are errors).  Open $(DOCS)/html/index.html.
+# The reference: antsibull-docs writes RST from the build tree's plugins and roles, Sphinx renders it and the
+# Markdown guides of docs/ with tools/sphinx/conf.py (offline; warnings are errors).  Open $(DOCS)/html/index.html.
 DOCS := $(BUILD)/docs
 docs: sync
 	@rm -rf $(DOCS) && mkdir -p $(DOCS)/rst
 	@$(ANTSIBULL_DOCS) collection --use-current --squash-hierarchy --fail-on-error --dest-dir $(DOCS)/rst rollout.codedeploy
+	@mkdir -p $(DOCS)/rst/guides && cp docs/*.md $(DOCS)/rst/guides/
 	@sphinx-build -q -b html -W --keep-going -c $(TOOLS)/sphinx $(DOCS)/rst $(DOCS)/html
 	@echo "docs: open $(DOCS)/html/index.html"
 

@@ -1,6 +1,7 @@
-"""Sphinx configuration for `make docs`: the reference antsibull-docs generates for rollout.codedeploy.
+"""Sphinx configuration for `make docs`: the reference antsibull-docs generates for rollout.codedeploy, and the guides.
 
-antsibull-docs writes the reStructuredText into .build/docs/rst; this file is used from here with
+antsibull-docs writes the reStructuredText into .build/docs/rst, the Makefile copies the Markdown guides of docs/
+into .build/docs/rst/guides (myst-parser reads them); this file is used from here with
 `sphinx-build -c tools/sphinx`.  It builds offline: the built-in alabaster theme, and the labels of the
 Ansible documentation site (other collections' modules, common return values, configuration settings)
 become links to docs.ansible.com instead of intersphinx look-ups, which would need the network.
@@ -14,7 +15,10 @@ from docutils import nodes
 project = "rollout.codedeploy"
 author = "rollout.codedeploy contributors"
 copyright = "rollout.codedeploy contributors; GNU General Public License v3.0+"
-extensions = ["sphinx_antsibull_ext"]
+extensions = ["sphinx_antsibull_ext", "myst_parser"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# The guides' headings become anchors, so a guide's `[...](#running-it)` and `[...](groups.md#...)` links resolve.
+myst_heading_anchors = 3
 root_doc = "index"
 html_theme = "alabaster"
 html_title = "rollout.codedeploy reference"
@@ -52,6 +56,28 @@ def _link_to_ansible_site(app, env, node, contnode):
     return reference
 
 
+# antsibull-docs writes index.rst; the guides are listed under it, in this order, the rest after them by name.
+GUIDES_TOCTREE = """
+
+Guides
+------
+
+.. toctree::
+   :maxdepth: 1
+   :glob:
+
+   guides/tutorial
+   guides/lab-fleet
+   guides/*
+"""
+
+
+def _list_guides(app, docname, source):
+    if docname == "index":
+        source[0] += GUIDES_TOCTREE
+
+
 def setup(app):
     app.connect("missing-reference", _link_to_ansible_site)
+    app.connect("source-read", _list_guides)
     return {"parallel_read_safe": True}
