@@ -192,3 +192,13 @@ def test_bad_requests_name_the_field_and_the_fix(lab, hosts):
     assert answer["message"].startswith("argv: give the command as a non-empty list of strings")
     status, answer = http_error(lambda: stop_host(lab, "no-such-host"))
     assert status == 404
+
+
+def test_a_host_cannot_start_hosts_or_enter_one_through_its_gateway(lab, hosts):
+    """The new endpoints are the lab's controls: from inside a host they answer 403, like every /_lab/ path."""
+    for method, path in (("POST", "/_lab/hosts"), ("POST", f"/_lab/hosts/{hosts[1]}/exec"),
+                         ("DELETE", f"/_lab/hosts/{hosts[1]}")):
+        answer = run(lab, hosts[0], ["/bin/sh", "-c", 'curl -s -o /dev/null -w "%{http_code}" -X "$1" '
+                                     '-d "{}" "$AWS_ENDPOINT_URL$2"', "sh", method, path])
+        assert answer["stdout"] == "403", (method, path, answer)
+    assert lab.get(f"/_lab/hosts/{hosts[1]}")["state"] == "running"
