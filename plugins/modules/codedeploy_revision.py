@@ -103,7 +103,7 @@ EXAMPLES = r"""
 RETURN = r"""
 upload:
   description:
-    - What M(amazon.aws.s3_object) returned for the upload O(upload) asked for (RV(upload.changed) is false when the
+    - What M(amazon.aws.s3_object) returned for the upload O(upload) asked for (its C(changed) is false when the
       object was there already).
   returned: when O(upload) was given
   type: dict

@@ -99,4 +99,3 @@ class InProcessModuleAction(ActionBase):
         finally:
             if not wrap_async:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
-
