@@ -25,6 +25,8 @@ GROUP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:web/prod"
     ("GET", "/b/k", {"attributes": [""]}, "GetObjectAttributes", "s3:GetObjectAttributes", "arn:aws:s3:::b/k"),
     ("POST", "/b/k", {"uploads": [""]}, "CreateMultipartUpload", "s3:PutObject", "arn:aws:s3:::b/k"),
     ("PUT", "/b/k", {"uploadId": ["u"], "partNumber": ["1"]}, "UploadPart", "s3:PutObject", "arn:aws:s3:::b/k"),
+    ("GET", "/b", {"inventory": [""]}, "ListBucketInventoryConfigurations", "s3:GetInventoryConfiguration",
+     "arn:aws:s3:::b"),
     ("GET", "/", {}, "ListBuckets", "s3:ListAllMyBuckets", "*"),
 ])
 def test_s3_requests_map_to_their_operation_and_iam_action(method: str, path: str, query: dict[str, list[str]],
