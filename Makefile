@@ -41,7 +41,7 @@ ANSIBLE_TEST_313 := $(ANSIBLE_TEST_ENV) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bi
 sanity_lock = flock $(CACHE)/sanity-$(1).lock
 
 .PHONY: help browser venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
-        units-py311 units-py313 lab-test integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
+        units-py311 units-py313 lab-test iam-policies integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
         lock clean distclean
 
 help:
@@ -51,7 +51,9 @@ help:
 	@echo "make venv         build .venv (py3.11) and .venv-py313 from requirements/, amazon.aws, ansible-test's pip shim"
 	@echo "make sanity       ansible-test sanity on both toolchains (sanity-py311, sanity-py313)"
 	@echo "make units        ansible-test units on both toolchains (units-py311, units-py313)"
-	@echo "make lab-test     the lab's own tests (pytest lab/tests; installs Chromium for the console's browser tests)"
+	@echo "make lab-test     the lab's own tests (pytest lab/tests; installs Chromium for the console's browser tests), then"
+	@echo "                  the playbooks' IAM policies proven on a lab that enforces IAM (tools/derive-iam-policies --check)"
+	@echo "make iam-policies rewrite the IAM policies in playbooks/README.md from the playbooks' calls on an enforcing lab"
 	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those;"
 	@echo "                  without TARGETS, INTEGRATION_JOBS=2 shards at once, each with its own lab)"
 	@echo "make molecule     molecule test --all against a lab started for the run (SCENARIO=x: only that one)"
@@ -136,10 +138,17 @@ units-py313: sync
 browser:
 	@$(TOOLS)/install-browser
 
-lab-test: venv browser
+lab-test: venv browser sync
 	@if [ ! -d lab/tests ]; then echo "lab-test: skipped: lab/tests does not exist yet"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "lab-test: skipped: the lab package (lab/pyproject.toml) is not there yet"; \
-	else $(STEP) "lab: pytest lab/tests" bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider --junitxml=$(JUNIT)/lab.xml'; fi
+	else $(STEP) "lab: pytest lab/tests" bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider --junitxml=$(JUNIT)/lab.xml' && \
+	    $(STEP) "lab: the IAM policies of playbooks/README.md, proven on a lab that enforces IAM" \
+	        $(VENV)/bin/python $(TOOLS)/derive-iam-policies --check; fi
+
+# Rewrites the policies in playbooks/README.md from the calls the playbooks make on a lab that enforces IAM.
+iam-policies: sync
+	@$(STEP) "iam-policies: derive playbooks/README.md's IAM policies on an enforcing lab" \
+	    $(VENV)/bin/python $(TOOLS)/derive-iam-policies
 
 integration: sync
 	@if ! ls tests/integration/targets/*/aliases >/dev/null 2>&1; then echo "integration: skipped: no targets in tests/integration/targets"; \
