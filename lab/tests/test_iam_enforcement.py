@@ -112,7 +112,7 @@ def test_an_unknown_key_and_a_wrong_secret_are_refused_with_the_services_errors(
     assert message
 
 
-@pytest.mark.parametrize("service", ["codedeploy", "s3", "iam"])
+@pytest.mark.parametrize("service", sorted(SERVICES))
 def test_an_unsigned_request_is_refused(enforcing_lab: RunningLab, service: str) -> None:
     from botocore import UNSIGNED
 
