@@ -319,3 +319,13 @@ def test_a_lab_without_enforce_iam_takes_any_key(control_plane_lab: RunningLab) 
     assert not Path(control_plane_lab.state_dir / "admin-credentials.json").exists()
     assert "does not enforce IAM" in run_cli("env", "--admin", "--state-dir", str(control_plane_lab.state_dir),
                                              check=False).stderr
+
+
+def test_reset_keeps_the_administrators_keys_and_forgets_everyone_else(enforcing_lab: RunningLab) -> None:
+    keys = new_user(enforcing_lab, allow("codedeploy:ListApplications"))
+    run_cli("reset", "--state-dir", str(enforcing_lab.state_dir))
+    client(enforcing_lab, "codedeploy", admin_keys(enforcing_lab)).list_applications()
+    code, _, _ = error_of(lambda: client(enforcing_lab, "codedeploy", keys).list_applications())
+    assert code == "UnrecognizedClientException"
+    assert enforcing_lab.get("/_lab/iam/actions") == {
+        f"arn:aws:iam::{ACCOUNT}:user/codedeploy-lab-admin": {"codedeploy:ListApplications": 1}}
