@@ -64,9 +64,10 @@ class PollSchedule:
     delay drops back to `near_end`.
 
     When the end can be expected (the group's last successful deployment took as long), the schedule follows that
-    instead: a poll every `far` seconds at most (the AWS CLI's wait polls every 15 s) until `window` seconds before
-    the expected end, then every `close` seconds until `late_by` seconds after it; a deployment later than that goes
-    back to the backoff.
+    instead: each delay is half the time left until `window` seconds before the expected end, `far` seconds at most
+    (the AWS CLI's wait polls every 15 s), so a deployment that ends early is still seen soon; then a poll every
+    `close` seconds until `late_by` seconds after the expected end; a deployment later than that goes back to the
+    backoff.
     """
 
     first: float = 0.5
@@ -82,7 +83,7 @@ class PollSchedule:
         delay = min(self.ceiling, max(self.first, elapsed * self.growth))
         if until_expected_end is not None and until_expected_end > -self.late_by:
             if until_expected_end > self.window:
-                delay = min(self.far, max(self.close, until_expected_end - self.window))
+                delay = min(self.far, max(self.close, (until_expected_end - self.window) / 2))
             else:
                 delay = self.close
         return min(delay, self.near_end) if ending else delay

@@ -68,10 +68,10 @@ class TestPollSchedule:
 class TestLearnedSchedule:
     """With an expected end (the group's last good deployment took as long), polls gather around that end."""
 
-    def test_far_from_the_expected_end_it_sleeps_until_the_window_opens_at_most_15_s_at_a_time(self):
+    def test_far_from_the_expected_end_it_sleeps_half_the_time_to_the_window_at_most_15_s_at_a_time(self):
         schedule = PollSchedule()
         assert schedule.delay(0, until_expected_end=60) == 15.0
-        assert schedule.delay(55, until_expected_end=5) == pytest.approx(3.5)
+        assert schedule.delay(55, until_expected_end=5) == pytest.approx(1.75)
 
     def test_around_the_expected_end_it_polls_closely_until_the_deployment_is_late(self):
         schedule = PollSchedule()
@@ -85,7 +85,13 @@ class TestLearnedSchedule:
             elapsed += schedule.delay(elapsed, until_expected_end=duration - elapsed)
             polls += 1
         assert elapsed - duration <= schedule.close
-        assert polls <= 10  # the backoff alone polls 22 times in this minute
+        assert polls <= 14  # the backoff alone polls 22 times in this minute
+
+    def test_a_deployment_ending_well_before_the_expected_end_is_seen_soon(self):
+        schedule, elapsed, expected, ends = PollSchedule(), 0.0, 10.0, 5.4
+        while elapsed < ends:
+            elapsed += schedule.delay(elapsed, until_expected_end=expected - elapsed)
+        assert elapsed - ends <= (expected - ends) / 2
 
     @pytest.mark.parametrize(
         ("summary", "seconds"),
