@@ -329,3 +329,12 @@ def test_reset_keeps_the_administrators_keys_and_forgets_everyone_else(enforcing
     assert code == "UnrecognizedClientException"
     assert enforcing_lab.get("/_lab/iam/actions") == {
         f"arn:aws:iam::{ACCOUNT}:user/codedeploy-lab-admin": {"codedeploy:ListApplications": 1}}
+
+
+def test_the_console_reads_an_enforcing_lab_as_the_labs_internal_principal(enforcing_lab: RunningLab) -> None:
+    name = f"console-app-{secrets.token_hex(3)}"
+    client(enforcing_lab, "codedeploy", admin_keys(enforcing_lab)).create_application(applicationName=name)
+    with urllib.request.urlopen(f"{enforcing_lab.endpoint}/console/api/applications", timeout=30) as response:
+        page = json.loads(response.read())
+    assert name in json.dumps(page)
+    assert "codedeploy-lab-internal" not in json.dumps(enforcing_lab.get("/_lab/iam/actions"))  # not counted
