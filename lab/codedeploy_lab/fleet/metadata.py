@@ -197,13 +197,15 @@ def _assume_profile_role(identity: InstanceIdentity) -> tuple[str, str, str, dt.
     arn = identity.profile_arn
     if not arn:
         return None
+    from moto.core.exceptions import ServiceException
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
+    from werkzeug.exceptions import HTTPException
 
     try:
         profile = iam_backends[identity.account_id]["aws"].get_instance_profile(arn.rsplit("/", 1)[-1])
         role_arn = profile.roles[0].arn
-    except Exception:  # the profile or its role is gone: no credentials, as on EC2
+    except (ServiceException, HTTPException, IndexError):  # the profile or its role is gone: no credentials, as on EC2
         return None
     session = sts_backends[identity.account_id]["aws"].assume_role(
         region_name=identity.region, role_session_name=identity.instance_id, role_arn=role_arn, policy="",

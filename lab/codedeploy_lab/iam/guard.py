@@ -25,8 +25,10 @@ from xml.sax.saxutils import escape
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.credentials import Credentials
+from moto.core.exceptions import ServiceException
 from moto.iam.access_control import CreateAccessKeyFailure, IAMRequestBase, create_access_key
 from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from . import actions, resources
@@ -34,6 +36,7 @@ from .bootstrap import INTERNAL_ARN, KeyPair, internal_credentials
 from .policies import Decision, decide
 
 ACCOUNT = resources.ACCOUNT
+MOTO_ERRORS = (ServiceException, HTTPException)  # moto answers a missing resource with either kind
 MAX_SIGNED_BODY = 16 << 20  # non-S3 request bodies are small; S3 signs a hash header instead of its body
 INVALID_TOKEN = "The security token included in the request is invalid."
 SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS "
@@ -241,7 +244,7 @@ def _require_trust(principal: Principal, role_arn: str) -> None:
 
     try:
         role = _iam().get_role_by_arn(role_arn)
-    except Exception:
+    except MOTO_ERRORS:
         return  # no such role: STS answers that itself
     trusted = {"*", ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", principal.arn}
     if principal.kind == "assumed-role":
@@ -306,10 +309,11 @@ def _form(environ: dict[str, t.Any]) -> dict[str, list[str]]:
 
 def _codedeploy_params(environ: dict[str, t.Any]) -> dict[str, t.Any]:
     from ..service import protocol
+    from ..service.exceptions import CodeDeployError
 
     try:
         wire = protocol.decode(environ.get("PATH_INFO", ""), environ.get("HTTP_X_AMZ_TARGET"), _body(environ))
-    except Exception:  # a malformed request: the service answers it with its own error, on "*" for us
+    except (CodeDeployError, ValueError):  # malformed: the service answers with its own error, on "*" for us
         return {}
     return dict(wire.params) if isinstance(wire.params, dict) else {}
 
@@ -330,8 +334,8 @@ def _iam_arn(kind: str, name: str) -> str:
             return str(backend.get_user(name).arn)
         if kind == "instance-profile":
             return str(backend.get_instance_profile(name).arn)
-    except Exception:  # not there (yet): the ARN it would have at path "/"
-        pass
+    except MOTO_ERRORS:  # not there (yet): the ARN it would have at path "/"
+        return f"arn:aws:iam::{ACCOUNT}:{kind}/{name}"
     return f"arn:aws:iam::{ACCOUNT}:{kind}/{name}"
 
 
@@ -341,7 +345,7 @@ def _profile_roles(profile: str) -> list[str]:
     name = profile.rsplit("/", 1)[-1]
     try:
         return [str(role.arn) for role in backend.get_instance_profile(name).roles]
-    except Exception:
+    except MOTO_ERRORS:
         return []
 
 
@@ -359,7 +363,7 @@ def _template_profile(template_id: str | None, template_name: str | None, versio
                   else template.latest_version() if version == "$Latest" else template.get_version(version))
         profile = chosen.data.get("IamInstanceProfile") or {}
         return t.cast("str | None", profile.get("Arn") or profile.get("Name"))
-    except Exception:
+    except (*MOTO_ERRORS, KeyError, ValueError):  # no such template or version: EC2 answers that itself
         return None
 
 
