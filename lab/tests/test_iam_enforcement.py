@@ -278,6 +278,25 @@ def test_launching_with_an_instance_profile_needs_pass_role_to_ec2(enforcing_lab
         ImageId=image, MinCount=1, MaxCount=1, IamInstanceProfile={"Name": name})
     assert launched["Instances"]
 
+    # through a launch template: RunInstances and Auto Scaling groups alike
+    template = client(enforcing_lab, "ec2", admin_keys(enforcing_lab)).create_launch_template(
+        LaunchTemplateName=name, LaunchTemplateData={"ImageId": image, "IamInstanceProfile": {"Name": name}})
+    template_id = template["LaunchTemplate"]["LaunchTemplateId"]
+    code, message, _ = error_of(lambda: client(enforcing_lab, "ec2", ec2_only).run_instances(
+        MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": template_id}))
+    assert (code, f"iam:PassRole on resource: {role} " in message) == ("UnauthorizedOperation", True)
+    scaler = new_user(enforcing_lab, allow(["ec2:*", "autoscaling:*"]))
+    code, message, _ = error_of(lambda: client(enforcing_lab, "autoscaling", scaler).create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=0, MaxSize=1, AvailabilityZones=["us-east-1a"],
+        LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"}))
+    assert (code, f"iam:PassRole on resource: {role} " in message) == ("AccessDenied", True)
+    scaler_passing = new_user(enforcing_lab, allow(["ec2:*", "autoscaling:*"]), allow("iam:PassRole", role))
+    autoscaling = client(enforcing_lab, "autoscaling", scaler_passing)
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=0, MaxSize=1,
+                                          AvailabilityZones=["us-east-1a"],
+                                          LaunchTemplate={"LaunchTemplateName": name, "Version": "$Latest"})
+    assert autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+
 
 # -- bootstrapping and reporting -------------------------------------------------------------------------------------
 
