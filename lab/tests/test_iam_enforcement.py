@@ -222,6 +222,42 @@ def test_s3_operations_are_authorized_as_their_iam_actions(enforcing_lab: Runnin
     assert error_of(lambda: s3.get_object(Bucket=bucket, Key="other/file"))[0] == "AccessDenied"
 
 
+def test_presigned_urls_are_verified_and_authorized(enforcing_lab: RunningLab) -> None:
+    import urllib.error
+
+    bucket = f"shared-{secrets.token_hex(4)}"
+    admin_s3 = client(enforcing_lab, "s3", admin_keys(enforcing_lab))
+    admin_s3.create_bucket(Bucket=bucket)
+    admin_s3.put_object(Bucket=bucket, Key="report.txt", Body=b"report")
+    reader = new_user(enforcing_lab, allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*"))
+
+    def fetch(keys: dict[str, str], tamper: bool = False) -> tuple[int, bytes]:
+        signer = boto3.client("s3", endpoint_url=enforcing_lab.endpoint, region_name=REGION,
+                              config=Config(signature_version="s3v4"), **keys)
+        url = signer.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "report.txt"},
+                                            ExpiresIn=300)
+        if tamper:
+            url = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    assert fetch(reader) == (200, b"report")
+    status, body = fetch(reader, tamper=True)
+    assert (status, b"<Code>SignatureDoesNotMatch</Code>" in body) == (403, True)
+    status, body = fetch({"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "aws_secret_access_key": "x"})
+    assert (status, b"<Code>InvalidAccessKeyId</Code>" in body) == (403, True)
+    status, body = fetch(new_user(enforcing_lab, allow("s3:ListBucket")))
+    assert (status, b"<Code>AccessDenied</Code>" in body) == (403, True)
+    legacy = admin_s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "report.txt"})
+    assert "AWSAccessKeyId=" in legacy  # botocore's default for S3 presigning is still SigV2
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(legacy, timeout=30)
+    assert b"SigV2" in refused.value.read()
+
+
 def service_role(lab: RunningLab) -> str:
     iam = client(lab, "iam", admin_keys(lab))
     name = f"CodeDeployRole{secrets.token_hex(3)}"

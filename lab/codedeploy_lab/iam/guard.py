@@ -2,9 +2,10 @@
 
 Authentication: the SigV4 ``Authorization`` header is verified against the secret of the access key it names, an IAM
 user's key or an STS session's (moto's ``create_access_key`` finds either, its ``IAMRequestBase`` computes the
-signature), or the lab's internal key pair (``bootstrap``). Presigned URLs and S3's legacy signatures are refused
-with a message saying so. Authorization: the IAM action (``actions``) on each resource (``resources``) must be allowed
-by the caller's identity policies (``policies``), and so must ``iam:PassRole`` on every role the call passes.
+signature), or the lab's internal key pair (``bootstrap``); a SigV4 presigned URL likewise (botocore's query signer),
+and its expiry. S3's legacy signatures (SigV2) are refused with a message saying so. Authorization: the IAM action
+(``actions``) on each resource (``resources``) must be allowed by the caller's identity policies (``policies``), and so
+must ``iam:PassRole`` on every role the call passes.
 Refusals carry the error code, status and body shape of the service the call went to.
 
 The guard also keeps what each principal was allowed to do, as IAM actions (``GET /_lab/iam/actions``) and the roles
@@ -13,6 +14,8 @@ it passed to which service (``GET /_lab/iam/passed-roles``): the policies in pla
 
 from __future__ import annotations
 
+import datetime as dt
+import hmac
 import io
 import json
 import threading
@@ -44,8 +47,8 @@ SIGNATURE_MISMATCH = ("The request signature we calculated does not match the si
 S3_SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your "
                          "key and signing method.")
 EC2_AUTH_FAILURE = "AWS was not able to validate the provided access credentials"
-ONLY_HEADER_SIGNATURES = ("the enforcing lab verifies SigV4 Authorization headers only; presigned URLs and S3's legacy "
-                          "AWS signatures are refused (sign with botocore's default signer)")
+ONLY_SIGV4 = ("the enforcing lab verifies SigV4 signatures only (an Authorization header or a presigned URL); S3's "
+              "legacy AWS signatures (SigV2) are refused: sign with botocore's default signer")
 
 
 class Refused(Exception):
@@ -153,21 +156,30 @@ class IamGuard:
     def authenticate(self, environ: dict[str, t.Any], call: Call) -> Principal:
         headers = EnvironHeaders(environ)
         authorization = headers.get("Authorization", "")
-        if not authorization.startswith("AWS4-HMAC-SHA256 "):
-            raise Refused("unsupported", ONLY_HEADER_SIGNATURES)
-        key_id = authorization.partition("Credential=")[2].partition("/")[0]
+        presigned = _presigned_parameters(environ)
+        if authorization.startswith("AWS4-HMAC-SHA256 "):
+            key_id = authorization.partition("Credential=")[2].partition("/")[0]
+            token_headers: t.Mapping[str, str] = headers
+        elif presigned.get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" and "X-Amz-Signature" in presigned:
+            key_id = presigned.get("X-Amz-Credential", "").partition("/")[0]
+            token_headers = {name: presigned[name] for name in ("X-Amz-Security-Token",) if name in presigned}
+        else:
+            raise Refused("unsupported", ONLY_SIGV4)
         internal = internal_credentials()
         access_key: t.Any
         if key_id == internal.access_key_id:
             access_key = _InternalKey(internal)
         else:
             try:
-                access_key = create_access_key(ACCOUNT, "aws", key_id, headers)
+                access_key = create_access_key(ACCOUNT, "aws", key_id, token_headers)
             except CreateAccessKeyFailure as failure:
                 raise Refused("bad_token" if failure.reason == "InvalidToken" else "unknown_key") from None
         s3 = call.protocol == "s3"
-        SignedRequest(access_key, environ.get("REQUEST_METHOD", "GET"), _raw_path(environ),
-                      b"" if s3 else _body(environ), headers, s3).check_signature()
+        if authorization:
+            SignedRequest(access_key, environ.get("REQUEST_METHOD", "GET"), _raw_path(environ),
+                          b"" if s3 else _body(environ), headers, s3).check_signature()
+        else:
+            _check_presigned(environ, presigned, access_key.create_credentials(), s3)
         if isinstance(access_key, _InternalKey):
             return Principal(INTERNAL_ARN, "internal", "codedeploy-lab-internal", list)
         name = getattr(access_key, "_owner_user_name", None)
@@ -277,8 +289,47 @@ def _protocol(environ: dict[str, t.Any], service: str) -> str:
 
 
 def _region(environ: dict[str, t.Any]) -> str:
-    scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].partition(",")[0].split("/")
+    credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].partition(",")[0]
+    scope = (credential or _presigned_parameters(environ).get("X-Amz-Credential", "")).split("/")
     return scope[2] if len(scope) > 2 else "us-east-1"
+
+
+def _presigned_parameters(environ: dict[str, t.Any]) -> dict[str, str]:
+    """The ``X-Amz-*`` query parameters of a presigned URL (empty for other requests)."""
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return {name: values[0] for name, values in query.items() if name.startswith("X-Amz-")}
+
+
+def _check_presigned(environ: dict[str, t.Any], presigned: dict[str, str], credentials: Credentials,
+                     s3: bool) -> None:
+    """A presigned URL's signature and expiry, as S3 checks them
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html)."""
+    from botocore.auth import S3SigV4QueryAuth, SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    scope = presigned.get("X-Amz-Credential", "").split("/")
+    if len(scope) != 5:
+        raise Refused("unsupported", "X-Amz-Credential must be <key>/<date>/<region>/<service>/aws4_request")
+    try:
+        signed_at = dt.datetime.strptime(presigned["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+        expires = int(presigned["X-Amz-Expires"])
+    except (KeyError, ValueError):
+        raise Refused("unsupported", "a presigned URL needs X-Amz-Date (YYYYMMDDTHHMMSSZ) and X-Amz-Expires") from None
+    # What the client signed: the query without the signature, the signed headers, and no payload hash.
+    query = "&".join(pair for pair in environ.get("QUERY_STRING", "").split("&")
+                     if not pair.startswith("X-Amz-Signature="))
+    signed_names = presigned.get("X-Amz-SignedHeaders", "host").split(";")
+    headers = {name: value for name, value in EnvironHeaders(environ).items() if name.lower() in signed_names}
+    path = _raw_path(environ).partition("?")[0]
+    request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"),
+                         url=f"http://{environ.get('HTTP_HOST', '')}{path}?{query}", headers=headers, data=b"")
+    request.context["timestamp"] = presigned["X-Amz-Date"]
+    auth = (S3SigV4QueryAuth if s3 else SigV4QueryAuth)(credentials, scope[3], scope[2], expires=expires)
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    if not hmac.compare_digest(expected, presigned.get("X-Amz-Signature", "")):
+        raise Refused("bad_signature")
+    if dt.datetime.now(dt.UTC) > signed_at + dt.timedelta(seconds=expires):
+        raise Refused("access_denied", "Request has expired")
 
 
 def _raw_path(environ: dict[str, t.Any]) -> str:
