@@ -75,6 +75,11 @@ def target(request: pytest.FixtureRequest, lab: RunningLab) -> t.Iterator[Runnin
         return
     if not os.access("/usr/bin/python3", os.X_OK) or shutil.which("setpriv") is None:
         pytest.skip("an unprivileged lab needs /usr/bin/python3 and setpriv")
+    hidden = [path for path in (sysconfig.get_paths()["purelib"], str(Path(__file__).resolve().parent.parent))
+              if not reachable_by_others(Path(path))]
+    if hidden:
+        pytest.skip(f"nobody cannot read {', '.join(hidden)} (a folder on the way is closed to other users): "
+                    "run the tests from a checkout other users can read, e.g. under /work or /srv")
     unprivileged = start_unprivileged_lab()
     try:
         assert os.stat(f"/proc/{unprivileged.pid}").st_uid == NOBODY
@@ -82,6 +87,12 @@ def target(request: pytest.FixtureRequest, lab: RunningLab) -> t.Iterator[Runnin
     finally:
         run_cli("down", "--state-dir", str(unprivileged.state_dir), check=False)
         shutil.rmtree(unprivileged.state_dir.parent, ignore_errors=True)
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Every folder from / down to ``path`` lets other users through (and ``path`` lets them read)."""
+    folders = [path, *path.parents]
+    return all(folder.stat().st_mode & 0o001 for folder in folders) and bool(path.stat().st_mode & 0o004)
 
 
 def privileged(target: RunningLab) -> bool:
