@@ -29,6 +29,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import execute_in_process
+from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import preload
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import runs_on_controller
 
 display = Display()
@@ -39,6 +40,8 @@ PROGRESS_WINDOW = 2.0
 # How often the plugin looks for new lines in the progress file.
 TAIL_INTERVAL = 0.2
 
+
+preload("rollout.codedeploy.codedeploy_deployment")
 
 class ActionModule(ActionBase):
     _supports_check_mode = True

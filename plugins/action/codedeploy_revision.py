@@ -16,12 +16,16 @@ import typing as t
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import execute_in_process
+from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import preload
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import runs_on_controller
 
 # codedeploy_revision's own options; every other argument (credentials, region, endpoint) is shared with s3_object.
 OWN_OPTIONS = {"application_name", "application", "revision", "description", "pin_s3_object", "expected_bucket_owner",
                "upload"}
 
+
+preload("amazon.aws.s3_object")
+preload("rollout.codedeploy.codedeploy_revision")
 
 def upload_arguments(args: dict[str, t.Any]) -> dict[str, t.Any] | str:
     """amazon.aws.s3_object's arguments for the upload the task asks for, or what is wrong with the task."""
