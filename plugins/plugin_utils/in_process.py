@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import io
 import traceback
 import typing as t
@@ -42,6 +43,9 @@ def runs_on_controller(action: ActionBase) -> bool:
 def _import_main(module_name: str) -> t.Callable[[], None] | None:
     """The module's main(), or None when it cannot be imported here (then it runs as a process)."""
     namespace, collection, name = module_name.rsplit(".", 2)
+    if importlib.util.find_spec("boto3") is None:  # modules import without it, then fail: the target may have it
+        display.vvv(f"{module_name}: runs as a module process: the controller's Python has no boto3")
+        return None
     try:
         module = importlib.import_module(f"ansible_collections.{namespace}.{collection}.plugins.modules.{name}")
     except ImportError as e:  # the controller's Python lacks boto3 although the target interpreter has it
