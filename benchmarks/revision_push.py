@@ -232,9 +232,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 files and 10 MB instead of 10,000 and 100 MB")
     parser.add_argument("--files", type=int, help="number of files in the tree")
     parser.add_argument("--megabytes", type=int, help="total size of the tree")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each pair (default 3)")
+    parser.add_argument("--repeat", type=int, help="runs of each pair (default 3, --quick 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
+    args.repeat = args.repeat or (2 if args.quick else 3)
     files = args.files or (1000 if args.quick else 10000)
     megabytes = args.megabytes or (10 if args.quick else 100)
 
