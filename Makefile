@@ -42,7 +42,7 @@ sanity_lock = flock $(CACHE)/sanity-$(1).lock
 
 .PHONY: help browser venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
         units-py311 units-py313 lab-test iam-policies integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
-        lock clean distclean
+        lock clean distclean bench
 
 help:
 	@echo "make demo         set everything up, start the lab, show what the demo does"
@@ -62,6 +62,7 @@ help:
 	@echo "make build        build the tarball, install it offline next to amazon.aws, ansible-doc -l"
 	@echo "make lab-up       start the lab in .lab/ (lab-down stops it, lab-status shows it)"
 	@echo "make docs         render the module, plugin and role reference (open .build/docs/html/index.html)"
+	@echo "make bench        every benchmark in benchmarks/ with --quick (ratios against their baselines)"
 	@echo "make lock         re-pin requirements/constraints-*.txt from the current venvs"
 	@echo "make clean        remove the build tree and test outputs (distclean: also the venvs and caches)"
 
@@ -193,6 +194,11 @@ lab-down:
 
 lab-status: venv
 	@codedeploy-lab status --state-dir $(LAB_STATE)
+
+# Each script starts its own lab on a free port; the goals and full-size commands are in docs/performance.md.
+bench: venv
+	@for script in rollout_rerun revision_push follow_latency follow_large_fleet; do \
+	    $(VENV)/bin/python benchmarks/$$script.py --quick || exit 1; done
 
 demo: sync
 	@$(VENV)/bin/python examples/demo/demo.py --state-dir $(LAB_STATE)
