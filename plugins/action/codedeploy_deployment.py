@@ -43,6 +43,7 @@ TAIL_INTERVAL = 0.2
 
 preload("rollout.codedeploy.codedeploy_deployment")
 
+
 class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = True

@@ -27,6 +27,7 @@ OWN_OPTIONS = {"application_name", "application", "revision", "description", "pi
 preload("amazon.aws.s3_object")
 preload("rollout.codedeploy.codedeploy_revision")
 
+
 def upload_arguments(args: dict[str, t.Any]) -> dict[str, t.Any] | str:
     """amazon.aws.s3_object's arguments for the upload the task asks for, or what is wrong with the task."""
     revision = args.get("revision") or {}

@@ -24,16 +24,25 @@ import typing as t
 from ansible.module_utils.testing import patch_module_args
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
-from ansible.vars.clean import remove_internal_keys
+
+try:  # ansible-core up to 2.19: a module's result is a plain dict cleaned by this; later cores reshaped results
+    from ansible.vars.clean import remove_internal_keys
+except ImportError:
+    remove_internal_keys = None
 
 display = Display()
 
 
 def runs_on_controller(action: ActionBase) -> bool:
-    """Whether a module of this task would run as the controller's own user on the controller itself."""
+    """Whether a module of this task would run as the controller's own user on the controller itself.
+
+    Only on an ansible-core whose result handling this file knows (see remove_internal_keys above); on any other,
+    every module runs as a process, as Ansible runs it.
+    """
     connection = action._connection
     return (
-        connection.transport == "local"
+        remove_internal_keys is not None
+        and connection.transport == "local"
         and not connection.become
         and not action._task.async_val
         and not any(action._task.environment or [])
