@@ -100,8 +100,9 @@ def build_root(config):
     bind(root, root, read_only=False)  # pivot_root needs the new root to be a mount point
     bind("/usr", root + "/usr", read_only=True)
     bind(config["usr_local"], root + "/usr/local", read_only=False)
-    for path in config["read_only_binds"]:  # the lab's site-packages, for the host's `aws` (see sandbox.py)
-        bind(path, root + path, read_only=True)
+    # The lab's site-packages, for the host's `aws` (see sandbox.py), at the path it has on the machine.
+    for path in config["read_only_binds"]:
+        bind(config.get("staged", {}).get(path, path), root + path, read_only=True)
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:
         mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -138,6 +139,8 @@ def stage_host_folders(config):
     check(libc.unshare(CLONE_NEWNS), "unshare a staging mount namespace")
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     folders = {key: os.open(config[key], os.O_PATH | os.O_DIRECTORY) for key in ("root", "usr_local")}
+    # The read-only binds too: the tmpfs below hides them if they live under /tmp (a checkout in /tmp).
+    read_only = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in config["read_only_binds"]}
     mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=64k")
     for key, fd in folders.items():
         staged = f"{STAGE}/{key}"
@@ -145,6 +148,13 @@ def stage_host_folders(config):
         bind(f"/proc/self/fd/{fd}", staged, read_only=False)
         os.close(fd)
         config[key] = staged
+    config["staged"] = {}
+    for number, (path, fd) in enumerate(read_only.items()):
+        staged = f"{STAGE}/read-only-{number}"
+        os.mkdir(staged)
+        bind(f"/proc/self/fd/{fd}", staged, read_only=True)
+        os.close(fd)
+        config["staged"][path] = staged
 
 
 def drop_capabilities(keep):
