@@ -54,6 +54,16 @@ class RunningLab:
     port: int
     token: str  # the control token (``<state>/control-token``) that /_lab/ and /moto-api need
 
+    @classmethod
+    def from_state_dir(cls, state_dir: Path | str) -> RunningLab:
+        """The lab that ``codedeploy-lab up`` started in ``state_dir``, as its lab.json and control token say."""
+        state = Path(state_dir).resolve()
+        info = json.loads((state / "lab.json").read_text())
+        token = read_control_token(state)
+        assert token, f"the lab in {state} wrote no control token"
+        return cls(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
+                   token=token)
+
     def request(self, method: str, path: str, body: t.Any = None, timeout: float = 30) -> urllib.request.Request:
         """A request to the lab's own endpoints with the control token (JSON ``body`` if given)."""
         headers = {TOKEN_HEADER: self.token}
@@ -92,20 +102,17 @@ def start_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = 
               **opts: t.Any) -> RunningLab:
     """``codedeploy-lab up`` (a separate process); stop it with ``stop_lab``.
 
-    Extra ``opts`` become ``--<name>`` options of ``up`` (underscores turn into dashes).
+    Extra ``opts`` become ``--<name>`` options of ``up`` (underscores turn into dashes); ``True`` is a bare flag
+    (``enforce_iam=True`` is ``--enforce-iam``).
     """
     state = Path(state_dir).resolve()
     args = ["up", "--state-dir", str(state), "--port", str(port)]
     if time_factor is not None:
         args += ["--time-factor", str(time_factor)]
     for name, value in opts.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
+        args += [f"--{name.replace('_', '-')}"] if value is True else [f"--{name.replace('_', '-')}", str(value)]
     run_cli(*args)
-    info = json.loads((state / "lab.json").read_text())
-    token = read_control_token(state)
-    assert token, f"the lab in {state} wrote no control token"
-    return RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
-                      token=token)
+    return RunningLab.from_state_dir(state)
 
 
 def stop_lab(lab: RunningLab) -> None:

@@ -17,8 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from codedeploy_lab.lab import read_control_token
-from codedeploy_lab.testing import RunningLab, run_cli
+from codedeploy_lab.testing import RunningLab, run_cli, running_lab
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -27,14 +26,8 @@ REGION = "us-east-1"
 @pytest.fixture(scope="module")
 def enforcing_lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
     state = tmp_path_factory.mktemp("enforcing-lab")
-    run_cli("up", "--state-dir", str(state), "--rooms", "none", "--enforce-iam")
-    info = json.loads((state / "lab.json").read_text())
-    lab = RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
-                     token=read_control_token(state) or "")
-    try:
+    with running_lab(state, rooms="none", enforce_iam=True) as lab:
         yield lab
-    finally:
-        run_cli("down", "--state-dir", str(state), check=False)
 
 
 def admin_keys(lab: RunningLab) -> dict[str, str]:

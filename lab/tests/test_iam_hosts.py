@@ -10,8 +10,7 @@ import typing as t
 import pytest
 
 from codedeploy_lab.fleet import sandbox as sandbox_module
-from codedeploy_lab.lab import read_control_token
-from codedeploy_lab.testing import RunningLab, run_cli
+from codedeploy_lab.testing import RunningLab, run_cli, running_lab
 
 
 def admin_keys(lab: RunningLab) -> dict[str, str]:
@@ -34,14 +33,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def enforcing_fleet_lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
     state = tmp_path_factory.mktemp("enforcing-fleet-lab")
-    run_cli("up", "--state-dir", str(state), "--rooms", "fleet", "--enforce-iam")
-    info = json.loads((state / "lab.json").read_text())
-    lab = RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
-                     token=read_control_token(state) or "")
-    try:
+    with running_lab(state, rooms="fleet", enforce_iam=True) as lab:
         yield lab
-    finally:
-        run_cli("down", "--state-dir", str(state), check=False)
 
 
 def running_host(lab: RunningLab, instance_id: str) -> None:

@@ -217,9 +217,7 @@ def own_lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
     up = subprocess.run(lab_command("up", "--state-dir", str(state), "--rooms", "none"), check=False,
                         capture_output=True, text=True, env=environment, timeout=180)
     assert up.returncode == 0, up.stderr
-    info = json.loads((state / "lab.json").read_text())
-    lab = RunningLab(endpoint=info["endpoint"], state_dir=state, pid=info["pid"], port=info["port"],
-                     token=(state / "control-token").read_text().strip())
+    lab = RunningLab.from_state_dir(state)
     try:
         yield lab
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import json
 import os
 import shutil
 import socket
@@ -30,7 +29,6 @@ from codedeploy_lab.agent.bundles import make_bundle
 from codedeploy_lab.deployments.testing import (run_web_instances, upload_revision, wait_deployment,
                                                 web_load_balancer)
 from codedeploy_lab.fleet import sandbox as sandbox_module
-from codedeploy_lab.lab import read_control_token
 from codedeploy_lab.testing import RunningLab, run_cli
 
 pytestmark = pytest.mark.skipif(sandbox_module.sandbox_support_problem() is not None,
@@ -58,10 +56,7 @@ def start_unprivileged_lab() -> RunningLab:
     if result.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         raise AssertionError(f"the unprivileged lab did not start: {result.stdout}{result.stderr}")
-    state = folder / "state"
-    info = json.loads((state / "lab.json").read_text())
-    return RunningLab(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
-                      token=read_control_token(state) or "")
+    return RunningLab.from_state_dir(folder / "state")
 
 
 @pytest.fixture(scope="module", params=["root lab", "unprivileged lab"])
