@@ -74,6 +74,33 @@ def _http(method: str, url: str, timeout: float = 5.0, token: str | None = None)
         return json.loads(response.read() or b"null")
 
 
+def request_lab(method: str, url: str, token: str, body: t.Any = None, timeout: float = 30.0) -> t.Any:
+    """A JSON call to one of the lab's own endpoints with its control token; LabError with the lab's message."""
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {TOKEN_HEADER: token, **({"Content-Type": "application/json"} if data else {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read()).get("message") or error.reason
+        except ValueError:
+            message = error.reason
+        raise LabError(f"{method} {url}: {message}") from None
+    except (OSError, urllib.error.URLError) as error:
+        raise LabError(f"the lab at {url} does not answer: {error}") from None
+
+
+def required_lab(state_dir: str) -> tuple[str, str]:
+    """``(endpoint, control token)`` of the lab running in ``state_dir`` (a subcommand's --state-dir), or LabError."""
+    state = Path(state_dir).resolve()
+    info = running_lab(state)
+    if info is None:
+        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {state_dir}")
+    return str(info["endpoint"]), read_control_token(state) or ""
+
+
 def running_lab(state_dir: Path) -> dict[str, t.Any] | None:
     """The recorded lab.json if its process is alive; removes a stale lab.json."""
     info = read_lab_json(state_dir)

@@ -463,20 +463,13 @@ def add_fault_command(commands: t.Any, default_state_dir: str) -> None:
 
 
 def _cli(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from .cli import LabError, request_lab, required_lab
 
-    from .cli import LabError, running_lab
-    from .lab import read_control_token
-
-    state = Path(args.state_dir).resolve()
-    info = running_lab(state)
-    if info is None:
-        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
-    base = f"{info['endpoint']}{LAB_PREFIX}/faults"
-    token = read_control_token(state) or ""
+    endpoint, token = required_lab(args.state_dir)
+    base = f"{endpoint}{LAB_PREFIX}/faults"
 
     def _request(method: str, url: str, body: dict[str, t.Any] | None = None) -> t.Any:
-        return _send(method, url, token, body)
+        return request_lab(method, url, token, body)
 
     command = args.fault_command
     if command == "status":
@@ -506,25 +499,3 @@ def _cli(args: argparse.Namespace) -> int:
     print(json.dumps(answer, indent=2, sort_keys=True))
     return 0
 
-
-def _send(method: str, url: str, token: str, body: dict[str, t.Any] | None = None) -> t.Any:
-    import urllib.error
-    import urllib.request
-
-    from .cli import LabError
-    from .lab import TOKEN_HEADER
-
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {TOKEN_HEADER: token, **({"Content-Type": "application/json"} if data else {})}
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        try:
-            message = json.loads(error.read()).get("message") or error.reason
-        except ValueError:
-            message = error.reason
-        raise LabError(f"{method} {url}: {message}") from None
-    except (OSError, urllib.error.URLError) as error:
-        raise LabError(f"the lab at {url} does not answer: {error}") from None

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import shlex
 import sys
 import typing as t
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from ..lab import TOKEN_HEADER, read_control_token
 
 
 def add_host_command(commands: t.Any, default_state_dir: str) -> None:
@@ -37,34 +33,18 @@ def add_host_command(commands: t.Any, default_state_dir: str) -> None:
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
 
 
-def _request(endpoint: str, token: str, method: str, path: str, body: t.Any = None, timeout: float = 180.0) -> t.Any:
-    from ..cli import LabError
-
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{endpoint}{path}", data=data, method=method,
-                                     headers={TOKEN_HEADER: token, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        try:
-            message = json.loads(error.read()).get("message", error.reason)
-        except ValueError:
-            message = error.reason
-        raise LabError(str(message)) from None
-
-
 def _cli(args: argparse.Namespace) -> int:
-    from ..cli import LabError, running_lab
+    from ..cli import LabError, request_lab, required_lab
 
+    endpoint, token = required_lab(args.state_dir)
     state = Path(args.state_dir).resolve()
-    info = running_lab(state)
-    if info is None:
-        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {args.state_dir}")
-    endpoint, token = info["endpoint"], read_control_token(state) or ""
+
+    def _request(method: str, path: str, body: t.Any = None, timeout: float = 180.0) -> t.Any:
+        return request_lab(method, f"{endpoint}{path}", token, body, timeout)
+
     command = args.host_command
     if command == "start":
-        _request(endpoint, token, "POST", "/_lab/hosts", {"name": args.name})
+        _request("POST", "/_lab/hosts", {"name": args.name})
         entry = f"codedeploy-lab host exec --state-dir {shlex.quote(args.state_dir)} --name {args.name}"
         print(f"on-premises host {args.name} is running (no EC2 instance: no instance metadata; the agent starts "
               "with `systemctl start codedeploy-agent` once "
@@ -75,11 +55,11 @@ def _cli(args: argparse.Namespace) -> int:
               f"ansible_codedeploy_lab_state_dir={state}  (plugin in lab/ansible_plugins/connection)")
         return 0
     if command == "stop":
-        _request(endpoint, token, "DELETE", f"/_lab/hosts/{args.name}")
+        _request("DELETE", f"/_lab/hosts/{args.name}")
         print(f"on-premises host {args.name} stopped and removed")
         return 0
     if command == "list":
-        for host in _request(endpoint, token, "GET", "/_lab/hosts")["hosts"]:
+        for host in _request("GET", "/_lab/hosts")["hosts"]:
             kind = "on-premises" if host.get("on_premises") else "EC2"
             print(f"{host['instance_id']}\t{kind}\t{host['state']}")
         return 0
@@ -87,7 +67,7 @@ def _cli(args: argparse.Namespace) -> int:
     if not argv:
         raise LabError("exec: give the command after --, e.g. codedeploy-lab host exec --name web-1 -- id")
     stdin = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
-    answer = _request(endpoint, token, "POST", f"/_lab/hosts/{args.name}/exec",
+    answer = _request("POST", f"/_lab/hosts/{args.name}/exec",
                       {"argv": argv, "stdin": base64.b64encode(stdin).decode(), "timeout": args.timeout},
                       timeout=args.timeout + 30)
     sys.stdout.buffer.write(base64.b64decode(answer["stdout"]))
