@@ -23,6 +23,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from . import deployments as api
 from .common import AnsibleCodeDeployError
+from .deployment_handoff import Handoff as Handoff  # the face re-exports it as DeploymentHandoff
 from .deployment_planning import Plan
 from .deployment_planning import plan_continued
 from .deployment_planning import plan_present
@@ -30,20 +31,20 @@ from .deployment_planning import plan_rolled_back
 from .deployment_planning import plan_stopped
 from .deployment_planning import rollback_description
 from .deployment_planning import rolled_back_from
-from .revisions import describe_revision
-from .revisions import revision_from_params
 from .following import ROLLBACK_APPEARS_WITHIN
 from .following import EndpointUnreachable
 from .following import OutageRetry
 from .following import Snapshot
 from .following import blue_green_outcome
 from .following import deployment_to_ansible
-from .following import explain_failure
 from .following import expected_duration
+from .following import explain_failure
 from .following import explain_rollback
 from .following import failed_events
 from .following import follow
 from .following import take_snapshot
+from .revisions import describe_revision
+from .revisions import revision_from_params
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
