@@ -1,11 +1,16 @@
 """The ``Lab`` object: one per lab process, the place where the rooms meet.
 
-The serve process builds one ``Lab`` and hands it to every room. Rooms attach themselves to it:
+The serve process (``server.py``) builds one ``Lab`` and hands it to every room. ``Lab`` declares every room with its
+protocol from ``rooms.py`` (None until ``server.py`` wires it in, and None for good when the lab runs without it):
 
-* ``lab.fleet``: the lab hosts (``codedeploy_lab.fleet``), ``None`` until that room is wired in;
-* ``lab.load_balancers``: ``{name: object with a .url attribute (or a URL string)}``; ``status`` reports their URLs;
+* ``lab.codedeploy``: the CodeDeploy service (``codedeploy_lab.service``);
 * ``lab.engine``: the deployment engine (``codedeploy_lab.deployments``); the CodeDeploy service hands every new
   deployment to ``lab.engine.submit(backend, deployment)`` when one is attached (see ``service/models.py``);
+* ``lab.fleet``: the lab hosts (``codedeploy_lab.fleet``, or its simulated hosts when ``lab.simulation`` is set);
+* ``lab.load_balancers``: a proxy per load balancer listener (``codedeploy_lab.loadbalancer``); ``status`` reports
+  their URLs;
+* ``lab.faults``: fault injection (``codedeploy_lab.faults``); ``lab.iam``: the IAM guard with ``--enforce-iam``;
+  ``lab.console``: the web console;
 * ``lab.router``: the lab's own HTTP endpoints under ``/_lab/`` (add handlers with ``lab.router.add``);
 * ``lab.on_reset`` / ``lab.on_shutdown``: callbacks run by ``codedeploy-lab reset`` / ``down``.
 
@@ -24,13 +29,29 @@ import typing as t
 from collections import defaultdict
 from pathlib import Path
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
 
 from .clock import LabClock
+from .rooms import CodeDeployRoom
+from .rooms import EngineRoom
+from .rooms import FaultsRoom
+from .rooms import FleetRoom
+from .rooms import Handler
+from .rooms import IamRoom
+from .rooms import LoadBalancerRoom
+from .rooms import SimulationSettings
+from .rooms import StartResponse
+from .rooms import WsgiApp
 
 LOG = logging.getLogger("codedeploy_lab")
+
+Callable0 = t.Callable[[], t.Any]
 
 LAB_PREFIX = "/_lab"
 TOKEN_HEADER = "X-Lab-Token"
@@ -58,12 +79,13 @@ def read_control_token(state_dir: Path) -> str | None:
     except FileNotFoundError:
         return None
 
-Handler = t.Callable[..., t.Any]
-
 
 def json_response(payload: t.Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", status=status,
-                    content_type="application/json")
+    return Response(
+        json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n",
+        status=status,
+        content_type="application/json",
+    )
 
 
 class LabRouter:
@@ -91,14 +113,15 @@ class LabRouter:
     def rules(self) -> list[str]:
         return sorted(self._handlers)
 
-    def __call__(self, environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
+    def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> t.Iterable[bytes]:
         request = Request(environ)
         try:
             endpoint, arguments = self._map.bind_to_environ(environ).match()
             result = self._handlers[endpoint](request, **arguments)
         except (NotFound, MethodNotAllowed) as error:
-            result = json_response({"error": error.name, "path": request.path,
-                                    "endpoints": self.rules()}, status=error.code or 404)
+            result = json_response(
+                {"error": error.name, "path": request.path, "endpoints": self.rules()}, status=error.code or 404
+            )
         except HTTPException as error:
             result = error.get_response(environ)
         except Exception as error:  # a broken handler must not take the lab down
@@ -135,20 +158,29 @@ class CallCounter:
 class Lab:
     """State shared by the rooms of one running lab."""
 
-    def __init__(self, state_dir: Path | str, host: str = "127.0.0.1", port: int = 0,
-                 clock: LabClock | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path | str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: LabClock | None = None,
+        simulation: SimulationSettings | None = None,
+    ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.host = host
         self.port = port
         self.clock = clock or LabClock()
+        self.simulation = simulation  # simulated hosts (the large-fleet mode); None: sandboxed hosts
         self.router = LabRouter()
         self.calls = CallCounter()
-        # Attached by the other rooms when they are wired in (see the module docstring).
-        self.fleet: t.Any = None
-        self.load_balancers: dict[str, t.Any] = {}
-        self.engine: t.Any = None
-        self.codedeploy: t.Any = None  # codedeploy_lab.service.models.CodeDeployService, set by server.build_lab
-        self.iam: t.Any = None  # codedeploy_lab.iam.IamGuard with --enforce-iam, else None
+        # The rooms, set as server.py wires them in (see the module docstring).
+        self.codedeploy: CodeDeployRoom | None = None
+        self.engine: EngineRoom | None = None
+        self.fleet: FleetRoom | None = None
+        self.load_balancers: LoadBalancerRoom | None = None
+        self.faults: FaultsRoom | None = None
+        self.iam: IamRoom | None = None  # with --enforce-iam only
+        self.console: WsgiApp | None = None
         self._reset_callbacks: list[Callable0] = []
         self._shutdown_callbacks: list[Callable0] = []
 
@@ -165,6 +197,7 @@ class Lab:
         self._shutdown_callbacks.append(callback)
 
     def reset(self) -> None:
+        # Here, not at the top: the codedeploy-lab command imports this module and must start without moto.
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
@@ -182,8 +215,9 @@ class Lab:
                 LOG.exception("shutdown callback %r failed", callback)
 
     def load_balancer_urls(self) -> dict[str, str]:
-        return {name: (lb if isinstance(lb, str) else str(getattr(lb, "url", lb)))
-                for name, lb in sorted(self.load_balancers.items())}
+        if self.load_balancers is None:
+            return {}
+        return {name: listener.url for name, listener in sorted(self.load_balancers.items())}
 
     def status(self) -> dict[str, t.Any]:
         return {
@@ -198,6 +232,3 @@ class Lab:
             "fleet": type(self.fleet).__name__ if self.fleet is not None else None,
             "enforce_iam": self.iam is not None,
         }
-
-
-Callable0 = t.Callable[[], t.Any]
