@@ -6,6 +6,7 @@ into .build/docs/rst/guides (myst-parser reads them); this file is used from her
 Ansible documentation site (other collections' modules, common return values, configuration settings)
 become links to docs.ansible.com instead of intersphinx look-ups, which would need the network.
 """
+
 from __future__ import annotations
 
 import re
