@@ -19,11 +19,21 @@ Operations (the agent in the lab process decides *what*, this file does it the w
 
 import base64
 import datetime
+import fnmatch
+import grp
 import json
 import os
+import posixpath
+import pwd
+import select
+import shutil
+import signal
+import stat
 import sys
+import time
 
-# Other modules are imported where they are needed: this runs once per operation, and start-up time counts.
+# tarfile, zipfile and subprocess are imported by the one operation that needs each: ``unpack`` and ``hooks`` start a
+# process of their own per call, and those three imports would add two thirds to every other one's start-up time.
 
 MAX_REVISIONS = 5
 LOG_TAIL_LIMIT = 2048
@@ -49,9 +59,8 @@ def write_text(path, text):
 
 # -- DownloadBundle -------------------------------------------------------------------------------------------------
 
-def prune_revisions(root, group_id, current_dir):
-    import shutil
 
+def prune_revisions(root, group_id, current_dir):
     """Keep at most MAX_REVISIONS old deployment dirs of the group besides the current one, never the last good."""
     group_dir = os.path.join(root, group_id)
     if not os.path.isdir(group_dir):
@@ -74,8 +83,10 @@ def prune_revisions(root, group_id, current_dir):
 
 
 def escape_error(name):
-    return AgentError("The deployment failed because the revision bundle contains an entry that would be unpacked "
-                      "outside the deployment archive directory: " + name)
+    return AgentError(
+        "The deployment failed because the revision bundle contains an entry that would be unpacked "
+        "outside the deployment archive directory: " + name
+    )
 
 
 def inside(name):
@@ -93,8 +104,6 @@ def inside(name):
 
 
 def link_stays_inside(entry, target):
-    import posixpath
-
     if target.startswith("/"):
         return False
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(entry), target))
@@ -126,8 +135,6 @@ class Extraction:
         self.links = []
 
     def path(self, relative):
-        import stat
-
         path = self.destination
         for part in relative.split("/")[:-1]:
             path = os.path.join(path, part)
@@ -137,8 +144,9 @@ class Extraction:
                 os.mkdir(path)
                 continue
             if not stat.S_ISDIR(mode):
-                raise escape_error(relative + " (its parent " + path[len(self.destination) + 1:]
-                                   + " is not a directory)")
+                raise escape_error(
+                    relative + " (its parent " + path[len(self.destination) + 1 :] + " is not a directory)"
+                )
         return os.path.join(path, relative.split("/")[-1])
 
     def count_entry(self, name):
@@ -149,16 +157,23 @@ class Extraction:
     def count_bytes(self, size):
         self.written += size
         if self.written > self.limits["max_unpacked_bytes"]:
-            raise limit_error("it unpacks to more than " + str(self.limits["max_unpacked_bytes"]) + " bytes",
-                              "max_unpacked_bytes")
-        if self.written > self.limits["ratio_floor_bytes"] and \
-                self.written > self.limits["max_ratio"] * self.bundle_size:
-            raise limit_error("it unpacks to more than " + str(self.limits["max_ratio"]) + " times its size ("
-                              + str(self.bundle_size) + " bytes)", "max_ratio")
+            raise limit_error(
+                "it unpacks to more than " + str(self.limits["max_unpacked_bytes"]) + " bytes", "max_unpacked_bytes"
+            )
+        if (
+            self.written > self.limits["ratio_floor_bytes"]
+            and self.written > self.limits["max_ratio"] * self.bundle_size
+        ):
+            raise limit_error(
+                "it unpacks to more than "
+                + str(self.limits["max_ratio"])
+                + " times its size ("
+                + str(self.bundle_size)
+                + " bytes)",
+                "max_ratio",
+            )
 
     def directory(self, relative):
-        import stat
-
         self.count_entry(relative)
         path = self.path(relative)
         try:
@@ -183,15 +198,13 @@ class Extraction:
         os.chmod(path, (mode & 0o7777) or 0o644)
 
     def hard_link(self, relative, target_relative):
-        import stat
-
         self.count_entry(relative)
         target = os.path.join(self.destination, target_relative)
         try:
             if not stat.S_ISREG(os.lstat(target).st_mode):
                 raise escape_error(relative + " -> " + target_relative)
         except FileNotFoundError:
-            raise escape_error(relative + " -> " + target_relative + " (no such file earlier in the archive)")
+            raise escape_error(relative + " -> " + target_relative + " (no such file earlier in the archive)") from None
         path = self.path(relative)
         if os.path.lexists(path):
             os.unlink(path)
@@ -218,30 +231,43 @@ class Extraction:
 
 
 def limit_error(what, limit):
-    flags = {"max_unpacked_bytes": ("--max-unpacked-bytes", "CODEDEPLOY_LAB_MAX_UNPACKED_BYTES"),
-             "max_ratio": ("--max-ratio", "CODEDEPLOY_LAB_MAX_RATIO"),
-             "max_entries": ("--max-entries", "CODEDEPLOY_LAB_MAX_ENTRIES")}[limit]
-    return AgentError("The deployment failed because the revision bundle exceeds a limit of the CodeDeploy lab: "
-                      + what + ". Raise the limit with `codedeploy-lab up " + flags[0] + " N` (or the "
-                      + flags[1] + " environment variable of the lab) if the bundle is genuine.")
+    flags = {
+        "max_unpacked_bytes": ("--max-unpacked-bytes", "CODEDEPLOY_LAB_MAX_UNPACKED_BYTES"),
+        "max_ratio": ("--max-ratio", "CODEDEPLOY_LAB_MAX_RATIO"),
+        "max_entries": ("--max-entries", "CODEDEPLOY_LAB_MAX_ENTRIES"),
+    }[limit]
+    return AgentError(
+        "The deployment failed because the revision bundle exceeds a limit of the CodeDeploy lab: "
+        + what
+        + ". Raise the limit with `codedeploy-lab up "
+        + flags[0]
+        + " N` (or the "
+        + flags[1]
+        + " environment variable of the lab) if the bundle is genuine."
+    )
 
 
 def unpack_tar(bundle, extraction, compressed):
-    import tarfile
+    import tarfile  # unpack only (start-up time of the other operations)
 
     try:
         archive = tarfile.open(bundle, mode="r:gz" if compressed else "r:")
     except (tarfile.TarError, OSError, EOFError) as error:
-        raise AgentError("The deployment failed because the revision bundle is not a valid "
-                         + ("tgz" if compressed else "tar") + " archive: " + str(error))
+        raise AgentError(
+            "The deployment failed because the revision bundle is not a valid "
+            + ("tgz" if compressed else "tar")
+            + " archive: "
+            + str(error)
+        ) from error
     with archive:
         for member in archive:
             relative = inside(member.name)
             if relative is None:
                 raise escape_error(member.name)
             if member.isdev() or member.isfifo():
-                raise AgentError("The deployment failed because the revision bundle contains a device or fifo: "
-                                 + member.name)
+                raise AgentError(
+                    "The deployment failed because the revision bundle contains a device or fifo: " + member.name
+                )
             if not relative:
                 continue
             if member.isdir():
@@ -254,20 +280,23 @@ def unpack_tar(bundle, extraction, compressed):
                     raise escape_error(member.name + " -> " + member.linkname)
                 extraction.hard_link(relative, target)
             else:
-                with archive.extractfile(member) as source:
+                # Directories, links, devices and fifos were handled above: what remains is a file to read.
+                with archive.extractfile(member) as source:  # type: ignore[union-attr]
                     extraction.file(relative, source, member.mode)
-                os.utime(os.path.join(extraction.destination, relative), (member.mtime, member.mtime),
-                         follow_symlinks=False)
+                os.utime(
+                    os.path.join(extraction.destination, relative), (member.mtime, member.mtime), follow_symlinks=False
+                )
 
 
 def unpack_zip(bundle, extraction):
-    import stat
-    import zipfile
+    import zipfile  # unpack only (start-up time of the other operations)
 
     try:
         archive = zipfile.ZipFile(bundle)
     except (zipfile.BadZipFile, OSError) as error:
-        raise AgentError("The deployment failed because the revision bundle is not a valid zip archive: " + str(error))
+        raise AgentError(
+            "The deployment failed because the revision bundle is not a valid zip archive: " + str(error)
+        ) from error
     with archive:
         for info in archive.infolist():
             relative = inside(info.filename)
@@ -296,19 +325,24 @@ def receive_bundle(stream, path, size):
         while remaining:
             chunk = stream.read(min(remaining, 1 << 20))
             if not chunk:
-                raise AgentError("The deployment failed because the revision bundle download ended after "
-                                 + str(size - remaining) + " of " + str(size) + " bytes")
+                raise AgentError(
+                    "The deployment failed because the revision bundle download ended after "
+                    + str(size - remaining)
+                    + " of "
+                    + str(size)
+                    + " bytes"
+                )
             handle.write(chunk)
             remaining -= len(chunk)
     verdict = stream.readline().strip()
     if verdict != b"ok":
-        raise AgentError("The deployment failed because the lab abandoned the revision bundle download: "
-                         + verdict.decode("utf-8", "replace"))
+        raise AgentError(
+            "The deployment failed because the lab abandoned the revision bundle download: "
+            + verdict.decode("utf-8", "replace")
+        )
 
 
 def unpack(request):
-    import shutil
-
     root, group_id = request["root"], request["deployment_group_id"]
     deployment_dir = os.path.join(root, group_id, request["deployment_id"])
     removed = prune_revisions(root, group_id, deployment_dir)
@@ -333,8 +367,11 @@ def unpack(request):
         raise
     entries = os.listdir(staging)
     stripped = False
-    if len(entries) == 1 and os.path.isdir(os.path.join(staging, entries[0])) \
-            and not os.path.islink(os.path.join(staging, entries[0])):
+    if (
+        len(entries) == 1
+        and os.path.isdir(os.path.join(staging, entries[0]))
+        and not os.path.islink(os.path.join(staging, entries[0]))
+    ):
         top = os.path.join(staging, entries[0])
         if any("appspec" in name.lower() for name in os.listdir(top)):
             os.rename(top, archive_dir)
@@ -343,8 +380,13 @@ def unpack(request):
     if not stripped:
         os.rename(staging, archive_dir)
     write_text(os.path.join(root, "deployment-instructions", group_id + "_most_recent_install"), deployment_dir)
-    return {"ok": True, "deployment_dir": deployment_dir, "stripped_top_directory": entries[0] if stripped else None,
-            "pruned": removed, "unpacked_bytes": extraction.written}
+    return {
+        "ok": True,
+        "deployment_dir": deployment_dir,
+        "stripped_top_directory": entries[0] if stripped else None,
+        "pruned": removed,
+        "unpacked_bytes": extraction.written,
+    }
 
 
 def read(request):
@@ -360,6 +402,7 @@ def read(request):
 
 
 # -- Install --------------------------------------------------------------------------------------------------------
+
 
 def apply_cleanup(cleanup_file):
     if not os.path.isfile(cleanup_file):
@@ -393,10 +436,12 @@ class Plan:
         if directory in self.mkdirs:
             return
         if directory in self.copies:
-            raise AgentError("The deployment failed because the application specification file calls for "
-                             "installing the file " + self.copies[directory] + ", but a file with that name already "
-                             "exists at the location (" + directory + "). Update your AppSpec file or directory "
-                             "structure, and then try again.")
+            raise AgentError(
+                "The deployment failed because the application specification file calls for "
+                "installing the file " + self.copies[directory] + ", but a file with that name already "
+                "exists at the location (" + directory + "). Update your AppSpec file or directory "
+                "structure, and then try again."
+            )
         if os.path.isdir(directory):
             return  # existing directories are reused and never recorded
         parent = os.path.dirname(directory)
@@ -407,25 +452,32 @@ class Plan:
 
     def copy(self, source, destination):
         if destination in self.copies:
-            raise AgentError("The deployment failed because the application specification file specifies two "
-                             "source files named " + self.copies[destination] + " and " + source + " for the same "
-                             "destination (" + destination + "). Remove one of the source file paths from the "
-                             "AppSpec file, and then try again.")
+            raise AgentError(
+                "The deployment failed because the application specification file specifies two "
+                "source files named " + self.copies[destination] + " and " + source + " for the same "
+                "destination (" + destination + "). Remove one of the source file paths from the "
+                "AppSpec file, and then try again."
+            )
         if destination in self.mkdirs:
-            raise AgentError("The deployment failed because the application specification file calls for "
-                             "installing the file " + source + ", but a file with that name already exists at the "
-                             "location (" + destination + "). Update your AppSpec file or directory structure, and "
-                             "then try again.")
+            raise AgentError(
+                "The deployment failed because the application specification file calls for "
+                "installing the file " + source + ", but a file with that name already exists at the "
+                "location (" + destination + "). Update your AppSpec file or directory structure, and "
+                "then try again."
+            )
         if os.path.lexists(destination):
             if self.behavior == "DISALLOW":
-                raise AgentError("The deployment failed because a specified file already exists at this location: "
-                                 + destination)
+                raise AgentError(
+                    "The deployment failed because a specified file already exists at this location: " + destination
+                )
             if self.behavior == "RETAIN":
                 return
             if self.behavior != "OVERWRITE":
-                raise AgentError("The deployment failed because an invalid option was specified for "
-                                 "fileExistsBehavior: " + str(self.behavior) + ". Valid options include OVERWRITE, "
-                                 "RETAIN, and DISALLOW.")
+                raise AgentError(
+                    "The deployment failed because an invalid option was specified for "
+                    "fileExistsBehavior: " + str(self.behavior) + ". Valid options include OVERWRITE, "
+                    "RETAIN, and DISALLOW."
+                )
         self.mkdir(os.path.dirname(destination))
         self.copies[destination] = source
         self.instructions.append({"type": "copy", "source": source, "destination": destination})
@@ -442,23 +494,23 @@ class Plan:
 
 
 def permission_targets(permission, copied, created):
-    import fnmatch
-
     """Paths (copied files / created directories) a permission applies to, as the agent selects them."""
     obj = permission["object"].rstrip("/") or "/"
     kinds = permission["type"]
     if obj in copied:
         if permission["pattern"] != "**" or permission["except"]:
-            raise AgentError("The deployment failed because the application specification file specifies a "
-                             "pattern or except for the file object " + obj + ". Update the permissions section of "
-                             "the AppSpec file, and then try again.")
+            raise AgentError(
+                "The deployment failed because the application specification file specifies a "
+                "pattern or except for the file object " + obj + ". Update the permissions section of "
+                "the AppSpec file, and then try again."
+            )
         return [obj] if "file" in kinds else []
     base = obj if obj.endswith("/") else obj + "/"
     selected = []
     for path, kind in [(p, "file") for p in copied] + [(d, "directory") for d in created]:
         if kind not in kinds or not path.startswith(base):
             continue
-        relative = path[len(base):]
+        relative = path[len(base) :]
         if permission["pattern"] != "**" and not fnmatch.fnmatchcase(relative, permission["pattern"]):
             continue
         if any(fnmatch.fnmatchcase(relative, pattern) for pattern in permission["except"]):
@@ -468,18 +520,13 @@ def permission_targets(permission, copied, created):
 
 
 def lookup_id(name, kind):
-    import grp
-    import pwd
-
     try:
         return pwd.getpwnam(name).pw_uid if kind == "user" else grp.getgrnam(name).gr_gid
     except KeyError:
-        raise AgentError("can't find " + kind + " for " + name)
+        raise AgentError("can't find " + kind + " for " + name) from None
 
 
 def install(request):
-    import shutil
-
     root, group_id = request["root"], request["deployment_group_id"]
     instructions_dir = os.path.join(root, "deployment-instructions")
     os.makedirs(instructions_dir, exist_ok=True)
@@ -491,14 +538,18 @@ def install(request):
         source = os.path.normpath(os.path.join(archive, mapping["source"].lstrip("/")))
         destination = os.path.normpath(mapping["destination"])
         if within(archive, source) is None:
-            raise AgentError("The deployment failed because the application specification file specifies a source "
-                             "file (" + mapping["source"] + ") that is outside the revision: files.source is a path "
-                             "inside the revision (a leading / means the revision's root). Update the files section "
-                             "of the AppSpec file, and then try again.")
+            raise AgentError(
+                "The deployment failed because the application specification file specifies a source "
+                "file (" + mapping["source"] + ") that is outside the revision: files.source is a path "
+                "inside the revision (a leading / means the revision's root). Update the files section "
+                "of the AppSpec file, and then try again."
+            )
         if not os.path.lexists(source):
-            raise AgentError("The deployment failed because the application specification file specifies a source "
-                             "file (" + mapping["source"] + ") that does not exist in the revision. Update the files "
-                             "section of the AppSpec file, and then try again.")
+            raise AgentError(
+                "The deployment failed because the application specification file specifies a source "
+                "file (" + mapping["source"] + ") that does not exist in the revision. Update the files "
+                "section of the AppSpec file, and then try again."
+            )
         if os.path.isdir(source) and not os.path.islink(source):
             plan.directory(source, destination)
         else:
@@ -511,8 +562,9 @@ def install(request):
             if permission.get("mode"):
                 permission_steps.append({"type": "chmod", "name": path, "mode": permission["mode"]})
             if permission.get("owner") or permission.get("group"):
-                permission_steps.append({"type": "chown", "name": path, "owner": permission.get("owner"),
-                                         "group": permission.get("group")})
+                permission_steps.append(
+                    {"type": "chown", "name": path, "owner": permission.get("owner"), "group": permission.get("group")}
+                )
     with open(os.path.join(instructions_dir, group_id + "-install.json"), "w") as handle:
         json.dump({"instructions": plan.instructions + permission_steps}, handle)
     with open(cleanup_file, "w") as cleanup:
@@ -540,11 +592,17 @@ def install(request):
             gid = lookup_id(step["group"], "group") if step["group"] else -1
             os.chown(step["name"], uid, gid, follow_symlinks=False)
     write_text(os.path.join(instructions_dir, group_id + "_last_successful_install"), request["deployment_dir"])
-    return {"ok": True, "removed_by_cleanup": removed, "copied": copied, "created_directories": created,
-            "permission_steps": len(permission_steps)}
+    return {
+        "ok": True,
+        "removed_by_cleanup": removed,
+        "copied": copied,
+        "created_directories": created,
+        "permission_steps": len(permission_steps),
+    }
 
 
 # -- hooks ----------------------------------------------------------------------------------------------------------
+
 
 class ScriptLog:
     """The agent's ScriptLog: the newest entries whose total length stays under 2048 characters."""
@@ -578,8 +636,16 @@ class Logs:
         self.tail.append(text + "\n")
         self.scripts.write(stamp() + " " + text + "\n")
         moment = now()
-        self.deployments.write("[" + moment.strftime("%Y-%m-%d %H:%M:%S.") + "%03d" % (moment.microsecond // 1000)
-                               + "] [" + self.deployment_id + "]" + text + "\n")
+        self.deployments.write(
+            "["
+            + moment.strftime("%Y-%m-%d %H:%M:%S.")
+            + f"{moment.microsecond // 1000:03d}"
+            + "] ["
+            + self.deployment_id
+            + "]"
+            + text
+            + "\n"
+        )
         self.scripts.flush()
         self.deployments.flush()
 
@@ -593,8 +659,7 @@ def failure(code, message, location, logs):
 
 
 def run_script(script, archive, env, logs, cwd):
-    import subprocess
-    import time
+    import subprocess  # hooks only (start-up time of the other operations)
 
     location = script["location"]
     # As the agent joins them (Ruby's File.join): a leading / still means the archive's root.
@@ -609,8 +674,12 @@ def run_script(script, archive, env, logs, cwd):
         try:
             os.chmod(path, os.stat(path).st_mode | 0o111)
         except OSError:
-            return failure("ScriptNotExecutable", "Unable to set script at specified location: " + location
-                           + " as executable", location, logs)
+            return failure(
+                "ScriptNotExecutable",
+                "Unable to set script at specified location: " + location + " as executable",
+                location,
+                logs,
+            )
     with open(path, "rb") as handle:
         has_shebang = handle.read(2) == b"#!"
     command = [path] if has_shebang else ["/bin/sh", path]  # no #!: /bin/sh (lab choice, see README)
@@ -620,11 +689,28 @@ def run_script(script, archive, env, logs, cwd):
         command = ["sudo"] + command
     deadline = time.monotonic() + script["timeout"]
     try:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
     except OSError as error:
-        return failure("ScriptFailed", "Script at specified location: " + location + who + " failed with error "
-                       + type(error).__name__ + " with message " + str(error), location, logs)
+        return failure(
+            "ScriptFailed",
+            "Script at specified location: "
+            + location
+            + who
+            + " failed with error "
+            + type(error).__name__
+            + " with message "
+            + str(error),
+            location,
+            logs,
+        )
     try:
         return watch_script(process, script, location, who, deadline, logs)
     except Stopped:
@@ -633,9 +719,7 @@ def run_script(script, archive, env, logs, cwd):
 
 
 def watch_script(process, script, location, who, deadline, logs):
-    import select
-    import subprocess
-    import time
+    import subprocess  # hooks only (start-up time of the other operations)
 
     streams = {process.stdout.fileno(): ("stdout", process.stdout), process.stderr.fileno(): ("stderr", process.stderr)}
     partial = {fd: b"" for fd in streams}
@@ -660,23 +744,47 @@ def watch_script(process, script, location, who, deadline, logs):
                 logs.entry("[" + name + "]" + line.decode("utf-8", "replace"))
     if timed_out:
         _kill_group(process)
-        return failure("ScriptTimedOut", "Script at specified location: " + location + " failed to complete in "
-                       + str(script["timeout"]) + " seconds", location, logs)
+        return failure(
+            "ScriptTimedOut",
+            "Script at specified location: "
+            + location
+            + " failed to complete in "
+            + str(script["timeout"])
+            + " seconds",
+            location,
+            logs,
+        )
     try:
         code = process.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         _kill_group(process)
-        return failure("ScriptTimedOut", "Script at specified location: " + location + " failed to complete in "
-                       + str(script["timeout"]) + " seconds", location, logs)
+        return failure(
+            "ScriptTimedOut",
+            "Script at specified location: "
+            + location
+            + " failed to complete in "
+            + str(script["timeout"])
+            + " seconds",
+            location,
+            logs,
+        )
     if streams:
         # The script exited but something it started still holds its output open (agent code 6).
         open_name = sorted(name for name, _ in streams.values())[-1].upper()
         _kill_group(process)
-        return failure("ScriptFailed", "Script at specified location: " + location + " failed to close "
-                       + open_name, location, logs)
+        return failure(
+            "ScriptFailed",
+            "Script at specified location: " + location + " failed to close " + open_name,
+            location,
+            logs,
+        )
     if code != 0:
-        return failure("ScriptFailed", "Script at specified location: " + location + who
-                       + " failed with exit code " + str(code), location, logs)
+        return failure(
+            "ScriptFailed",
+            "Script at specified location: " + location + who + " failed with exit code " + str(code),
+            location,
+            logs,
+        )
     return None
 
 
@@ -685,8 +793,7 @@ def _quote(text):
 
 
 def _kill_group(process):
-    import signal
-    import subprocess
+    import subprocess  # hooks only (start-up time of the other operations)
 
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -707,13 +814,13 @@ class Stopped(Exception):
 
 
 STOPPED_MESSAGE = "The lifecycle event was ended because the deployment was stopped (StopDeployment)"
+
+
 def stop_requested(signum, frame):
     raise Stopped()
 
 
 def hooks(request):
-    import signal
-
     if own_process():
         signal.signal(signal.SIGTERM, stop_requested)
     logs = Logs(request["scripts_log"], request["deployments_log"], request["deployment_id"])
@@ -744,8 +851,13 @@ def handle(operation, request):
     except AgentError as error:
         return {"ok": False, "error_code": "UnknownError", "message": str(error), "script_name": "", "log_tail": ""}
     except Exception as error:  # any other exception: UnknownError with its text
-        return {"ok": False, "error_code": "UnknownError", "message": type(error).__name__ + ": " + str(error),
-                "script_name": "", "log_tail": ""}
+        return {
+            "ok": False,
+            "error_code": "UnknownError",
+            "message": type(error).__name__ + ": " + str(error),
+            "script_name": "",
+            "log_tail": "",
+        }
 
 
 def own_process():

@@ -6,16 +6,15 @@ inside the host's root, so nothing it writes can reach the machine.
 """
 
 import base64
+import grp
 import json
 import os
+import pwd
 import sys
 
 
 def ensure_users(users):
     """Add missing users/groups to the host's /etc/passwd, /etc/group and /etc/shadow."""
-    import grp
-    import pwd
-
     taken_uids = {entry.pw_uid for entry in pwd.getpwall()}
     taken_gids = {entry.gr_gid for entry in grp.getgrall()}
     known_users = {entry.pw_name for entry in pwd.getpwall()}
