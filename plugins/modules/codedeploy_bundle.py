@@ -190,14 +190,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-# Imported from the private package, not the public face: the face pulls in boto3 and amazon.aws, which cost a
-# local module that needs no AWS about 0.5 s of CPU per run (measured) and would make boto3 a requirement.
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import check_bundle_appspec
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import BUNDLE_TYPES
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import BundleError
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import build_bundle
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import collect_entries as collect_bundle_entries
-
+from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import BUNDLE_TYPES
+from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import BundleError
+from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import build_bundle
+from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import check_bundle_appspec
+from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import collect_bundle_entries
 
 def do(module: AnsibleModule) -> None:
     params = module.params
@@ -259,9 +256,7 @@ def main() -> None:
         module.fail_json(msg=f"compression_level is {module.params['compression_level']}; use a number from 0 to 9")
     try:
         do(module)
-    except BundleError as e:
-        module.fail_json(msg=f"Cannot build the bundle: {e}")
-    except OSError as e:
+    except (BundleError, OSError) as e:
         module.fail_json(msg=f"Cannot build the bundle: {e}")
 
 

@@ -3,7 +3,7 @@
 # Copyright: Contributors to the rollout.codedeploy project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+# This package is private to rollout.codedeploy: import from module_utils/bundles.py instead.
 
 """Reproducible revision bundles: the same content always gives the same bytes.
 

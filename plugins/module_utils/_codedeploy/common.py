@@ -3,7 +3,8 @@
 # Copyright: Contributors to the rollout.codedeploy project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py (AWS) or
+# module_utils/bundles.py (bundles and AppSpec files, no AWS) instead.
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ MISSING_ERROR_CODES = [
 ]
 
 
-# CodeDeploy throttles with ThrottlingException and S3 with SlowDown; amazon.aws's AWSRetry knows neither by name, and
-# botocore gives up after a few attempts, so every CodeDeploy wrapper retries them with jittered backoff.
+# The collection's one retry policy, for every wrapper and every client (CodeDeploy, S3, EC2, Auto Scaling): amazon.aws's
+# AWSRetry knows EC2's and Auto Scaling's throttling codes but neither CodeDeploy's ThrottlingException nor S3's SlowDown,
+# and botocore gives up after a few attempts, so those two are named here and retried with jittered backoff.
 THROTTLING_ERROR_CODES = ["ThrottlingException", "SlowDown"]
 codedeploy_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_ERROR_CODES)
 
@@ -48,6 +50,11 @@ class CodeDeployErrorHandler(AWSErrorHandler):
         return is_boto3_error_code(MISSING_ERROR_CODES)
 
 
+def client(module: AnsibleAWSModule, service: str) -> RetryingBotoClientWrapper:
+    """A client of service ("codedeploy", "s3", "ec2", "autoscaling") whose calls made with aws_retry=True retry
+    with codedeploy_retry."""
+    return module.client(service, retry_decorator=codedeploy_retry)
+
+
 def codedeploy_client(module: AnsibleAWSModule) -> RetryingBotoClientWrapper:
-    """A CodeDeploy client whose calls retry throttling with jittered backoff."""
-    return module.client("codedeploy", retry_decorator=codedeploy_retry)
+    return client(module, "codedeploy")
