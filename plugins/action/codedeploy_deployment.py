@@ -12,8 +12,8 @@ its module_utils.
   this process (plugin_utils/in_process.py) and appends each line to a temporary file (progress_file); a thread of
   this plugin prints the file's new lines while the module runs.
 - Otherwise the plugin runs the module in slices: each run follows the deployment until its progress changed (and
-  PROGRESS_WINDOW seconds passed), returns the new lines and a handoff, and the plugin prints them and runs the
-  module again with the handoff.
+  PROGRESS_WINDOW seconds passed), returns the new lines and a hand-off (module_utils/_codedeploy/deployment_handoff.py,
+  the one contract between the two), and the plugin prints them and runs the module again with the hand-off.
 
 Check mode, wait=false and async tasks run the module once.
 """
@@ -28,6 +28,8 @@ import typing as t
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+# The hand-off file alone: it needs neither boto3 nor amazon.aws, which the face (module_utils/codedeploy.py) imports.
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_handoff import Handoff
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import execute_in_process
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import preload
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import runs_on_controller
@@ -100,14 +102,16 @@ class ActionModule(ActionBase):
             os.unlink(path)
 
     def _follow_in_slices(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        handoff: dict[str, t.Any] = {"window": PROGRESS_WINDOW}
+        handoff = Handoff(window=PROGRESS_WINDOW)
         lines: list[str] = []
         while True:
-            module_result = self._execute_module(module_args={**args, "progress_handoff": handoff}, task_vars=task_vars)
+            module_args = {**args, "progress_handoff": handoff.to_dict()}
+            module_result = self._execute_module(module_args=module_args, task_vars=task_vars)
             for line in module_result.get("progress") or []:
                 self._show(task_vars, line)
             lines.extend(module_result.get("progress") or [])
-            handoff = module_result.pop("progress_handoff", None)
-            if not handoff or module_result.get("failed"):
+            returned = module_result.pop("progress_handoff", None)
+            if not returned or module_result.get("failed"):
                 module_result["progress"] = lines
                 return module_result
+            handoff = Handoff.from_dict(returned)

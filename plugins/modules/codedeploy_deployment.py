@@ -434,12 +434,11 @@ progress:
 import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskContext
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentHandoff
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskFailed
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import selected_instance_ids
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import target_instances_to_boto3
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
@@ -486,15 +485,14 @@ def progress_writer(path: str | None) -> t.Callable[[str], None] | None:
 
 def do(module: AnsibleCodeDeployModule) -> None:
     check_names(module.params)
-    context = DeploymentTaskContext(
-        client=codedeploy_client(module),
-        params=module.params,
+    result = run_deployment_task(
+        codedeploy_client(module),
+        module.params,
         check_mode=module.check_mode,
         count_targets=count_targets(module),
-        handoff=dict(module.params["progress_handoff"] or {}),
+        handoff=DeploymentHandoff.from_dict(module.params["progress_handoff"]),
         on_line=progress_writer(module.params["progress_file"]),
     )
-    result = run_deployment_task(context)
     module.exit_json(msg=result.pop("msg", ""), **result)
 
 

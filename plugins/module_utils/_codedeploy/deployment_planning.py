@@ -5,7 +5,12 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""What a codedeploy_deployment task has to do, decided from the group's deployments alone (no API calls here)."""
+"""What a codedeploy_deployment task has to do, decided from what was read (no API calls here).
+
+deployment_runs.py reads the state (gather), asks a function here what to do (plan) and does it (act): which
+deployment to create, stop, continue, attach to or wait for; where a rollback goes; whether to follow the automatic
+rollback of a failed deployment; and whether the task succeeds or fails once its deployment ended.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ import typing as t
 from dataclasses import dataclass
 from dataclasses import field
 
+from .deployment_handoff import Purpose
+from .following import explain_failure
+from .following import explain_rollback
 from .revisions import describe_revision
 from .revisions import same_revision
 
@@ -22,9 +30,11 @@ ROLLBACK_MARKER = "rollout.codedeploy rollback of"
 _ROLLBACK_DESCRIPTION = re.compile(re.escape(ROLLBACK_MARKER) + r" (?P<from_id>d-[A-Za-z0-9]+)")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """action is one of: none, create, attach, wait_for_other, stop_other, fail, stop, continue."""
+    """action is one of: none, create, attach, wait_for_other, stop_other, fail, stop, continue (what the task does;
+    its result's plan shows it), or, once the task's deployment ended: report, look_for_rollback, follow_rollback,
+    conclude."""
 
     action: str
     reason: str
@@ -86,10 +96,11 @@ def plan_present(
             )
         action = "stop_other" if when_busy == "stop" else "wait_for_other"
         return Plan(action, other, in_flight, wanted)
-    if not force and group_runs(wanted, group, last_success):
+    if last_success is not None and group_runs(wanted, group, last_success):
+        if force:
+            return Plan("create", f"force: deploy {name} again", None, wanted)
         return Plan("none", f"the group already runs {name} (deployment {last_success['deploymentId']})", last_success)
-    reason = f"force: deploy {name} again" if force and group_runs(wanted, group, last_success) else f"deploy {name}"
-    return Plan("create", reason, None, wanted)
+    return Plan("create", f"deploy {name}", None, wanted)
 
 
 def is_rollback(deployment: dict[str, t.Any]) -> bool:
@@ -113,18 +124,29 @@ def rollback_description(current: dict[str, t.Any], target: dict[str, t.Any], de
 
 
 def plan_rolled_back(
+    active: list[dict[str, t.Any]],
     current: dict[str, t.Any] | None,
     triggering: dict[str, t.Any] | None,
     succeeded: list[dict[str, t.Any]],
+    when_busy: str,
+    description: str | None,
 ) -> Plan:
     """Decide how to go back to the group's previous good revision.
 
-    current: the group's last attempted deployment (finished). triggering: when current is a rollback, the
-    deployment it undid (else None). succeeded: the group's successful deployments.
+    active: the group's deployments not yet finished, newest first; while one is in flight, nothing else is read
+    (current, triggering and succeeded are then empty) and when_busy decides. current: the group's last attempted
+    deployment (finished). triggering: when current is a rollback, the deployment it undid (else None). succeeded:
+    the group's successful deployments. description: the user's, added to the rollback's own (extra["description"]).
     The previous good revision is the newest successful deployment created before the current one whose revision
     differs from the current one's. A rollback that succeeded already put it in place, so nothing is done then;
     a rollback that failed is computed again from the deployment it undid, so a re-run retries it.
     """
+    if active:
+        in_flight = active[0]
+        reason = f"deployment {in_flight['deploymentId']} is in flight"
+        if when_busy == "fail":
+            return Plan("fail", f"{reason} ({in_flight.get('status')}); wait for it, stop it, or set when_busy", in_flight)
+        return Plan("stop_other" if when_busy == "stop" else "wait_for_other", reason, in_flight)
     if current is None:
         return Plan("fail", "the group has no deployments: there is nothing to roll back to")
     if is_rollback(current):
@@ -161,7 +183,7 @@ def plan_rolled_back(
         f"{describe_revision(target.get('revision'))} of {target['deploymentId']}",
         current,
         target.get("revision"),
-        {"rollback_target": target},
+        {"rollback_target": target, "description": rollback_description(current, target, description)},
     )
 
 
@@ -187,3 +209,63 @@ def plan_continued(deployment: dict[str, t.Any] | None) -> Plan:
             extra={"wait_type": "TERMINATION_WAIT"},
         )
     return Plan("none", f"{deployment['deploymentId']} is {status}, not waiting to be continued", deployment)
+
+
+def follows_until_ready(state: str, purpose: Purpose) -> bool:
+    """Whether following ends when the deployment waits in Ready: the task's new blue/green deployment parked there
+    waits for a person (state=continued), so the task that created it is done."""
+    return purpose is Purpose.OURS and state in ("present", "rolled_back")
+
+
+def plan_ended(deployment: dict[str, t.Any]) -> Plan:
+    """The task's deployment ended, or waits in Ready: report it, or look for its automatic rollback."""
+    status = deployment["status"]
+    revision = describe_revision(deployment.get("revision"))
+    if status == "Succeeded":
+        return Plan("report", f"{deployment['deploymentId']} succeeded: the group runs {revision}", deployment)
+    if status == "Ready":
+        return Plan(
+            "report",
+            f"{deployment['deploymentId']} is Ready: the green fleet runs {revision}; "
+            "traffic moves when the deployment is continued (state=continued) and it stops when its ready wait runs out",
+            deployment,
+        )
+    return Plan("look_for_rollback", f"{deployment['deploymentId']} is {status}", deployment)
+
+
+def expects_rollback(deployment: dict[str, t.Any], state: str, rollback_on_stop: bool | None) -> bool:
+    """Whether CodeDeploy starts an automatic rollback of this failed or stopped deployment: the rollback_on_stop of
+    the task that stopped it decides, else the deployment's own rollback configuration."""
+    stop_rollback = rollback_on_stop if state == "stopped" else None
+    if deployment.get("status") == "Stopped" and stop_rollback is not None:
+        return stop_rollback
+    config = deployment.get("autoRollbackConfiguration") or {}
+    events = config.get("events") or []
+    wanted = "DEPLOYMENT_FAILURE" if deployment.get("status") == "Failed" else "DEPLOYMENT_STOP_ON_REQUEST"
+    on_alarm = deployment.get("status") == "Stopped" and "DEPLOYMENT_STOP_ON_ALARM" in events
+    return bool(config.get("enabled")) and (wanted in events or on_alarm)
+
+
+def plan_after_failure(deployment: dict[str, t.Any], rollback_id: str | None, follow_rollback: bool) -> Plan:
+    """The task's deployment failed or stopped: follow its automatic rollback (extra["rollback_id"]), or conclude."""
+    if rollback_id and follow_rollback:
+        reason = f"follow the automatic rollback {rollback_id} of {deployment['deploymentId']}"
+        return Plan("follow_rollback", reason, deployment, extra={"rollback_id": rollback_id})
+    return Plan("conclude", f"{deployment['deploymentId']} is {deployment.get('status')}", deployment)
+
+
+def plan_conclusion(
+    deployment: dict[str, t.Any],
+    rollback: dict[str, t.Any] | None,
+    followed: bool,
+    failures: list[dict[str, t.Any]],
+    state: str,
+) -> Plan:
+    """A deployment ended Failed or Stopped: the task fails, explaining it with the rollback's outcome, unless it was
+    asked to stop the deployment (state=stopped) and the rollback it followed did not fail (action report)."""
+    rollback_text = explain_rollback(rollback, deployment.get("rollbackInfo"), followed)
+    if state == "stopped" and deployment["status"] == "Stopped":
+        rollback_failed = rollback is not None and followed and rollback.get("status") != "Succeeded"
+        message = f"{deployment['deploymentId']} stopped; {rollback_text}"
+        return Plan("fail" if rollback_failed else "report", message, deployment)
+    return Plan("fail", f"{explain_failure(deployment, failures)}; {rollback_text}", deployment)

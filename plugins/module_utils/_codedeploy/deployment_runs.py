@@ -5,11 +5,24 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""One codedeploy_deployment task: plan, act, follow and report.
+"""One codedeploy_deployment task: gather, plan, act, follow and report.
 
-Following can be handed over: with a progress handoff (what the action plugin passes), a run returns as soon as
-the progress changed, with the lines to show and the handoff to continue from; the next run resumes where it
-stopped. Without one, a run follows to the end. Both paths are the same code.
+A run is a loop over phases; each phase takes a frozen Step and returns the next one:
+
+- DECIDE reads the group, or the deployment the options name (gather), and asks deployment_planning (plan);
+- ACT does what the plan says: creates, stops or continues a deployment, attaches to one, waits for another, or
+  reports that nothing needs doing (in check mode, what it would do);
+- STARTED: the task created, attached to, stopped or continued a deployment: follow it, or report it now;
+- FOLLOW polls the followed deployment until it ends, the hand-off's window passed or the time is up; a deployment
+  the task waited for sends it back to DECIDE;
+- ENDED: the task's deployment ended: report it, or look for its automatic rollback, then follow it or conclude;
+- ROLLED_BACK: that rollback ended: conclude;
+- DONE holds the result.
+
+The phases read and act through the API wrappers; every decision is a pure function of deployment_planning.py.
+Following can be handed over: with a window in the Handoff (what the action plugin passes), FOLLOW returns as soon as
+the progress changed, with the lines to show and the Handoff to continue from, and the next run starts at FOLLOW
+where this one stopped. Without a window, a run follows to the end. Both paths are the same code.
 """
 
 from __future__ import annotations
@@ -17,19 +30,26 @@ from __future__ import annotations
 import time
 import typing as t
 from dataclasses import dataclass
-from dataclasses import field
+from dataclasses import replace
+from enum import Enum
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from . import deployments as api
 from .common import AnsibleCodeDeployError
+from .deployment_groups import get_deployment_group
 from .deployment_handoff import Handoff as Handoff  # the face re-exports it as DeploymentHandoff
+from .deployment_handoff import Purpose
 from .deployment_planning import Plan
+from .deployment_planning import expects_rollback
+from .deployment_planning import follows_until_ready
+from .deployment_planning import plan_after_failure
+from .deployment_planning import plan_conclusion
 from .deployment_planning import plan_continued
+from .deployment_planning import plan_ended
 from .deployment_planning import plan_present
 from .deployment_planning import plan_rolled_back
 from .deployment_planning import plan_stopped
-from .deployment_planning import rollback_description
 from .deployment_planning import rolled_back_from
 from .following import ROLLBACK_APPEARS_WITHIN
 from .following import EndpointUnreachable
@@ -38,13 +58,12 @@ from .following import Snapshot
 from .following import blue_green_outcome
 from .following import deployment_to_ansible
 from .following import expected_duration
-from .following import explain_failure
-from .following import explain_rollback
 from .following import failed_events
 from .following import follow
 from .following import take_snapshot
 from .revisions import describe_revision
 from .revisions import revision_from_params
+from .transformations import tag_filters_to_boto3
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -59,21 +78,29 @@ class DeploymentTaskFailed(Exception):
         self.result = result
 
 
-@dataclass
-class TaskContext:
+class Phase(Enum):
+    DECIDE = "decide"
+    ACT = "act"
+    STARTED = "started"
+    FOLLOW = "follow"
+    ENDED = "ended"
+    ROLLED_BACK = "rolled_back"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a run is given; nothing here changes while it runs."""
+
     client: RetryingBotoClientWrapper
     params: dict[str, t.Any]
     check_mode: bool
     # Counts the instances a deployment would reach (check mode only); None when it cannot tell.
     count_targets: t.Callable[[dict[str, t.Any], dict[str, t.Any] | None], int | None]
-    clock: t.Callable[[], float] = time.time
-    sleep: t.Callable[[float], None] = time.sleep
-    outages: OutageRetry = field(default_factory=OutageRetry)
-    handoff: dict[str, t.Any] = field(default_factory=dict)
-    changed: bool = False
-    plan: dict[str, t.Any] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)  # progress lines seen by this run
-    on_line: t.Callable[[str], None] | None = None  # told each progress line as soon as it is seen
+    clock: t.Callable[[], float]
+    sleep: t.Callable[[float], None]
+    outages: OutageRetry
+    on_line: t.Callable[[str], None] | None  # told each progress line as soon as it is seen
 
     @property
     def application(self) -> str:
@@ -83,19 +110,79 @@ class TaskContext:
     def group_name(self) -> str:
         return self.params["deployment_group_name"]
 
-    def deadline(self) -> float:
-        if not self.handoff.get("deadline"):
-            self.handoff["deadline"] = self.clock() + self.params["wait_timeout"]
-        return self.handoff["deadline"]
+
+@dataclass(frozen=True)
+class Step:
+    """Where a run stands: the phase to run next, the hand-off so far (the plan summary and changed included), the
+    progress lines this run has seen, and what the phase before left for this one."""
+
+    phase: Phase
+    handoff: Handoff
+    lines: tuple[str, ...] = ()
+    plan: Plan | None = None  # ACT: what to do
+    group: dict[str, t.Any] | None = None  # ACT: the group the plan was made for (check mode counts its targets)
+    note: str = ""  # STARTED: what the task did to the deployment, e.g. "created d-X"
+    deployment: dict[str, t.Any] | None = None  # ENDED, ROLLED_BACK: the followed deployment as it ended
+    result: dict[str, t.Any] | None = None  # DONE: the task's result
 
     @property
     def deployment_id(self) -> str | None:
         """The deployment this task created, attached to, acted on or waits for, once there is one."""
-        return self.plan.get("deployment_id")
+        return self.handoff.plan.get("deployment_id")
 
-    def result(self, **values: t.Any) -> dict[str, t.Any]:
+    def to(self, phase: Phase, **payload: t.Any) -> Step:
+        """The next step: phase, with this step's hand-off and lines and the payload given."""
+        return Step(phase, self.handoff, self.lines, **payload)
+
+    def with_handoff(self, **changes: t.Any) -> Step:
+        return replace(self, handoff=replace(self.handoff, **changes))
+
+    def result_with(self, **values: t.Any) -> dict[str, t.Any]:
         known = {"deployment_id": self.deployment_id} if self.deployment_id else {}
-        return {"changed": self.changed, "plan": self.plan, "progress": self.lines, **known, **values}
+        return {
+            "changed": self.handoff.changed,
+            "plan": self.handoff.plan,
+            "progress": list(self.lines),
+            **known,
+            **values,
+        }
+
+    def done(self, **values: t.Any) -> Step:
+        return self.to(Phase.DONE, result=self.result_with(**values))
+
+
+def run(
+    client: RetryingBotoClientWrapper,
+    params: dict[str, t.Any],
+    *,
+    check_mode: bool,
+    count_targets: t.Callable[[dict[str, t.Any], dict[str, t.Any] | None], int | None],
+    handoff: Handoff | None = None,
+    on_line: t.Callable[[str], None] | None = None,
+    clock: t.Callable[[], float] = time.time,
+    sleep: t.Callable[[float], None] = time.sleep,
+    outages: OutageRetry | None = None,
+) -> dict[str, t.Any]:
+    """Carry out the task the options describe; raises DeploymentTaskFailed when the task must fail.
+
+    handoff: where the task's previous run stopped (the action plugin passes it back); a run that follows a
+    deployment carries on following it. count_targets: how many instances a new deployment would reach, for check
+    mode (None when it cannot tell). on_line is told each progress line as soon as it is seen. outages: how long to
+    ride out an endpoint that stops answering while following (OutageRetry's defaults when None).
+    An AWS error raised once a deployment is known carries its id (in kwargs, which reach fail_json), so a failed
+    task always says which deployment to attach to again.
+    """
+    task = Task(client, params, check_mode, count_targets, clock, sleep, outages or OutageRetry(), on_line)
+    handoff = handoff or Handoff()
+    step = Step(Phase.FOLLOW if handoff.following else Phase.DECIDE, handoff)
+    try:
+        while step.phase is not Phase.DONE:
+            step = _PHASES[step.phase](task, step)
+    except AnsibleAWSError as e:
+        if step.deployment_id:
+            e.kwargs.setdefault("deployment_id", step.deployment_id)
+        raise
+    return step.result or {}
 
 
 def create_request(params: dict[str, t.Any], revision: dict[str, t.Any], description: str | None) -> dict[str, t.Any]:
@@ -126,19 +213,14 @@ def create_request(params: dict[str, t.Any], revision: dict[str, t.Any], descrip
 
 
 def target_instances_to_boto3(target_instances: dict[str, t.Any]) -> dict[str, t.Any]:
-    def tag_filter(item: dict[str, t.Any]) -> dict[str, str]:
-        converted = {"Key": item.get("key"), "Value": item.get("value"), "Type": item.get("type")}
-        if not converted["Type"]:
-            converted["Type"] = "KEY_AND_VALUE" if item.get("key") and item.get("value") else "KEY_ONLY" if item.get("key") else "VALUE_ONLY"
-        return {name: value for name, value in converted.items() if value}
-
     result: dict[str, t.Any] = {}
     if target_instances.get("tag_filters"):
-        result["tagFilters"] = [tag_filter(item) for item in target_instances["tag_filters"]]
+        result["tagFilters"] = tag_filters_to_boto3(target_instances["tag_filters"])
     if target_instances.get("auto_scaling_groups"):
         result["autoScalingGroups"] = list(target_instances["auto_scaling_groups"])
     if target_instances.get("ec2_tag_set"):
-        result["ec2TagSet"] = {"ec2TagSetList": [[tag_filter(item) for item in group] for group in target_instances["ec2_tag_set"]]}
+        tag_set = [tag_filters_to_boto3(group) for group in target_instances["ec2_tag_set"]]
+        result["ec2TagSet"] = {"ec2TagSetList": tag_set}
     return result
 
 
@@ -151,303 +233,300 @@ def _plan_summary(plan: Plan) -> dict[str, t.Any]:
     return summary
 
 
-def _group(ctx: TaskContext) -> dict[str, t.Any]:
-    group = api.get_deployment_group(ctx.client, ctx.application, ctx.group_name)
+# ---- gather: what the decisions are made from ----------------------------------------------------
+
+
+def _group(task: Task) -> dict[str, t.Any]:
+    group = get_deployment_group(task.client, task.application, task.group_name)
     if group is None:
         raise AnsibleCodeDeployError(
             message=(
-                f"deployment_group_name: group '{ctx.group_name}' of application '{ctx.application}' does not exist; "
-                "create it first (rollout.codedeploy.codedeploy_deployment_group)."
+                f"deployment_group_name: group '{task.group_name}' of application '{task.application}' does not "
+                "exist; create it first (rollout.codedeploy.codedeploy_deployment_group)."
             )
         )
     return group
 
 
-def _active(ctx: TaskContext) -> list[dict[str, t.Any]]:
-    ids = api.list_deployment_ids(ctx.client, ctx.application, ctx.group_name, api.ACTIVE_STATUSES)
-    return api.get_deployments(ctx.client, ids) if ids else []
+def _active(task: Task) -> list[dict[str, t.Any]]:
+    ids = api.list_deployment_ids(task.client, task.application, task.group_name, api.ACTIVE_STATUSES)
+    return api.get_deployments(task.client, ids) if ids else []
 
 
-def _deployment(ctx: TaskContext, deployment_id: str | None) -> dict[str, t.Any] | None:
-    return api.get_deployment(ctx.client, deployment_id) if deployment_id else None
+def _deployment(task: Task, deployment_id: str | None) -> dict[str, t.Any] | None:
+    return api.get_deployment(task.client, deployment_id) if deployment_id else None
 
 
-def run(ctx: TaskContext) -> dict[str, t.Any]:
-    """Carry out the task the options describe; raises DeploymentTaskFailed when the task must fail.
-
-    An AWS error raised once a deployment is known carries its id (in kwargs, which reach fail_json), so a failed
-    task always says which deployment to attach to again.
-    """
-    try:
-        return _run(ctx)
-    except AnsibleAWSError as e:
-        if ctx.deployment_id:
-            e.kwargs.setdefault("deployment_id", ctx.deployment_id)
-        raise
-
-
-def _run(ctx: TaskContext) -> dict[str, t.Any]:
-    ctx.changed = bool(ctx.handoff.get("changed"))
-    ctx.plan = ctx.handoff.get("plan") or {}
-    if ctx.handoff.get("deployment_id"):
-        return _follow(ctx, ctx.handoff["deployment_id"], ctx.handoff.get("purpose", "ours"))
-    state = ctx.params["state"]
-    if state == "present" and revision_from_params(ctx.params) is None:
+def _wanted_revision(task: Task) -> dict[str, t.Any]:
+    wanted = revision_from_params(task.params)
+    if wanted is None:
         raise AnsibleCodeDeployError(
             message=(
                 "revision: state=present needs the revision to deploy: give revision (the revision role's output), "
                 "s3_bucket, s3_key and s3_bundle_type, or github_repository and github_commit_id."
             )
         )
-    if state == "stopped":
-        return ensure_stopped(ctx)
-    if state == "continued":
-        return ensure_continued(ctx)
-    return ensure_revision(ctx)
+    return wanted
 
 
-def ensure_revision(ctx: TaskContext) -> dict[str, t.Any]:
-    """state=present and state=rolled_back: the group runs a revision, a new deployment puts it there."""
-    group = _group(ctx)
-    active = _active(ctx)
-    description = ctx.params.get("description")
-    if ctx.params["state"] == "rolled_back":
-        plan = _plan_rollback(ctx, group, active)
-        if plan.action == "create":
-            description = rollback_description(plan.deployment or {}, plan.extra["rollback_target"], description)
-    else:
-        wanted = revision_from_params(ctx.params)
-        # The next deployment of the group is expected to take as long as its last good one: the follow's schedule.
-        ctx.handoff.setdefault("expected_duration", expected_duration(group.get("lastSuccessfulDeployment")))
-        last_success = _deployment(ctx, (group.get("lastSuccessfulDeployment") or {}).get("deploymentId"))
-        plan = plan_present(wanted or {}, group, active, last_success, ctx.params["force"], ctx.params["when_busy"])
-    ctx.plan = _plan_summary(plan)
-    if plan.action == "fail":
-        raise DeploymentTaskFailed(plan.reason, ctx.result(deployment=deployment_to_ansible(plan.deployment)))
-    if plan.action == "none":
-        return _report(ctx, plan.deployment or {}, msg=plan.reason)
-    ctx.changed = True
-    if plan.action in ("wait_for_other", "stop_other"):
-        if ctx.check_mode:
-            first = "wait for" if plan.action == "wait_for_other" else "stop"
-            return ctx.result(deployment=deployment_to_ansible(plan.deployment), msg=f"{plan.reason}: would {first} it, then deploy")
-        if plan.action == "stop_other":
-            api.stop_deployment(ctx.client, plan.deployment["deploymentId"], False)
-        return _follow(ctx, plan.deployment["deploymentId"], "other")
-    if plan.action == "attach":
-        return _after_start(ctx, plan.deployment["deploymentId"], f"attached to {plan.deployment['deploymentId']}")
-    # create
-    if ctx.check_mode:
-        count = ctx.count_targets(group, ctx.params.get("target_instances"))
-        ctx.plan["target_count"] = count
-        reach = f"{count} targets" if count is not None else "the group's targets"
-        return ctx.result(msg=f"would {plan.reason} to {reach} of {ctx.application}/{ctx.group_name}")
-    deployment_id = api.create_deployment(ctx.client, create_request(ctx.params, plan.revision or {}, description))
-    ctx.plan["deployment_id"] = deployment_id
-    return _after_start(ctx, deployment_id, f"created {deployment_id}")
+def _rollback_history(
+    task: Task, group: dict[str, t.Any]
+) -> tuple[dict[str, t.Any] | None, dict[str, t.Any] | None, list[dict[str, t.Any]]]:
+    """The group's last attempted deployment, the one it rolled back (when it is a rollback that did not succeed),
+    and the group's successful deployments: what plan_rolled_back decides from."""
+    current = _deployment(task, (group.get("lastAttemptedDeployment") or {}).get("deploymentId"))
+    triggering = _deployment(task, rolled_back_from(current)) if current and current.get("status") != "Succeeded" else None
+    succeeded_ids = api.list_deployment_ids(task.client, task.application, task.group_name, ["Succeeded"])
+    succeeded = api.get_deployments(task.client, succeeded_ids) if succeeded_ids else []
+    return current, triggering, succeeded
 
 
-def _plan_rollback(ctx: TaskContext, group: dict[str, t.Any], active: list[dict[str, t.Any]]) -> Plan:
-    if active:
-        in_flight = active[0]
-        reason = f"deployment {in_flight['deploymentId']} is in flight"
-        if ctx.params["when_busy"] == "fail":
-            return Plan("fail", f"{reason} ({in_flight.get('status')}); wait for it, stop it, or set when_busy", in_flight)
-        return Plan("stop_other" if ctx.params["when_busy"] == "stop" else "wait_for_other", reason, in_flight)
-    current = _deployment(ctx, (group.get("lastAttemptedDeployment") or {}).get("deploymentId"))
-    triggering = _deployment(ctx, rolled_back_from(current)) if current and current.get("status") != "Succeeded" else None
-    succeeded_ids = api.list_deployment_ids(ctx.client, ctx.application, ctx.group_name, ["Succeeded"])
-    succeeded = api.get_deployments(ctx.client, succeeded_ids) if succeeded_ids else []
-    return plan_rolled_back(current, triggering, succeeded)
-
-
-def _after_start(ctx: TaskContext, deployment_id: str, what: str) -> dict[str, t.Any]:
-    if not ctx.params["wait"] or ctx.check_mode:
-        deployment = api.get_deployment(ctx.client, deployment_id) or {"deploymentId": deployment_id}
-        note = "check mode" if ctx.check_mode else "not waiting (wait=false)"
-        return ctx.result(deployment=deployment_to_ansible(deployment), msg=f"{what}; {note}")
-    return _follow(ctx, deployment_id, "ours")
-
-
-def ensure_stopped(ctx: TaskContext) -> dict[str, t.Any]:
-    deployment = _target_deployment(ctx)
-    plan = plan_stopped(deployment)
-    ctx.plan = _plan_summary(plan)
-    if plan.action == "none":
-        return ctx.result(deployment=deployment_to_ansible(deployment), msg=plan.reason)
-    ctx.changed = True
-    if ctx.check_mode:
-        return ctx.result(deployment=deployment_to_ansible(deployment), msg=f"would {plan.reason}")
-    response = api.stop_deployment(ctx.client, deployment["deploymentId"], ctx.params.get("rollback_on_stop"))
-    ctx.plan["stop_status"] = response.get("status")
-    return _after_start(ctx, deployment["deploymentId"], f"stopping {deployment['deploymentId']}")
-
-
-def ensure_continued(ctx: TaskContext) -> dict[str, t.Any]:
-    deployment = _target_deployment(ctx)
-    plan = plan_continued(deployment)
-    ctx.plan = _plan_summary(plan)
-    if plan.action == "none":
-        return ctx.result(deployment=deployment_to_ansible(deployment), msg=plan.reason)
-    ctx.changed = True
-    if ctx.check_mode:
-        return ctx.result(deployment=deployment_to_ansible(deployment), msg=f"would {plan.reason}")
-    api.continue_deployment(ctx.client, deployment["deploymentId"], plan.extra["wait_type"])
-    return _after_start(ctx, deployment["deploymentId"], plan.reason)
-
-
-def _target_deployment(ctx: TaskContext) -> dict[str, t.Any] | None:
-    if ctx.params.get("deployment_id"):
-        deployment = api.get_deployment(ctx.client, ctx.params["deployment_id"])
+def _target_deployment(task: Task) -> dict[str, t.Any] | None:
+    """The deployment state=stopped and state=continued act on: the one named, else the group's in flight."""
+    if task.params.get("deployment_id"):
+        deployment = api.get_deployment(task.client, task.params["deployment_id"])
         if deployment is None:
-            raise AnsibleCodeDeployError(message=f"deployment_id: deployment {ctx.params['deployment_id']} does not exist")
+            raise AnsibleCodeDeployError(message=f"deployment_id: deployment {task.params['deployment_id']} does not exist")
         return deployment
-    _group(ctx)
-    active = _active(ctx)
+    _group(task)
+    active = _active(task)
     return active[0] if active else None
 
 
-def _follow(ctx: TaskContext, deployment_id: str, purpose: str) -> dict[str, t.Any]:
-    """Follow deployment_id; purpose says what its end means: other (ours can start), ours, rollback."""
-    if ctx.handoff.get("deployment_id") != deployment_id:
-        ctx.handoff.update(deployment_id=deployment_id, purpose=purpose, started=ctx.clock())
-    window = ctx.handoff.get("window")
+def _find_rollback(task: Task, deployment: dict[str, t.Any]) -> str | None:
+    """The automatic rollback's id; CodeDeploy may record it a moment after the failure, so look a little while."""
+    give_up = task.clock() + ROLLBACK_APPEARS_WITHIN
+    while True:
+        info = deployment.get("rollbackInfo") or {}
+        expected = expects_rollback(deployment, task.params["state"], task.params.get("rollback_on_stop"))
+        if info.get("rollbackDeploymentId") or info.get("rollbackMessage") or not expected:
+            return info.get("rollbackDeploymentId")
+        if task.clock() >= give_up:
+            return None
+        task.sleep(1.0)
+        deployment = api.get_deployment(task.client, deployment["deploymentId"]) or deployment
+
+
+def _has_targets(deployment: dict[str, t.Any]) -> bool:
+    # Listing the targets of a deployment that has not started is an error (DeploymentNotStartedException).
+    return bool(deployment.get("deploymentId")) and deployment.get("status") not in ("Created", "Queued")
+
+
+def _failures(task: Task, deployment: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    overview = deployment.get("deploymentOverview") or {}
+    if not overview.get("Failed"):
+        return []
+    failed_ids = api.list_target_ids(task.client, deployment["deploymentId"], ["Failed"])
+    return failed_events(api.get_targets(task.client, deployment["deploymentId"], failed_ids))
+
+
+def _report(task: Task, step: Step, deployment: dict[str, t.Any], **values: t.Any) -> dict[str, t.Any]:
+    """The result for a finished deployment: every target with its lifecycle events, blue/green outcome."""
+    targets = api.get_all_targets(task.client, deployment["deploymentId"]) if _has_targets(deployment) else []
+    result = step.result_with(deployment=deployment_to_ansible(deployment, targets), **values)
+    if (deployment.get("deploymentStyle") or {}).get("deploymentType") == "BLUE_GREEN":
+        # The group names the replacement Auto Scaling group once the deployment moved it there.
+        group = get_deployment_group(task.client, deployment["applicationName"], deployment["deploymentGroupName"])
+        result["blue_green"] = blue_green_outcome(deployment, targets, group)
+    return result
+
+
+# ---- the phases ----------------------------------------------------------------------------------
+
+
+def _decide(task: Task, step: Step) -> Step:
+    """Read the group (or the deployment the options name) and plan what the task does."""
+    state = task.params["state"]
+    handoff = step.handoff
+    group = None
+    if state == "stopped":
+        plan = plan_stopped(_target_deployment(task))
+    elif state == "continued":
+        plan = plan_continued(_target_deployment(task))
+    elif state == "rolled_back":
+        group = _group(task)
+        active = _active(task)
+        current, triggering, succeeded = _rollback_history(task, group) if not active else (None, None, [])
+        when_busy, description = task.params["when_busy"], task.params.get("description")
+        plan = plan_rolled_back(active, current, triggering, succeeded, when_busy, description)
+    else:
+        wanted = _wanted_revision(task)
+        group = _group(task)
+        active = _active(task)
+        if not handoff.plan:
+            # The task's first decision (no deployment waited for yet): its deployment is expected to take as long
+            # as the group's last good one, the follow's schedule.
+            handoff = replace(handoff, expected_duration=expected_duration(group.get("lastSuccessfulDeployment")))
+        last_success = _deployment(task, (group.get("lastSuccessfulDeployment") or {}).get("deploymentId"))
+        plan = plan_present(wanted, group, active, last_success, task.params["force"], task.params["when_busy"])
+    return Step(Phase.ACT, replace(handoff, plan=_plan_summary(plan)), step.lines, plan=plan, group=group)
+
+
+def _act(task: Task, step: Step) -> Step:
+    if task.params["state"] in ("stopped", "continued"):
+        return _act_on_deployment(task, step)
+    return _act_on_revision(task, step)
+
+
+def _act_on_revision(task: Task, step: Step) -> Step:
+    """state=present and state=rolled_back: the group runs a revision, a new deployment puts it there."""
+    plan = t.cast(Plan, step.plan)
+    if plan.action == "fail":
+        raise DeploymentTaskFailed(plan.reason, step.result_with(deployment=deployment_to_ansible(plan.deployment)))
+    if plan.action == "none":
+        return step.to(Phase.DONE, result=_report(task, step, plan.deployment or {}, msg=plan.reason))
+    step = step.with_handoff(changed=True)
+    if plan.action in ("wait_for_other", "stop_other"):
+        other = t.cast("dict[str, t.Any]", plan.deployment)
+        if task.check_mode:
+            first = "wait for" if plan.action == "wait_for_other" else "stop"
+            message = f"{plan.reason}: would {first} it, then deploy"
+            return step.done(deployment=deployment_to_ansible(other), msg=message)
+        if plan.action == "stop_other":
+            api.stop_deployment(task.client, other["deploymentId"], False)
+        return _start_following(task, step, other["deploymentId"], Purpose.OTHER)
+    if plan.action == "attach":
+        return step.to(Phase.STARTED, note=f"attached to {step.deployment_id}")
+    # create
+    if task.check_mode:
+        count = task.count_targets(step.group or {}, task.params.get("target_instances"))
+        reach = f"{count} targets" if count is not None else "the group's targets"
+        step = step.with_handoff(plan={**step.handoff.plan, "target_count": count})
+        return step.done(msg=f"would {plan.reason} to {reach} of {task.application}/{task.group_name}")
+    description = plan.extra.get("description", task.params.get("description"))
+    deployment_id = api.create_deployment(task.client, create_request(task.params, plan.revision or {}, description))
+    step = step.with_handoff(plan={**step.handoff.plan, "deployment_id": deployment_id})
+    return step.to(Phase.STARTED, note=f"created {deployment_id}")
+
+
+def _act_on_deployment(task: Task, step: Step) -> Step:
+    """state=stopped and state=continued: stop or continue the deployment in flight."""
+    plan = t.cast(Plan, step.plan)
+    if plan.action == "none":
+        return step.done(deployment=deployment_to_ansible(plan.deployment), msg=plan.reason)
+    step = step.with_handoff(changed=True)
+    deployment = t.cast("dict[str, t.Any]", plan.deployment)
+    if task.check_mode:
+        return step.done(deployment=deployment_to_ansible(deployment), msg=f"would {plan.reason}")
+    if plan.action == "stop":
+        response = api.stop_deployment(task.client, deployment["deploymentId"], task.params.get("rollback_on_stop"))
+        step = step.with_handoff(plan={**step.handoff.plan, "stop_status": response.get("status")})
+        return step.to(Phase.STARTED, note=f"stopping {deployment['deploymentId']}")
+    api.continue_deployment(task.client, deployment["deploymentId"], plan.extra["wait_type"])
+    return step.to(Phase.STARTED, note=plan.reason)
+
+
+def _started(task: Task, step: Step) -> Step:
+    """The task created, attached to, stopped or continued a deployment: follow it, or report it now."""
+    deployment_id = t.cast(str, step.deployment_id)
+    if not task.params["wait"] or task.check_mode:
+        deployment = api.get_deployment(task.client, deployment_id) or {"deploymentId": deployment_id}
+        note = "check mode" if task.check_mode else "not waiting (wait=false)"
+        return step.done(deployment=deployment_to_ansible(deployment), msg=f"{step.note}; {note}")
+    return _start_following(task, step, deployment_id, Purpose.OURS)
+
+
+def _start_following(task: Task, step: Step, deployment_id: str, purpose: Purpose) -> Step:
+    return Step(Phase.FOLLOW, step.handoff.follow(deployment_id, purpose, task.clock()), step.lines)
+
+
+# What the task does once a followed deployment ended, by why it was followed.
+_AFTER_FOLLOWING = {Purpose.OTHER: Phase.DECIDE, Purpose.OURS: Phase.ENDED, Purpose.ROLLBACK: Phase.ROLLED_BACK}
+
+
+def _follow(task: Task, step: Step) -> Step:
+    """Poll the followed deployment until it ends (or, ours, waits in Ready), the window passed or time is up."""
+    handoff = step.handoff
+    deployment_id = t.cast(str, handoff.deployment_id)
+    purpose = handoff.purpose or Purpose.OURS
+    if handoff.deadline is None:
+        handoff = replace(handoff, deadline=task.clock() + task.params["wait_timeout"])
     last: list[Snapshot] = []
 
     def take() -> Snapshot:
-        snapshot = take_snapshot(ctx.client, deployment_id, last[-1] if last else None)
+        snapshot = take_snapshot(task.client, deployment_id, last[-1] if last else None)
         last[:] = [snapshot]
         return snapshot
 
     try:
         outcome = follow(
             take,
-            started=ctx.handoff["started"],
-            deadline=ctx.deadline(),
-            last_line=ctx.handoff.get("last_line"),
-            return_on_change_after=window,
-            clock=ctx.clock,
-            sleep=ctx.sleep,
-            on_line=ctx.on_line,
-            # Our new blue/green deployment parked in Ready waits for a person (state=continued): the task is done.
-            until_ready=purpose == "ours" and ctx.params["state"] in ("present", "rolled_back"),
-            outages=ctx.outages,
-            duration=ctx.handoff.get("expected_duration"),
+            started=handoff.started if handoff.started is not None else task.clock(),
+            deadline=t.cast(float, handoff.deadline),
+            last_line=handoff.last_line,
+            return_on_change_after=handoff.window,
+            clock=task.clock,
+            sleep=task.sleep,
+            on_line=task.on_line,
+            until_ready=follows_until_ready(task.params["state"], purpose),
+            outages=task.outages,
+            duration=handoff.expected_duration,
         )
     except EndpointUnreachable as e:
-        ctx.lines.extend(e.lines)
+        step = replace(step, lines=step.lines + tuple(e.lines))
         known = last[-1].deployment if last else {"deploymentId": deployment_id}
         raise DeploymentTaskFailed(
             f"lost the CodeDeploy endpoint while following {deployment_id}: {e}. The deployment continues on AWS: "
             "run the task again to attach to it, or look it up with rollout.codedeploy.codedeploy_deployment_info "
             f"(deployment_id: {deployment_id})",
-            ctx.result(deployment=deployment_to_ansible(known)),
+            step.result_with(deployment=deployment_to_ansible(known)),
         ) from e
-    ctx.lines.extend(outcome.lines)
     if outcome.lines:
-        ctx.handoff["last_line"] = outcome.lines[-1]
+        handoff = replace(handoff, last_line=outcome.lines[-1])
+    step = replace(step, handoff=handoff, lines=step.lines + tuple(outcome.lines))
+    deployment = outcome.snapshot.deployment
     if outcome.timed_out:
-        status = outcome.snapshot.status
         raise DeploymentTaskFailed(
-            f"timed out after {ctx.params['wait_timeout']} s waiting for {deployment_id} ({status}); it keeps running: "
-            "run the task again to attach to it, or raise wait_timeout",
-            ctx.result(deployment=deployment_to_ansible(outcome.snapshot.deployment)),
+            f"timed out after {task.params['wait_timeout']} s waiting for {deployment_id} "
+            f"({outcome.snapshot.status}); it keeps running: run the task again to attach to it, or raise wait_timeout",
+            step.result_with(deployment=deployment_to_ansible(deployment)),
         )
     if not outcome.finished:
-        handoff = {**ctx.handoff, "changed": ctx.changed, "plan": ctx.plan}
-        return ctx.result(deployment=deployment_to_ansible(outcome.snapshot.deployment), progress_handoff=handoff)
-    for key in ("deployment_id", "purpose", "started", "last_line"):
-        ctx.handoff.pop(key, None)
-    if purpose == "other":
-        # The deployment in the way has ended: decide again from what the group now runs.
-        return ensure_revision(ctx)
-    if purpose == "rollback":
-        return _finish_rollback(ctx, outcome.snapshot)
-    return _finish(ctx, outcome.snapshot)
+        return step.done(deployment=deployment_to_ansible(deployment), progress_handoff=handoff.to_dict())
+    return Step(_AFTER_FOLLOWING[purpose], handoff.followed(), step.lines, deployment=deployment)
 
 
-def _report(ctx: TaskContext, deployment: dict[str, t.Any], **values: t.Any) -> dict[str, t.Any]:
-    """The result for a finished deployment: every target with its lifecycle events, blue/green outcome."""
-    targets = api.get_all_targets(ctx.client, deployment["deploymentId"]) if _started(deployment) else []
-    result = ctx.result(deployment=deployment_to_ansible(deployment, targets), **values)
-    if (deployment.get("deploymentStyle") or {}).get("deploymentType") == "BLUE_GREEN":
-        # The group names the replacement Auto Scaling group once the deployment moved it there.
-        group = api.get_deployment_group(ctx.client, deployment["applicationName"], deployment["deploymentGroupName"])
-        result["blue_green"] = blue_green_outcome(deployment, targets, group)
-    return result
+def _ended(task: Task, step: Step) -> Step:
+    """The task's deployment ended (or waits in Ready): report it, or find its automatic rollback and follow it."""
+    deployment = t.cast("dict[str, t.Any]", step.deployment)
+    plan = plan_ended(deployment)
+    if plan.action == "report":
+        return step.to(Phase.DONE, result=_report(task, step, deployment, msg=plan.reason))
+    rollback_id = _find_rollback(task, deployment)
+    plan = plan_after_failure(deployment, rollback_id, task.params["follow_rollback"])
+    if plan.action == "follow_rollback":
+        step = step.with_handoff(failed_deployment_id=deployment["deploymentId"])
+        return _start_following(task, step, plan.extra["rollback_id"], Purpose.ROLLBACK)
+    return _conclude(task, step, deployment, _deployment(task, rollback_id), followed=False)
 
 
-def _started(deployment: dict[str, t.Any]) -> bool:
-    # Listing the targets of a deployment that has not started is an error (DeploymentNotStartedException).
-    return bool(deployment.get("deploymentId")) and deployment.get("status") not in ("Created", "Queued")
+def _rolled_back(task: Task, step: Step) -> Step:
+    """The automatic rollback of the task's deployment ended."""
+    rollback = t.cast("dict[str, t.Any]", step.deployment)
+    failed = _deployment(task, step.handoff.failed_deployment_id) or rollback
+    return _conclude(task, step.with_handoff(failed_deployment_id=None), failed, rollback, followed=True)
 
 
-def _failures(ctx: TaskContext, deployment: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-    overview = deployment.get("deploymentOverview") or {}
-    if not overview.get("Failed"):
-        return []
-    failed_ids = api.list_target_ids(ctx.client, deployment["deploymentId"], ["Failed"])
-    return failed_events(api.get_targets(ctx.client, deployment["deploymentId"], failed_ids))
-
-
-def _expects_rollback(deployment: dict[str, t.Any], stop_rollback: bool | None) -> bool:
-    if deployment.get("status") == "Stopped" and stop_rollback is not None:
-        return stop_rollback
-    config = deployment.get("autoRollbackConfiguration") or {}
-    events = config.get("events") or []
-    wanted = "DEPLOYMENT_FAILURE" if deployment.get("status") == "Failed" else "DEPLOYMENT_STOP_ON_REQUEST"
-    return bool(config.get("enabled")) and (wanted in events or (deployment.get("status") == "Stopped" and "DEPLOYMENT_STOP_ON_ALARM" in events))
-
-
-def _rollback_id(ctx: TaskContext, deployment: dict[str, t.Any]) -> tuple[str | None, dict[str, t.Any]]:
-    """The automatic rollback's id; CodeDeploy may record it a moment after the failure, so look a little while."""
-    stop_rollback = ctx.params.get("rollback_on_stop") if ctx.params["state"] == "stopped" else None
-    give_up = ctx.clock() + ROLLBACK_APPEARS_WITHIN
-    while True:
-        info = deployment.get("rollbackInfo") or {}
-        if info.get("rollbackDeploymentId") or info.get("rollbackMessage") or not _expects_rollback(deployment, stop_rollback):
-            return info.get("rollbackDeploymentId"), info
-        if ctx.clock() >= give_up:
-            return None, info
-        ctx.sleep(1.0)
-        deployment = api.get_deployment(ctx.client, deployment["deploymentId"]) or deployment
-
-
-def _finish(ctx: TaskContext, snapshot: Snapshot) -> dict[str, t.Any]:
-    deployment = snapshot.deployment
-    if deployment["status"] == "Succeeded":
-        return _report(ctx, deployment, msg=f"{deployment['deploymentId']} succeeded: the group runs {describe_revision(deployment.get('revision'))}")
-    if deployment["status"] == "Ready":
-        return _report(
-            ctx,
-            deployment,
-            msg=f"{deployment['deploymentId']} is Ready: the green fleet runs {describe_revision(deployment.get('revision'))}; "
-            "traffic moves when the deployment is continued (state=continued) and it stops when its ready wait runs out",
-        )
-    rollback_id, _info = _rollback_id(ctx, deployment)
-    if rollback_id and ctx.params["follow_rollback"]:
-        ctx.handoff["failed_deployment_id"] = deployment["deploymentId"]
-        return _follow(ctx, rollback_id, "rollback")
-    return _conclude(ctx, deployment, _deployment(ctx, rollback_id), followed=False)
-
-
-def _finish_rollback(ctx: TaskContext, snapshot: Snapshot) -> dict[str, t.Any]:
-    failed = _deployment(ctx, ctx.handoff.pop("failed_deployment_id", None)) or snapshot.deployment
-    return _conclude(ctx, failed, snapshot.deployment, followed=True)
-
-
-def _conclude(ctx: TaskContext, deployment: dict[str, t.Any], rollback: dict[str, t.Any] | None, followed: bool) -> dict[str, t.Any]:
+def _conclude(
+    task: Task, step: Step, deployment: dict[str, t.Any], rollback: dict[str, t.Any] | None, followed: bool
+) -> Step:
     """A deployment ended Failed or Stopped: explain it, with the rollback's outcome, and fail unless asked to stop."""
-    failures = _failures(ctx, deployment)
-    rollback_text = explain_rollback(rollback, deployment.get("rollbackInfo"), followed)
+    failures = _failures(task, deployment)
+    plan = plan_conclusion(deployment, rollback, followed, failures, task.params["state"])
     values: dict[str, t.Any] = {"failures": failures}
     if rollback:
         values["rollback_deployment"] = deployment_to_ansible(rollback)
-    if ctx.params["state"] == "stopped" and deployment["status"] == "Stopped":
-        rollback_failed = rollback is not None and followed and rollback.get("status") != "Succeeded"
-        result = _report(ctx, deployment, msg=f"{deployment['deploymentId']} stopped; {rollback_text}", **values)
-        if rollback_failed:
-            raise DeploymentTaskFailed(result["msg"], result)
-        return result
-    message = f"{explain_failure(deployment, failures)}; {rollback_text}"
-    raise DeploymentTaskFailed(message, _report(ctx, deployment, **values))
+    result = _report(task, step, deployment, msg=plan.reason, **values)
+    if plan.action == "fail":
+        raise DeploymentTaskFailed(plan.reason, result)
+    return step.to(Phase.DONE, result=result)
+
+
+_PHASES: dict[Phase, t.Callable[[Task, Step], Step]] = {
+    Phase.DECIDE: _decide,
+    Phase.ACT: _act,
+    Phase.STARTED: _started,
+    Phase.FOLLOW: _follow,
+    Phase.ENDED: _ended,
+    Phase.ROLLED_BACK: _rolled_back,
+}

@@ -100,7 +100,7 @@ def expected_duration(last_successful: dict[str, t.Any] | None) -> float | None:
 def expected_end(deployment: dict[str, t.Any], duration: float | None) -> float | None:
     """When (clock seconds) a deployment that takes duration seconds ends, from its createTime."""
     created = deployment.get("createTime")
-    if duration is None or not hasattr(created, "timestamp"):
+    if duration is None or created is None or not hasattr(created, "timestamp"):
         return None
     return float(created.timestamp()) + duration
 

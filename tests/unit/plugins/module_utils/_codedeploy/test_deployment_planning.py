@@ -6,14 +6,15 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import group_runs
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import is_rollback
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_continued
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_present
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_rolled_back
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_stopped
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import rollback_description
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
+    rollback_description,
+)
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import rolled_back_from
 
 
@@ -102,45 +103,45 @@ class TestPlanPresent:
 class TestPlanRolledBack:
     def test_goes_back_to_the_previous_revision(self):
         d1, d2 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2)
-        plan = plan_rolled_back(d2, None, [d2, d1])
+        plan = plan_rolled_back([], d2, None, [d2, d1], "wait", None)
         assert (plan.action, plan.revision, plan.extra["rollback_target"]["deploymentId"]) == ("create", R1, "d-1")
 
     def test_skips_redeploys_of_the_same_revision(self):
         d1, d2, d3 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2), deployment("d-3", R2, created=3)
-        assert plan_rolled_back(d3, None, [d3, d2, d1]).revision == R1
+        assert plan_rolled_back([], d3, None, [d3, d2, d1], "wait", None).revision == R1
 
     def test_after_a_failed_deployment_goes_back_to_the_last_good_one(self):
         d1, d2 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2)
         d3 = deployment("d-3", R3, status="Failed", created=3)
-        assert plan_rolled_back(d3, None, [d2, d1]).revision == R2
+        assert plan_rolled_back([], d3, None, [d2, d1], "wait", None).revision == R2
 
     def test_our_successful_rollback_is_not_rolled_back_again(self):
         d1, d2 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2)
         d3 = deployment("d-3", R1, created=3, description=rollback_description(d2, d1, None))
-        plan = plan_rolled_back(d3, None, [d3, d2, d1])
+        plan = plan_rolled_back([], d3, None, [d3, d2, d1], "wait", None)
         assert plan.action == "none"
         assert "d-3" in plan.reason
 
     def test_automatic_rollback_counts_as_rolled_back(self):
         d1 = deployment("d-1", R1, created=1)
         auto = deployment("d-4", R1, created=4, creator="codeDeployRollback", rollbackInfo={"rollbackTriggeringDeploymentId": "d-3"})
-        assert plan_rolled_back(auto, None, [auto, d1]).action == "none"
+        assert plan_rolled_back([], auto, None, [auto, d1], "wait", None).action == "none"
 
     def test_failed_rollback_is_retried_from_the_deployment_it_undid(self):
         d1, d2 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2)
         failed_rollback = deployment("d-3", R1, status="Failed", created=3, description=rollback_description(d2, d1, "oops"))
         assert rolled_back_from(failed_rollback) == "d-2"
-        plan = plan_rolled_back(failed_rollback, d2, [d2, d1])
+        plan = plan_rolled_back([], failed_rollback, d2, [d2, d1], "wait", None)
         assert (plan.action, plan.revision) == ("create", R1)
 
     def test_nothing_to_roll_back_to(self):
         d1 = deployment("d-1", R1, created=1)
-        plan = plan_rolled_back(d1, None, [d1])
+        plan = plan_rolled_back([], d1, None, [d1], "wait", None)
         assert plan.action == "fail"
         assert "nothing to roll back to" in plan.reason
 
     def test_no_deployments_at_all(self):
-        assert plan_rolled_back(None, None, []).action == "fail"
+        assert plan_rolled_back([], None, None, [], "wait", None).action == "fail"
 
     def test_rollback_description_carries_the_marker_and_the_user_text(self):
         text = rollback_description({"deploymentId": "d-2"}, {"deploymentId": "d-1"}, "incident 42")

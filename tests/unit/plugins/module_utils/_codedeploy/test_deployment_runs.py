@@ -14,10 +14,9 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import ROLLBACK_MARKER
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import DeploymentTaskFailed
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import TaskContext
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import Handoff
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import create_request
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import run
 
@@ -139,17 +138,19 @@ def params(**overrides: t.Any) -> dict[str, t.Any]:
     return {**base, **overrides}
 
 
-def context(fake: FakeCodeDeploy, check_mode: bool = False, handoff: dict | None = None, **overrides: t.Any) -> TaskContext:
+def run_task(fake: FakeCodeDeploy, check_mode: bool = False, handoff: dict | None = None, **overrides: t.Any) -> dict:
+    """One run of the task; handoff is what the action plugin passes (a dict, as on the wire)."""
     clock = Clock()
-    return TaskContext(
-        fake, params(**overrides), check_mode, lambda group, target_instances: 3, clock=clock.time, sleep=clock.sleep, handoff=dict(handoff or {})
+    return run(
+        fake, params(**overrides), check_mode=check_mode, count_targets=lambda group, target_instances: 3,
+        handoff=Handoff.from_dict(handoff), clock=clock.time, sleep=clock.sleep,
     )
 
 
 def test_deploys_a_new_revision_and_follows_it():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
-    result = run(context(fake, file_exists_behavior="OVERWRITE", deployment_config_name="CodeDeployDefault.AllAtOnce"))
+    result = run_task(fake, file_exists_behavior="OVERWRITE", deployment_config_name="CodeDeployDefault.AllAtOnce")
     assert result["changed"] is True
     request = fake.created()[0]
     assert request["revision"] == R2
@@ -162,7 +163,7 @@ def test_deploys_a_new_revision_and_follows_it():
 def test_same_revision_twice_creates_nothing():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R2, 1)
-    result = run(context(fake))
+    result = run_task(fake)
     assert result["changed"] is False
     assert fake.created() == []
     assert result["plan"]["action"] == "none"
@@ -173,7 +174,7 @@ def test_attaches_to_the_same_revision_in_flight():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
     fake.add("d-2", R2, "InProgress", 2, ["InProgress", "Succeeded"])
-    result = run(context(fake))
+    result = run_task(fake)
     assert fake.created() == []
     assert (result["plan"]["action"], result["deployment"]["deployment_id"], result["changed"]) == ("attach", "d-2", True)
 
@@ -181,7 +182,7 @@ def test_attaches_to_the_same_revision_in_flight():
 def test_check_mode_creates_nothing_and_counts_targets():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
-    result = run(context(fake, check_mode=True))
+    result = run_task(fake, check_mode=True)
     assert fake.created() == []
     assert result["changed"] is True
     assert result["plan"]["target_count"] == 3
@@ -192,7 +193,7 @@ def test_when_busy_stop_stops_the_other_deployment_then_deploys():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
     fake.add("d-2", R1, "InProgress", 2, ["InProgress"])
-    result = run(context(fake, when_busy="stop"))
+    result = run_task(fake, when_busy="stop")
     assert ("stop_deployment", {"deploymentId": "d-2", "autoRollbackEnabled": False}) in fake.calls
     assert len(fake.created()) == 1
     assert result["deployment"]["status"] == "Succeeded"
@@ -202,7 +203,7 @@ def test_when_busy_fail_changes_nothing():
     fake = FakeCodeDeploy()
     fake.add("d-2", R1, "InProgress", 2)
     with pytest.raises(DeploymentTaskFailed) as failure:
-        run(context(fake, when_busy="fail"))
+        run_task(fake, when_busy="fail")
     assert "d-2" in failure.value.message
     assert fake.created() == []
 
@@ -214,7 +215,7 @@ def test_failure_follows_the_automatic_rollback_and_reports_it():
     fake.on_failure_rollback = "d-RB"
     fake.add("d-RB", R1, "Created", 50, ["InProgress", "Succeeded"], creator="codeDeployRollback")
     with pytest.raises(DeploymentTaskFailed) as failure:
-        run(context(fake))
+        run_task(fake)
     assert "failed" in failure.value.message
     assert failure.value.message.endswith("automatic rollback d-RB succeeded: the group runs s3://b/r1.zip (zip, etag e1) again")
     assert failure.value.result["rollback_deployment"]["deployment_id"] == "d-RB"
@@ -224,7 +225,7 @@ def test_timeout_fails_with_the_deployment_id():
     fake = FakeCodeDeploy()
     fake.next_script = ["InProgress"] * 10000
     with pytest.raises(DeploymentTaskFailed) as failure:
-        run(context(fake, wait_timeout=30))
+        run_task(fake, wait_timeout=30)
     assert "timed out after 30 s" in failure.value.message
     assert failure.value.result["deployment"]["deployment_id"].startswith("d-NEW")
 
@@ -233,11 +234,11 @@ def test_handoff_returns_on_progress_and_resumes():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
     fake.next_script = ["Created", "InProgress", "InProgress", "InProgress", "InProgress", "InProgress", "Succeeded"]
-    first = run(context(fake, handoff={"window": 1.0}))
+    first = run_task(fake, handoff={"window": 1.0})
     handoff = first["progress_handoff"]
     assert handoff["deployment_id"].startswith("d-NEW") and first["changed"] is True
     assert first["progress"]
-    second = run(context(fake, handoff=handoff))
+    second = run_task(fake, handoff=handoff)
     assert len(fake.created()) == 1  # resuming never creates again
     assert second["changed"] is True
     assert second["deployment"]["status"] == "Succeeded"
@@ -247,7 +248,7 @@ def test_rolled_back_redeploys_the_previous_revision_with_the_marker():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
     fake.succeeded("d-2", R2, 2)
-    result = run(context(fake, state="rolled_back", revision=None))
+    result = run_task(fake, state="rolled_back", revision=None)
     request = fake.created()[0]
     assert request["revision"] == R1
     assert request["description"].startswith(f"{ROLLBACK_MARKER} d-2 to the revision of d-1")
@@ -256,7 +257,7 @@ def test_rolled_back_redeploys_the_previous_revision_with_the_marker():
 
 def test_wait_false_returns_after_creating():
     fake = FakeCodeDeploy()
-    result = run(context(fake, wait=False))
+    result = run_task(fake, wait=False)
     assert result["deployment"]["status"] == "Created"
     assert "not waiting" in result["msg"]
 
@@ -264,7 +265,7 @@ def test_wait_false_returns_after_creating():
 def test_stopped_with_nothing_in_flight():
     fake = FakeCodeDeploy()
     fake.succeeded("d-1", R1, 1)
-    result = run(context(fake, state="stopped", revision=None))
+    result = run_task(fake, state="stopped", revision=None)
     assert result["changed"] is False
     assert not any(call[0] == "stop_deployment" for call in fake.calls)
 

@@ -16,18 +16,15 @@ import functools
 import typing as t
 
 import pytest
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import DeploymentTaskFailed
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import TaskContext
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import Handoff
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import run
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import UNREACHABLE_FOR_AT_MOST
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import EndpointUnreachable
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import OutageRetry
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import take_snapshot
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import through_outages
-
 
 SUCCEEDED = {"deploymentInfo": {"deploymentId": "d-X", "status": "Succeeded", "deploymentOverview": {"Succeeded": 2}}}
 
@@ -119,14 +116,15 @@ def test_other_errors_are_not_retried(endpoint):
     assert clock.sleeps == [] and endpoint.seen == ["GetDeployment"]
 
 
-def following(client: t.Any, clock: Clock, lines: list[str]) -> TaskContext:
-    """A task that resumes following d-X (as the action plugin's handoff does), the deployment it created."""
+def following(client: t.Any, clock: Clock, lines: list[str]) -> dict[str, t.Any]:
+    """A run that resumes following d-X (as the action plugin's handoff does), the deployment it created."""
     params = dict(state="present", wait_timeout=3600, follow_rollback=True)
     params.update(application_name="app", deployment_group_name="web")
     plan = {"action": "create", "deployment_id": "d-X"}
     handoff = {"deployment_id": "d-X", "purpose": "ours", "started": 0.0, "changed": True, "plan": plan}
-    return TaskContext(
-        client, params, False, lambda *_args: None, clock.time, clock.sleep, handoff=handoff, on_line=lines.append
+    return run(
+        client, params, check_mode=False, count_targets=lambda *_args: None, handoff=Handoff.from_dict(handoff),
+        on_line=lines.append, clock=clock.time, sleep=clock.sleep,
     )
 
 
@@ -134,7 +132,7 @@ def test_following_rides_out_an_outage_and_reports_it(endpoint):
     endpoint.answers["ListDeploymentTargets"] = (200, {"targetIds": []})
     clock = Clock(steps=[lambda: None, lambda: endpoint.open(drops=2)])
     lines: list[str] = []
-    result = run(following(endpoint.client(), clock, lines))
+    result = following(endpoint.client(), clock, lines)
     assert result["deployment_id"] == "d-X" and result["deployment"]["status"] == "Succeeded"
     assert [line.split(" (")[0] for line in lines] == [
         *["endpoint unreachable"] * 4,  # refused twice (the first sleep leaves it closed), then dropped twice
@@ -147,7 +145,7 @@ def test_following_rides_out_an_outage_and_reports_it(endpoint):
 def test_following_gives_up_with_the_deployment_id_and_how_to_attach_again(endpoint):
     clock = Clock()
     with pytest.raises(DeploymentTaskFailed) as caught:
-        run(following(endpoint.client(), clock, []))
+        following(endpoint.client(), clock, [])
     message = caught.value.message
     assert message.startswith("lost the CodeDeploy endpoint while following d-X: the endpoint did not answer for 300 s")
     assert "The deployment continues on AWS: run the task again to attach to it" in message
@@ -162,6 +160,6 @@ def test_an_aws_error_after_the_deployment_is_known_carries_its_id(endpoint):
     endpoint.answers["ListDeploymentTargets"] = (400, {"__type": "InvalidDeploymentIdException", "message": "gone"})
     endpoint.open()
     with pytest.raises(AnsibleAWSError) as caught:
-        run(following(endpoint.client(), Clock(), []))
+        following(endpoint.client(), Clock(), [])
     assert caught.value.kwargs == {"deployment_id": "d-X"}
     assert endpoint.seen == ["GetDeployment", "ListDeploymentTargets"]
