@@ -6,9 +6,20 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_handoff import Purpose
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import ROLLBACK_MARKER
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import expects_rollback
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
+    follows_until_ready,
+)
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import group_runs
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import is_rollback
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
+    plan_after_failure,
+)
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_conclusion
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_continued
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_ended
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_present
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_rolled_back
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_stopped
@@ -143,6 +154,25 @@ class TestPlanRolledBack:
     def test_no_deployments_at_all(self):
         assert plan_rolled_back([], None, None, [], "wait", None).action == "fail"
 
+    @pytest.mark.parametrize(
+        ("when_busy", "action"), [("wait", "wait_for_other"), ("stop", "stop_other"), ("fail", "fail")]
+    )
+    def test_a_deployment_in_flight_is_waited_for_stopped_or_fails_the_task(self, when_busy, action):
+        in_flight = deployment("d-9", R2, status="InProgress", created=9)
+        plan = plan_rolled_back([in_flight], None, None, [], when_busy, None)
+        assert (plan.action, plan.deployment) == (action, in_flight)
+        assert plan.reason.startswith("deployment d-9 is in flight")
+        if when_busy == "fail":
+            assert plan.reason == "deployment d-9 is in flight (InProgress); wait for it, stop it, or set when_busy"
+
+    def test_the_rollback_describes_itself_with_the_user_text(self):
+        d1, d2 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2)
+        plan = plan_rolled_back([], d2, None, [d2, d1], "wait", "incident 42")
+        assert plan.extra["description"] == f"{ROLLBACK_MARKER} d-2 to the revision of d-1: incident 42"
+        assert plan_rolled_back([], d2, None, [d2, d1], "wait", None).extra["description"] == (
+            f"{ROLLBACK_MARKER} d-2 to the revision of d-1"
+        )
+
     def test_rollback_description_carries_the_marker_and_the_user_text(self):
         text = rollback_description({"deploymentId": "d-2"}, {"deploymentId": "d-1"}, "incident 42")
         assert is_rollback({"description": text})
@@ -175,3 +205,102 @@ class TestStopAndContinue:
 
     def test_in_progress_without_wait_is_left_alone(self):
         assert plan_continued(deployment("d-1", R1, status="InProgress")).action == "none"
+
+
+class TestFollowing:
+    @pytest.mark.parametrize(
+        ("state", "purpose", "until_ready"),
+        [
+            ("present", Purpose.OURS, True),
+            ("rolled_back", Purpose.OURS, True),
+            ("continued", Purpose.OURS, False),  # continuing a Ready deployment waits for traffic to move
+            ("stopped", Purpose.OURS, False),
+            ("present", Purpose.OTHER, False),  # another deployment parked in Ready is still in the way
+            ("present", Purpose.ROLLBACK, False),
+        ],
+    )
+    def test_only_the_tasks_own_new_deployment_is_done_in_ready(self, state, purpose, until_ready):
+        assert follows_until_ready(state, purpose) is until_ready
+
+
+def failed(status: str = "Failed", events: list[str] | None = None, enabled: bool = True, **extra) -> dict:
+    config = {"enabled": enabled, "events": events if events is not None else ["DEPLOYMENT_FAILURE"]}
+    return deployment("d-5", R2, status=status, created=5, autoRollbackConfiguration=config, **extra)
+
+
+class TestWhenTheDeploymentEnded:
+    def test_success_is_reported(self):
+        plan = plan_ended(deployment("d-5", R2, created=5))
+        assert (plan.action, plan.reason) == ("report", "d-5 succeeded: the group runs s3://bundles/app-2.zip (zip, etag e2)")
+
+    def test_ready_is_reported_with_how_traffic_moves(self):
+        plan = plan_ended(deployment("d-5", R2, status="Ready", created=5))
+        assert plan.action == "report"
+        assert plan.reason.startswith("d-5 is Ready: the green fleet runs s3://bundles/app-2.zip")
+        assert "state=continued" in plan.reason
+
+    @pytest.mark.parametrize("status", ["Failed", "Stopped"])
+    def test_a_failed_or_stopped_deployment_has_its_rollback_looked_for(self, status):
+        assert plan_ended(failed(status)).action == "look_for_rollback"
+
+    @pytest.mark.parametrize(
+        ("deployment_", "state", "rollback_on_stop", "expected"),
+        [
+            (failed(), "present", None, True),
+            (failed(enabled=False), "present", None, False),
+            (failed(events=["DEPLOYMENT_STOP_ON_REQUEST"]), "present", None, False),
+            (failed("Stopped", ["DEPLOYMENT_STOP_ON_REQUEST"]), "present", None, True),
+            (failed("Stopped", ["DEPLOYMENT_STOP_ON_ALARM"]), "present", None, True),
+            (failed("Stopped", ["DEPLOYMENT_FAILURE"]), "present", None, False),
+            # The task that stopped it said whether to roll back; its answer wins over the configuration.
+            (failed("Stopped", ["DEPLOYMENT_STOP_ON_REQUEST"]), "stopped", False, False),
+            (failed("Stopped", [], enabled=False), "stopped", True, True),
+            (failed("Stopped", ["DEPLOYMENT_STOP_ON_REQUEST"]), "stopped", None, True),
+            # rollback_on_stop speaks of stopping: a deployment that failed follows its configuration.
+            (failed("Failed"), "stopped", False, True),
+        ],
+    )
+    def test_a_rollback_is_expected_as_the_configuration_or_the_stop_says(
+        self, deployment_, state, rollback_on_stop, expected
+    ):
+        assert expects_rollback(deployment_, state, rollback_on_stop) is expected
+
+    def test_the_rollback_is_followed_when_there_is_one_and_it_is_asked_for(self):
+        plan = plan_after_failure(failed(), "d-RB", follow_rollback=True)
+        assert (plan.action, plan.extra["rollback_id"]) == ("follow_rollback", "d-RB")
+        assert plan_after_failure(failed(), "d-RB", follow_rollback=False).action == "conclude"
+        assert plan_after_failure(failed(), None, follow_rollback=True).action == "conclude"
+
+
+class TestConclusion:
+    FAILURE = {"target_id": "i-1", "lifecycle_event": "ValidateService", "error_code": "ScriptFailed", "script_name": "check.sh"}
+
+    def test_a_failed_deployment_fails_the_task_with_the_instance_and_the_rollback(self):
+        rollback = deployment("d-RB", R1, created=6)
+        plan = plan_conclusion(failed(), rollback, True, [self.FAILURE], "present")
+        assert plan.action == "fail"
+        assert plan.reason.startswith("deployment d-5 failed: i-1 failed at ValidateService (ScriptFailed) in check.sh")
+        assert plan.reason.endswith("; automatic rollback d-RB succeeded: the group runs s3://bundles/app-1.zip (zip, etag e1) again")
+
+    def test_without_a_rollback_it_says_so_with_codedeploys_reason(self):
+        plan = plan_conclusion(failed(rollbackInfo={"rollbackMessage": "no last known good"}), None, False, [], "present")
+        assert (plan.action, plan.reason) == ("fail", "deployment d-5 failed; no automatic rollback (no last known good)")
+
+    def test_the_deployment_the_task_stopped_is_reported(self):
+        plan = plan_conclusion(failed("Stopped"), None, False, [], "stopped")
+        assert (plan.action, plan.reason) == ("report", "d-5 stopped; no automatic rollback started")
+
+    def test_the_stopped_deployments_rollback_that_failed_fails_the_task(self):
+        rollback = deployment("d-RB", R1, status="Failed", created=6)
+        plan = plan_conclusion(failed("Stopped"), rollback, True, [], "stopped")
+        assert (plan.action, plan.reason) == ("fail", "d-5 stopped; automatic rollback d-RB to s3://bundles/app-1.zip (zip, etag e1) failed")
+
+    def test_a_rollback_not_followed_is_reported_as_it_was(self):
+        rollback = deployment("d-RB", R1, status="InProgress", created=6)
+        plan = plan_conclusion(failed("Stopped"), rollback, False, [], "stopped")
+        assert plan.action == "report"
+        assert plan.reason.endswith("automatic rollback d-RB to s3://bundles/app-1.zip (zip, etag e1) is InProgress (not followed)")
+
+    def test_a_deployment_that_stopped_by_itself_fails_a_present_task(self):
+        plan = plan_conclusion(failed("Stopped"), None, False, [], "present")
+        assert (plan.action, plan.reason) == ("fail", "deployment d-5 stopped; no automatic rollback started")

@@ -14,11 +14,13 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import ROLLBACK_MARKER
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import DeploymentTaskFailed
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import Handoff
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import create_request
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_runs import run
+from botocore.exceptions import ClientError
 
 R1 = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "r1.zip", "bundleType": "zip", "eTag": "e1"}}
 R2 = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "r2.zip", "bundleType": "zip", "eTag": "e2"}}
@@ -138,13 +140,33 @@ def params(**overrides: t.Any) -> dict[str, t.Any]:
     return {**base, **overrides}
 
 
-def run_task(fake: FakeCodeDeploy, check_mode: bool = False, handoff: dict | None = None, **overrides: t.Any) -> dict:
+def run_task(
+    fake: FakeCodeDeploy, check_mode: bool = False, handoff: dict | None = None, clock: Clock | None = None, **overrides: t.Any
+) -> dict:
     """One run of the task; handoff is what the action plugin passes (a dict, as on the wire)."""
-    clock = Clock()
+    clock = clock or Clock()
     return run(
         fake, params(**overrides), check_mode=check_mode, count_targets=lambda group, target_instances: 3,
         handoff=Handoff.from_dict(handoff), clock=clock.time, sleep=clock.sleep,
     )
+
+
+def run_in_slices(fake: FakeCodeDeploy, handoffs: list[dict] | None = None, **overrides: t.Any) -> dict:
+    """The task run as the action plugin runs it on a remote host: again with each hand-off until none comes back,
+    the progress lines of every slice in the last result (a failure's too). handoffs collects those on the way."""
+    clock, handoff, lines = Clock(), {"window": 1.0}, []
+    handoffs = [] if handoffs is None else handoffs
+    while True:
+        try:
+            result = run_task(fake, handoff=handoff, clock=clock, **overrides)
+        except DeploymentTaskFailed as failure:
+            lines.extend(failure.result["progress"])
+            raise DeploymentTaskFailed(failure.message, {**failure.result, "progress": lines}) from failure
+        lines.extend(result["progress"])
+        if "progress_handoff" not in result:
+            return {**result, "progress": lines}
+        handoff = result.pop("progress_handoff")
+        handoffs.append(handoff)
 
 
 def test_deploys_a_new_revision_and_follows_it():
@@ -283,3 +305,94 @@ def test_create_request_converts_overrides():
     assert request["autoRollbackConfiguration"] == {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}
     assert request["targetInstances"] == {"tagFilters": [{"Key": "Name", "Value": "green", "Type": "KEY_AND_VALUE"}]}
     assert (request["ignoreApplicationStopFailures"], request["description"]) == (True, "release")
+
+
+def waiting_for_another() -> FakeCodeDeploy:
+    fake = FakeCodeDeploy()
+    fake.succeeded("d-1", R1, 1)
+    fake.add("d-2", R1, "InProgress", 2, ["InProgress", "InProgress", "InProgress", "Succeeded"])
+    fake.next_script = ["Created", "InProgress", "InProgress", "InProgress", "Succeeded"]
+    return fake
+
+
+def failing_with_a_rollback() -> FakeCodeDeploy:
+    fake = FakeCodeDeploy()
+    fake.succeeded("d-1", R1, 1)
+    fake.next_script = ["InProgress", "InProgress", "InProgress", "Failed"]
+    fake.on_failure_rollback = "d-RB"
+    # CodeDeploy creates the rollback when ours fails; until then no listing may show it (nor the task wait for it).
+    fake.add("d-RB", R1, "(not created yet)", 50, ["InProgress"] * 4 + ["Succeeded"], creator="codeDeployRollback")
+    return fake
+
+
+def outcome(run_it: t.Callable[[], dict]) -> tuple[str | None, dict]:
+    try:
+        return None, run_it()
+    except DeploymentTaskFailed as failure:
+        return failure.message, failure.result
+
+
+@pytest.mark.parametrize("scenario", [waiting_for_another, failing_with_a_rollback])
+def test_a_run_in_slices_ends_as_one_run_does(scenario):
+    whole_fake, sliced_fake = scenario(), scenario()
+    whole = outcome(lambda: run_task(whole_fake))
+    sliced = outcome(lambda: run_in_slices(sliced_fake))
+    assert sliced == whole
+    assert sliced_fake.calls == whole_fake.calls
+
+
+def test_the_handoff_keeps_the_plan_while_it_waits_for_another_deployment_then_follows_ours():
+    handoffs: list[dict] = []
+    run_in_slices(waiting_for_another(), handoffs)
+    purposes = [(handoff["deployment_id"], handoff["purpose"]) for handoff in handoffs]
+    assert ("d-2", "other") in purposes and ("d-NEW2", "ours") in purposes
+    waiting = next(handoff for handoff in handoffs if handoff["purpose"] == "other")
+    assert (waiting["changed"], waiting["plan"]["action"], waiting["plan"]["deployment_id"]) == (True, "wait_for_other", "d-2")
+    assert all(handoff["deadline"] == waiting["deadline"] for handoff in handoffs)  # one wait_timeout for the task
+
+
+def test_the_handoff_names_the_failed_deployment_while_its_rollback_is_followed():
+    handoffs: list[dict] = []
+    with pytest.raises(DeploymentTaskFailed):
+        run_in_slices(failing_with_a_rollback(), handoffs)
+    following_rollback = [handoff for handoff in handoffs if handoff["purpose"] == "rollback"]
+    assert following_rollback
+    assert all(handoff["failed_deployment_id"] == "d-NEW2" for handoff in following_rollback)
+
+
+def test_an_aws_error_after_creating_carries_the_new_deployments_id():
+    class Refusing(FakeCodeDeploy):
+        def get_deployment(self, deploymentId: str) -> dict:
+            error = {"Error": {"Code": "InvalidDeploymentIdException", "Message": "no"}}
+            raise ClientError(error, "GetDeployment")
+
+    with pytest.raises(AnsibleAWSError) as caught:
+        run_task(Refusing(), wait=False)
+    assert caught.value.kwargs == {"deployment_id": "d-NEW0"}
+
+
+def test_an_aws_error_before_any_deployment_is_known_carries_none():
+    class Refusing(FakeCodeDeploy):
+        def get_deployment_group(self, **kwargs: t.Any) -> dict:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetDeploymentGroup")
+
+    with pytest.raises(AnsibleAWSError) as caught:
+        run_task(Refusing())
+    assert "deployment_id" not in caught.value.kwargs
+
+
+def test_stopping_reports_the_stop_and_the_deployment_it_stopped():
+    fake = FakeCodeDeploy()
+    fake.add("d-2", R2, "InProgress", 2)
+    result = run_task(fake, state="stopped", revision=None, rollback_on_stop=False)
+    assert ("stop_deployment", {"deploymentId": "d-2", "autoRollbackEnabled": False}) in fake.calls
+    assert (result["changed"], result["plan"]["action"], result["plan"]["stop_status"]) == (True, "stop", "Succeeded")
+    assert result["msg"] == "d-2 stopped; no automatic rollback started"
+    assert result["deployment"]["status"] == "Stopped"
+
+
+def test_check_mode_says_it_would_wait_for_the_other_deployment():
+    fake = waiting_for_another()
+    result = run_task(fake, check_mode=True)
+    assert result["msg"] == "deployment d-2 of s3://b/r1.zip (zip, etag e1) is in flight: would wait for it, then deploy"
+    assert result["changed"] is True and fake.created() == []
