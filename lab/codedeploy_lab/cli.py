@@ -21,9 +21,25 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import boto3
+
 from .agent.agent import LIMIT_VARIABLES
-from .iam.bootstrap import ADMIN_CREDENTIALS_FILE, read_admin_credentials
-from .lab import TOKEN_FILE, TOKEN_HEADER, read_control_token
+from .faults.command import add_fault_command
+from .fleet.cli import add_host_command
+from .fleet.simulated import Simulation
+from .iam.bootstrap import ADMIN_CREDENTIALS_FILE
+from .iam.bootstrap import read_admin_credentials
+from .lab import TOKEN_FILE
+from .lab import TOKEN_HEADER
+from .lab import read_control_token
+from .labclient import LabError
+from .labclient import is_lab_process
+from .labclient import read_lab_json
+from .labclient import request_lab as request_lab
+from .labclient import required_lab as required_lab
+from .labclient import running_lab
+from .server import parse_rooms
+from .server import serve_and_exit
 
 DEFAULT_STATE_DIR = ".lab"
 UP_TIMEOUT = 60.0
@@ -35,36 +51,8 @@ LAB_ENVIRONMENT_PREFIX = "CODEDEPLOY_LAB_"  # the lab's own settings, e.g. the a
 HOST_LEFTOVERS = ("hosts", "sockets")
 
 
-class LabError(Exception):
-    """A failure the user can act on; printed without a traceback."""
-
-
 def _state_dir(args: argparse.Namespace) -> Path:
     return Path(args.state_dir).resolve()
-
-
-def read_lab_json(state_dir: Path) -> dict[str, t.Any] | None:
-    try:
-        return json.loads((state_dir / "lab.json").read_text())
-    except FileNotFoundError:
-        return None
-    except ValueError as error:
-        raise LabError(f"{state_dir / 'lab.json'} is not valid JSON ({error}); remove it if no lab runs there")
-
-
-def _is_lab_process(pid: int) -> bool:
-    """True if ``pid`` is alive and is a codedeploy-lab serve process (guards against a recycled PID)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    except OSError:
-        return True  # no /proc: trust the PID we recorded ourselves
-    return b"codedeploy_lab" in cmdline and b"serve" in cmdline
 
 
 def _http(method: str, url: str, timeout: float = 5.0, token: str | None = None) -> t.Any:
@@ -72,44 +60,6 @@ def _http(method: str, url: str, timeout: float = 5.0, token: str | None = None)
     request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None, headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
-
-
-def request_lab(method: str, url: str, token: str, body: t.Any = None, timeout: float = 30.0) -> t.Any:
-    """A JSON call to one of the lab's own endpoints with its control token; LabError with the lab's message."""
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {TOKEN_HEADER: token, **({"Content-Type": "application/json"} if data else {})}
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        try:
-            message = json.loads(error.read()).get("message") or error.reason
-        except ValueError:
-            message = error.reason
-        raise LabError(f"{method} {url}: {message}") from None
-    except (OSError, urllib.error.URLError) as error:
-        raise LabError(f"the lab at {url} does not answer: {error}") from None
-
-
-def required_lab(state_dir: str) -> tuple[str, str]:
-    """``(endpoint, control token)`` of the lab running in ``state_dir`` (a subcommand's --state-dir), or LabError."""
-    state = Path(state_dir).resolve()
-    info = running_lab(state)
-    if info is None:
-        raise LabError(f"no lab running in {state}; start one with: codedeploy-lab up --state-dir {state_dir}")
-    return str(info["endpoint"]), read_control_token(state) or ""
-
-
-def running_lab(state_dir: Path) -> dict[str, t.Any] | None:
-    """The recorded lab.json if its process is alive; removes a stale lab.json."""
-    info = read_lab_json(state_dir)
-    if info is None:
-        return None
-    if not _is_lab_process(int(info.get("pid", 0))):
-        (state_dir / "lab.json").unlink(missing_ok=True)
-        return None
-    return info
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -190,7 +140,7 @@ def remove_leftovers(state: Path) -> tuple[int, list[str]]:
 
 
 def _mount_points_under(state: Path) -> set[Path]:
-    points = set()
+    points: set[Path] = set()
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
     except OSError:
@@ -307,12 +257,12 @@ def cmd_down(args: argparse.Namespace) -> int:
     pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + args.timeout
-    while time.monotonic() < deadline and _is_lab_process(pid):
+    while time.monotonic() < deadline and is_lab_process(pid):
         time.sleep(0.1)
-    if _is_lab_process(pid):
+    if is_lab_process(pid):
         os.kill(pid, signal.SIGKILL)
         for _ in range(50):
-            if not _is_lab_process(pid):
+            if not is_lab_process(pid):
                 break
             time.sleep(0.1)
     (state / "lab.json").unlink(missing_ok=True)
@@ -335,7 +285,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         status = _http("GET", f"{info['endpoint']}/_lab/status")
     except (OSError, urllib.error.URLError) as error:
-        raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}")
+        raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}") from None
     status["running"] = True
     status["control_token"] = read_control_token(state)
     status["admin_credentials"] = _admin_credentials(state, status)
@@ -428,8 +378,6 @@ def _ec2_instances(endpoint: str, instance_ids: set[str]) -> dict[str, dict[str,
     """EC2's description of the lab's instances, looked up region by region (us-east-1 first) until all are found."""
     if not instance_ids:
         return {}
-    import boto3  # only status needs it; `up` and `down` stay quick to start
-
     def client(region: str) -> t.Any:
         return boto3.client("ec2", endpoint_url=endpoint, region_name=region,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -458,8 +406,6 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve_and_exit
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.update(_bundle_limit_variables(args))
     serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms, _simulation(args), args.enforce_iam)
@@ -475,12 +421,10 @@ def _bundle_limit_variables(args: argparse.Namespace) -> dict[str, str]:
             if getattr(args, name) is not None}
 
 
-def _simulation(args: argparse.Namespace) -> t.Any:
+def _simulation(args: argparse.Namespace) -> Simulation | None:
     """The large-fleet mode's settings (``--fleet simulated``), or None for sandboxed hosts."""
     if args.fleet != "simulated":
         return None
-    from .fleet.simulated import Simulation
-
     return Simulation(hook_seconds=args.hook_seconds, fail_fraction=args.fail_fraction)
 
 
@@ -506,8 +450,6 @@ def _positive_float(text: str) -> float:
 
 
 def _rooms(text: str) -> tuple[str, ...]:
-    from .server import parse_rooms
-
     try:
         return parse_rooms(text)
     except ValueError as error:
@@ -577,11 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     env = add("env", cmd_env, "print export lines pointing AWS clients at the running lab")
     env.add_argument("--admin", action="store_true",
                      help="with the administrator's key pair (a lab started with --enforce-iam)")
-    from .faults import add_fault_command
-
     add_fault_command(commands, DEFAULT_STATE_DIR)
-    from .fleet.cli import add_host_command
-
     add_host_command(commands, DEFAULT_STATE_DIR)
     return parser
 

@@ -36,6 +36,10 @@ from collections.abc import Sequence
 from .clock import LabClock
 
 __all__ = [
+    "DRAINING",
+    "HEALTHY",
+    "INITIAL",
+    "UNHEALTHY",
     "AgentControl",
     "CodeDeployBackendView",
     "CodeDeployRoom",
@@ -48,13 +52,16 @@ __all__ = [
     "Handler",
     "HostAgent",
     "HostWeb",
+    "HostListener",
     "IamRoom",
     "LabClock",
     "LabHost",
+    "ListenerView",
     "LoadBalancerRoom",
     "Router",
     "SimulationSettings",
     "StartResponse",
+    "TargetPoolView",
     "WsgiApp",
 ]
 
@@ -268,16 +275,25 @@ class SimulationSettings(t.Protocol):
 # -- the load balancers (loadbalancer/) ---------------------------------------------------------------------------------
 
 
+# The states of a load balancer target as the lab's health checks see them (``loadbalancer.pool``).
+INITIAL, HEALTHY, UNHEALTHY, DRAINING = "initial", "healthy", "unhealthy", "draining"
+
+
+class TargetPoolView(t.Protocol):
+    """The targets of one Classic Load Balancer or target group (``loadbalancer.TargetPool``)."""
+
+    def state_of(self, instance_id: str) -> tuple[str, str] | None:
+        """``(state, reason)`` of a target (a state above), None when the pool does not know it."""
+        ...
+
+
 class ListenerView(t.Protocol):
     @property
     def url(self) -> str: ...
 
 
 class LoadBalancerRoom(t.Protocol):
-    """``lab.load_balancers``: a proxy per listener in moto, by name (``loadbalancer.LoadBalancers``).
-
-    A pool is a ``loadbalancer.TargetPool``, handed back to ``wait_until_*``.
-    """
+    """``lab.load_balancers``: a proxy per listener in moto, by name (``loadbalancer.LoadBalancers``)."""
 
     def items(self) -> Iterable[tuple[str, ListenerView]]: ...
 
@@ -285,13 +301,17 @@ class LoadBalancerRoom(t.Protocol):
         """Catch up with moto's load balancers and registrations now."""
         ...
 
-    def classic_pool(self, account_id: str, region: str, name: str) -> t.Any | None: ...
+    def classic_pool(self, account_id: str, region: str, name: str) -> TargetPoolView | None: ...
 
-    def target_group_pool(self, arn: str) -> t.Any | None: ...
+    def target_group_pool(self, arn: str) -> TargetPoolView | None: ...
 
-    def wait_until_healthy(self, pools: Iterable[t.Any], instance_id: str, timeout: float) -> bool: ...
+    def wait_until_healthy(self, pools: Iterable[t.Any], instance_id: str, timeout: float) -> bool:
+        """Wait until ``instance_id`` is healthy in every pool (pools of this room: ``loadbalancer.TargetPool``)."""
+        ...
 
-    def wait_until_gone(self, pools: Iterable[t.Any], instance_id: str, timeout: float) -> bool: ...
+    def wait_until_gone(self, pools: Iterable[t.Any], instance_id: str, timeout: float) -> bool:
+        """Wait until ``instance_id`` has left every pool (drained)."""
+        ...
 
     def describe(self) -> dict[str, t.Any]: ...
 

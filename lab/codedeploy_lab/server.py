@@ -40,16 +40,42 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from moto.backends import get_backend
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from moto.moto_server.werkzeug_app import create_backend_app
+from werkzeug.serving import ThreadedWSGIServer, make_server
+from werkzeug.wrappers import Response
+
+from . import console
+from . import deployments
+from . import faults
+from . import fleet
+from . import iam
+from . import loadbalancer
+from . import moto_patches
 from .clock import LabClock
 from .console import PREFIX as CONSOLE_PREFIX
 from .console import USER_AGENT as CONSOLE_USER_AGENT
+from .fleet import simulated
 from .iam.actions import s3_call
-from .lab import LAB_PREFIX, TOKEN_FILE, TOKEN_HEADER, Lab, json_response, write_control_token
+from .lab import LAB_PREFIX
+from .lab import TOKEN_FILE
+from .lab import TOKEN_HEADER
+from .lab import Lab
+from .lab import json_response
+from .lab import write_control_token
+from .rooms import SimulationSettings
+from .rooms import StartResponse
+from .service.models import CodeDeployService
+from .service.responses import CodeDeployResponder
 
 LOG = logging.getLogger("codedeploy_lab")
 
@@ -139,10 +165,8 @@ def is_signed(environ: dict[str, t.Any]) -> bool:
     return any(name in query for name in SIGNATURE_QUERY_PARAMETERS)
 
 
-def _unsigned_call_response(environ: dict[str, t.Any]) -> t.Any:
+def _unsigned_call_response(environ: dict[str, t.Any]) -> Response:
     """403 in the shape the service would answer: JSON for JSON/CBOR protocols, XML for query and S3."""
-    from werkzeug.wrappers import Response
-
     path = environ.get("PATH_INFO", "")
     if environ.get("HTTP_X_AMZ_TARGET") or path.startswith("/service/") or "json" in environ.get("CONTENT_TYPE", ""):
         code = "MissingAuthenticationTokenException"
@@ -158,7 +182,7 @@ def _unsigned_call_response(environ: dict[str, t.Any]) -> t.Any:
     return Response(body, status=403, content_type="application/xml")
 
 
-def _without_cors(start_response: t.Callable) -> t.Callable:
+def _without_cors(start_response: StartResponse) -> StartResponse:
     """``start_response`` minus every ``Access-Control-*`` header: no other origin may read or drive the lab.
 
     moto's Flask app wraps every backend in flask_cors (allow any origin, any method), and S3 answers preflights
@@ -222,22 +246,20 @@ class LabApplication:
     """The WSGI application of a lab process (see the module docstring for the guard and the routing)."""
 
     def __init__(self, lab: Lab, token: str) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        from .service.responses import CodeDeployResponder
-
+        if not isinstance(lab.codedeploy, CodeDeployService):
+            raise TypeError("a LabApplication serves a lab that build_lab made (with its CodeDeploy service)")
         self.lab = lab
         self.guard = RequestGuard(lab, token)
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.codedeploy = CodeDeployResponder(lab.codedeploy)
 
-    def __call__(self, environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
+    def __call__(self, environ: dict[str, t.Any], start_response: StartResponse) -> t.Iterable[bytes]:
         start_response = _without_cors(start_response)
         refused = self.guard.refusal(environ)
         if refused is not None:
             return json_response(refused[1], status=refused[0])(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if path == CONSOLE_PREFIX or path.startswith(f"{CONSOLE_PREFIX}/"):
+        if self.lab.console is not None and (path == CONSOLE_PREFIX or path.startswith(f"{CONSOLE_PREFIX}/")):
             return self.lab.console(environ, start_response)
         if is_lab_path(path):
             return self.lab.router(environ, start_response)
@@ -250,15 +272,15 @@ class LabApplication:
             return _unsigned_call_response(environ)(environ, start_response)
         call = identify_call(environ)
         if call is not None and self.lab.iam is not None:
-            refused = self.lab.iam.refusal(environ, *call)
-            if refused is not None:
-                return refused(environ, start_response)
+            denied = self.lab.iam.refusal(environ, *call)
+            if denied is not None:
+                return denied(environ, start_response)
         if call is not None:
             # The console's reads are neither the user's calls nor theirs to fail.
             from_console = CONSOLE_USER_AGENT in environ.get("HTTP_USER_AGENT", "")
             if not from_console:
                 self.lab.calls.record(*call)
-            faults = None if from_console else getattr(self.lab, "faults", None)
+            faults = None if from_console else self.lab.faults
             failed = faults.api_response(call, environ) if faults is not None else None
             if failed is not None:  # an injected ThrottlingException / 503 (faults.py)
                 return failed(environ, start_response)
@@ -284,7 +306,8 @@ def _register_lab_endpoints(lab: Lab) -> None:
     lab.router.add(f"{LAB_PREFIX}/reset", reset, methods=("POST",))
 
 
-PREWARM_SERVICES = ("iam", "ec2", "autoscaling", "elb", "elbv2", "cloudwatch", "sns", "s3")
+PrewarmedService = t.Literal["iam", "ec2", "autoscaling", "elb", "elbv2", "cloudwatch", "sns", "s3"]
+PREWARM_SERVICES: tuple[PrewarmedService, ...] = t.get_args(PrewarmedService)
 
 
 def prewarm(region: str = "us-east-1") -> threading.Thread:
@@ -296,9 +319,6 @@ def prewarm(region: str = "us-east-1") -> threading.Thread:
     """
 
     def build() -> None:
-        from moto.backends import get_backend
-        from moto.core import DEFAULT_ACCOUNT_ID
-
         for service in PREWARM_SERVICES:
             try:
                 backends = get_backend(service)[DEFAULT_ACCOUNT_ID]
@@ -312,13 +332,10 @@ def prewarm(region: str = "us-east-1") -> threading.Thread:
 
 
 def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0,
-              enforce_iam: bool = False) -> Lab:
-    """A Lab with moto fixed, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
-    from . import console, faults, iam, moto_fixes
-    from .service.models import CodeDeployService
-
-    moto_fixes.apply()
-    lab = Lab(state_dir, host=LOOPBACK, port=port, clock=LabClock(seconds_per_aws_minute))
+              enforce_iam: bool = False, simulation: SimulationSettings | None = None) -> Lab:
+    """A Lab with moto patched, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
+    moto_patches.install()
+    lab = Lab(state_dir, host=LOOPBACK, port=port, clock=LabClock(seconds_per_aws_minute), simulation=simulation)
     lab.codedeploy = CodeDeployService(lab)
     _register_lab_endpoints(lab)
     faults.attach(lab)  # lab.faults and /_lab/faults
@@ -346,36 +363,31 @@ def parse_rooms(text: str) -> tuple[str, ...]:
 
 
 def _attach_rooms(lab: Lab, rooms: t.Sequence[str] = ROOMS) -> None:
-    """Wire in the data-plane rooms that exist in this checkout (each exposes ``attach(lab)``)."""
-    import importlib
-
+    """Wire in the data-plane rooms (``--rooms``), in the order of ROOMS."""
     for room in rooms:
-        # The large-fleet mode swaps the fleet room for simulated hosts (fleet/simulated.py).
-        simulated = room == "fleet" and getattr(lab, "simulation", None) is not None
-        try:
-            module = importlib.import_module("codedeploy_lab.fleet.simulated" if simulated
-                                             else f"codedeploy_lab.{room}")
-        except ModuleNotFoundError as error:
-            if error.name and error.name.startswith(f"codedeploy_lab.{room}"):
-                continue
-            raise
-        attach = getattr(module, "attach", None)
-        if attach is not None:
-            attach(lab)
-            LOG.info("room %s attached", room)
+        if room == "fleet" and lab.simulation is not None:
+            simulated.attach(lab)  # the large-fleet mode: simulated hosts instead of sandboxed ones
+        elif room == "fleet":
+            fleet.attach(lab)
+        elif room == "loadbalancer":
+            loadbalancer.attach(lab)
+        elif room == "deployments":
+            deployments.attach(lab)
+        LOG.info("room %s attached", room)
 
 
 def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-          rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None, enforce_iam: bool = False) -> int:
-    """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
+          rooms: t.Sequence[str] = ROOMS, simulation: SimulationSettings | None = None,
+          enforce_iam: bool = False) -> int:
+    """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens.
 
+    ``simulation``: simulated hosts (the large-fleet mode) with these settings; None: sandboxed hosts.
+    """
     state = Path(state_dir).resolve()
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     state.chmod(0o700)  # the control token, the hosts' roots and the log are the lab user's alone
     # Held for the life of the process: a second lab in the same state directory cannot start, even in a race.
-    lock = open(state / "lab.lock", "w")  # noqa: SIM115 - closed by the process exit
+    lock = open(state / "lab.lock", "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -385,16 +397,14 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     tmp = state / "tmp"
     tmp.mkdir(exist_ok=True)
     os.environ["TMPDIR"] = str(tmp)
-    import tempfile
-
     tempfile.tempdir = str(tmp)
 
     token = write_control_token(state)
-    lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute, enforce_iam=enforce_iam)
-    lab.simulation = simulation  # a fleet.simulated.Simulation: simulated hosts (the large-fleet mode); None: real
+    lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute, enforce_iam=enforce_iam,
+                    simulation=simulation)
     try:
-        server = make_server(LOOPBACK, port, LabApplication(lab, token), threaded=True,
-                             request_handler=MotoRequestHandler)
+        server = t.cast(ThreadedWSGIServer, make_server(LOOPBACK, port, LabApplication(lab, token), threaded=True,
+                                                        request_handler=MotoRequestHandler))
     except (OSError, SystemExit) as error:  # werkzeug exits itself when the port is taken
         reason = getattr(error, "strerror", None) or "the port is in use"
         LOG.error("cannot listen on %s:%s (%s); choose another port with --port, or leave --port out for a free "
@@ -441,7 +451,7 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
 
 
 def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-                   rooms: t.Sequence[str] = ROOMS, simulation: t.Any = None,
+                   rooms: t.Sequence[str] = ROOMS, simulation: SimulationSettings | None = None,
                    enforce_iam: bool = False) -> t.NoReturn:
     """``serve``, then leave without interpreter finalisation.
 

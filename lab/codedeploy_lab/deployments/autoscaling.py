@@ -1,12 +1,10 @@
 """Auto Scaling launches: a new instance of a deployment group's Auto Scaling group gets the group's last successful
-revision before it takes traffic (codedeploy-semantics.md section 7).
+revision before it takes traffic (docs/codedeploy-behavior.md#auto-scaling).
 
 On AWS the launch lifecycle hook holds the instance in ``Pending:Wait`` while CodeDeploy runs a deployment (creator
 ``autoscaling``) to it alone; success lets it go ``InService`` (and into its load balancers), failure abandons it and
-the group replaces it. moto has no lifecycle-hook states, so we wrap the two moto methods involved, in-process:
-``replace_autoscaling_group_instances`` (new instances are held in ``Pending:Wait``; moto registers only
-``InService`` instances with Classic Load Balancers) and ``update_attached_target_groups`` (which registers every
-instance, so held ones are taken out again).
+the group replaces it. moto has no lifecycle-hook states: ``moto_patches.autoscaling`` tells us of every launch
+(``attach``), and we hold the instance in ``Pending:Wait`` ourselves.
 """
 
 from __future__ import annotations
@@ -15,65 +13,33 @@ import logging
 import threading
 import typing as t
 
-from ..service.models import Deployment, new_deployment_id
-
-if t.TYPE_CHECKING:
-    from .engine import Engine
+from .. import moto_patches
+from ..moto_patches.autoscaling import PENDING_WAIT
+from ..rooms import CodeDeployRoom
+from ..rooms import EngineRoom
+from ..service.models import Deployment
+from ..service.models import new_deployment_id
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
-PENDING_WAIT = "Pending:Wait"
 
-_engine: Engine | None = None
-_installed = False
-
-
-def attach(engine: Engine | None) -> None:
-    global _engine
-    _install()
-    _engine = engine
-
-
-def _install() -> None:
-    global _installed
-    if _installed:
+def attach(engine: EngineRoom | None, service: CodeDeployRoom | None = None) -> None:
+    """Deploy to the launches of deployment groups' Auto Scaling groups with ``engine``, finding the groups in
+    ``service``; ``attach(None)``: launches go InService at once again."""
+    if engine is None or service is None:
+        moto_patches.listen_to_auto_scaling_launches(None)
         return
-    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
 
-    original_replace = FakeAutoScalingGroup.replace_autoscaling_group_instances
-    original_update_target_groups = AutoScalingBackend.update_attached_target_groups
+    def launched(auto_scaling_group: t.Any, instance_states: list[t.Any]) -> None:
+        launch_deployments(engine, service, auto_scaling_group, instance_states)
 
-    def replace_autoscaling_group_instances(self: t.Any, count_needed: int, propagated_tags: dict[str, str]) -> None:
-        before = {id(state) for state in self.instance_states}
-        original_replace(self, count_needed, propagated_tags)
-        if _engine is not None:
-            launched = [state for state in self.instance_states if id(state) not in before]
-            try:
-                launch_deployments(_engine, self, launched)
-            except Exception:  # a launch must never fail moto's own call
-                LOG.exception("Auto Scaling group %s: launch deployments failed", self.name)
-
-    def update_attached_target_groups(self: t.Any, group_name: str) -> None:
-        original_update_target_groups(self, group_name)
-        group = self.autoscaling_groups.get(group_name)
-        if group is None or not group.target_group_arns:
-            return
-        held = [{"Id": state.instance.id} for state in group.instance_states if state.lifecycle_state == PENDING_WAIT]
-        for arn in group.target_group_arns:
-            target_group = self.elbv2_backend.target_groups.get(arn)
-            registered = [target for target in held if target_group is not None and target["Id"] in target_group.targets]
-            if registered:
-                self.elbv2_backend.deregister_targets(arn, registered)
-
-    FakeAutoScalingGroup.replace_autoscaling_group_instances = replace_autoscaling_group_instances
-    AutoScalingBackend.update_attached_target_groups = update_attached_target_groups
-    _installed = True
+    moto_patches.listen_to_auto_scaling_launches(launched)
 
 
-def launch_deployments(engine: Engine, auto_scaling_group: t.Any, launched: list[t.Any]) -> None:
+def launch_deployments(engine: EngineRoom, service: CodeDeployRoom, auto_scaling_group: t.Any,
+                       launched: list[t.Any]) -> None:
     """Hold each launched instance and deploy every interested deployment group's last good revision to it."""
-    service = getattr(engine.lab, "codedeploy", None)
-    if service is None or not launched:
+    if not launched:
         return
     account_id, region = auto_scaling_group.account_id, auto_scaling_group.region
     with service.lock:

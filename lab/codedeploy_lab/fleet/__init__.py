@@ -22,20 +22,29 @@ from __future__ import annotations
 
 import logging
 import threading
-import typing as t
 from pathlib import Path
 
-from .host import Host, HostError, ServiceState, user_data_scripts
+from werkzeug.serving import make_server
+
+from ..agent import Agent
+from ..lab import Lab
+from ..lab import LabRouter
+from ..rooms import Router
+from . import api
+from . import moto_hooks
+from . import on_premises
+from .host import Host
+from .host import HostError
+from .host import ServiceState
+from .host import user_data_scripts
 from .metadata import InstanceIdentity
 from .registry import HostRegistry
-from .sandbox import (
-    SandboxUnavailable,
-    remove_cgroups,
-    remove_host_dir,
-    remove_stale_cgroups,
-    sandbox_support_problem,
-    sanitised_etc,
-)
+from .sandbox import SandboxUnavailable
+from .sandbox import remove_cgroups
+from .sandbox import remove_host_dir
+from .sandbox import remove_stale_cgroups
+from .sandbox import sandbox_support_problem
+from .sandbox import sanitised_etc
 from .webserver import HostWebServer
 
 __all__ = ["Fleet", "attach", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
@@ -48,7 +57,7 @@ LOOPBACK = "127.0.0.1"
 class Fleet(HostRegistry):
     """The lab's hosts, keyed by instance id."""
 
-    def __init__(self, state_dir: Path | str, *, endpoint_url: str, router: t.Any = None,
+    def __init__(self, state_dir: Path | str, *, endpoint_url: str, router: Router | None = None,
                  region: str = "us-east-1") -> None:
         super().__init__()
         self.state_dir = Path(state_dir).resolve()
@@ -57,20 +66,14 @@ class Fleet(HostRegistry):
         remove_stale_cgroups()
         self.endpoint_url = endpoint_url.rstrip("/")
         self.region = region
-        self._server: t.Any = None
+        self._server = None
         self._server_thread: threading.Thread | None = None
-        from . import api, on_premises
-
         if router is None:
             # Standalone (tests, tools): serve the fleet's /_lab/hosts endpoints on a port of our own.
-            from werkzeug.serving import make_server
-
-            from ..lab import LabRouter
-
-            router = LabRouter()
-            api.register(self, router)
-            on_premises.register(self, router)
-            self._server = make_server(LOOPBACK, 0, router, threaded=True)
+            own_router = LabRouter()
+            api.register(self, own_router)
+            on_premises.register(self, own_router)
+            self._server = make_server(LOOPBACK, 0, own_router, threaded=True)
             self._server_thread = threading.Thread(target=self._server.serve_forever, name="fleet-api",
                                                    daemon=True)
             self._server_thread.start()
@@ -79,8 +82,6 @@ class Fleet(HostRegistry):
             api.register(self, router)
             on_premises.register(self, router)
             self.api_url = self.endpoint_url
-        from ..agent import Agent
-
         self.agent = Agent(endpoint_url=self.endpoint_url, region=region)
 
     @property
@@ -104,9 +105,7 @@ class Fleet(HostRegistry):
 
     def launch_on_premises(self, name: str) -> Host:
         """A host that is no EC2 instance (``on_premises.py``): no metadata, its agent starts when told to."""
-        from .on_premises import check_host_name
-
-        identity = InstanceIdentity(instance_id=check_host_name(name), region=self.region, availability_zone="",
+        identity = InstanceIdentity(instance_id=on_premises.check_host_name(name), region=self.region, availability_zone="",
                                     hostname=name, private_ip="10.1.0.10")
         host = Host(identity, self.hosts_dir / name, endpoint_url=self.endpoint_url,
                     socket_dir=self.sockets_dir / name, etc_template=lambda: sanitised_etc(self.state_dir),
@@ -128,8 +127,6 @@ class Fleet(HostRegistry):
         remove_stale_cgroups()
 
     def shutdown(self) -> None:
-        from . import moto_hooks
-
         moto_hooks.detach(self)
         self.reset()
         if self._server is not None:
@@ -138,7 +135,7 @@ class Fleet(HostRegistry):
             self._server = None
 
 
-def attach(lab: t.Any) -> Fleet:
+def attach(lab: Lab) -> Fleet:
     """Wire the fleet into a running lab (called by ``server._attach_rooms``): ``lab.fleet``, ``/_lab/hosts``
     endpoints on the lab's port, moto's EC2 launches become hosts, reset/shutdown remove every host."""
     fleet = Fleet(lab.state_dir, endpoint_url=lab.endpoint, router=lab.router)

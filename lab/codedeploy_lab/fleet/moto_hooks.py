@@ -1,36 +1,63 @@
-"""Every EC2 instance moto launches (RunInstances, Auto Scaling) becomes a lab host; terminate removes it.
+"""The fleet's ear on moto's EC2: every instance moto launches (RunInstances, Auto Scaling) becomes a lab host, and
+stopping, starting and terminating it reaches the host (``attach(fleet)``).
 
-We wrap moto's ``EC2Backend`` methods in-process, once per process. The wrappers call the fleet that is attached
-(``attach(fleet)``), after moto has done its own work, so a moto error leaves the fleet untouched.
+The patch itself is ``codedeploy_lab.moto_patches.ec2``; this module is what it calls.
 """
 
 from __future__ import annotations
 
-import logging
 import typing as t
 
+from .. import moto_patches
 from .host import decode_user_data
 from .metadata import InstanceIdentity
 
-if t.TYPE_CHECKING:
-    from . import Fleet
 
-LOG = logging.getLogger("codedeploy_lab.fleet")
+class InstanceHosts(t.Protocol):
+    """A fleet as EC2 drives it (``Fleet``, ``SimulatedFleet``)."""
 
-_fleet: Fleet | None = None
-_installed = False
+    def launch(self, identity: InstanceIdentity) -> t.Any: ...
 
+    def terminate(self, instance_id: str) -> None: ...
 
-def attach(fleet: Fleet) -> None:
-    global _fleet
-    _install()
-    _fleet = fleet
+    def stop(self, instance_id: str) -> None: ...
+
+    def start(self, instance_id: str) -> None: ...
 
 
-def detach(fleet: Fleet) -> None:
-    global _fleet
-    if _fleet is fleet:
-        _fleet = None
+class _FleetInstances:
+    """``moto_patches.hooks.InstanceListener`` for one fleet."""
+
+    def __init__(self, fleet: InstanceHosts) -> None:
+        self.fleet = fleet
+
+    def launched(self, instance: t.Any) -> None:
+        self.fleet.launch(identity_of(instance))
+
+    def terminated(self, instance_id: str) -> None:
+        self.fleet.terminate(instance_id)
+
+    def stopped(self, instance_id: str) -> None:
+        self.fleet.stop(instance_id)
+
+    def started(self, instance_id: str) -> None:
+        self.fleet.start(instance_id)
+
+
+_attached: _FleetInstances | None = None
+
+
+def attach(fleet: InstanceHosts) -> None:
+    global _attached
+    _attached = _FleetInstances(fleet)
+    moto_patches.listen_to_instances(_attached)
+
+
+def detach(fleet: InstanceHosts) -> None:
+    global _attached
+    if _attached is not None and _attached.fleet is fleet:
+        _attached = None
+        moto_patches.listen_to_instances(None)
 
 
 def identity_of(instance: t.Any) -> InstanceIdentity:
@@ -61,59 +88,3 @@ def identity_of(instance: t.Any) -> InstanceIdentity:
 
 def _iso(value: t.Any) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(value, "strftime") else str(value)
-
-
-def _install() -> None:
-    global _installed
-    if _installed:
-        return
-    from moto.ec2.models import EC2Backend
-
-    original_run = EC2Backend.run_instances
-    original_terminate = EC2Backend.terminate_instances
-    original_stop = EC2Backend.stop_instances
-    original_start = EC2Backend.start_instances
-    original_reboot = EC2Backend.reboot_instances
-
-    def run_instances(self: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        reservation = original_run(self, *args, **kwargs)
-        if _fleet is not None:
-            for instance in reservation.instances:
-                _fleet.launch(identity_of(instance))
-        return reservation
-
-    def terminate_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_terminate(self, instance_ids)
-        if _fleet is not None:
-            for instance, _ in result:
-                _fleet.terminate(instance.id)
-        return result
-
-    def stop_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_stop(self, instance_ids)
-        if _fleet is not None:
-            for instance, _ in result:
-                _fleet.stop(instance.id)
-        return result
-
-    def start_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_start(self, instance_ids)
-        if _fleet is not None:
-            for instance, _ in result:
-                _fleet.start(instance.id)
-        return result
-
-    def reboot_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_reboot(self, instance_ids)
-        if _fleet is not None:
-            for instance in result:
-                _fleet.stop(instance.id)
-                _fleet.start(instance.id)
-        return result
-
-    EC2Backend.run_instances = run_instances  # type: ignore[method-assign]
-    EC2Backend.terminate_instances = terminate_instances  # type: ignore[method-assign]
-    EC2Backend.stop_instances = stop_instances  # type: ignore[method-assign]
-    EC2Backend.start_instances = start_instances  # type: ignore[method-assign]
-    EC2Backend.reboot_instances = reboot_instances  # type: ignore[method-assign]
-    _installed = True

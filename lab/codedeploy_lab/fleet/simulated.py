@@ -26,10 +26,18 @@ import hashlib
 import logging
 import threading
 import typing as t
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from ..agent import AGENT_EVENTS, AgentCommand, EventOutcome
-from .metadata import InstanceIdentity, MetadataService
+from ..agent import AGENT_EVENTS
+from ..agent import AgentCommand
+from ..agent import EventOutcome
+from ..lab import Lab
+from ..rooms import Router
+from ..rooms import SimulationSettings
+from . import api
+from . import moto_hooks
+from .metadata import InstanceIdentity
+from .metadata import MetadataService
 from .registry import HostRegistry
 
 LOG = logging.getLogger("codedeploy_lab.fleet")
@@ -63,6 +71,11 @@ class Simulation:
             return False
         digest = hashlib.sha256(f"{deployment_id}/{instance_id}".encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2 ** 64 < self.fail_fraction
+
+
+def settings_of(settings: SimulationSettings) -> dict[str, t.Any]:
+    return {"hook_seconds": settings.hook_seconds, "fail_fraction": settings.fail_fraction,
+            "fail_event": settings.fail_event}
 
 
 class SimulatedWeb:
@@ -129,12 +142,12 @@ class SimulatedHost:
 class SimulatedAgent:
     """``run_event(host, command) -> EventOutcome``: waits ``hook_seconds``, then succeeds (or fails as configured)."""
 
-    def __init__(self, settings: Simulation, stopping: threading.Event) -> None:
+    def __init__(self, settings: SimulationSettings, stopping: threading.Event) -> None:
         self.settings = settings
         self._stopping = stopping
 
     def run_event(self, host: SimulatedHost, command: AgentCommand) -> EventOutcome:
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         if command.event not in AGENT_EVENTS:
             return self._outcome(command, started, "UnknownError",
                                  f"Unsupported lifecycle event for the host agent: {command.event}")
@@ -157,7 +170,7 @@ class SimulatedAgent:
         succeeded = error_code == "Success"
         return EventOutcome(event=command.event, status="Succeeded" if succeeded else "Failed",
                             error_code=error_code, message=message, script_name=script_name, log_tail=log_tail,
-                            started_at=started, ended_at=dt.datetime.now(dt.timezone.utc), output_tail=log_tail)
+                            started_at=started, ended_at=dt.datetime.now(dt.UTC), output_tail=log_tail)
 
 
 class SimulatedFleet(HostRegistry):
@@ -166,13 +179,11 @@ class SimulatedFleet(HostRegistry):
     simulated = True
     sandbox_problem = None
 
-    def __init__(self, endpoint_url: str, *, router: t.Any, settings: Simulation | None = None) -> None:
-        from . import api
-
+    def __init__(self, endpoint_url: str, *, router: Router, settings: SimulationSettings | None = None) -> None:
         super().__init__()
         self.endpoint_url = endpoint_url.rstrip("/")
         self.api_url = self.endpoint_url
-        self.settings = settings or Simulation()
+        self.settings: SimulationSettings = settings or Simulation()
         self._stopping = threading.Event()
         self.agent = SimulatedAgent(self.settings, self._stopping)
         api.register(self, router)
@@ -188,16 +199,14 @@ class SimulatedFleet(HostRegistry):
         return host
 
     def shutdown(self) -> None:
-        from . import moto_hooks
-
         self._stopping.set()  # events still waiting end at once
-        moto_hooks.detach(self)  # type: ignore[arg-type]
+        moto_hooks.detach(self)
         self.reset()
 
     # -- /_lab/fleet/simulation ----------------------------------------------------------------------------------------
 
     def _show_settings(self, request: t.Any) -> dict[str, t.Any]:
-        return {"hosts": len(self.hosts()), **asdict(self.settings)}
+        return {"hosts": len(self.hosts()), **settings_of(self.settings)}
 
     def _change_settings(self, request: t.Any) -> t.Any:
         body = request.get_json(force=True, silent=True)
@@ -209,7 +218,7 @@ class SimulatedFleet(HostRegistry):
                          "message": f"unknown field(s) {', '.join(unknown)}: use hook_seconds, fail_fraction, "
                                     "fail_event"}
         try:
-            candidate = Simulation(**{**asdict(self.settings), **body})
+            candidate = Simulation(**{**settings_of(self.settings), **body})
         except (TypeError, ValueError) as error:
             return 400, {"error": "InvalidRequest", "message": str(error)}
         self.settings.hook_seconds = float(candidate.hook_seconds)
@@ -218,9 +227,10 @@ class SimulatedFleet(HostRegistry):
         return self._show_settings(request)
 
 
-def attach(lab: t.Any, settings: Simulation | None = None) -> SimulatedFleet:
-    """Wire simulated hosts into a running lab instead of the sandboxed fleet (``server._attach_rooms``)."""
-    fleet = SimulatedFleet(lab.endpoint, router=lab.router, settings=settings or getattr(lab, "simulation", None))
+def attach(lab: Lab, settings: SimulationSettings | None = None) -> SimulatedFleet:
+    """Wire simulated hosts into a running lab instead of the sandboxed fleet (``server._attach_rooms``), with
+    ``settings``, else the lab's (``lab.simulation``), else the defaults."""
+    fleet = SimulatedFleet(lab.endpoint, router=lab.router, settings=settings or lab.simulation)
     fleet.attach_to_moto()
     lab.fleet = fleet
     lab.on_reset(fleet.reset)

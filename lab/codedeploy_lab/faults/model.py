@@ -1,55 +1,35 @@
-"""Faults for tests: what goes wrong on AWS, on demand (``/_lab/faults`` and ``codedeploy-lab fault``).
+"""What a fault is and does: API calls that fail, a stopped agent, a terminated host (see the package docstring).
 
-| method and path | body (JSON) | what |
-|---|---|---|
-| GET ``/_lab/faults`` | | the faults in force and how many calls each one failed |
-| DELETE ``/_lab/faults`` | | every fault off (API faults removed, stopped agents started, web servers healthy) |
-| PUT ``/_lab/faults/api/<service>`` | ``{fraction, error, seed, count, operations}`` | ``codedeploy`` or ``s3`` calls fail |
-| DELETE ``/_lab/faults/api/<service>`` | | that service answers normally again |
-| POST ``/_lab/faults/hosts/<id>/agent`` | ``{"action": "stop" \\| "start", "timeout_minutes": 5}`` | the host's CodeDeploy agent stops / starts |
-| POST ``/_lab/faults/hosts/<id>/web`` | ``{"action": "unhealthy" \\| "healthy", "status": 503}`` | the host's web server |
-| POST ``/_lab/faults/hosts/<id>/terminate`` | ``{"at_event": "AfterInstall", "region": ...}`` | EC2 terminates it |
-
-API faults. A call of the service (optionally only the listed ``operations``) fails with probability ``fraction``
-(0..1), drawn from ``random.Random(seed)`` (seed 0 unless given), so the same calls in the same order fail in every
-run; ``count`` ends the fault after that many failures (``fraction: 1, count: 3`` = "the next three calls").
-CodeDeploy answers ``ThrottlingException`` ("Rate exceeded", HTTP 400, in the JSON or CBOR shape the client
-spoke); S3 answers HTTP 503 with its XML ``SlowDown`` (default) or ``ServiceUnavailable`` error. Failed calls are
-still counted in ``GET /_lab/calls`` (they reached the lab); ``GET /_lab/faults`` counts the failures per operation.
-S3 faults also hit the host agents' bundle downloads, as on AWS.
-
-A stopped agent picks up no lifecycle event: an event that should start on its host waits, and fails after
-``AGENT_TIMEOUT_MINUTES`` AWS minutes (scaled by the lab clock; ``timeout_minutes`` of the stop overrides it until the
-agent starts again) with AWS's diagnostics for an agent that never received the event (errorCode UnknownError);
-started again within the wait, the event runs. An event already running
-when the agent stops finishes. ``systemctl stop codedeploy-agent`` inside the host does the same.
-
-A terminated host (through moto's EC2, so the fleet tears it down): the event running on it, or the next one, fails
-at once with a message naming the termination (AWS may take up to an hour to notice); the rest are Skipped.
-``at_event`` terminates the host when that lifecycle event is about to start on it, so a test can terminate it
-mid-deployment without racing the engine.
+``Faults`` is ``lab.faults``: the server asks it about every AWS call (``api_response``), the deployment engine before
+and after every lifecycle event (``before_event``, ``after_failed_event``); ``endpoints.py`` serves it under
+``/_lab/faults``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import random
 import threading
 import time
 import typing as t
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from .lab import LAB_PREFIX
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ec2.models import ec2_backends
+from werkzeug.wrappers import Response
 
-if t.TYPE_CHECKING:
-    from werkzeug.wrappers import Request, Response
+from ..lab import Lab
+from ..rooms import AgentControl
+from ..rooms import DeploymentRunView
+from ..rooms import LabHost
+from ..service import protocol
 
 LOG = logging.getLogger("codedeploy_lab.faults")
 
-AGENT_TIMEOUT_MINUTES = 5.0  # AWS minutes: an event no agent picks up fails after ~5 minutes (semantics doc §3)
+# AWS minutes: an event no agent picks up fails after about 5 minutes (docs/codedeploy-behavior.md#the-host-agent)
+AGENT_TIMEOUT_MINUTES = 5.0
 AGENT_MESSAGE = ("CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy agent logs on "
                  "your host and make sure the agent is running and can connect to the CodeDeploy server.")
 SERVICE_EVENTS = frozenset({"BlockTraffic", "AllowTraffic"})  # the service runs these itself: no agent needed
@@ -140,7 +120,7 @@ class ApiFault:
 class Faults:
     """The lab's fault injection (``lab.faults``); see the module docstring."""
 
-    def __init__(self, lab: t.Any) -> None:
+    def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self._lock = threading.Lock()
         self._api: dict[str, ApiFault] = {}
@@ -177,7 +157,7 @@ class Faults:
 
     # -- host faults ------------------------------------------------------------------------------------------------
 
-    def _host(self, instance_id: str) -> t.Any:
+    def _host(self, instance_id: str) -> LabHost:
         fleet = self.lab.fleet
         host = fleet.get(instance_id) if fleet is not None else None
         if host is None:
@@ -191,7 +171,7 @@ class Faults:
                                             not isinstance(timeout_minutes, (int, float)) or timeout_minutes <= 0):
             raise FaultError(f"timeout_minutes must be a positive number of AWS minutes, got {timeout_minutes!r}")
         host = self._host(instance_id)
-        if not hasattr(host, "stop_agent"):
+        if not isinstance(host, AgentControl):
             raise FaultError(f"the host {instance_id} has no CodeDeploy agent the lab can stop (simulated fleet?)")
         with self._lock:
             if action == "stop" and timeout_minutes is not None:
@@ -210,9 +190,7 @@ class Faults:
             raise FaultError(f"action must be one of {', '.join(WEB_ACTIONS)}, got {action!r}")
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
             raise FaultError(f"status must be an HTTP error status from 400 to 599, got {status!r}")
-        web = getattr(self._host(instance_id), "web", None)
-        if web is None:
-            raise FaultError(f"the host {instance_id} has no web server (simulated fleet?)")
+        web = self._host(instance_id).web
         if action == "unhealthy":
             web.mark_unhealthy(status)
         else:
@@ -223,9 +201,6 @@ class Faults:
     def terminate(self, instance_id: str, at_event: str | None = None, region: str = "us-east-1",
                   account_id: str | None = None) -> dict[str, t.Any]:
         """Terminate through moto's EC2 (the fleet tears the host down), now or when ``at_event`` starts on it."""
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ec2.models import ec2_backends
-
         ec2 = ec2_backends[account_id or DEFAULT_ACCOUNT_ID][region]
         try:
             ec2.get_instance(instance_id)
@@ -244,7 +219,8 @@ class Faults:
 
     # -- the engine's hooks (DeploymentRun._run_event) -----------------------------------------------------------
 
-    def before_event(self, run: t.Any, name: str, host: t.Any, instance_id: str) -> dict[str, str] | None:
+    def before_event(self, run: DeploymentRunView, name: str, host: LabHost | None,
+                     instance_id: str) -> dict[str, str] | None:
         """Diagnostics of a failure the lab's faults cause before ``name`` runs on the instance, or None."""
         with self._lock:
             armed = self._armed.get(instance_id) == name and self._armed.pop(instance_id)
@@ -252,7 +228,7 @@ class Faults:
             self.terminate(instance_id, region=run.backend.region, account_id=run.backend.account_id)
         if self._terminated(run, host, instance_id, ask_ec2=host is None):
             return diagnostics(terminated_message(instance_id, name))
-        gate = getattr(host, "agent_running", None)
+        gate = host.agent_running if isinstance(host, AgentControl) else None
         if name in SERVICE_EVENTS or gate is None or gate.is_set():
             return None
         with self._lock:
@@ -267,7 +243,7 @@ class Faults:
                 return diagnostics(AGENT_MESSAGE)
         return None
 
-    def after_failed_event(self, run: t.Any, name: str, host: t.Any, instance_id: str,
+    def after_failed_event(self, run: DeploymentRunView, name: str, host: LabHost | None, instance_id: str,
                            found: dict[str, str] | None) -> dict[str, str] | None:
         """A host terminated while the event ran: say so instead of the broken pipe the agent saw."""
         if self._terminated(run, host, instance_id, ask_ec2=True):
@@ -275,15 +251,13 @@ class Faults:
         return found
 
     @staticmethod
-    def _terminated(run: t.Any, host: t.Any, instance_id: str, ask_ec2: bool) -> bool:
+    def _terminated(run: DeploymentRunView, host: LabHost | None, instance_id: str, ask_ec2: bool) -> bool:
         """The host is gone, or (``ask_ec2``) EC2 already terminated the instance: moto marks it first, then the
         fleet tears the host down. Asking EC2 walks every instance, so only a failed event or a missing host asks."""
-        if host is not None and getattr(host, "state", None) == "terminated":
+        if host is not None and host.state == "terminated":
             return True
         if not ask_ec2:
             return False
-        from moto.ec2.models import ec2_backends
-
         try:
             state = ec2_backends[run.backend.account_id][run.backend.region].get_instance(instance_id).state
         except Exception:  # not an EC2 instance the lab knows: the engine reports it
@@ -299,10 +273,8 @@ class Faults:
                 "api": {service: fault.describe() for service, fault in sorted(self._api.items())},
                 "injected": {service: dict(ops) for service, ops in sorted(self._injected.items())},
                 "agents_stopped": sorted(h.instance_id for h in hosts
-                                         if getattr(h, "agent_running", None) is not None
-                                         and not h.agent_running.is_set()),
-                "web_unhealthy": sorted(h.instance_id for h in hosts
-                                        if getattr(h, "web", None) is not None and not h.web.healthy),
+                                         if isinstance(h, AgentControl) and not h.agent_running.is_set()),
+                "web_unhealthy": sorted(h.instance_id for h in hosts if not h.web.healthy),
                 "terminate_at_event": dict(sorted(self._armed.items())),
                 "agent_timeout_seconds": self.lab.clock.minutes(AGENT_TIMEOUT_MINUTES),
             }
@@ -314,10 +286,9 @@ class Faults:
             self._armed.clear()
             self._agent_timeouts.clear()
         for host in self.lab.fleet.hosts() if self.lab.fleet is not None else []:
-            if hasattr(host, "start_agent"):
+            if isinstance(host, AgentControl):
                 host.start_agent()
-            if getattr(host, "web", None) is not None:
-                host.web.mark_healthy()
+            host.web.mark_healthy()
 
 
 # -- error responses --------------------------------------------------------------------------------------------------
@@ -333,10 +304,6 @@ def _drain(environ: dict[str, t.Any]) -> None:
 
 
 def _codedeploy_error(environ: dict[str, t.Any], code: str) -> Response:
-    from werkzeug.wrappers import Response
-
-    from .service import protocol
-
     wire = "cbor" if environ.get("PATH_INFO", "").startswith(protocol.CBOR_PATH_PREFIX) else "json"
     body, headers = protocol.encode(wire, {"__type": code, "message": "Rate exceeded"})
     headers["x-amzn-RequestId"] = str(uuid.uuid4())
@@ -344,158 +311,9 @@ def _codedeploy_error(environ: dict[str, t.Any], code: str) -> Response:
 
 
 def _s3_error(environ: dict[str, t.Any], code: str) -> Response:
-    from werkzeug.wrappers import Response
-
     request_id = uuid.uuid4().hex[:16].upper()
     body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{S3_MESSAGES[code]}'
             f"</Message><RequestId>{request_id}</RequestId><HostId>codedeploy-lab</HostId></Error>")
     head = environ.get("REQUEST_METHOD") == "HEAD"
     return Response(b"" if head else body.encode(), status=503, content_type="application/xml",
                     headers={"x-amz-request-id": request_id})
-
-
-# -- the lab endpoints ------------------------------------------------------------------------------------------------
-
-def _body(request: Request) -> dict[str, t.Any]:
-    body = request.get_json(force=True, silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        raise FaultError("the request body must be a JSON object")
-    return body
-
-
-def _answer(action: t.Callable[[], t.Any]) -> t.Any:
-    try:
-        return action()
-    except FaultError as error:
-        return 400, {"error": "InvalidFault", "message": str(error)}
-    except LookupError as error:
-        return 404, {"error": "NotFound", "message": str(error).strip("'\"")}
-
-
-def register(faults: Faults, router: t.Any) -> None:
-    def status(request: Request) -> t.Any:
-        return faults.describe()
-
-    def clear(request: Request) -> t.Any:
-        faults.clear()
-        return faults.describe()
-
-    def put_api(request: Request, service: str) -> t.Any:
-        return _answer(lambda: {service: faults.set_api_fault(service, _body(request)).describe()})
-
-    def delete_api(request: Request, service: str) -> t.Any:
-        return {"service": service, "removed": faults.clear_api_fault(service)}
-
-    def agent(request: Request, instance_id: str) -> t.Any:
-        def act() -> t.Any:
-            body = _body(request)
-            return faults.agent(instance_id, body.get("action", ""), body.get("timeout_minutes"))
-        return _answer(act)
-
-    def web(request: Request, instance_id: str) -> t.Any:
-        def act() -> t.Any:
-            body = _body(request)
-            return faults.web(instance_id, body.get("action", ""), body.get("status", 503))
-        return _answer(act)
-
-    def terminate(request: Request, instance_id: str) -> t.Any:
-        def act() -> t.Any:
-            body = _body(request)
-            return faults.terminate(instance_id, body.get("at_event"), body.get("region") or "us-east-1")
-        return _answer(act)
-
-    router.add(f"{LAB_PREFIX}/faults", status)
-    router.add(f"{LAB_PREFIX}/faults", clear, methods=("DELETE",))
-    router.add(f"{LAB_PREFIX}/faults/api/<service>", put_api, methods=("PUT", "POST"))
-    router.add(f"{LAB_PREFIX}/faults/api/<service>", delete_api, methods=("DELETE",))
-    router.add(f"{LAB_PREFIX}/faults/hosts/<instance_id>/agent", agent, methods=("POST",))
-    router.add(f"{LAB_PREFIX}/faults/hosts/<instance_id>/web", web, methods=("POST",))
-    router.add(f"{LAB_PREFIX}/faults/hosts/<instance_id>/terminate", terminate, methods=("POST",))
-
-
-def attach(lab: t.Any) -> Faults:
-    """``lab.faults``, its endpoints, and a reset that turns every fault off."""
-    faults = Faults(lab)
-    lab.faults = faults
-    register(faults, lab.router)
-    lab.on_reset(faults.clear)
-    return faults
-
-
-# -- the command line: codedeploy-lab fault ... -------------------------------------------------------------------------
-
-def add_fault_command(commands: t.Any, default_state_dir: str) -> None:
-    """``codedeploy-lab fault status|clear|api|agent|web|terminate`` (see ``--help``)."""
-    fault = commands.add_parser("fault", help="inject faults into the running lab (throttling, agents, hosts)",
-                                description="Inject faults into the running lab; see lab/README.md, Faults.")
-    actions = fault.add_subparsers(dest="fault_command", required=True, metavar="FAULT")
-
-    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--state-dir", default=default_state_dir,
-                            help=f"the lab's state directory (default: ./{default_state_dir})")
-        parser.set_defaults(handler=_cli)
-        return parser
-
-    sub("status", "show the faults in force and the calls they failed")
-    sub("clear", "turn every fault off")
-    api = sub("api", "make a fraction of a service's calls fail (codedeploy: ThrottlingException; s3: 503)")
-    api.add_argument("service", choices=sorted(API_ERRORS))
-    api.add_argument("--fraction", type=float, help="share of calls that fail, 0 to 1")
-    api.add_argument("--error", help="codedeploy: ThrottlingException; s3: SlowDown (default) or ServiceUnavailable")
-    api.add_argument("--seed", type=int, default=0, help="seed of the draws (same seed, same calls fail)")
-    api.add_argument("--count", type=int, help="stop after this many failures (--fraction 1 --count 3: next three)")
-    api.add_argument("--operations", help="comma-separated operations to fail (default: every operation)")
-    api.add_argument("--off", action="store_true", help="remove the fault of this service")
-    agent = sub("agent", "stop or start a host's CodeDeploy agent")
-    agent.add_argument("instance_id")
-    agent.add_argument("action", choices=AGENT_ACTIONS)
-    agent.add_argument("--timeout-minutes", type=float,
-                       help=f"AWS minutes before events waiting for this agent fail (default {AGENT_TIMEOUT_MINUTES:g})")
-    web = sub("web", "make a host's web server answer errors (unhealthy) or pages again (healthy)")
-    web.add_argument("instance_id")
-    web.add_argument("action", choices=WEB_ACTIONS)
-    web.add_argument("--status", type=int, default=503, help="HTTP status while unhealthy (default 503)")
-    terminate = sub("terminate", "terminate an instance through EC2, now or when a lifecycle event starts on it")
-    terminate.add_argument("instance_id")
-    terminate.add_argument("--at-event", help="wait until this lifecycle event is about to start on the host")
-    terminate.add_argument("--region", default="us-east-1")
-
-
-def _cli(args: argparse.Namespace) -> int:
-    from .cli import LabError, request_lab, required_lab
-
-    endpoint, token = required_lab(args.state_dir)
-    base = f"{endpoint}{LAB_PREFIX}/faults"
-
-    def _request(method: str, url: str, body: dict[str, t.Any] | None = None) -> t.Any:
-        return request_lab(method, url, token, body)
-
-    command = args.fault_command
-    if command == "status":
-        answer = _request("GET", base)
-    elif command == "clear":
-        answer = _request("DELETE", base)
-    elif command == "api":
-        if args.off:
-            answer = _request("DELETE", f"{base}/api/{args.service}")
-        else:
-            if args.fraction is None:
-                raise LabError("fault api needs --fraction (0 to 1), or --off to remove the fault")
-            body: dict[str, t.Any] = {"fraction": args.fraction, "seed": args.seed}
-            for name in ("error", "count", "operations"):
-                if getattr(args, name) is not None:
-                    body[name] = getattr(args, name)
-            answer = _request("PUT", f"{base}/api/{args.service}", body)
-    elif command == "agent":
-        body = {"action": args.action, **({"timeout_minutes": args.timeout_minutes} if args.timeout_minutes else {})}
-        answer = _request("POST", f"{base}/hosts/{args.instance_id}/agent", body)
-    elif command == "web":
-        answer = _request("POST", f"{base}/hosts/{args.instance_id}/web", {"action": args.action,
-                                                                          "status": args.status})
-    else:
-        body = {"region": args.region, **({"at_event": args.at_event} if args.at_event else {})}
-        answer = _request("POST", f"{base}/hosts/{args.instance_id}/terminate", body)
-    print(json.dumps(answer, indent=2, sort_keys=True))
-    return 0
-
