@@ -1,5 +1,3 @@
-# -*- coding: utf-8 -*-
-
 # Copyright: Contributors to the rollout.codedeploy project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -22,25 +20,35 @@ them as JSON to benchmarks/results/. Run with the project's venv:
 
 from __future__ import annotations
 
-import argparse
+import functools
 import json
 import os
 import random
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
-import time
 import typing as t
 from pathlib import Path
 
-from benchlab import BIN, CREDENTIALS, collections_tree, lab_calls, start_lab, stop_lab, write_results
+from benchlab import BIN
+from benchlab import RunningLab
+from benchlab import arguments
+from benchlab import calls_between
+from benchlab import collections_tree
+from benchlab import lab_of_its_own
+from benchlab import median
+from benchlab import one_task
+from benchlab import run_measured
+from benchlab import run_playbook
+from benchlab import tool_env
+from benchlab import workspace
+from benchlab import write_results
 
-UPLOAD_OPERATIONS = ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload")
-WORDS = ("deploy revision bundle instance lifecycle hook appspec install validate service traffic health "
-         "group application archive content digest version region bucket object stream").split()
+UPLOADS = {"s3:PutObject", "s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload"}
+WORDS = (
+    "deploy revision bundle instance lifecycle hook appspec install validate service traffic health "
+    "group application archive content digest version region bucket object stream"
+).split()
 
 
 # --- the application tree ------------------------------------------------------------------------------------
@@ -50,7 +58,8 @@ def generate_tree(root: Path, files: int, total_bytes: int, seed: int = 6) -> tu
     """A deterministic tree: 70 % text files (compressible), 30 % binary (random bytes), 100 files per directory."""
     rng = random.Random(seed)
     (root / "scripts").mkdir(parents=True)
-    (root / "appspec.yml").write_text(textwrap.dedent("""\
+    (root / "appspec.yml").write_text(
+        textwrap.dedent("""\
         version: 0.0
         os: linux
         files:
@@ -60,7 +69,8 @@ def generate_tree(root: Path, files: int, total_bytes: int, seed: int = 6) -> tu
           ApplicationStart:
             - location: scripts/start.sh
               timeout: 60
-        """))
+        """)
+    )
     start = root / "scripts" / "start.sh"
     start.write_text("#!/bin/sh\nexit 0\n")
     start.chmod(0o755)
@@ -81,27 +91,8 @@ def generate_tree(root: Path, files: int, total_bytes: int, seed: int = 6) -> tu
     return files, written
 
 
-# --- the lab -------------------------------------------------------------------------------------------------
-
-
-def uploads(before: dict[str, t.Any], after: dict[str, t.Any]) -> int:
-    return sum(after.get("s3", {}).get(op, 0) - before.get("s3", {}).get(op, 0) for op in UPLOAD_OPERATIONS)
-
-
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """Run a command; its wall seconds, CPU seconds (it and the children it waited for), exit status and output.
-
-    CPU time is reported beside wall time because the machine may be shared: wall time grows with other load,
-    the client's CPU time much less (the lab's own work, receiving uploads, is not in it).
-    """
-    with tempfile.TemporaryFile("w+") as output:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        output.seek(0)
-        return elapsed, usage.ru_utime + usage.ru_stime, process.returncode, output.read()
+def uploads(calls: dict[str, int]) -> int:
+    return sum(count for name, count in calls.items() if name in UPLOADS)
 
 
 # --- the two pushes ------------------------------------------------------------------------------------------
@@ -122,54 +113,28 @@ PLAYBOOK = """\
 """
 
 
-def role_push(work: Path, tree: Path, endpoint: str, source: Path, application: str, bucket: str, prefix: str, bundle_dir: Path) -> tuple[float, float]:
+def role_push(
+    work: Path, env: dict[str, str], endpoint: str, source: Path, prefix: str, bundle_dir: Path
+) -> tuple[float, float]:
     playbook = work / "push.yml"
     playbook.write_text(PLAYBOOK)
     extra = {
         "lab_endpoint": endpoint,
         "revision_source_dir": str(source),
-        "revision_application": application,
-        "revision_bucket": bucket,
+        "revision_application": "bench",
+        "revision_bucket": "bench",
         "revision_key_prefix": prefix,
         "revision_bundle_dir": str(bundle_dir),
         "ansible_python_interpreter": sys.executable,
     }
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tree), ANSIBLE_HOST_KEY_CHECKING="false", **CREDENTIALS)
-    command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", json.dumps(extra)]
-    elapsed, cpu, status, output = run_measured(command, env)
-    if status != 0:
-        sys.exit(f"revision role failed:\n{output[-4000:]}")
-    return elapsed, cpu
+    wall, cpu, _output = run_playbook(playbook, env, "-c", "local", "-e", json.dumps(extra))
+    return wall, cpu
 
 
-ONE_TASK = """\
-- name: One task, Ansible's floor
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Answer
-      ansible.builtin.ping:
-"""
-
-
-def one_task(work: Path, tree: Path) -> tuple[float, float]:
-    """A one-task playbook on the controller: what any ansible-playbook run costs at least."""
-    playbook = work / "one.yml"
-    playbook.write_text(ONE_TASK)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tree))
-    command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
-               "-e", f"ansible_python_interpreter={sys.executable}"]
-    elapsed, cpu, status, output = run_measured(command, env)
-    if status != 0:
-        sys.exit(f"one-task playbook failed:\n{output[-4000:]}")
-    return elapsed, cpu
-
-
-def cli_push(endpoint: str, source: Path, application: str, bucket: str, key: str) -> tuple[float, float]:
-    # AWS_ENDPOINT_URL reaches the S3 client that push makes for itself; --endpoint-url would not.
-    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint, **CREDENTIALS)
-    command = [str(BIN / "aws"), "deploy", "push", "--application-name", application,
-               "--s3-location", f"s3://{bucket}/{key}", "--source", str(source)]
+def cli_push(env: dict[str, str], source: Path, key: str) -> tuple[float, float]:
+    # AWS_ENDPOINT_URL (in env) reaches the S3 client that push makes for itself; --endpoint-url would not.
+    command = [str(BIN / "aws"), "deploy", "push", "--application-name", "bench"]
+    command += ["--s3-location", f"s3://bench/{key}", "--source", str(source)]
     elapsed, cpu, status, output = run_measured(command, env)
     if status != 0:
         sys.exit(f"aws deploy push failed:\n{output}")
@@ -212,7 +177,9 @@ def build_alone(script: str, source: Path, dest: Path, tree: Path) -> tuple[floa
     """
     if dest.exists():
         dest.unlink()
-    process = subprocess.Popen([sys.executable, "-c", script, str(source), str(dest), str(tree)], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(source), str(dest), str(tree)], stdout=subprocess.PIPE, text=True
+    )
     output = process.stdout.read() if process.stdout else ""
     if process.wait() != 0:
         sys.exit(f"build failed: {output}")
@@ -223,115 +190,140 @@ def build_alone(script: str, source: Path, dest: Path, tree: Path) -> tuple[floa
 # --- main ----------------------------------------------------------------------------------------------------
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+def measure(work: Path, source: Path, tree: Path, lab: RunningLab, repeat: int) -> dict[str, t.Any]:
+    """Each push and the one-task playbook ``repeat`` times in turn, then each build alone ``repeat`` times."""
+    env = tool_env(tree, lab)
+    timings: dict[str, list[float]] = {
+        name: [] for name in ("role_first", "cli_first", "role_second", "cli_second", "one_task")
+    }
+    cpu_times: dict[str, list[float]] = {name: [] for name in timings}
+    upload_counts: dict[str, list[int]] = {name: [] for name in timings}
+    for run in range(repeat):
+        role = functools.partial(role_push, work, env, lab.endpoint, source, f"role-{run}", work / f"bundles-{run}")
+        cli = functools.partial(cli_push, env, source, f"cli-{run}/bench.zip")
+        for name, push in (
+            ("role_first", role),
+            ("cli_first", cli),
+            ("role_second", role),
+            ("cli_second", cli),
+            ("one_task", functools.partial(one_task, work, env)),
+        ):
+            before = lab.calls()
+            wall, cpu = push()
+            timings[name].append(wall)
+            cpu_times[name].append(cpu)
+            upload_counts[name].append(uploads(calls_between(before, lab.calls())))
+            print(
+                f"run {run + 1}: {name:12s} {wall:7.2f} s wall, {cpu:7.2f} s CPU, {upload_counts[name][-1]} upload calls, "
+                f"load {os.getloadavg()[0]:.1f}"
+            )
+
+    builds: dict[str, dict[str, list[float]]] = {
+        "codedeploy_bundle": {"seconds": [], "rss": []},
+        "zipfile": {"seconds": [], "rss": []},
+    }
+    sizes = {}
+    for run in range(repeat):
+        for name, script in (("codedeploy_bundle", OURS), ("zipfile", ZIPFILE)):
+            seconds, rss, archive_size = build_alone(script, source, work / f"build-{name}.zip", tree)
+            builds[name]["seconds"].append(seconds)
+            builds[name]["rss"].append(rss)
+            sizes[name] = archive_size
+            print(
+                f"run {run + 1}: build {name:17s} {seconds:7.2f} s, peak RSS {rss:6.1f} MiB, {archive_size / 1e6:.1f} MB"
+            )
+
+    summary: dict[str, t.Any] = {
+        pair: {
+            "role_s": median(timings[f"role_{which}"]),
+            "cli_s": median(timings[f"cli_{which}"]),
+            "role_cpu_s": median(cpu_times[f"role_{which}"]),
+            "cli_cpu_s": median(cpu_times[f"cli_{which}"]),
+        }
+        for pair, which in (("first_push", "first"), ("second_push", "second"))
+    }
+    summary["uploads"] = {name: median(values) for name, values in upload_counts.items()}
+    summary["build"] = {
+        name: {
+            "seconds": median(values["seconds"]),
+            "peak_rss_mib": median(values["rss"]),
+            "archive_bytes": sizes[name],
+        }
+        for name, values in builds.items()
+    }
+    summary["one_task_s"] = median(timings["one_task"])
+    summary["second_push"]["ratio_role_to_one_task"] = summary["second_push"]["role_s"] / summary["one_task_s"]
+    for pair in ("first_push", "second_push"):
+        summary[pair]["ratio_role_to_cli"] = summary[pair]["role_s"] / summary[pair]["cli_s"]
+        summary[pair]["cpu_ratio_role_to_cli"] = summary[pair]["role_cpu_s"] / summary[pair]["cli_cpu_s"]
+    build = summary["build"]
+    build["ratio_seconds"] = build["codedeploy_bundle"]["seconds"] / build["zipfile"]["seconds"]
+    build["ratio_peak_rss"] = build["codedeploy_bundle"]["peak_rss_mib"] / build["zipfile"]["peak_rss_mib"]
+    summary["load_average_end"] = os.getloadavg()
+    return {
+        "repeat": repeat,
+        "runs": [],
+        "summary": summary,
+        "timings": timings,
+        "cpu_times": cpu_times,
+        "upload_counts": upload_counts,
+        "builds": builds,
+    }
+
+
+def summarize(results: dict[str, t.Any], repeat: int, count: int, size: int) -> None:
+    """The table of medians and ratios (ours / theirs)."""
+    summary = results["summary"]
+    print(f"\nmedians of {repeat} runs, {count} files, {size / 1e6:.1f} MB (ratio = ours / theirs)")
+    print(f"{'':34s}{'ours':>10s}{'theirs':>10s}{'ratio':>8s}")
+    for label, pair in (("first push (role vs deploy push)", "first_push"), ("second push, unchanged", "second_push")):
+        row = summary[pair]
+        print(f"{label:34s}{row['role_s']:9.2f}s{row['cli_s']:9.2f}s{row['ratio_role_to_cli']:8.2f}")
+        print(
+            f"{'  client CPU time':34s}{row['role_cpu_s']:9.2f}s{row['cli_cpu_s']:9.2f}s{row['cpu_ratio_role_to_cli']:8.2f}"
+        )
+    print(f"{'one-task playbook (the floor)':34s}{summary['one_task_s']:9.2f}s")
+    print(
+        f"second push / one-task playbook: {summary['second_push']['ratio_role_to_one_task']:.2f}"
+        " (goal on 1,000 files: at most 2; on 100 MB: second push at most 0.5 of aws deploy push, first at most 1.0)"
+    )
+    build = summary["build"]
+    ours, theirs = build["codedeploy_bundle"], build["zipfile"]
+    print(
+        f"{'build (bundle vs zipfile)':34s}{ours['seconds']:9.2f}s{theirs['seconds']:9.2f}s{build['ratio_seconds']:8.2f}"
+    )
+    print(
+        f"{'build peak RSS':34s}{ours['peak_rss_mib']:7.1f}MiB{theirs['peak_rss_mib']:7.1f}MiB{build['ratio_peak_rss']:8.2f}"
+    )
+    print(
+        f"upload calls, second push: role {summary['uploads']['role_second']:.0f}, "
+        f"aws deploy push {summary['uploads']['cli_second']:.0f}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 files and 10 MB instead of 10,000 and 100 MB")
+    parser = arguments(__doc__, quick="1,000 files and 10 MB instead of 10,000 and 100 MB")
     parser.add_argument("--files", type=int, help="number of files in the tree")
     parser.add_argument("--megabytes", type=int, help="total size of the tree")
     parser.add_argument("--repeat", type=int, help="runs of each pair (default 3, --quick 2)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
     args.repeat = args.repeat or (2 if args.quick else 3)
     files = args.files or (1000 if args.quick else 10000)
     megabytes = args.megabytes or (10 if args.quick else 100)
 
-    work = Path(tempfile.mkdtemp(prefix="revision-bench-"))
-    state_dir = work / "lab"
-    lab_started = False
-    try:
+    with workspace("revision-bench-", args.keep) as work:
         source = work / "app"
         count, size = generate_tree(source, files, megabytes * 1024 * 1024)
         print(f"tree: {count} files, {size / 1e6:.1f} MB in {source}")
         tree = collections_tree(work)
-
-        endpoint = start_lab(state_dir, "--rooms", "none")
-        lab_started = True
-        print(f"lab: {endpoint}")
-
-        import boto3  # the venv's; imported late so --help works without it
-
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-        session.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench")
-        session.client("codedeploy", endpoint_url=endpoint).create_application(applicationName="bench")
-
-        results: dict[str, t.Any] = {"files": count, "bytes": size, "repeat": args.repeat, "runs": []}
-        timings: dict[str, list[float]] = {
-            name: [] for name in ("role_first", "cli_first", "role_second", "cli_second", "one_task")}
-        cpu_times: dict[str, list[float]] = {name: [] for name in timings}
-        upload_counts: dict[str, list[int]] = {name: [] for name in timings}
-        for run in range(args.repeat):
-            bundle_dir = work / f"bundles-{run}"
-            for name, push in (
-                ("role_first", lambda: role_push(work, tree, endpoint, source, "bench", "bench", f"role-{run}", bundle_dir)),
-                ("cli_first", lambda: cli_push(endpoint, source, "bench", "bench", f"cli-{run}/bench.zip")),
-                ("role_second", lambda: role_push(work, tree, endpoint, source, "bench", "bench", f"role-{run}", bundle_dir)),
-                ("cli_second", lambda: cli_push(endpoint, source, "bench", "bench", f"cli-{run}/bench.zip")),
-                ("one_task", lambda: one_task(work, tree)),
-            ):
-                before = lab_calls(endpoint)
-                wall, cpu = push()
-                timings[name].append(wall)
-                cpu_times[name].append(cpu)
-                upload_counts[name].append(uploads(before, lab_calls(endpoint)))
-                print(f"run {run + 1}: {name:12s} {wall:7.2f} s wall, {cpu:7.2f} s CPU, {upload_counts[name][-1]} upload calls, load {os.getloadavg()[0]:.1f}")
-
-        builds: dict[str, dict[str, list[float]]] = {"codedeploy_bundle": {"seconds": [], "rss": []}, "zipfile": {"seconds": [], "rss": []}}
-        sizes = {}
-        for run in range(args.repeat):
-            for name, script in (("codedeploy_bundle", OURS), ("zipfile", ZIPFILE)):
-                seconds, rss, archive_size = build_alone(script, source, work / f"build-{name}.zip", tree)
-                builds[name]["seconds"].append(seconds)
-                builds[name]["rss"].append(rss)
-                sizes[name] = archive_size
-                print(f"run {run + 1}: build {name:17s} {seconds:7.2f} s, peak RSS {rss:6.1f} MiB, {archive_size / 1e6:.1f} MB")
-
-        summary = {
-            "first_push": {"role_s": median(timings["role_first"]), "cli_s": median(timings["cli_first"]),
-                           "role_cpu_s": median(cpu_times["role_first"]), "cli_cpu_s": median(cpu_times["cli_first"])},
-            "second_push": {"role_s": median(timings["role_second"]), "cli_s": median(timings["cli_second"]),
-                            "role_cpu_s": median(cpu_times["role_second"]), "cli_cpu_s": median(cpu_times["cli_second"])},
-            "uploads": {name: median(values) for name, values in upload_counts.items()},
-            "build": {name: {"seconds": median(values["seconds"]), "peak_rss_mib": median(values["rss"]), "archive_bytes": sizes[name]}
-                      for name, values in builds.items()},
-        }
-        summary["one_task_s"] = median(timings["one_task"])
-        summary["second_push"]["ratio_role_to_one_task"] = summary["second_push"]["role_s"] / summary["one_task_s"]
-        for pair in ("first_push", "second_push"):
-            summary[pair]["ratio_role_to_cli"] = summary[pair]["role_s"] / summary[pair]["cli_s"]
-            summary[pair]["cpu_ratio_role_to_cli"] = summary[pair]["role_cpu_s"] / summary[pair]["cli_cpu_s"]
-        summary["build"]["ratio_seconds"] = summary["build"]["codedeploy_bundle"]["seconds"] / summary["build"]["zipfile"]["seconds"]
-        summary["build"]["ratio_peak_rss"] = summary["build"]["codedeploy_bundle"]["peak_rss_mib"] / summary["build"]["zipfile"]["peak_rss_mib"]
-        summary["load_average_end"] = os.getloadavg()
-        results.update(summary=summary, timings=timings, cpu_times=cpu_times, upload_counts=upload_counts, builds=builds)
-
-        print(f"\nmedians of {args.repeat} runs, {count} files, {size / 1e6:.1f} MB (ratio = ours / theirs)")
-        print(f"{'':34s}{'ours':>10s}{'theirs':>10s}{'ratio':>8s}")
-        for label, pair in (("first push (role vs deploy push)", "first_push"), ("second push, unchanged", "second_push")):
-            row = summary[pair]
-            print(f"{label:34s}{row['role_s']:9.2f}s{row['cli_s']:9.2f}s{row['ratio_role_to_cli']:8.2f}")
-            print(f"{'  client CPU time':34s}{row['role_cpu_s']:9.2f}s{row['cli_cpu_s']:9.2f}s{row['cpu_ratio_role_to_cli']:8.2f}")
-        print(f"{'one-task playbook (the floor)':34s}{summary['one_task_s']:9.2f}s")
-        print(f"second push / one-task playbook: {summary['second_push']['ratio_role_to_one_task']:.2f}"
-              " (goal on 1,000 files: at most 2; on 100 MB: second push at most 0.5 of aws deploy push, first at most 1.0)")
-        build = summary["build"]
-        print(f"{'build (bundle vs zipfile)':34s}{build['codedeploy_bundle']['seconds']:9.2f}s{build['zipfile']['seconds']:9.2f}s{build['ratio_seconds']:8.2f}")
-        ours_rss, theirs_rss = build["codedeploy_bundle"]["peak_rss_mib"], build["zipfile"]["peak_rss_mib"]
-        print(f"{'build peak RSS':34s}{ours_rss:7.1f}MiB{theirs_rss:7.1f}MiB{build['ratio_peak_rss']:8.2f}")
-        print(f"upload calls, second push: role {summary['uploads']['role_second']:.0f}, aws deploy push {summary['uploads']['cli_second']:.0f}")
-
+        with lab_of_its_own(work, rooms="none") as lab:
+            print(f"lab: {lab.endpoint}")
+            lab.client("s3").create_bucket(Bucket="bench")
+            lab.client("codedeploy").create_application(applicationName="bench")
+            results = {"files": count, "bytes": size, **measure(work, source, tree, lab, args.repeat)}
+        summarize(results, args.repeat, count, size)
         print(f"results: {write_results('revision_push', results)}")
         return 0
-    finally:
-        if lab_started:
-            stop_lab(state_dir)
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
