@@ -13,7 +13,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lab import TOKEN_HEADER, read_control_token
+import boto3
+
+from .lab import TOKEN_HEADER
+from .lab import read_control_token
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
@@ -87,8 +90,6 @@ class RunningLab:
         return t.cast(dict, self.get("/_lab/calls"))
 
     def client(self, service: str, **kwargs: t.Any) -> t.Any:
-        import boto3
-
         return boto3.client(service, endpoint_url=self.endpoint, **{**CREDENTIALS, **kwargs})
 
     def env(self) -> dict[str, str]:

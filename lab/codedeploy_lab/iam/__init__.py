@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import typing as t
 
-from .bootstrap import ADMIN_CREDENTIALS_FILE, create_admin, internal_credentials, read_admin_credentials
+from ..lab import LAB_PREFIX
+from ..lab import Lab
+from .bootstrap import ADMIN_CREDENTIALS_FILE
+from .bootstrap import create_admin
+from .bootstrap import internal_credentials
+from .bootstrap import read_admin_credentials
 from .guard import IamGuard
 
 __all__ = ["ADMIN_CREDENTIALS_FILE", "IamGuard", "attach", "internal_credentials", "read_admin_credentials"]
 
 
-def attach(lab: t.Any) -> IamGuard:
-    from ..lab import LAB_PREFIX
-
+def attach(lab: Lab) -> IamGuard:
     guard = IamGuard(lab)
     lab.iam = guard
     create_admin(lab.state_dir)

@@ -138,6 +138,8 @@ def s3_call(method: str, host: str, path: str, query: t.Mapping[str, t.Any], cop
     name = host.rsplit(":", 1)[0]
     virtual_bucket = name[: -len(".localhost")] if name.endswith(".localhost") else None
     parts = path.lstrip("/").split("/", 1) if path.strip("/") else []
+    bucket: str | None
+    key: str | None
     if virtual_bucket is not None:
         bucket, key = virtual_bucket, (path.lstrip("/") or None)
     else:

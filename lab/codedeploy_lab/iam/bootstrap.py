@@ -17,6 +17,8 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from moto.iam.models import iam_backends
+
 from .resources import ACCOUNT
 
 ADMIN_USER = "codedeploy-lab-admin"
@@ -43,8 +45,6 @@ def internal_credentials() -> KeyPair:
 
 
 def _iam_backend() -> t.Any:
-    from moto.iam.models import iam_backends
-
     return iam_backends[ACCOUNT]["aws"]
 
 

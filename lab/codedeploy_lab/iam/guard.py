@@ -23,20 +23,37 @@ import typing as t
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4QueryAuth
+from botocore.auth import SigV4Auth
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto.core.exceptions import ServiceException
-from moto.iam.access_control import CreateAccessKeyFailure, IAMRequestBase, create_access_key
+from moto.ec2.models import ec2_backends
+from moto.iam.access_control import CreateAccessKeyFailure
+from moto.iam.access_control import IAMPolicy
+from moto.iam.access_control import IAMRequestBase
+from moto.iam.access_control import create_access_key
+from moto.iam.models import iam_backends
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import actions, resources
-from .bootstrap import INTERNAL_ARN, KeyPair, internal_credentials
-from .policies import Decision, decide
+from ..lab import Lab
+from ..service import protocol
+from ..service.exceptions import CodeDeployError
+from . import actions
+from . import resources
+from .bootstrap import INTERNAL_ARN
+from .bootstrap import KeyPair
+from .bootstrap import internal_credentials
+from .policies import Decision
+from .policies import decide
 
 ACCOUNT = resources.ACCOUNT
 MOTO_ERRORS = (ServiceException, HTTPException)  # moto answers a missing resource with either kind
@@ -115,7 +132,7 @@ class Call:
 class IamGuard:
     """Authentication and authorization of an enforcing lab (see the module docstring)."""
 
-    def __init__(self, lab: t.Any) -> None:
+    def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self._used: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._passed: dict[str, set[resources.PassedRole]] = defaultdict(set)
@@ -159,7 +176,7 @@ class IamGuard:
         presigned = _presigned_parameters(environ)
         if authorization.startswith("AWS4-HMAC-SHA256 "):
             key_id = authorization.partition("Credential=")[2].partition("/")[0]
-            token_headers: t.Mapping[str, str] = headers
+            token_headers = {name: headers[name] for name in ("X-Amz-Security-Token",) if name in headers}
         elif presigned.get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" and "X-Amz-Signature" in presigned:
             key_id = presigned.get("X-Amz-Credential", "").partition("/")[0]
             token_headers = {name: presigned[name] for name in ("X-Amz-Security-Token",) if name in presigned}
@@ -237,7 +254,7 @@ class IamGuard:
                                                              _template_profile)
 
     def _group_of_deployment(self, deployment_id: str) -> tuple[str, str] | None:
-        service = getattr(self.lab, "codedeploy", None)
+        service = self.lab.codedeploy
         if service is None:
             return None
         for backend in service.backends():
@@ -252,8 +269,6 @@ def _require_trust(principal: Principal, role_arn: str) -> None:
 
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
     """
-    from moto.iam.access_control import IAMPolicy
-
     try:
         role = _iam().get_role_by_arn(role_arn)
     except MOTO_ERRORS:
@@ -304,9 +319,6 @@ def _check_presigned(environ: dict[str, t.Any], presigned: dict[str, str], crede
                      s3: bool) -> None:
     """A presigned URL's signature and expiry, as S3 checks them
     (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html)."""
-    from botocore.auth import S3SigV4QueryAuth, SigV4QueryAuth
-    from botocore.awsrequest import AWSRequest
-
     scope = presigned.get("X-Amz-Credential", "").split("/")
     if len(scope) != 5:
         raise Refused("unsupported", "X-Amz-Credential must be <key>/<date>/<region>/<service>/aws4_request")
@@ -359,9 +371,6 @@ def _form(environ: dict[str, t.Any]) -> dict[str, list[str]]:
 
 
 def _codedeploy_params(environ: dict[str, t.Any]) -> dict[str, t.Any]:
-    from ..service import protocol
-    from ..service.exceptions import CodeDeployError
-
     try:
         wire = protocol.decode(environ.get("PATH_INFO", ""), environ.get("HTTP_X_AMZ_TARGET"), _body(environ))
     except (CodeDeployError, ValueError):  # malformed: the service answers with its own error, on "*" for us
@@ -370,8 +379,6 @@ def _codedeploy_params(environ: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 def _iam() -> t.Any:
-    from moto.iam.models import iam_backends
-
     return iam_backends[ACCOUNT]["aws"]
 
 
@@ -404,12 +411,10 @@ def _template_profile(template_id: str | None, template_name: str | None, versio
     """The instance profile (name or ARN) a launch template version launches with, if any."""
     if not template_id and not template_name:
         return None
-    from moto.ec2.models import ec2_backends
-
     try:
         backend = ec2_backends[ACCOUNT]["us-east-1"]
         template = (backend.get_launch_template(template_id) if template_id
-                    else backend.get_launch_template_by_name(template_name))
+                    else backend.get_launch_template_by_name(template_name or ""))
         chosen = (template.default_version() if version in (None, "", "$Default")
                   else template.latest_version() if version == "$Latest" else template.get_version(version))
         profile = chosen.data.get("IamInstanceProfile") or {}
@@ -439,12 +444,10 @@ def error_response(call: Call, refused: Refused) -> Response:
     json_code, query_code, ec2_code, s3_code, status = ERRORS[refused.kind]
     request_id = str(uuid.uuid4())
     if call.protocol in ("json", "cbor"):
-        from ..service import protocol
-
         message = refused.message or DEFAULT_MESSAGES.get(refused.kind, "")
-        body, headers = protocol.encode(call.protocol, {"__type": json_code, "message": message})
+        encoded, headers = protocol.encode(call.protocol, {"__type": json_code, "message": message})
         headers.update({"x-amzn-RequestId": request_id, "x-amzn-ErrorType": json_code})
-        return Response(body, status=400, headers=headers)  # JSON and CBOR services answer 400 to all of these
+        return Response(encoded, status=400, headers=headers)  # JSON and CBOR services answer 400 to all of these
     if call.protocol == "s3":
         message = refused.message or S3_MESSAGES.get(refused.kind, "")
         body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{s3_code}</Code>"
