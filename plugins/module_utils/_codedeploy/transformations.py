@@ -5,14 +5,14 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""Boto3 shapes of applications, deployment configs and deployment groups to Ansible results."""
+"""Boto3 shapes of applications, deployment configs and deployment groups to Ansible results, and tag filters both ways."""
 
 from __future__ import annotations
 
 import typing as t
+from copy import deepcopy
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import normalize_boto3_result
 
 
@@ -27,6 +27,19 @@ def to_ansible_resource(resource: dict[str, t.Any] | None, tags: dict[str, str] 
     if tags is not None:
         result["tags"] = dict(tags)
     return result
+
+
+# The suboptions of a tag filter, paired with the rollout.codedeploy.tag_filters doc fragment.
+TAG_FILTER_OPTIONS: dict[str, t.Any] = dict(
+    key=dict(type="str", no_log=False),
+    value=dict(type="str"),
+    type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]),
+)
+
+
+def tag_filters_spec() -> dict[str, t.Any]:
+    """The argument spec of an option that takes a list of tag filters ({key, value, type})."""
+    return dict(type="list", elements="dict", options=deepcopy(TAG_FILTER_OPTIONS))
 
 
 def tag_filters_to_boto3(filters: list[dict[str, t.Any]] | None) -> list[dict[str, str]]:
