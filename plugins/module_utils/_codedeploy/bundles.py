@@ -103,7 +103,7 @@ def _glob_to_regex(glob: str) -> str:
                 out.append(re.escape(glob[i]))
                 i += 1
             else:
-                body = glob[i + 1:end]
+                body = glob[i + 1 : end]
                 if body.startswith("!"):
                     body = "^" + body[1:]
                 out.append(f"[{body}]")
@@ -205,7 +205,9 @@ def collect_entries(
     """
     root = os.path.abspath(root)
     if not os.path.isdir(root):
-        raise BundleError(f"source directory {root} does not exist or is not a directory; set src to the application's root")
+        raise BundleError(
+            f"source directory {root} does not exist or is not a directory; set src to the application's root"
+        )
     patterns = list(excludes)
     if exclude_vcs:
         patterns = [f"{name}/" for name in VCS_DIRECTORIES] + patterns
@@ -299,7 +301,9 @@ def _walk(walk: _Walk, directory: str, prefix: str, ancestors: set[tuple[int, in
         if is_dir:
             identity = (info.st_dev, info.st_ino)
             if identity in ancestors:
-                raise BundleError(f"directory {relative} links back to one of its parents; exclude it or remove the link")
+                raise BundleError(
+                    f"directory {relative} links back to one of its parents; exclude it or remove the link"
+                )
             walk.entries.append(BundleEntry(name=relative, kind="dir", mode=stat.S_IMODE(info.st_mode)))
             _walk(walk, path, f"{relative}/", ancestors | {identity})
         elif stat.S_ISREG(info.st_mode):
@@ -315,7 +319,9 @@ def _walk(walk: _Walk, directory: str, prefix: str, ancestors: set[tuple[int, in
                 )
             )
         else:
-            raise BundleError(f"{relative} is not a regular file, directory or symlink (a socket, FIFO or device); exclude it")
+            raise BundleError(
+                f"{relative} is not a regular file, directory or symlink (a socket, FIFO or device); exclude it"
+            )
 
 
 # --- writing archives ----------------------------------------------------------------------------------------
@@ -337,9 +343,12 @@ def _write_zip(entries: list[BundleEntry], handle: t.BinaryIO, compression_level
             else:
                 info.external_attr = (stat.S_IFREG | entry.mode) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                info._compresslevel = compression_level  # pylint: disable=protected-access
+                # zipfile sets the level per archive in its public API; a ZipInfo carries its own only privately.
+                info._compresslevel = compression_level  # type: ignore[attr-defined]  # pylint: disable=protected-access
                 info.file_size = entry.size
-                with open(entry.source, "rb") as source, archive.open(info, "w", force_zip64=entry.size >= zipfile.ZIP64_LIMIT) as target:
+                with open(entry.source, "rb") as source, archive.open(
+                    info, "w", force_zip64=entry.size >= zipfile.ZIP64_LIMIT
+                ) as target:
                     shutil.copyfileobj(source, target, COPY_CHUNK)
 
 
@@ -422,7 +431,13 @@ def _read_record(dest: str) -> dict[str, t.Any]:
 
 def _write_record(dest: str, fingerprint: str, sha256: str) -> None:
     info = os.stat(dest)
-    record = {"version": RECORD_VERSION, "fingerprint": fingerprint, "sha256": sha256, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    record = {
+        "version": RECORD_VERSION,
+        "fingerprint": fingerprint,
+        "sha256": sha256,
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
+    }
     temp_path = f"{record_path(dest)}.tmp"
     with open(temp_path, "w", encoding="utf-8") as handle:
         json.dump(record, handle)
@@ -436,7 +451,11 @@ def _unchanged_build(dest: str, fingerprint: str) -> tuple[str, int] | None:
         info = os.stat(dest)
     except OSError:
         return None
-    if record.get("fingerprint") != fingerprint or record.get("size") != info.st_size or record.get("mtime_ns") != info.st_mtime_ns:
+    if (
+        record.get("fingerprint") != fingerprint
+        or record.get("size") != info.st_size
+        or record.get("mtime_ns") != info.st_mtime_ns
+    ):
         return None
     return str(record.get("sha256")), info.st_size
 
@@ -462,7 +481,14 @@ def build_bundle(
     if reuse_unchanged:
         unchanged = _unchanged_build(dest, fingerprint)
         if unchanged is not None:
-            return BundleResult(path=dest, sha256=unchanged[0], size=unchanged[1], file_count=file_count, bundle_type=bundle_type, changed=False)
+            return BundleResult(
+                path=dest,
+                sha256=unchanged[0],
+                size=unchanged[1],
+                file_count=file_count,
+                bundle_type=bundle_type,
+                changed=False,
+            )
     if not check_mode:
         os.makedirs(dest_dir, exist_ok=True)
     work_dir = dest_dir if os.path.isdir(dest_dir) else None
@@ -483,4 +509,6 @@ def build_bundle(
             os.unlink(temp_path)
     if not check_mode:
         _write_record(dest, fingerprint, sha256)
-    return BundleResult(path=dest, sha256=sha256, size=size, file_count=file_count, bundle_type=bundle_type, changed=changed)
+    return BundleResult(
+        path=dest, sha256=sha256, size=size, file_count=file_count, bundle_type=bundle_type, changed=changed
+    )

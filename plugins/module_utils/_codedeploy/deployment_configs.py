@@ -5,7 +5,7 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""Deployment configs: API wrappers, the desired definition from module params, and the comparison.
+"""Deployment configs: API wrappers, the desired definition from module params, the comparison and the plan.
 
 CodeDeploy has no UpdateDeploymentConfig: a definition can only be created or deleted, and the
 built-in CodeDeployDefault.* configs can be neither.
@@ -14,17 +14,18 @@ built-in CodeDeployDefault.* configs can be neither.
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
 
-
+from .applications import list_applications
 from .applications import list_deployment_groups
-from .comparison import DifferenceTracker
-from .comparison import merge_partial
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
 from .common import codedeploy_retry
+from .comparison import DifferenceTracker
+from .comparison import merge_partial
 from .deployment_groups import batch_get_deployment_groups
 
 if t.TYPE_CHECKING:
@@ -80,18 +81,24 @@ def _scrub(value: t.Any) -> t.Any:
     return value
 
 
-def desired_definition(params: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The definition the task asks for, in API names; options left unset are absent."""
+def _in_api_names(options: dict[str, t.Any]) -> dict[str, t.Any]:
     definition: dict[str, t.Any] = {}
     for option, field in DEFINITION_FIELDS.items():
-        value = _scrub(params.get(option))
+        value = options.get(option)
         if value is not None:
             definition[field] = snake_dict_to_camel_dict(value) if isinstance(value, dict) else value
     return definition
 
 
-def current_definition(config: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {field: config[field] for field in DEFINITION_FIELDS.values() if config.get(field) is not None}
+def desired_definition(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The definition the task asks for, in API names; options left unset are absent."""
+    return _in_api_names({option: _scrub(params.get(option)) for option in DEFINITION_FIELDS})
+
+
+def returned_definition(config: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The definition of a config as modules return it (snake_case), in API names again: its members are camelCase
+    words, which snake_case maps back exactly."""
+    return _in_api_names(config)
 
 
 def compare_definitions(current: dict[str, t.Any], desired: dict[str, t.Any]) -> DifferenceTracker:
@@ -119,12 +126,10 @@ def _snake(value: t.Any) -> t.Any:
     return camel_dict_to_snake_dict(value) if isinstance(value, dict) else value
 
 
-def find_groups_using_config(
-    client: RetryingBotoClientWrapper, name: str, application_names: list[str]
-) -> list[str]:
-    """'application/group' for every deployment group whose deploymentConfigName is name."""
+def groups_using_config(client: RetryingBotoClientWrapper, name: str) -> list[str]:
+    """'application/group' for every deployment group of the account and region whose deploymentConfigName is name."""
     users: list[str] = []
-    for application_name in application_names:
+    for application_name in list_applications(client):
         group_names = list_deployment_groups(client, application_name)
         for group in batch_get_deployment_groups(client, application_name, group_names):
             if group.get("deploymentConfigName") == name:
@@ -135,7 +140,7 @@ def find_groups_using_config(
 def _validate_healthy_hosts(option: str, hosts: dict[str, t.Any] | None) -> None:
     if not hosts:
         return
-    value = hosts.get("value")
+    value = hosts["value"]  # required with type, by the argument spec and by the API
     if hosts.get("type") == "FLEET_PERCENT" and not 0 <= value < 100:
         raise AnsibleCodeDeployError(message=f"{option}.value: a FLEET_PERCENT must be from 0 to 99, got {value}.")
     if hosts.get("type") == "HOST_COUNT" and value < 0:
@@ -151,9 +156,64 @@ def validate_definition(definition: dict[str, t.Any]) -> None:
                 message="minimum_healthy_hosts: required for a Server deployment config (type HOST_COUNT or FLEET_PERCENT, and value)."
             )
         if definition.get("trafficRoutingConfig"):
-            raise AnsibleCodeDeployError(message="traffic_routing_config: only Lambda and ECS deployment configs route traffic.")
+            raise AnsibleCodeDeployError(
+                message="traffic_routing_config: only Lambda and ECS deployment configs route traffic."
+            )
     elif definition.get("zonalConfig"):
         raise AnsibleCodeDeployError(message="zonal_config: only Server deployment configs deploy zone by zone.")
     _validate_healthy_hosts("minimum_healthy_hosts", definition.get("minimumHealthyHosts"))
     zonal = definition.get("zonalConfig") or {}
     _validate_healthy_hosts("zonal_config.minimum_healthy_hosts_per_zone", zonal.get("minimumHealthyHostsPerZone"))
+
+
+@dataclass(frozen=True)
+class ConfigPlan:
+    """What a task does to a deployment config: delete it, create it (definition, in API names), both (replace) or
+    neither."""
+
+    delete: bool = False
+    create: dict[str, t.Any] | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.delete or self.create is not None
+
+
+def plan_config(name: str, current: dict[str, t.Any], params: dict[str, t.Any]) -> ConfigPlan:
+    """What params (state and definition) ask of the config current (as modules return it; {} when there is none).
+
+    Fails, naming the option and the way out, on what CodeDeploy cannot do: create or change a built-in config,
+    change a config without replace (there is no update call), or create an invalid definition.
+    """
+    if params["state"] == "absent":
+        if current and is_builtin(name):
+            raise AnsibleCodeDeployError(
+                message=f"name: '{name}' is a built-in deployment config and cannot be deleted."
+            )
+        return ConfigPlan(delete=bool(current))
+    desired = desired_definition(params)
+    if not current:
+        if is_builtin(name):
+            raise AnsibleCodeDeployError(message=f"name: there is no built-in deployment config named '{name}'.")
+        desired.setdefault("computePlatform", "Server")
+        validate_definition(desired)
+        return ConfigPlan(create=desired)
+    before = returned_definition(current)
+    differences = compare_definitions(before, desired)
+    if not differences:
+        return ConfigPlan()
+    changes = describe_differences(differences)
+    if is_builtin(name):
+        raise AnsibleCodeDeployError(
+            message=f"name: '{name}' is a built-in deployment config and read-only ({changes})."
+        )
+    if not params["replace"]:
+        raise AnsibleCodeDeployError(
+            message=(
+                f"deployment config '{name}' exists with a different definition ({changes}), and CodeDeploy cannot "
+                "update a deployment config. Set replace: true to delete and re-create it, or use a new name."
+            )
+        )
+    replacement = {**before, **{d["name"]: d["after"] for d in differences.differences}}
+    validate_definition(replacement)
+    return ConfigPlan(delete=True, create=replacement)

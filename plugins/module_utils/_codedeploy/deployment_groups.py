@@ -23,15 +23,14 @@ from copy import deepcopy
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.dict_transformations import snake_dict_to_camel_dict
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
-from .comparison import DifferenceTracker
-from .comparison import merge_partial
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
 from .common import codedeploy_retry
+from .comparison import DifferenceTracker
+from .comparison import merge_partial
 from .transformations import normalize_boto3_tag_filters
 from .transformations import tag_filters_to_boto3
 
@@ -116,7 +115,7 @@ def batch_get_deployment_groups(
     # BatchGetDeploymentGroups takes at most 100 names.
     for start in range(0, len(group_names), 100):
         response = client.batch_get_deployment_groups(
-            applicationName=application_name, deploymentGroupNames=group_names[start:start + 100]
+            applicationName=application_name, deploymentGroupNames=group_names[start : start + 100]
         )
         groups.extend(response.get("deploymentGroupsInfo", []))
     return groups
@@ -147,18 +146,24 @@ def retry_on_role_propagation(
 
 @CodeDeployErrorHandler.common_error_handler("create deployment group")
 def create_deployment_group(
-    client: RetryingBotoClientWrapper, request: dict[str, t.Any], role_timeout: float
+    client: RetryingBotoClientWrapper, plan: GroupPlan, tags: dict[str, str] | None, role_timeout: float
 ) -> str:
-    response = retry_on_role_propagation(lambda: client.create_deployment_group(aws_retry=True, **request), role_timeout)
+    request = create_request(plan.application_name, plan.name, plan, tags)
+    response = retry_on_role_propagation(
+        lambda: client.create_deployment_group(aws_retry=True, **request), role_timeout
+    )
     return response["deploymentGroupId"]
 
 
 @CodeDeployErrorHandler.common_error_handler("update deployment group")
 def update_deployment_group(
-    client: RetryingBotoClientWrapper, request: dict[str, t.Any], role_timeout: float
+    client: RetryingBotoClientWrapper, plan: GroupPlan, role_timeout: float
 ) -> list[dict[str, t.Any]]:
     """Returns the Auto Scaling groups whose lifecycle hooks CodeDeploy could not remove."""
-    response = retry_on_role_propagation(lambda: client.update_deployment_group(aws_retry=True, **request), role_timeout)
+    request = update_request(plan.application_name, plan.name, plan)
+    response = retry_on_role_propagation(
+        lambda: client.update_deployment_group(aws_retry=True, **request), role_timeout
+    )
     return response.get("hooksNotCleanedUp", [])
 
 
@@ -215,7 +220,11 @@ def option_to_api(field: str, value: t.Any) -> t.Any:
 
 def desired_fields(params: dict[str, t.Any]) -> dict[str, t.Any]:
     """The members the task sets, in the API's shape; options left unset are absent."""
-    return {field: option_to_api(field, params[option]) for option, field in FIELDS.items() if params.get(option) is not None}
+    return {
+        field: option_to_api(field, params[option])
+        for option, field in FIELDS.items()
+        if params.get(option) is not None
+    }
 
 
 def _drop_none(value: t.Any) -> t.Any:
@@ -263,6 +272,39 @@ def comparable(info: dict[str, t.Any] | None) -> dict[str, t.Any]:
     return result
 
 
+_TAG_FILTER_KEYS = {"key": "Key", "value": "Value", "type": "Type"}
+
+
+def _api_tag_filters(filters: list[dict[str, t.Any]] | None) -> list[dict[str, t.Any]]:
+    return [{_TAG_FILTER_KEYS.get(key, key): value for key, value in item.items()} for item in filters or []]
+
+
+def api_members(group: dict[str, t.Any]) -> dict[str, t.Any] | None:
+    """The mutable members of a group as modules return it (snake_case; {} when there is none) in the shape
+    GetDeploymentGroup answers them, None for no group: what plan_group compares.
+
+    snake_case maps every member name back exactly except the Key, Value and Type of tag filters.
+    """
+    if not group:
+        return None
+    members: dict[str, t.Any] = {}
+    for option, field in FIELDS.items():
+        value = group.get(option)
+        if value is None:
+            continue
+        if field in _TAG_FILTER_FIELDS:
+            value = _api_tag_filters(value)
+        elif field in _TAG_SET_FIELDS:
+            tag_groups = value.get(_TAG_SET_OPTIONS[field])
+            value = {_TAG_SET_FIELDS[field]: None if tag_groups is None else [_api_tag_filters(g) for g in tag_groups]}
+        elif isinstance(value, dict):
+            value = snake_dict_to_camel_dict(value)
+        elif isinstance(value, list):
+            value = [snake_dict_to_camel_dict(item) if isinstance(item, dict) else item for item in value]
+        members[field] = value
+    return members
+
+
 def substitute_copied_groups(current: list[str], desired: list[str], group_name: str) -> list[str]:
     """desired, with each named group missing from the deployment group replaced by a copy of it.
 
@@ -283,12 +325,29 @@ def substitute_copied_groups(current: list[str], desired: list[str], group_name:
 
 
 class GroupPlan:
-    """What to send (request, only members that change), why (differences) and the result."""
+    """What to send (request, only members that change; creating: to create the group), why (differences) and the
+    result, for the group application_name/name."""
 
-    def __init__(self, request: dict[str, t.Any], differences: DifferenceTracker, effective: dict[str, t.Any]):
+    def __init__(
+        self,
+        application_name: str,
+        name: str,
+        creating: bool,
+        request: dict[str, t.Any],
+        differences: DifferenceTracker,
+        effective: dict[str, t.Any],
+    ):
+        self.application_name = application_name
+        self.name = name
+        self.creating = creating
         self.request = request
         self.differences = differences
         self.effective = effective
+
+    def predicted(self, current: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The group after the plan, as modules return it (the check mode result), from current ({}: a new group)."""
+        changes = {field: self.effective[field] for field in self.request}
+        return predict(current or new_group(self.application_name, self.name), changes)
 
 
 def plan_group(current_info: dict[str, t.Any] | None, params: dict[str, t.Any]) -> GroupPlan:
@@ -313,7 +372,7 @@ def plan_group(current_info: dict[str, t.Any] | None, params: dict[str, t.Any]) 
             request[field] = _request_value(field, after)
     if request or current_info is None:
         validate_effective(effective, desired, params, creating=current_info is None)
-    return GroupPlan(request, tracker, effective)
+    return GroupPlan(params["application_name"], params["name"], current_info is None, request, tracker, effective)
 
 
 def _default_enabled(field: str, before: dict, value: dict, after: dict) -> dict:
@@ -327,7 +386,10 @@ def _default_enabled(field: str, before: dict, value: dict, after: dict) -> dict
 def _request_value(field: str, value: t.Any) -> t.Any:
     if field == "loadBalancerInfo":
         # Nested lists left out would be kept: state the EC2 ones, empty when removed.
-        request = {"elbInfoList": value.get("elbInfoList", []), "targetGroupInfoList": value.get("targetGroupInfoList", [])}
+        request = {
+            "elbInfoList": value.get("elbInfoList", []),
+            "targetGroupInfoList": value.get("targetGroupInfoList", []),
+        }
         if "targetGroupPairInfoList" in value:
             request["targetGroupPairInfoList"] = value["targetGroupPairInfoList"]
         return request
@@ -396,7 +458,9 @@ def validate_effective(
 
     alarms = effective["alarmConfiguration"]
     if alarms.get("enabled") and not alarms.get("alarms"):
-        fail("alarm_configuration.alarms: enabled alarm monitoring needs at least one alarm; give alarms or set enabled: false.")
+        fail(
+            "alarm_configuration.alarms: enabled alarm monitoring needs at least one alarm; give alarms or set enabled: false."
+        )
     rollback = effective["autoRollbackConfiguration"]
     if rollback.get("enabled") and not rollback.get("events"):
         fail(
@@ -416,8 +480,9 @@ def update_request(application_name: str, name: str, plan: GroupPlan) -> dict:
     return {"applicationName": application_name, "currentDeploymentGroupName": name, **plan.request}
 
 
-# How GetDeploymentGroup shows a member that is not set (None: left out) [codedeploy-semantics.md 1.3];
-# the members missing here are shown as they were sent.
+# How GetDeploymentGroup shows a member that is not set (None: left out)
+# (docs/codedeploy-behavior.md#applications-configurations-and-groups); the members missing here are shown as they
+# were sent.
 SHOWN_WHEN_UNSET: dict[str, t.Any] = {
     "deploymentConfigName": "CodeDeployDefault.OneAtATime",
     "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},

@@ -5,20 +5,15 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""API wrappers for deployments, their targets, and the groups they run on.
-
-Every wrapper retries throttling: CodeDeploy answers ThrottlingException, which amazon.aws's AWSRetry does not
-retry on its own, so the code is named here.
-"""
+"""API wrappers for deployments, their targets, and the instances a deployment group selects (EC2, Auto Scaling)."""
 
 from __future__ import annotations
 
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
 from .common import CodeDeployErrorHandler
+from .common import codedeploy_retry
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -32,35 +27,20 @@ BATCH_SIZE = 25
 # and keep 10 connections per host.
 PARALLEL_READS = 8
 
-_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
-
 
 def _chunks(items: list[str], size: int = BATCH_SIZE) -> t.Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-@CodeDeployErrorHandler.list_error_handler("get deployment group", None)
-@_retry
-def get_deployment_group(client: RetryingBotoClientWrapper, application: str, group: str) -> dict | None:
-    return client.get_deployment_group(applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]
-
-
-@CodeDeployErrorHandler.list_error_handler("list deployment groups", [])
-@_retry
-def list_deployment_group_names(client: RetryingBotoClientWrapper, application: str) -> list[str]:
-    paginator = client.get_paginator("list_deployment_groups")
-    return paginator.paginate(applicationName=application).build_full_result()["deploymentGroups"]
-
-
 @CodeDeployErrorHandler.list_error_handler("get deployment", None)
-@_retry
+@codedeploy_retry
 def get_deployment(client: RetryingBotoClientWrapper, deployment_id: str) -> dict | None:
     return client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
 
 
 @CodeDeployErrorHandler.common_error_handler("get deployments")
-@_retry
+@codedeploy_retry
 def _batch_get_deployments(client: RetryingBotoClientWrapper, deployment_ids: list[str]) -> list[dict]:
     return client.batch_get_deployments(deploymentIds=deployment_ids)["deploymentsInfo"]
 
@@ -74,7 +54,7 @@ def get_deployments(client: RetryingBotoClientWrapper, deployment_ids: list[str]
 
 
 @CodeDeployErrorHandler.list_error_handler("list deployments", [])
-@_retry
+@codedeploy_retry
 def list_deployment_ids(
     client: RetryingBotoClientWrapper,
     application: str,
@@ -94,7 +74,7 @@ def list_deployment_ids(
 
 
 @CodeDeployErrorHandler.common_error_handler("list deployment targets")
-@_retry
+@codedeploy_retry
 def _list_target_ids_page(client: RetryingBotoClientWrapper, deployment_id: str, statuses: list[str] | None) -> dict:
     params: dict[str, t.Any] = {"deploymentId": deployment_id}
     if statuses:
@@ -103,8 +83,10 @@ def _list_target_ids_page(client: RetryingBotoClientWrapper, deployment_id: str,
 
 
 @CodeDeployErrorHandler.common_error_handler("list deployment targets")
-@_retry
-def list_target_ids(client: RetryingBotoClientWrapper, deployment_id: str, statuses: list[str] | None = None) -> list[str]:
+@codedeploy_retry
+def list_target_ids(
+    client: RetryingBotoClientWrapper, deployment_id: str, statuses: list[str] | None = None
+) -> list[str]:
     params: dict[str, t.Any] = {"deploymentId": deployment_id}
     if statuses:
         params["targetFilters"] = {"TargetStatus": statuses}
@@ -118,7 +100,7 @@ def first_target_ids(client: RetryingBotoClientWrapper, deployment_id: str, stat
 
 
 @CodeDeployErrorHandler.common_error_handler("get deployment targets")
-@_retry
+@codedeploy_retry
 def _batch_get_targets(client: RetryingBotoClientWrapper, deployment_id: str, target_ids: list[str]) -> list[dict]:
     return client.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=target_ids)["deploymentTargets"]
 
@@ -139,13 +121,13 @@ def get_all_targets(client: RetryingBotoClientWrapper, deployment_id: str) -> li
 
 
 @CodeDeployErrorHandler.common_error_handler("create deployment")
-@_retry
+@codedeploy_retry
 def create_deployment(client: RetryingBotoClientWrapper, request: dict[str, t.Any]) -> str:
     return client.create_deployment(**request)["deploymentId"]
 
 
 @CodeDeployErrorHandler.common_error_handler("stop deployment")
-@_retry
+@codedeploy_retry
 def stop_deployment(client: RetryingBotoClientWrapper, deployment_id: str, rollback: bool | None) -> dict:
     params: dict[str, t.Any] = {"deploymentId": deployment_id}
     if rollback is not None:
@@ -154,7 +136,7 @@ def stop_deployment(client: RetryingBotoClientWrapper, deployment_id: str, rollb
 
 
 @CodeDeployErrorHandler.common_error_handler("continue deployment")
-@_retry
+@codedeploy_retry
 def continue_deployment(client: RetryingBotoClientWrapper, deployment_id: str, wait_type: str) -> None:
     client.continue_deployment(deploymentId=deployment_id, deploymentWaitType=wait_type)
 
@@ -174,7 +156,7 @@ def ec2_filter_from_tag_filter(tag_filter: dict[str, str]) -> dict[str, t.Any]:
 
 
 @CodeDeployErrorHandler.common_error_handler("describe EC2 instances")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def _instance_ids(ec2: RetryingBotoClientWrapper, tag_filter: dict[str, str]) -> set[str]:
     filters = [ec2_filter_from_tag_filter(tag_filter), {"Name": "instance-state-name", "Values": _TARGETABLE_STATES}]
     found: set[str] = set()
@@ -185,13 +167,15 @@ def _instance_ids(ec2: RetryingBotoClientWrapper, tag_filter: dict[str, str]) ->
 
 
 @CodeDeployErrorHandler.common_error_handler("describe Auto Scaling groups")
-@AWSRetry.jittered_backoff()
+@codedeploy_retry
 def _in_service_instance_ids(autoscaling: RetryingBotoClientWrapper, names: list[str]) -> set[str]:
     found: set[str] = set()
     for page in autoscaling.get_paginator("describe_auto_scaling_groups").paginate(AutoScalingGroupNames=names):
         for group in page.get("AutoScalingGroups", []):
             found.update(
-                instance["InstanceId"] for instance in group.get("Instances", []) if instance.get("LifecycleState") == "InService"
+                instance["InstanceId"]
+                for instance in group.get("Instances", [])
+                if instance.get("LifecycleState") == "InService"
             )
     return found
 

@@ -76,7 +76,7 @@ def _batch_get_instances(client: RetryingBotoClientWrapper, names: list[str]) ->
 def batch_get_instances(client: RetryingBotoClientWrapper, names: list[str]) -> list[dict[str, t.Any]]:
     instances: list[dict[str, t.Any]] = []
     for start in range(0, len(names), BATCH_SIZE):
-        instances.extend(_batch_get_instances(client, names[start:start + BATCH_SIZE]))
+        instances.extend(_batch_get_instances(client, names[start : start + BATCH_SIZE]))
     return instances
 
 
@@ -159,11 +159,12 @@ def plan_present(current: dict[str, t.Any], params: dict[str, t.Any]) -> Instanc
     before = registration(current)
     if before:
         current_option = next((option for option in ARN_OPTIONS if before.get(option)), None)
-        if (current_option, before.get(current_option)) != (arn_option, arn):
+        current_arn = before.get(current_option) if current_option else None
+        if (current_option, current_arn) != (arn_option, arn):
             raise AnsibleCodeDeployError(
                 message=(
                     f"{arn_option}: on-premises instance '{name}' is registered with {current_option} "
-                    f"{before.get(current_option)}, and CodeDeploy cannot change the IAM ARN of a registered "
+                    f"{current_arn}, and CodeDeploy cannot change the IAM ARN of a registered "
                     "instance. Deregister it first (state: absent), then register it with the new ARN."
                 )
             )
@@ -186,6 +187,11 @@ def plan_absent(current: dict[str, t.Any]) -> InstancePlan:
     if not before:
         return InstancePlan()
     return InstancePlan(deregister=True, tags_to_remove=dict(before["tags"]))
+
+
+def plan(current: dict[str, t.Any], params: dict[str, t.Any]) -> InstancePlan:
+    """What params (state, the ARN, tags) ask of the instance current (as modules return it; {} when unknown)."""
+    return plan_present(current, params) if params["state"] == "present" else plan_absent(current)
 
 
 def apply_plan(client: RetryingBotoClientWrapper, name: str, plan: InstancePlan) -> None:

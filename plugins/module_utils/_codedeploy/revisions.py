@@ -31,7 +31,13 @@ if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 BATCH_GET_LIMIT = 25
-S3_LOCATION_KEYS = {"bucket": "bucket", "key": "key", "bundle_type": "bundleType", "e_tag": "eTag", "version": "version"}
+S3_LOCATION_KEYS = {
+    "bucket": "bucket",
+    "key": "key",
+    "bundle_type": "bundleType",
+    "e_tag": "eTag",
+    "version": "version",
+}
 GITHUB_LOCATION_KEYS = {"repository": "repository", "commit_id": "commitId"}
 
 
@@ -99,7 +105,7 @@ def revision_to_boto(revision: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 def revision_from_boto(location: dict[str, t.Any]) -> dict[str, t.Any]:
-    revision = boto3_resource_to_ansible_dict(location, transform_tags=False, force_tags=False)
+    revision = dict(boto3_resource_to_ansible_dict(location, transform_tags=False, force_tags=False) or {})
     if "s3_location" in revision and "e_tag" in revision["s3_location"]:
         revision["s3_location"]["e_tag"] = _strip_etag(revision["s3_location"]["e_tag"])
     return revision
@@ -107,7 +113,7 @@ def revision_from_boto(location: dict[str, t.Any]) -> dict[str, t.Any]:
 
 def revision_info_from_boto(info: dict[str, t.Any]) -> dict[str, t.Any]:
     """GenericRevisionInfo in snake case, with ISO 8601 times."""
-    return boto3_resource_to_ansible_dict(info, transform_tags=False, force_tags=False)
+    return dict(boto3_resource_to_ansible_dict(info, transform_tags=False, force_tags=False) or {})
 
 
 def revision_problems(revision: dict[str, t.Any], option_names: dict[str, str] | None = None) -> list[str]:
@@ -129,7 +135,9 @@ def revision_problems(revision: dict[str, t.Any], option_names: dict[str, str] |
     elif revision["revisionType"] == "GitHub":
         location = revision.get("gitHubLocation", {})
         if str(location.get("repository", "")).count("/") != 1:
-            problems.append(f"{names['repository']} must be written account/repository (got '{location.get('repository', '')}')")
+            problems.append(
+                f"{names['repository']} must be written account/repository (got '{location.get('repository', '')}')"
+            )
         if not location.get("commitId"):
             problems.append(f"{names['commit_id']} is required for a GitHub revision")
     elif revision["revisionType"] is None:
@@ -215,7 +223,9 @@ def describe_revision(revision: dict[str, t.Any] | None) -> str:
 
 @CodeDeployErrorHandler.common_error_handler("get application revision")
 @codedeploy_retry
-def get_application_revision(client: RetryingBotoClientWrapper, application_name: str, revision: dict[str, t.Any]) -> dict[str, t.Any] | None:
+def get_application_revision(
+    client: RetryingBotoClientWrapper, application_name: str, revision: dict[str, t.Any]
+) -> dict[str, t.Any] | None:
     # Only a missing revision means "not registered"; a missing application is an error the user must see.
     try:
         return client.get_application_revision(applicationName=application_name, revision=revision)
@@ -241,7 +251,9 @@ def register_application_revision(
 
 @CodeDeployErrorHandler.common_error_handler("list application revisions")
 @codedeploy_retry
-def list_application_revisions(client: RetryingBotoClientWrapper, application_name: str, **filters: t.Any) -> list[dict[str, t.Any]]:
+def list_application_revisions(
+    client: RetryingBotoClientWrapper, application_name: str, **filters: t.Any
+) -> list[dict[str, t.Any]]:
     params = {key: value for key, value in filters.items() if value is not None}
     paginator = client.get_paginator("list_application_revisions")
     return paginator.paginate(applicationName=application_name, **params).build_full_result().get("revisions", [])
@@ -249,22 +261,34 @@ def list_application_revisions(client: RetryingBotoClientWrapper, application_na
 
 @CodeDeployErrorHandler.common_error_handler("get application revisions")
 @codedeploy_retry
-def _batch_get_application_revisions(client: RetryingBotoClientWrapper, application_name: str, revisions: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-    return client.batch_get_application_revisions(applicationName=application_name, revisions=revisions).get("revisions", [])
+def _batch_get_application_revisions(
+    client: RetryingBotoClientWrapper, application_name: str, revisions: list[dict[str, t.Any]]
+) -> list[dict[str, t.Any]]:
+    return client.batch_get_application_revisions(applicationName=application_name, revisions=revisions).get(
+        "revisions", []
+    )
 
 
-def batch_get_application_revisions(client: RetryingBotoClientWrapper, application_name: str, revisions: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+def batch_get_application_revisions(
+    client: RetryingBotoClientWrapper, application_name: str, revisions: list[dict[str, t.Any]]
+) -> list[dict[str, t.Any]]:
     """Details of many revisions, in the order given (the API takes at most 25 at a time)."""
     found: list[dict[str, t.Any]] = []
     for start in range(0, len(revisions), BATCH_GET_LIMIT):
-        found.extend(_batch_get_application_revisions(client, application_name, revisions[start:start + BATCH_GET_LIMIT]))
+        found.extend(
+            _batch_get_application_revisions(client, application_name, revisions[start : start + BATCH_GET_LIMIT])
+        )
     return found
 
 
 @CodeDeployErrorHandler.common_error_handler("read the S3 object of the revision")
 @codedeploy_retry
 def head_s3_object(
-    client: RetryingBotoClientWrapper, bucket: str, key: str, version: str | None = None, expected_bucket_owner: str | None = None
+    client: RetryingBotoClientWrapper,
+    bucket: str,
+    key: str,
+    version: str | None = None,
+    expected_bucket_owner: str | None = None,
 ) -> dict[str, t.Any] | None:
     params = {"Bucket": bucket, "Key": key}
     if version:
@@ -275,6 +299,20 @@ def head_s3_object(
         return client.head_object(**params)
     except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
         return None
+
+
+def pin_s3_revision(
+    s3: RetryingBotoClientWrapper, revision: dict[str, t.Any], expected_bucket_owner: str | None
+) -> dict[str, t.Any] | None:
+    """The S3 revision with its object's ETag and version filled in where they are not given (HeadObject), so that
+    deployments fetch exactly this object; None when there is no such object."""
+    location = revision["s3Location"]
+    head = head_s3_object(s3, location["bucket"], location["key"], location.get("version"), expected_bucket_owner)
+    if head is None:
+        return None
+    pinned = pin_s3_location({key: value for key, value in location.items() if key not in ("eTag", "version")}, head)
+    pinned.update({key: location[key] for key in ("eTag", "version") if key in location})
+    return {**revision, "s3Location": pinned}
 
 
 def pin_s3_location(s3_location: dict[str, t.Any], head: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -6,16 +6,22 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import FIELDS
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import api_members
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import comparable
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import create_request
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import new_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import plan_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import predict
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import retry_on_role_propagation
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import substitute_copied_groups
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import (
+    retry_on_role_propagation,
+)
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import (
+    substitute_copied_groups,
+)
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.transformations import to_ansible_resource
+from botocore.exceptions import ClientError
 
 ROLE = "arn:aws:iam::123456789012:role/CodeDeployServiceRole"
 
@@ -41,7 +47,9 @@ DEMO_GROUP = {
     "deploymentConfigName": "CodeDeployDefault.OneAtATime",
     "ec2TagFilters": [],
     "onPremisesInstanceTagFilters": [],
-    "autoScalingGroups": [{"name": "demo-asg", "hook": "CodeDeploy-managed-automatic-launch-deployment-hook-demo-group-1"}],
+    "autoScalingGroups": [
+        {"name": "demo-asg", "hook": "CodeDeploy-managed-automatic-launch-deployment-hook-demo-group-1"}
+    ],
     "serviceRoleArn": ROLE,
     "triggerConfigurations": [],
     "autoRollbackConfiguration": {"enabled": False},
@@ -58,7 +66,9 @@ DEMO_PARAMS = dict(
     deployment_config_name="CodeDeployDefault.OneAtATime",
     deployment_style=sub(deployment_type="IN_PLACE", deployment_option="WITH_TRAFFIC_CONTROL"),
     auto_scaling_groups=["demo-asg"],
-    load_balancer_info=sub(elb_info_list=[{"name": "demo-clb"}], target_group_info_list=None, target_group_pair_info_list=None),
+    load_balancer_info=sub(
+        elb_info_list=[{"name": "demo-clb"}], target_group_info_list=None, target_group_pair_info_list=None
+    ),
 )
 
 
@@ -99,20 +109,55 @@ def test_unset_options_are_left_alone():
     [
         ({"autoScalingGroups": [{"name": "b"}, {"name": "a"}]}, {"auto_scaling_groups": ["a", "b"]}),
         (
-            {"alarmConfiguration": {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "y"}, {"name": "x"}]}},
-            {"alarm_configuration": sub(enabled=None, ignore_poll_alarm_failure=None, alarms=[{"name": "x"}, {"name": "y"}])},
+            {
+                "alarmConfiguration": {
+                    "enabled": True,
+                    "ignorePollAlarmFailure": False,
+                    "alarms": [{"name": "y"}, {"name": "x"}],
+                }
+            },
+            {
+                "alarm_configuration": sub(
+                    enabled=None, ignore_poll_alarm_failure=None, alarms=[{"name": "x"}, {"name": "y"}]
+                )
+            },
         ),
         (
             {"ec2TagFilters": [{"Key": "b", "Value": "2", "Type": "KEY_AND_VALUE"}, {"Key": "a", "Type": "KEY_ONLY"}]},
             {"ec2_tag_filters": [{"key": "a", "value": None, "type": None}, {"key": "b", "value": "2", "type": None}]},
         ),
         (
-            {"triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": "arn:sns", "triggerEvents": ["DeploymentSuccess", "DeploymentFailure"]}]},
-            {"trigger_configurations": [{"trigger_name": "t", "trigger_target_arn": "arn:sns", "trigger_events": ["DeploymentFailure", "DeploymentSuccess"]}]},
+            {
+                "triggerConfigurations": [
+                    {
+                        "triggerName": "t",
+                        "triggerTargetArn": "arn:sns",
+                        "triggerEvents": ["DeploymentSuccess", "DeploymentFailure"],
+                    }
+                ]
+            },
+            {
+                "trigger_configurations": [
+                    {
+                        "trigger_name": "t",
+                        "trigger_target_arn": "arn:sns",
+                        "trigger_events": ["DeploymentFailure", "DeploymentSuccess"],
+                    }
+                ]
+            },
         ),
         (
-            {"autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_FAILURE"]}},
-            {"auto_rollback_configuration": sub(enabled=True, events=["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"])},
+            {
+                "autoRollbackConfiguration": {
+                    "enabled": True,
+                    "events": ["DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_FAILURE"],
+                }
+            },
+            {
+                "auto_rollback_configuration": sub(
+                    enabled=True, events=["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]
+                )
+            },
         ),
     ],
 )
@@ -151,7 +196,11 @@ def test_unordered_lists_compare_as_sets(current, options):
         ),
         (
             {"deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}},
-            {"load_balancer_info": sub(elb_info_list=None, target_group_info_list=None, target_group_pair_info_list=None)},
+            {
+                "load_balancer_info": sub(
+                    elb_info_list=None, target_group_info_list=None, target_group_pair_info_list=None
+                )
+            },
             {"loadBalancerInfo": {"elbInfoList": [], "targetGroupInfoList": []}},
         ),
         (
@@ -175,7 +224,9 @@ def test_removing_what_is_already_absent_changes_nothing():
         on_premises_tag_set=sub(on_premises_tag_set_list=None),
         ec2_deployment_options=sub(auto_scaling_group_processes_to_suspend=[]),
         blue_green_deployment_configuration=sub(
-            deployment_ready_option=None, green_fleet_provisioning_option=None, terminate_blue_instances_on_deployment_success=None
+            deployment_ready_option=None,
+            green_fleet_provisioning_option=None,
+            terminate_blue_instances_on_deployment_success=None,
         ),
     )
     assert plan_group(DEMO_GROUP, params(**options)).request == {}
@@ -307,11 +358,22 @@ def test_copy_in_a_group_whose_name_has_regex_characters():
             "on_premises_instance_tag_filters and on_premises_tag_set",
         ),
         (None, {"service_role_arn": ROLE, "ec2_tag_set": sub(ec2_tag_set_list=[[{"key": "a"}]] * 4)}, "ec2_tag_set"),
-        (None, {"service_role_arn": ROLE, "ec2_tag_set": sub(ec2_tag_set_list=[{"key": "a"}])}, "ec2_tag_set.ec2_tag_set_list"),
-        (None, {"service_role_arn": ROLE, "ec2_tag_set": sub(ec2_tag_set_list=[[{"name": "a"}]])}, "ec2_tag_set.ec2_tag_set_list"),
         (
             None,
-            {"service_role_arn": ROLE, "deployment_style": sub(deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL")},
+            {"service_role_arn": ROLE, "ec2_tag_set": sub(ec2_tag_set_list=[{"key": "a"}])},
+            "ec2_tag_set.ec2_tag_set_list",
+        ),
+        (
+            None,
+            {"service_role_arn": ROLE, "ec2_tag_set": sub(ec2_tag_set_list=[[{"name": "a"}]])},
+            "ec2_tag_set.ec2_tag_set_list",
+        ),
+        (
+            None,
+            {
+                "service_role_arn": ROLE,
+                "deployment_style": sub(deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL"),
+            },
             "load_balancer_info",
         ),
         (
@@ -321,7 +383,11 @@ def test_copy_in_a_group_whose_name_has_regex_characters():
         ),
         (
             {},
-            {"load_balancer_info": sub(elb_info_list=[], target_group_info_list=None, target_group_pair_info_list=None)},
+            {
+                "load_balancer_info": sub(
+                    elb_info_list=[], target_group_info_list=None, target_group_pair_info_list=None
+                )
+            },
             "load_balancer_info",  # in place WITH_TRAFFIC_CONTROL without a load balancer
         ),
         (
@@ -403,6 +469,70 @@ def test_predicted_new_group_shows_what_codedeploy_shows_for_unset_members():
         "termination_hook_enabled": False,
         "load_balancer_info": {"elb_info_list": [{"name": "demo-clb"}]},
     }
+
+
+def test_plan_predicts_the_new_group_and_knows_it_creates_it():
+    plan = plan_group(None, params(**DEMO_PARAMS))
+    assert plan.creating
+    assert plan.predicted({}) == predict(
+        new_group("DemoApp", "demo-group"), {field: plan.effective[field] for field in plan.request}
+    )
+    assert not plan_group(DEMO_GROUP, params(**DEMO_PARAMS)).creating
+
+
+def test_plan_predicts_an_update_from_the_returned_group():
+    current = to_ansible_resource(DEMO_GROUP, {"team": "web"})
+    plan = plan_group(DEMO_GROUP, params(deployment_config_name="CodeDeployDefault.AllAtOnce"))
+    assert plan.predicted(current) == dict(current, deployment_config_name="CodeDeployDefault.AllAtOnce")
+
+
+# Every kind of member, with tag filters whose Key, Value and Type snake_case would lower.
+EVERY_MEMBER = group(
+    ec2TagSet={
+        "ec2TagSetList": [
+            [{"Key": "role", "Value": "web", "Type": "KEY_AND_VALUE"}],
+            [{"Key": "site", "Type": "KEY_ONLY"}],
+        ]
+    },
+    ec2TagFilters=[],
+    onPremisesInstanceTagFilters=[{"Value": "berlin", "Type": "VALUE_ONLY"}],
+    autoScalingGroups=[{"name": "demo-asg", "hook": "hook-1", "terminationHook": "hook-2"}],
+    loadBalancerInfo={
+        "targetGroupPairInfoList": [
+            {
+                "targetGroups": [{"name": "blue"}, {"name": "green"}],
+                "prodTrafficRoute": {
+                    "listenerArns": ["arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/x"]
+                },
+            }
+        ]
+    },
+    blueGreenDeploymentConfiguration={
+        "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 30},
+        "terminateBlueInstancesOnDeploymentSuccess": {"action": "KEEP_ALIVE", "terminationWaitTimeInMinutes": 0},
+    },
+    alarmConfiguration={"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "errors"}]},
+    triggerConfigurations=[
+        {
+            "triggerName": "t",
+            "triggerTargetArn": "arn:aws:sns:eu-central-1:123456789012:t",
+            "triggerEvents": ["DeploymentFailure"],
+        }
+    ],
+    ec2DeploymentOptions={"autoScalingGroupProcessesToSuspend": ["AZRebalance"]},
+    ecsServices=[{"serviceName": "web", "clusterName": "main"}],
+    autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+)
+
+
+@pytest.mark.parametrize("answered", [DEMO_GROUP, EVERY_MEMBER], ids=["demo-group", "every-member"])
+def test_the_returned_group_compares_as_the_api_answer(answered):
+    returned = to_ansible_resource(answered, {"team": "web"})
+    assert comparable(api_members(returned)) == comparable(answered)
+
+
+def test_no_returned_group_is_none():
+    assert api_members({}) is None
 
 
 def invalid_role() -> ClientError:
@@ -490,7 +620,9 @@ def test_blue_green_configuration_of_defaults_only_equals_none():
     )
     options = {
         "blue_green_deployment_configuration": sub(
-            deployment_ready_option=None, green_fleet_provisioning_option=None, terminate_blue_instances_on_deployment_success=None
+            deployment_ready_option=None,
+            green_fleet_provisioning_option=None,
+            terminate_blue_instances_on_deployment_success=None,
         )
     }
     assert plan_group(current, params(**options)).request == {}

@@ -10,11 +10,9 @@ import time
 from unittest.mock import MagicMock
 
 import pytest
-
-botocore_exceptions = pytest.importorskip("botocore.exceptions")
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy import deployments
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
+from botocore import exceptions as botocore_exceptions
 
 
 def client_error(code: str) -> Exception:
@@ -80,7 +78,7 @@ class SlowFirstBatches:
         self.asked: list[list[str]] = []
         self.lock = threading.Lock()
 
-    def batch_get_deployment_targets(self, deploymentId: str, targetIds: list[str]) -> dict:  # noqa: N803 - boto3's
+    def batch_get_deployment_targets(self, deploymentId: str, targetIds: list[str]) -> dict:
         with self.lock:
             self.asked.append(targetIds)
             position = len(self.asked)
