@@ -1,6 +1,8 @@
 """The rules that decide a deployment: which instances, which events, how many at a time, and whether it succeeded.
 
-Pure functions over plain data (codedeploy-semantics.md sections 1.3, 2.3 and 3); the engine applies them.
+Pure functions over plain data; the engine applies them. The rules are CodeDeploy's:
+docs/codedeploy-behavior.md#deployments-and-targets, docs/codedeploy-behavior.md#lifecycle-events and
+docs/codedeploy-behavior.md#batches-and-failure-rules.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ class Plan:
 
 
 def plan(config_name: str, minimum_healthy_hosts: t.Mapping[str, t.Any] | None, targets: int) -> Plan:
-    """M and c from the deployment configuration, for ``targets`` instances (section 3)."""
+    """M and c from the deployment configuration, for ``targets`` instances
+    (docs/codedeploy-behavior.md#batches-and-failure-rules)."""
     hosts = minimum_healthy_hosts or {}
     kind, value = hosts.get("type"), int(hosts.get("value", 0))
     if config_name == ONE_AT_A_TIME or kind == "MOST_CONCURRENCY":
@@ -92,7 +95,7 @@ def tag_filter_matches(tag_filter: t.Mapping[str, str], tags: t.Mapping[str, str
         return key in tags
     if kind == "VALUE_ONLY":
         return value in tags.values()
-    return key in tags and tags[key] == value
+    return key is not None and key in tags and tags[key] == value
 
 
 def matches_any(tag_filters: t.Sequence[t.Mapping[str, str]], tags: t.Mapping[str, str]) -> bool:
