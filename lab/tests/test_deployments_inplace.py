@@ -19,7 +19,7 @@ import pytest
 from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS, TRAFFIC_EVENTS
 from codedeploy_lab.deployments.testing import (failures, host_page, http_get, run_web_instances, targets_of, terminate,
                                                 unique, upload_revision, wait_deployment, wait_for, wait_web_ready,
-                                                web_load_balancer)
+                                                web_launch_template, web_load_balancer)
 
 SUCCESS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
 
@@ -378,8 +378,6 @@ def test_tag_set_selects_instances_matching_every_group(lab, service_role, bucke
 
 
 def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role, bucket):
-    from codedeploy_lab.deployments.testing import web_launch_template
-
     client = lab.client
     elb_name = unique("asg-elb")
     elb = client("elb")

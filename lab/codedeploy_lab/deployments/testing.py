@@ -6,6 +6,7 @@ lab's shims) and writes a page naming the instance; revisions are bundles upload
 
 from __future__ import annotations
 
+import base64
 import time
 import typing as t
 import urllib.error
@@ -13,6 +14,7 @@ import urllib.request
 import uuid
 
 from ..agent.bundles import make_bundle
+from ..fleet.webserver import UnixHTTPConnection
 
 AMI = "ami-03cf127a"  # one of moto's default Amazon Linux AMIs (listing them all takes seconds)
 
@@ -83,8 +85,6 @@ def run_web_instances(client: Client, count: int, tags: t.Mapping[str, str], tem
 
 def host_page(lab: t.Any, instance_id: str, path: str = "/", timeout: float = 30.0) -> tuple[int, str]:
     """GET ``path`` from a lab host's web server, on the unix socket the lab made for it (as its load balancers do)."""
-    from ..fleet.webserver import UnixHTTPConnection
-
     connection = UnixHTTPConnection(lab.get(f"/_lab/hosts/{instance_id}")["web"]["socket"], timeout)
     try:
         connection.request("GET", path)
@@ -206,6 +206,4 @@ def wait_deployment(client: Client, deployment_id: str, timeout: float = 300.0) 
 
 
 def _b64(text: str) -> str:
-    import base64
-
     return base64.b64encode(text.encode()).decode()
