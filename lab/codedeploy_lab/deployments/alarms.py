@@ -1,7 +1,8 @@
-"""CloudWatch alarms of a deployment group, polled while a deployment runs (codedeploy-semantics.md section 4.4).
+"""CloudWatch alarms of a deployment group, polled while a deployment runs.
 
 ``AlarmWatch(run)`` is started when a run starts and stopped when it ends; an alarm in ALARM asks the run to stop
-with ``StopCause(code="ALARM_ACTIVE", rollback_event="DEPLOYMENT_STOP_ON_ALARM")``.
+with ``StopCause(code="ALARM_ACTIVE", rollback_event="DEPLOYMENT_STOP_ON_ALARM")``, as CodeDeploy does
+(docs/codedeploy-behavior.md#rollbacks-redeploys-and-alarms).
 
 Lab choices (the documentation is silent):
 * The alarms are read from moto's CloudWatch backend in this process (same account and region), once at start and
@@ -21,8 +22,10 @@ import logging
 import threading
 import typing as t
 
-if t.TYPE_CHECKING:
-    from .engine import DeploymentRun
+from moto.cloudwatch.models import cloudwatch_backends
+
+from .run import DeploymentRun
+from .run import StopCause
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
@@ -70,13 +73,11 @@ class AlarmWatch:
             override = run.deployment.override_alarm_configuration
             if override is not None:
                 return override
-            group = run._group()
+            group = run.group()
             return group.settings.get("alarmConfiguration") if group is not None else None
 
-    def poll(self) -> t.Any:
+    def poll(self) -> StopCause | None:
         """One read of the alarms: the StopCause to stop with, or None to go on."""
-        from .engine import StopCause
-
         config = self.configuration()
         if not config or not config.get("enabled"):
             return None
@@ -97,8 +98,6 @@ class AlarmWatch:
 
     def _alarm_states(self, names: list[str]) -> dict[str, str]:
         """``{name: state}`` of the listed alarms that exist in the lab's CloudWatch."""
-        from moto.cloudwatch.models import cloudwatch_backends
-
         backend = cloudwatch_backends[self.run.backend.account_id][self.run.backend.region]
         alarms = backend.alarms
         return {name: alarms[name].state_value for name in names if name in alarms}

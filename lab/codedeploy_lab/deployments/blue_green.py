@@ -1,34 +1,43 @@
-"""Blue/green deployments on EC2 (codedeploy-semantics.md section 5): provision green, deploy, reroute, retire blue.
+"""Blue/green deployments on EC2: provision green, deploy, reroute, retire blue.
 
-``run(deployment_run, group)`` is called by ``DeploymentRun._run`` for a BLUE_GREEN deployment (its status is
-``Queued``); it must end the deployment through ``deployment_run._finish``. ``continue_run`` serves
-ContinueDeployment and returns False when the run is not waiting for that kind of continuation.
+``run(deployment_run, group)`` is called by the engine for a BLUE_GREEN deployment (its status is ``Queued``); it
+must end the deployment through ``deployment_run.finish``. ``continue_run`` serves ContinueDeployment and returns
+False when the run is not waiting for that kind of continuation.
 
-The walk (section 5.3): InProgress; green fleet copied (COPY_AUTO_SCALING_GROUP) or discovered (DISCOVER_EXISTING);
-the green install events, batched by the deployment configuration; with STOP_DEPLOYMENT the deployment waits in
-``Ready`` (ContinueDeployment READY_WAIT, or ``Stopped`` when the wait runs out); green BeforeAllowTraffic,
-AllowTraffic, AfterAllowTraffic; blue BeforeBlockTraffic, BlockTraffic, AfterBlockTraffic (green is healthy behind
-the load balancers before any blue instance leaves them); the deployment group names the green Auto Scaling group;
-TERMINATE waits ``terminationWaitTimeInMinutes`` (still ``InProgress``, instanceTerminationWaitTimeStarted true;
-ContinueDeployment TERMINATION_WAIT ends it) and deletes the original group, KEEP_ALIVE leaves blue running; then
-``Succeeded``. A rollback deployment of a blue/green deployment routes traffic back to that deployment's blue fleet.
+The walk, as CodeDeploy's (docs/codedeploy-behavior.md#bluegreen-on-ec2): InProgress; green fleet copied
+(COPY_AUTO_SCALING_GROUP) or discovered (DISCOVER_EXISTING); the green install events, batched by the deployment
+configuration; with STOP_DEPLOYMENT the deployment waits in ``Ready`` (ContinueDeployment READY_WAIT, or ``Stopped``
+when the wait runs out); green BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic; blue BeforeBlockTraffic,
+BlockTraffic, AfterBlockTraffic (green is healthy behind the load balancers before any blue instance leaves them);
+the deployment group names the green Auto Scaling group; TERMINATE waits ``terminationWaitTimeInMinutes`` (still
+``InProgress``, instanceTerminationWaitTimeStarted true; ContinueDeployment TERMINATION_WAIT ends it) and deletes
+the original group, KEEP_ALIVE leaves blue running; then ``Succeeded``. A rollback deployment of a blue/green
+deployment routes traffic back to that deployment's blue fleet.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import typing as t
-from datetime import datetime, timezone
 
-from ..service.models import DeploymentTarget, LifecycleEvent
-from . import green_fleet, planning
+from ..agent import DEPLOYMENT_ROOT
+from ..agent import AgentCommand
+from ..rooms import LabHost
+from ..service.models import DeploymentGroup
+from ..service.models import DeploymentTarget
+from ..service.models import LifecycleEvent
+from . import green_fleet
+from . import planning
+from . import triggers
 from .rollback import ROLLBACK_CREATOR
-
-if t.TYPE_CHECKING:
-    from ..service.models import DeploymentGroup
-    from .engine import DeploymentRun
+from .run import ContinueWait
+from .run import DeploymentRun
+from .run import EventResult
+from .run import EventRunner
+from .run import StopCause
+from .run import now
+from .run import skip
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
@@ -46,19 +55,6 @@ DEFAULT_CONFIGURATION: dict[str, t.Any] = {
     "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
     "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
 }
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class _Wait:
-    """A run parked in the ready wait or the termination wait (``DeploymentRun.parked``); ContinueDeployment sets
-    ``continued``."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.continued = threading.Event()
 
 
 def continue_run(deployment_run: DeploymentRun, wait_type: str) -> bool:
@@ -96,7 +92,7 @@ class _Walk:
         self.deployment = deployment_run.deployment
         self.backend = deployment_run.backend
         self.lock = deployment_run.lock
-        self.clock = deployment_run.engine.lab.clock
+        self.clock = deployment_run.clock
         self.configuration = self.deployment.blue_green_deployment_configuration or \
             group.settings.get("blueGreenDeploymentConfiguration") or DEFAULT_CONFIGURATION
 
@@ -116,11 +112,11 @@ class _Walk:
         with self.lock:
             self.deployment.status = "InProgress"
             self.deployment.start_time = now()
-        self.deployment_run.engine.triggers.deployment_event(self.deployment_run, "DeploymentStart")
+        triggers.deployment_event(self.deployment_run, "DeploymentStart")
 
     def _wait(self, kind: str, lab_seconds: float) -> str:
         """``continued``, ``timeout`` or ``stopped``."""
-        waiting = _Wait(kind)
+        waiting = ContinueWait(kind)
         with self.lock:
             self.deployment_run.parked = waiting
         deadline = time.monotonic() + lab_seconds
@@ -142,23 +138,23 @@ class _Walk:
                     continue
                 for event in target.lifecycle_events:
                     if event.status in ("Pending", "InProgress"):
-                        self.deployment_run._skip(event)
+                        skip(event)
                 target.status, target.last_updated_at = "Skipped", now()
 
     def _fail(self, code: str, message: str) -> None:
         self._close_targets()
-        self.deployment_run._finish("Failed", code, message)
+        self.deployment_run.finish("Failed", code, message)
 
     def _stopped(self) -> None:
         self._close_targets()
-        self.deployment_run._finish_stopped()
+        self.deployment_run.finish_stopped()
 
     def _all_at_once(self, instance_ids: list[str], only: t.Collection[str] | None = None) -> int:
         """Run the given events of these targets all at once (the traffic steps); returns how many succeeded."""
         if not instance_ids:
             return 0
         everyone = planning.Plan(len(instance_ids), 0, len(instance_ids), False)
-        succeeded, _ = self.deployment_run._dispatch(instance_ids, everyone, only)
+        succeeded, _ = self.deployment_run.dispatch(instance_ids, everyone, only)
         return succeeded
 
 
@@ -166,7 +162,7 @@ class _BlueGreenRun(_Walk):
     def run(self) -> None:
         deployment, group = self.deployment, self.group
         provisioning = self.configuration["greenFleetProvisioningOption"]["action"]
-        fleets = green_fleet.Fleets(blue=self.deployment_run._group_instances(group),
+        fleets = green_fleet.Fleets(blue=self.deployment_run.group_instances(group),
                                     original_groups=group.auto_scaling_group_names)
         with self.lock:
             self._add_targets(fleets.blue, "Blue", BLOCK_EVENTS)
@@ -196,7 +192,7 @@ class _BlueGreenRun(_Walk):
             return
         LOG.info("deployment %s: blue %s, green %s%s", deployment.deployment_id, fleets.blue, fleets.green,
                  f" in {fleets.green_group}" if fleets.green_group else "")
-        green_fleet.wait_booted(self.deployment_run.engine.lab.fleet, fleets.green)
+        green_fleet.wait_booted(self.deployment_run.fleet, fleets.green)
         with self.lock:
             self._add_targets(fleets.green, "Green", GREEN_EVENTS)
         if self.stopping:
@@ -209,8 +205,8 @@ class _BlueGreenRun(_Walk):
         if not plan.can_start:
             self._fail("HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
             return
-        installed, halted = self.deployment_run._dispatch(planning.order_targets(fleets.green, ()), plan,
-                                                only=GREEN_INSTALL_EVENTS)
+        installed, halted = self.deployment_run.dispatch(planning.order_targets(fleets.green, ()), plan,
+                                                         only=GREEN_INSTALL_EVENTS)
         if self.stopping:
             self._stopped()
             return
@@ -255,7 +251,6 @@ class _BlueGreenRun(_Walk):
             for instance_id in ready:
                 deployment.targets[instance_id].status = "Ready"
                 deployment.targets[instance_id].last_updated_at = now()
-        triggers = self.deployment_run.engine.triggers
         triggers.deployment_event(self.deployment_run, "DeploymentReady")
         for instance_id in ready:
             triggers.instance_event(self.deployment_run, deployment.targets[instance_id], "InstanceReady")
@@ -267,8 +262,6 @@ class _BlueGreenRun(_Walk):
             self._stopped()
             return False
         if outcome == "timeout":
-            from .engine import StopCause  # engine imports this module
-
             # Not a user's stop: no DEPLOYMENT_STOP_ON_REQUEST rollback (traffic never moved).
             self.deployment_run.stop_cause = StopCause(
                 code="TIMEOUT", rollback_event="", rollback=False,
@@ -299,7 +292,7 @@ class _BlueGreenRun(_Walk):
         else:
             LOG.info("deployment %s: KEEP_ALIVE, %s keep running outside the load balancers",
                      self.deployment.deployment_id, fleets.blue)
-        self.deployment_run._finish("Succeeded")
+        self.deployment_run.finish("Succeeded")
 
 
 class _RerouteBack(_Walk):
@@ -329,7 +322,7 @@ class _RerouteBack(_Walk):
             self._fail("NO_INSTANCES", f"Traffic cannot be routed back: the original instances of deployment "
                                        f"{self.triggering_id} no longer exist.")
             return
-        self.deployment_run._run_event = _HooksFromEarlierInstalls(self.deployment_run, blue)  # type: ignore[method-assign]
+        self.deployment_run.event_runner = HooksFromEarlierInstalls(self.deployment_run, blue)
         allowed = self._all_at_once(blue)
         if self.stopping:
             self._stopped()
@@ -348,33 +341,43 @@ class _RerouteBack(_Walk):
             self._fail("HEALTH_CONSTRAINTS", "Traffic was routed back to the original instances, but not every "
                                              "replacement instance could be taken out of the load balancers.")
             return
-        self.deployment_run._finish("Succeeded")
+        self.deployment_run.finish("Succeeded")
 
 
-class _HooksFromEarlierInstalls:
-    """Where a blue/green rollback's hooks come from (codedeploy-semantics.md section 2.3): the allow hooks of an
-    original instance from its last successful install, the block hooks of a replacement instance from its most
-    recent install (the deployment being rolled back). The rollback itself downloads nothing."""
+class _HostFiles(t.Protocol):
+    """What ``agent.Agent`` offers beyond ``rooms.HostAgent``: one small file of a host, or None when it is missing."""
+
+    def _read(self, host: t.Any, path: str) -> bytes | None: ...
+
+
+class HooksFromEarlierInstalls:
+    """Where a blue/green rollback's hooks come from (docs/codedeploy-behavior.md#lifecycle-events): the allow hooks of
+    an original instance from its last successful install, the block hooks of a replacement instance from its most
+    recent install (the deployment being rolled back). The rollback itself downloads nothing.
+
+    The rollback run's ``event_runner``; traffic events, and events of instances without a host, run as the engine
+    runs them.
+    """
 
     def __init__(self, deployment_run: DeploymentRun, blue: list[str]) -> None:
         self.deployment_run = deployment_run
         self.blue = set(blue)
-        self.service_events = type(deployment_run)._run_event.__get__(deployment_run)
+        self.engine_events: EventRunner = deployment_run.run_event
 
-    def __call__(self, name: str, host: t.Any, instance_id: str
-                 ) -> tuple[bool, dict[str, str] | None, datetime, datetime]:
-        if name in planning.SERVICE_EVENTS or host is None:
-            return self.service_events(name, host, instance_id)
-        from ..agent import DEPLOYMENT_ROOT, AgentCommand
-
+    def __call__(self, name: str, host: LabHost | None, instance_id: str) -> EventResult:
+        agent = self.deployment_run.agent
+        if name in planning.SERVICE_EVENTS or host is None or agent is None:
+            return self.engine_events(name, host, instance_id)
         started = now()
         deployment = self.deployment_run.deployment
-        agent = self.deployment_run.engine.lab.fleet.agent
         pointer_name = "last_successful_install" if instance_id in self.blue else "most_recent_install"
-        pointer = agent._read(host, f"{DEPLOYMENT_ROOT}/deployment-instructions/"
+        # The host agent's own reader of a host's small files, which rooms.HostAgent does not name (yet); a
+        # simulated fleet's agent has none, and its blue/green rollbacks fail here as they always did.
+        files = t.cast(_HostFiles, agent)
+        pointer = files._read(host, f"{DEPLOYMENT_ROOT}/deployment-instructions/"
                                     f"{deployment.deployment_group_id}_{pointer_name}")
         if pointer is None:  # nothing installed by this group: no scripts to run
-            return True, dict(SUCCESS_DIAGNOSTICS), started, now()
+            return EventResult(True, dict(SUCCESS_DIAGNOSTICS), started, now())
         source_deployment_id = pointer.decode().strip().rstrip("/").rsplit("/", 1)[-1]
         command = AgentCommand(
             event=name, deployment_id=source_deployment_id, application_name=deployment.application_name,
@@ -382,6 +385,6 @@ class _HooksFromEarlierInstalls:
             deployment_group_id=deployment.deployment_group_id, revision=None,
             file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
             deployment_type="BLUE_GREEN", stop_requested=self.deployment_run.stop_requested,
-            hour_limit_seconds=self.deployment_run.engine.lab.clock.minutes(60))
+            hour_limit_seconds=self.deployment_run.clock.minutes(60))
         outcome = agent.run_event(host, command)
-        return outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at
+        return EventResult(outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at)

@@ -5,6 +5,9 @@ starts a thread and returns at once. The thread moves the deployment Created -> 
 Failed (or Stopped), runs each target's lifecycle events on its lab host through the host agent (BlockTraffic and
 AllowTraffic itself, through the load balancers), and mutates the service's ``Deployment``/``DeploymentTarget``/
 ``LifecycleEvent`` objects only while holding the service lock, so every API call sees a consistent state.
+
+Each deployment runs in an ``EngineRun``, the ``run.DeploymentRun`` the helpers modules are handed (blue/green,
+alarms, rollbacks, triggers, on-premises targets); they import ``run``, never this module.
 """
 
 from __future__ import annotations
@@ -13,16 +16,45 @@ import logging
 import threading
 import typing as t
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from ..service.models import Deployment, DeploymentTarget, LifecycleEvent
-from . import alarms, blue_green, on_premises, planning, rollback, triggers
+from moto.autoscaling.models import autoscaling_backends
+from moto.ec2.models import ec2_backends
+
+from ..agent import AgentCommand
+from ..agent import S3Revision
+from ..clock import LabClock
+from ..rooms import FaultsRoom
+from ..rooms import FleetRoom
+from ..rooms import LabHost
+from ..rooms import LoadBalancerRoom
+from ..service import exceptions
+from ..service import validation
+from ..service.models import CodeDeployBackend
+from ..service.models import Deployment
+from ..service.models import DeploymentGroup
+from ..service.models import DeploymentTarget
+from ..service.models import LifecycleEvent
+from ..service.models import OnPremisesInstance
+from . import alarms
+from . import blue_green
+from . import on_premises
+from . import planning
+from . import rollback
+from . import triggers
+from .run import ContinueWait
+from .run import DeploymentRun
+from .run import EventResult
+from .run import EventRunner
+from .run import StopCause
+from .run import failure
+from .run import now
+from .run import skip
 from .traffic import Traffic
-
-if t.TYPE_CHECKING:
-    from ..service.models import CodeDeployBackend, DeploymentGroup, OnPremisesInstance
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
@@ -38,28 +70,6 @@ FINAL_EVENTS = {"Succeeded": "DeploymentSuccess", "Failed": "DeploymentFailure",
 MAX_TARGET_THREADS = 64
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def failure(message: str) -> dict[str, str]:
-    return {"errorCode": "UnknownError", "scriptName": "", "message": message, "logTail": ""}
-
-
-@dataclass(frozen=True)
-class StopCause:
-    """Why a run was asked to stop: the errorInformation it ends with and the rollback event it may trigger.
-
-    ``rollback`` is StopDeployment's ``autoRollbackEnabled`` (``None``: the deployment's autoRollbackConfiguration
-    decides through ``rollback_event``).
-    """
-
-    code: str = "MANUAL_STOP"
-    message: str = "The deployment was stopped by a user."
-    rollback_event: str = "DEPLOYMENT_STOP_ON_REQUEST"
-    rollback: bool | None = None
-
-
 @dataclass(frozen=True)
 class InstanceRecord:
     """What the engine remembers of an instance in a deployment group: its last deployment's revision and result."""
@@ -69,20 +79,29 @@ class InstanceRecord:
 
 
 class Engine:
-    def __init__(self, lab: t.Any) -> None:
-        self.lab = lab
-        self._runs: dict[str, DeploymentRun] = {}
+    """``lab.engine``: runs every deployment the CodeDeploy service hands over, on the lab's hosts.
+
+    Takes the rooms it drives: the clock, the hosts and their agent (``fleet``), the load balancers of BlockTraffic
+    and AllowTraffic, and the faults asked before and after each event; any room but the clock may be missing.
+    """
+
+    def __init__(self, clock: LabClock, fleet: FleetRoom | None = None, load_balancers: LoadBalancerRoom | None = None,
+                 faults: FaultsRoom | None = None) -> None:
+        self.clock = clock
+        self.fleet = fleet
+        self.load_balancers = load_balancers
+        self.faults = faults
+        self._runs: dict[str, EngineRun] = {}
         self._records: dict[tuple[str, str], InstanceRecord] = {}  # (deployment group id, instance id) -> record
         self._lock = threading.Lock()
-        self.triggers = triggers.Triggers(lab)
 
     # -- the service's hand-off points --------------------------------------------------------------------------------
 
     def submit(self, backend: CodeDeployBackend, deployment: Deployment,
                instance_ids: t.Sequence[str] | None = None,
-               on_finished: t.Callable[[Deployment], t.Any] | None = None) -> DeploymentRun:
+               on_finished: t.Callable[[Deployment], t.Any] | None = None) -> EngineRun:
         """Start running ``deployment`` in its own thread (``instance_ids``: fixed targets, e.g. an ASG launch)."""
-        run = DeploymentRun(self, backend, deployment, instance_ids, on_finished)
+        run = EngineRun(self, backend, deployment, instance_ids, on_finished)
         with self._lock:
             self._runs[deployment.deployment_id] = run
         threading.Thread(target=run.run, daemon=True, name=f"deployment-{deployment.deployment_id}").start()
@@ -99,11 +118,9 @@ class Engine:
 
     def continue_deployment(self, backend: CodeDeployBackend, deployment: Deployment, wait_type: str) -> None:
         """ContinueDeployment: READY_WAIT ends a blue/green Ready wait, TERMINATION_WAIT the termination wait."""
-        from ..service import exceptions as exc
-
         run = self._runs.get(deployment.deployment_id)
         if run is None or not blue_green.continue_run(run, wait_type):
-            raise exc.DeploymentIsNotInReadyState(
+            raise exceptions.DeploymentIsNotInReadyState(
                 f"The deployment {deployment.deployment_id} does not have a status of Ready.")
 
     # -- bookkeeping shared by runs -------------------------------------------------------------------------------------
@@ -127,8 +144,8 @@ class Engine:
             self._records.clear()
 
 
-class DeploymentRun:
-    """One deployment being walked through; ``run()`` is its thread."""
+class EngineRun:
+    """One deployment being walked through, the engine's ``DeploymentRun``; ``run()`` is its thread."""
 
     def __init__(self, engine: Engine, backend: CodeDeployBackend, deployment: Deployment,
                  instance_ids: t.Sequence[str] | None, on_finished: t.Callable[[Deployment], t.Any] | None) -> None:
@@ -136,16 +153,21 @@ class DeploymentRun:
         self.backend = backend
         self.deployment = deployment
         self.lock = backend.service.lock
+        self.clock = engine.clock
+        self.fleet = engine.fleet
+        self.agent = engine.fleet.agent if engine.fleet is not None else None
+        self.faults = engine.faults
         self.fixed_instances = list(instance_ids) if instance_ids is not None else None
         self.on_premises_instances: dict[str, OnPremisesInstance] = {}  # targets that are on-premises, by name
         self.on_finished = on_finished
         self.stop_requested = threading.Event()
         self.stop_cause = StopCause()
-        self.parked: t.Any = None  # blue_green's wait for ContinueDeployment, while the run sits in one
+        self.parked: ContinueWait | None = None  # blue_green's wait for ContinueDeployment, while the run sits in one
         self.finished = threading.Event()
-        self.traffic = Traffic(engine.lab.load_balancers, engine.lab.clock, backend.account_id, backend.region)
+        self.traffic = Traffic(engine.load_balancers, engine.clock, backend.account_id, backend.region)
         self.traffic_control = planning.uses_traffic_control(deployment.deployment_style,
                                                              deployment.load_balancer_info)
+        self.event_runner: EventRunner = self.run_event
 
     # -- the thread -----------------------------------------------------------------------------------------------------
 
@@ -156,7 +178,7 @@ class DeploymentRun:
             self._run()
         except Exception as error:  # the engine's own bug: the deployment must still end
             LOG.exception("deployment %s failed inside the engine", self.deployment.deployment_id)
-            self._finish("Failed", "INTERNAL_ERROR", f"The CodeDeploy lab failed to run the deployment: {error}")
+            self.finish("Failed", "INTERNAL_ERROR", f"The CodeDeploy lab failed to run the deployment: {error}")
         finally:
             watch.stop()
             self.finished.set()
@@ -177,12 +199,12 @@ class DeploymentRun:
             if deployment.status != "Created":
                 return
             deployment.status = "Queued"
-            group = self._group()
+            group = self.group()
         if self.stop_requested.is_set():
-            self._finish_stopped()
+            self.finish_stopped()
             return
         if group is None:
-            self._finish("Failed", "DEPLOYMENT_GROUP_MISSING",
+            self.finish("Failed", "DEPLOYMENT_GROUP_MISSING",
                          f"The deployment group {deployment.deployment_group_name} no longer exists.")
             return
         # An Auto Scaling launch deployment (fixed instances) is in-place even in a blue/green group.
@@ -195,7 +217,7 @@ class DeploymentRun:
         else:
             with self.lock:
                 self.on_premises_instances = on_premises.select(self.backend, group)
-            instance_ids = self._group_instances(group) + sorted(self.on_premises_instances)
+            instance_ids = self.group_instances(group) + sorted(self.on_premises_instances)
         outdated, up_to_date = self._split_outdated(instance_ids)
         previously_failed = {i for i in outdated if (r := self.engine.record_of(group.group_id, i)) and not r.succeeded}
         order = planning.order_targets(outdated, previously_failed)
@@ -203,10 +225,10 @@ class DeploymentRun:
         plan = planning.plan(deployment.deployment_config_name,
                              config.minimum_healthy_hosts if config is not None else None, len(order))
         if not instance_ids:
-            self._finish("Failed", "NO_INSTANCES", planning.NO_INSTANCES_MESSAGE)
+            self.finish("Failed", "NO_INSTANCES", planning.NO_INSTANCES_MESSAGE)
             return
         if order and not plan.can_start:
-            self._finish("Failed", "HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
+            self.finish("Failed", "HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
             return
 
         events = planning.lifecycle_events(self.traffic_control)
@@ -222,20 +244,20 @@ class DeploymentRun:
                 self._skip_rest(deployment.targets[instance_id])
             deployment.status = "InProgress"
             deployment.start_time = now()
-        self.engine.triggers.deployment_event(self, "DeploymentStart")
+        triggers.deployment_event(self, "DeploymentStart")
         LOG.info("deployment %s: %d target(s), %d at a time, minimum healthy %d%s", deployment.deployment_id,
                  len(order), plan.concurrency, plan.minimum_healthy,
                  f", {len(up_to_date)} up to date" if up_to_date else "")
 
-        succeeded, halted = self._dispatch(order, plan)
+        succeeded, halted = self.dispatch(order, plan)
         if self.stop_requested.is_set():
-            self._finish_stopped()
+            self.finish_stopped()
         elif halted or (order and not plan.succeeded(succeeded)):
-            self._finish("Failed", "HEALTH_CONSTRAINTS", planning.HEALTH_CONSTRAINTS_MESSAGE)
+            self.finish("Failed", "HEALTH_CONSTRAINTS", planning.HEALTH_CONSTRAINTS_MESSAGE)
         else:
-            self._finish("Succeeded")
+            self.finish("Succeeded")
 
-    def _dispatch(self, order: list[str], plan: planning.Plan,
+    def dispatch(self, order: list[str], plan: planning.Plan,
                   only: t.Collection[str] | None = None) -> tuple[int, bool]:
         """Run targets, at most ``plan.concurrency`` at once; stop dispatching when the health rule says so.
 
@@ -275,9 +297,8 @@ class DeploymentRun:
         deployment = self.deployment
         target = deployment.targets[instance_id]
         on_premises_instance = self.on_premises_instances.get(instance_id)
-        fleet = self.engine.lab.fleet
         # An on-premises target's host is the one whose agent asks as that instance (found at its first event).
-        host = fleet.get(instance_id) if fleet is not None and on_premises_instance is None else None
+        host = self.fleet.get(instance_id) if self.fleet is not None and on_premises_instance is None else None
         with self.lock:
             first_start = all(event.status == "Pending" for event in target.lifecycle_events)
             if first_start and self.stop_requested.is_set():  # waited for a thread past the stop: never started
@@ -286,13 +307,13 @@ class DeploymentRun:
             target.status = "InProgress"
             target.last_updated_at = now()
         if first_start:
-            self.engine.triggers.instance_event(self, target, "InstanceStart")
+            triggers.instance_event(self, target, "InstanceStart")
         failed = False
         for event in target.lifecycle_events:
             if failed or self.stop_requested.is_set():
                 failed = True
                 with self.lock:
-                    self._skip(event)
+                    skip(event)
                     target.last_updated_at = now()
                 continue
             if only is not None and event.name not in only:
@@ -304,14 +325,14 @@ class DeploymentRun:
             if on_premises_instance is not None and host is None and event.name not in planning.SERVICE_EVENTS:
                 host, refused = on_premises.wait_for_agent(self, on_premises_instance)
             if refused is not None:
-                ok, diagnostics, started, ended = False, refused, event.start_time or now(), now()
+                result = EventResult(False, refused, event.start_time or now(), now())
             else:
-                ok, diagnostics, started, ended = self._run_event(event.name, host, instance_id)
+                result = self.event_runner(event.name, host, instance_id)
             with self.lock:
-                event.status = "Succeeded" if ok else "Failed"
-                event.start_time, event.end_time, event.diagnostics = started, ended, diagnostics
-                target.last_updated_at = ended
-            if not ok:
+                event.status = "Succeeded" if result.ok else "Failed"
+                event.start_time, event.end_time, event.diagnostics = result.started, result.ended, result.diagnostics
+                target.last_updated_at = result.ended
+            if not result.ok:
                 if event.name in planning.STOP_EVENTS and deployment.ignore_application_stop_failures:
                     LOG.info("deployment %s: %s failed on %s, ignored (ignoreApplicationStopFailures)",
                              deployment.deployment_id, event.name, instance_id)
@@ -323,32 +344,27 @@ class DeploymentRun:
         with self.lock:
             target.status = "Failed" if failed else "Succeeded"
             target.last_updated_at = now()
-        self.engine.triggers.instance_event(self, target, "InstanceFailure" if failed else "InstanceSuccess")
-        from ..service import validation
-
+        triggers.instance_event(self, target, "InstanceFailure" if failed else "InstanceSuccess")
         revision_key = validation.revision_key(deployment.revision) if deployment.revision else None
         self.engine.record(deployment.deployment_group_id, instance_id, revision_key, not failed)
         LOG.info("deployment %s: %s %s", deployment.deployment_id, instance_id, target.status)
         return not failed
 
-    def _run_event(self, name: str, host: t.Any, instance_id: str
-                   ) -> tuple[bool, dict[str, str] | None, datetime, datetime]:
+    def run_event(self, name: str, host: LabHost | None, instance_id: str) -> EventResult:
         started = now()
         deployment = self.deployment
-        faults = getattr(self.engine.lab, "faults", None)  # faults.py: a stopped agent, a terminated host
+        faults = self.faults  # a stopped agent, a terminated host
         refused = faults.before_event(self, name, host, instance_id) if faults is not None else None
         if refused is not None:
-            return False, refused, started, now()
+            return EventResult(False, refused, started, now())
         if name in planning.SERVICE_EVENTS:
             info = deployment.load_balancer_info or {}
-            outcome = self.traffic.block(info, instance_id) if name == "BlockTraffic" else \
+            moved = self.traffic.block(info, instance_id) if name == "BlockTraffic" else \
                 self.traffic.allow(info, instance_id)
-            return outcome.ok, None if outcome.ok else failure(outcome.message), started, now()
-        if host is None:
-            return False, failure(f"The CodeDeploy agent on {instance_id} cannot be reached: the lab has no host "
-                                  "for this instance."), started, now()
-        from ..agent import AgentCommand, S3Revision
-
+            return EventResult(moved.ok, None if moved.ok else failure(moved.message), started, now())
+        if host is None or self.agent is None:  # a host comes from the fleet, which has an agent
+            return EventResult(False, failure(f"The CodeDeploy agent on {instance_id} cannot be reached: the lab has "
+                                              "no host for this instance."), started, now())
         revision = deployment.revision or {}
         command = AgentCommand(
             event=name, deployment_id=deployment.deployment_id, application_name=deployment.application_name,
@@ -356,37 +372,29 @@ class DeploymentRun:
             deployment_group_id=deployment.deployment_group_id,
             revision=S3Revision.from_api(revision["s3Location"]) if revision.get("revisionType") == "S3" else None,
             file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
-            stop_requested=self.stop_requested, hour_limit_seconds=self.engine.lab.clock.minutes(60))
-        outcome = self.engine.lab.fleet.agent.run_event(host, command)
-        diagnostics = outcome.diagnostics()
+            stop_requested=self.stop_requested, hour_limit_seconds=self.clock.minutes(60))
+        outcome = self.agent.run_event(host, command)
+        diagnostics: dict[str, str] | None = outcome.diagnostics()
         if faults is not None and not outcome.succeeded:
             diagnostics = faults.after_failed_event(self, name, host, instance_id, diagnostics)
-        return outcome.succeeded, diagnostics, outcome.started_at, outcome.ended_at
+        return EventResult(outcome.succeeded, diagnostics, outcome.started_at, outcome.ended_at)
 
     # -- helpers --------------------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _skip(event: LifecycleEvent) -> None:
-        """After a failure (or a stop) the remaining events are Skipped: an end time, no start time."""
-        event.status, event.end_time, event.start_time = "Skipped", now(), None
-
     def _skip_rest(self, target: DeploymentTarget) -> None:
         for event in target.lifecycle_events:
-            self._skip(event)
+            skip(event)
         target.status, target.last_updated_at = "Skipped", now()
 
-    def _group(self) -> DeploymentGroup | None:
+    def group(self) -> DeploymentGroup | None:
         for application in self.backend.applications.values():
             for group in application.deployment_groups.values():
                 if group.group_id == self.deployment.deployment_group_id:
                     return group
         return None
 
-    def _group_instances(self, group: DeploymentGroup) -> list[str]:
+    def group_instances(self, group: DeploymentGroup) -> list[str]:
         """Instances of the group: EC2 tag filters (any), the tag set (all groups) and InService ASG instances."""
-        from moto.autoscaling.models import autoscaling_backends
-        from moto.ec2.models import ec2_backends
-
         settings = group.settings
         tag_filters = settings.get("ec2TagFilters") or []
         tag_set = (settings.get("ec2TagSet") or {}).get("ec2TagSetList") or []
@@ -412,18 +420,16 @@ class DeploymentRun:
         deployment = self.deployment
         if not deployment.update_outdated_instances_only or not deployment.revision:
             return list(instance_ids), []
-        from ..service import validation
-
         wanted = validation.revision_key(deployment.revision)
         up_to_date = [i for i in instance_ids
                       if (r := self.engine.record_of(deployment.deployment_group_id, i)) and r.succeeded
                       and r.revision_key == wanted]
         return [i for i in instance_ids if i not in up_to_date], up_to_date
 
-    def _finish_stopped(self) -> None:
-        self._finish("Stopped", self.stop_cause.code, self.stop_cause.message)
+    def finish_stopped(self) -> None:
+        self.finish("Stopped", self.stop_cause.code, self.stop_cause.message)
 
-    def _finish(self, status: str, code: str | None = None, message: str | None = None) -> None:
+    def finish(self, status: str, code: str | None = None, message: str | None = None) -> None:
         deployment = self.deployment
         with self.lock:
             deployment.status = status
@@ -434,8 +440,11 @@ class DeploymentRun:
             # Under the same lock, so no client sees the deployment ended without its rollbackInfo.
             rollback_run = rollback.start_if_configured(self)
         LOG.info("deployment %s: %s%s", deployment.deployment_id, status, f" ({code})" if code else "")
-        self.engine.triggers.deployment_event(self, FINAL_EVENTS.get(status, "DeploymentFailure"))
+        triggers.deployment_event(self, FINAL_EVENTS.get(status, "DeploymentFailure"))
         if rollback_run is not None:
-            self.engine.triggers.deployment_event(self, "DeploymentRollback")
+            triggers.deployment_event(self, "DeploymentRollback")
         if self.on_finished is not None:
             self.on_finished(deployment)
+
+    def submit(self, deployment: Deployment, instance_ids: t.Sequence[str] | None) -> DeploymentRun:
+        return self.engine.submit(self.backend, deployment, instance_ids=instance_ids)

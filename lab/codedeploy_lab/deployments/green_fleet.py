@@ -1,4 +1,6 @@
-"""The fleets of a blue/green deployment (codedeploy-semantics.md section 5.2): provision green, hand over, retire blue.
+"""The fleets of a blue/green deployment: provision green, hand over, retire blue.
+
+How CodeDeploy provisions and retires them: docs/codedeploy-behavior.md#bluegreen-on-ec2.
 
 Everything here works on moto's backends in this process, as CodeDeploy works on Auto Scaling and EC2 with its
 service role: COPY_AUTO_SCALING_GROUP creates ``CodeDeploy_<deployment group>_<deployment id>`` from the group's one
@@ -11,12 +13,16 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
+from moto.autoscaling.models import autoscaling_backends
+from moto.ec2.models import ec2_backends
+
+from ..rooms import FleetRoom
+from ..service.models import CodeDeployBackend
+from ..service.models import DeploymentGroup
 from . import planning
-
-if t.TYPE_CHECKING:
-    from ..service.models import CodeDeployBackend, DeploymentGroup
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
@@ -43,14 +49,10 @@ def green_group_name(deployment_group_name: str, deployment_id: str) -> str:
 
 
 def _auto_scaling(backend: CodeDeployBackend) -> t.Any:
-    from moto.autoscaling.models import autoscaling_backends
-
     return autoscaling_backends[backend.account_id][backend.region]
 
 
 def _ec2(backend: CodeDeployBackend) -> t.Any:
-    from moto.ec2.models import ec2_backends
-
     return ec2_backends[backend.account_id][backend.region]
 
 
@@ -134,7 +136,7 @@ def discover(backend: CodeDeployBackend, target_instances: t.Mapping[str, t.Any]
     return sorted(found)
 
 
-def wait_booted(fleet: t.Any, instance_ids: t.Iterable[str], timeout: float = BOOT_TIMEOUT) -> list[str]:
+def wait_booted(fleet: FleetRoom | None, instance_ids: t.Iterable[str], timeout: float = BOOT_TIMEOUT) -> list[str]:
     """Wait until every host finished booting (user data ran); returns the instances that have no lab host."""
     if fleet is None:
         return []

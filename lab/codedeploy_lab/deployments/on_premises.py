@@ -14,13 +14,17 @@ from __future__ import annotations
 import time
 import typing as t
 
-from ..faults import AGENT_MESSAGE, AGENT_TIMEOUT_MINUTES, diagnostics
+from ..faults.model import AGENT_MESSAGE
+from ..faults.model import AGENT_TIMEOUT_MINUTES
 from ..fleet.on_premises import host_for
+from ..rooms import LabHost
+from ..service.models import CodeDeployBackend
+from ..service.models import DeploymentGroup
+from ..service.models import OnPremisesInstance
 from . import planning
-
-if t.TYPE_CHECKING:
-    from ..service.models import CodeDeployBackend, DeploymentGroup, OnPremisesInstance
-    from .engine import DeploymentRun
+from .run import DeploymentRun
+from .run import Diagnostics
+from .run import failure
 
 POLL_SECONDS = 0.5
 
@@ -41,13 +45,12 @@ def iam_arn(instance: OnPremisesInstance) -> str:
     return t.cast(str, instance.iam_session_arn or instance.iam_user_arn)
 
 
-def wait_for_agent(run: DeploymentRun, instance: OnPremisesInstance) -> tuple[t.Any, dict[str, str] | None]:
+def wait_for_agent(run: DeploymentRun, instance: OnPremisesInstance) -> tuple[LabHost | None, Diagnostics | None]:
     """(host, None) once a host's agent is configured as the instance, or (None, diagnostics) after the wait."""
-    fleet = run.engine.lab.fleet
-    deadline = time.monotonic() + run.engine.lab.clock.minutes(AGENT_TIMEOUT_MINUTES)
+    deadline = time.monotonic() + run.clock.minutes(AGENT_TIMEOUT_MINUTES)
     while True:
-        host = host_for(fleet, run.backend.region, iam_arn(instance))
+        host = host_for(run.fleet, run.backend.region, iam_arn(instance))
         if host is not None:
             return host, None
         if time.monotonic() >= deadline or run.stop_requested.wait(POLL_SECONDS):
-            return None, diagnostics(AGENT_MESSAGE)
+            return None, failure(AGENT_MESSAGE)

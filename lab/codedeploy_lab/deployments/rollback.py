@@ -1,6 +1,8 @@
-"""Automatic rollbacks (codedeploy-semantics.md section 4): a new deployment of the group's last good revision.
+"""Automatic rollbacks: a new deployment of the group's last good revision.
 
-``start_if_configured(run)`` is called by ``DeploymentRun._finish`` with the service lock held, right after the
+When CodeDeploy rolls back, and what: docs/codedeploy-behavior.md#rollbacks-redeploys-and-alarms.
+
+``start_if_configured(run)`` is called by the engine's ``finish`` with the service lock held, right after the
 deployment reached its final status. When the deployment's autoRollbackConfiguration (or StopDeployment's
 ``autoRollbackEnabled``, see ``run.stop_cause``) asks for it, it creates the rollback deployment, links both through
 ``rollbackInfo`` and hands it to the engine; it returns the rollback's run, or None.
@@ -8,9 +10,9 @@ deployment reached its final status. When the deployment's autoRollbackConfigura
 The rollback deployment (creator ``codeDeployRollback``) copies the triggering deployment's deployment style, load
 balancers, deployment configuration, ignoreApplicationStopFailures and blue/green settings, and takes the revision
 and fileExistsBehavior of the group's last successful deployment. An in-place rollback targets exactly the
-triggering deployment's targets (the emulator choice of section 4.2). A blue/green rollback is submitted without
-fixed targets: ``blue_green.run`` sees ``rollback_info["rollbackTriggeringDeploymentId"]`` and reroutes traffic back
-to that deployment's blue fleet.
+triggering deployment's targets (a lab choice, docs/codedeploy-behavior.md#where-the-lab-decides). A blue/green
+rollback is submitted without fixed targets: ``blue_green.run`` sees ``rollback_info["rollbackTriggeringDeploymentId"]``
+and reroutes traffic back to that deployment's blue fleet.
 
 A rollback never triggers another rollback. When it ends, this module is called again for it (same lock) and
 updates the triggering deployment's ``rollbackMessage``, so no client ever sees a finished rollback with a stale
@@ -20,12 +22,10 @@ message.
 from __future__ import annotations
 
 import logging
-import typing as t
 
-from ..service.models import Deployment, new_deployment_id
-
-if t.TYPE_CHECKING:
-    from .engine import DeploymentRun
+from ..service.models import Deployment
+from ..service.models import new_deployment_id
+from .run import DeploymentRun
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
 
@@ -67,7 +67,7 @@ def start_if_configured(run: DeploymentRun) -> DeploymentRun | None:
     if not wanted(run):
         return None
     backend = run.backend
-    group = run._group()
+    group = run.group()
     last = backend.deployments.get(group.last_successful_deployment_id or "") if group is not None else None
     if group is None:
         deployment.rollback_info = {"rollbackMessage": "Rollback not possible: the deployment group no longer "
@@ -112,7 +112,7 @@ def start_if_configured(run: DeploymentRun) -> DeploymentRun | None:
     group.target_revision = last.revision
     LOG.info("deployment %s: %s, automatic rollback %s to the revision of %s", deployment.deployment_id,
              deployment.status, rollback_id, last.deployment_id)
-    return run.engine.submit(backend, rollback, instance_ids=instance_ids)
+    return run.submit(rollback, instance_ids)
 
 
 def _report_outcome(run: DeploymentRun) -> None:

@@ -11,7 +11,12 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from moto.autoscaling.models import autoscaling_backends
+from moto.elb.models import elb_backends
+from moto.elbv2.models import elbv2_backends
+
 from ..clock import LabClock
+from ..rooms import LoadBalancerRoom
 
 ALLOW_TRAFFIC_TIMEOUT = 3600.0  # AWS seconds AllowTraffic waits for a healthy instance
 DRAIN_MARGIN = 30.0  # AWS seconds granted beyond the draining timeout itself
@@ -24,8 +29,8 @@ class TrafficOutcome:
 
 
 class Traffic:
-    def __init__(self, load_balancers: t.Any, clock: LabClock, account_id: str, region: str) -> None:
-        self._load_balancers = load_balancers  # LoadBalancers, or anything else when that room is not attached
+    def __init__(self, load_balancers: LoadBalancerRoom | None, clock: LabClock, account_id: str, region: str) -> None:
+        self._load_balancers = load_balancers  # None when the lab runs without its load balancers
         self._clock = clock
         self._account_id = account_id
         self._region = region
@@ -33,19 +38,13 @@ class Traffic:
     # -- moto ------------------------------------------------------------------------------------------------------
 
     def _elb(self) -> t.Any:
-        from moto.elb.models import elb_backends
-
         return elb_backends[self._account_id][self._region]
 
     def _elbv2(self) -> t.Any:
-        from moto.elbv2.models import elbv2_backends
-
         return elbv2_backends[self._account_id][self._region]
 
     def _auto_scaling_names(self, instance_id: str) -> set[str]:
         """Classic Load Balancers the instance's Auto Scaling group is attached to (it registered the instance)."""
-        from moto.autoscaling.models import autoscaling_backends
-
         backend = autoscaling_backends[self._account_id][self._region]
         for group in list(backend.autoscaling_groups.values()):
             if any(state.instance.id == instance_id for state in group.instance_states):
@@ -57,18 +56,18 @@ class Traffic:
 
     def _pools(self, info: t.Mapping[str, t.Any]) -> tuple[list[t.Any], list[str]]:
         """The lab load balancer pools of a loadBalancerInfo, and the names it lists that are gone."""
-        pools, missing = [], []
-        classic = getattr(self._load_balancers, "classic_pool", None)
-        by_arn = getattr(self._load_balancers, "target_group_pool", None)
-        if classic is None or by_arn is None:
+        pools: list[t.Any] = []
+        missing: list[str] = []
+        load_balancers = self._load_balancers
+        if load_balancers is None:
             return [], []
-        self._load_balancers.sync()
+        load_balancers.sync()
         for entry in info.get("elbInfoList") or []:
-            pool = classic(self._account_id, self._region, entry["name"])
+            pool = load_balancers.classic_pool(self._account_id, self._region, entry["name"])
             (pools.append(pool) if pool is not None else missing.append(entry["name"]))
         for entry in info.get("targetGroupInfoList") or []:
             group = self._target_group(entry["name"])
-            pool = by_arn(group.arn) if group is not None else None
+            pool = load_balancers.target_group_pool(group.arn) if group is not None else None
             (pools.append(pool) if pool is not None else missing.append(entry["name"]))
         return pools, missing
 
@@ -92,7 +91,9 @@ class Traffic:
                 elbv2.deregister_targets(group.arn, [{"Id": instance_id}])
         pools, _ = self._pools(info)
         timeout = max((pool.draining_timeout for pool in pools), default=0.0) + DRAIN_MARGIN
-        if pools and not self._load_balancers.wait_until_gone(pools, instance_id, self._clock.seconds(timeout)):
+        load_balancers = self._load_balancers  # not None when there are pools
+        if pools and load_balancers is not None and \
+                not load_balancers.wait_until_gone(pools, instance_id, self._clock.seconds(timeout)):
             return TrafficOutcome(False, f"The instance {instance_id} did not finish draining from its load "
                                          f"balancers within {timeout:g} seconds.")
         return TrafficOutcome(True)
@@ -119,8 +120,9 @@ class Traffic:
         pools, missing = self._pools(info)
         if missing:
             return TrafficOutcome(False, f"No lab load balancer serves {', '.join(missing)}.")
-        if pools and not self._load_balancers.wait_until_healthy(pools, instance_id,
-                                                                 self._clock.seconds(ALLOW_TRAFFIC_TIMEOUT)):
+        load_balancers = self._load_balancers  # not None when there are pools
+        if pools and load_balancers is not None and \
+                not load_balancers.wait_until_healthy(pools, instance_id, self._clock.seconds(ALLOW_TRAFFIC_TIMEOUT)):
             names = ", ".join(pool.name for pool in pools)
             return TrafficOutcome(False, f"The instance {instance_id} did not pass the health checks of {names} "
                                          f"within {ALLOW_TRAFFIC_TIMEOUT / 60:g} minutes.")

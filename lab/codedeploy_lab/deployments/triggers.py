@@ -1,4 +1,6 @@
-"""Deployment group triggers: deployment and instance events published to SNS topics (codedeploy-semantics.md).
+"""Deployment group triggers: deployment and instance events published to SNS topics.
+
+What CodeDeploy publishes, and when: docs/codedeploy-behavior.md#triggers.
 
 The engine calls ``deployment_event(run, event_type)`` and ``instance_event(run, target, event_type)`` when a
 deployment or one of its instances changes state; event types are the API's TriggerEventType values
@@ -31,9 +33,11 @@ import logging
 import typing as t
 from datetime import datetime
 
-if t.TYPE_CHECKING:
-    from ..service.models import Deployment, DeploymentTarget
-    from .engine import DeploymentRun
+from moto.sns.models import sns_backends
+
+from ..service.models import Deployment
+from ..service.models import DeploymentTarget
+from .run import DeploymentRun
 
 LOG = logging.getLogger("codedeploy_lab.deployments.triggers")
 
@@ -100,7 +104,7 @@ def instance_message(deployment: Deployment, target: DeploymentTarget, trigger_n
     """(subject, message) of an instance event; call with the service lock held."""
     events = []
     for event in target.lifecycle_events:
-        entry = {"LifecycleEvent": event.name, "LifecycleEventStatus": event.status}
+        entry: dict[str, str | None] = {"LifecycleEvent": event.name, "LifecycleEventStatus": event.status}
         if event.start_time is not None:
             entry["StartTime"] = epoch(event.start_time)
         if event.end_time is not None:
@@ -118,8 +122,6 @@ def instance_message(deployment: Deployment, target: DeploymentTarget, trigger_n
 
 def publish(topic_arn: str, subject_line: str, message: dict[str, t.Any]) -> None:
     """Publish through moto's SNS backend of the topic's own account and region."""
-    from moto.sns.models import sns_backends
-
     parts = topic_arn.split(":")
     if len(parts) < 6 or parts[2] != "sns":
         raise ValueError(f"{topic_arn!r} is not an SNS topic ARN")
@@ -128,41 +130,42 @@ def publish(topic_arn: str, subject_line: str, message: dict[str, t.Any]) -> Non
                                              subject=subject_line)
 
 
-class Triggers:
-    def __init__(self, lab: t.Any) -> None:
-        self.lab = lab
+def deployment_event(run: DeploymentRun, event_type: str) -> None:
+    """Publish ``event_type`` of the run's deployment to the group's triggers that name it."""
+    _send(run, event_type, lambda trigger: deployment_message(
+        run.deployment, event_type, trigger["triggerName"], run.backend.region, run.backend.account_id))
 
-    def _triggers_for(self, run: DeploymentRun, event_type: str) -> list[dict[str, t.Any]]:
-        """The group's trigger configurations that name ``event_type`` (read under the service lock)."""
-        group = run._group()
-        if group is None:
-            return []
-        return [trigger for trigger in group.settings.get("triggerConfigurations") or []
-                if event_type in (trigger.get("triggerEvents") or []) and trigger.get("triggerTargetArn")]
 
-    def deployment_event(self, run: DeploymentRun, event_type: str) -> None:
-        self._send(run, event_type, lambda trigger: deployment_message(
-            run.deployment, event_type, trigger["triggerName"], run.backend.region, run.backend.account_id))
+def instance_event(run: DeploymentRun, target: DeploymentTarget, event_type: str) -> None:
+    """Publish ``event_type`` of one of the run's targets to the group's triggers that name it."""
+    _send(run, event_type, lambda trigger: instance_message(
+        run.deployment, target, trigger["triggerName"], run.backend.region, run.backend.account_id))
 
-    def instance_event(self, run: DeploymentRun, target: DeploymentTarget, event_type: str) -> None:
-        self._send(run, event_type, lambda trigger: instance_message(
-            run.deployment, target, trigger["triggerName"], run.backend.region, run.backend.account_id))
 
-    def _send(self, run: DeploymentRun, event_type: str,
-              build: t.Callable[[dict[str, t.Any]], tuple[str, dict[str, t.Any]]]) -> None:
+def _triggers_for(run: DeploymentRun, event_type: str) -> list[dict[str, t.Any]]:
+    """The group's trigger configurations that name ``event_type`` (read under the service lock)."""
+    group = run.group()
+    if group is None:
+        return []
+    return [trigger for trigger in group.settings.get("triggerConfigurations") or []
+            if event_type in (trigger.get("triggerEvents") or []) and trigger.get("triggerTargetArn")]
+
+
+def _send(run: DeploymentRun, event_type: str,
+          build: t.Callable[[dict[str, t.Any]], tuple[str, dict[str, t.Any]]]) -> None:
+    try:
+        with run.lock:  # a consistent picture of the deployment; published after the lock is released
+            messages = [(trigger, *build(trigger)) for trigger in _triggers_for(run, event_type)]
+    except Exception:
+        LOG.exception("deployment %s: building the %s trigger messages failed", run.deployment.deployment_id,
+                      event_type)
+        return
+    for trigger, subject_line, message in messages:
         try:
-            with run.lock:  # a consistent picture of the deployment; published after the lock is released
-                messages = [(trigger, *build(trigger)) for trigger in self._triggers_for(run, event_type)]
-        except Exception:
-            LOG.exception("deployment %s: building the %s trigger messages failed", run.deployment.deployment_id,
-                          event_type)
-            return
-        for trigger, subject_line, message in messages:
-            try:
-                publish(trigger["triggerTargetArn"], subject_line, message)
-                LOG.info("deployment %s: %s published to %s (trigger %s)", run.deployment.deployment_id,
-                         event_type, trigger["triggerTargetArn"], trigger["triggerName"])
-            except Exception as error:  # a trigger must never break a deployment
-                LOG.warning("deployment %s: trigger %s could not publish %s to %s: %s",
-                            run.deployment.deployment_id, trigger["triggerName"], event_type,
-                            trigger["triggerTargetArn"], error)
+            publish(trigger["triggerTargetArn"], subject_line, message)
+            LOG.info("deployment %s: %s published to %s (trigger %s)", run.deployment.deployment_id,
+                     event_type, trigger["triggerTargetArn"], trigger["triggerName"])
+        except Exception as error:  # a trigger must never break a deployment
+            LOG.warning("deployment %s: trigger %s could not publish %s to %s: %s",
+                        run.deployment.deployment_id, trigger["triggerName"], event_type,
+                        trigger["triggerTargetArn"], error)
