@@ -53,11 +53,14 @@ def test_every_default_is_documented_with_its_value(role: str) -> None:
     entry_points = entry_point_options(role)
     for variable, value in role_defaults(role).items():
         documented = {name: options[variable] for name, options in entry_points.items() if variable in options}
-        assert documented, f"roles/{role}/defaults/main.yml sets {variable}, which meta/argument_specs.yml does not document"
+        assert documented, (
+            f"roles/{role}/defaults/main.yml sets {variable}, which meta/argument_specs.yml does not document"
+        )
         for entry_point, spec in documented.items():
             assert "default" in spec and spec["default"] == value, (
                 f"roles/{role}: {variable} defaults to {value!r} in defaults/main.yml but to "
-                f"{spec.get('default', '(none)')!r} in entry point {entry_point} of meta/argument_specs.yml")
+                f"{spec.get('default', '(none)')!r} in entry point {entry_point} of meta/argument_specs.yml"
+            )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -69,7 +72,8 @@ def test_every_documented_default_is_set(role: str) -> None:
             if "default" in spec:
                 assert option in defaults, (
                     f"roles/{role}: entry point {entry_point} documents the default {spec['default']!r} for {option}, "
-                    "which defaults/main.yml does not set")
+                    "which defaults/main.yml does not set"
+                )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -80,6 +84,8 @@ def test_required_options_have_no_default(role: str) -> None:
         for option, spec in options.items():
             if spec.get("required"):
                 assert option not in defaults, (
-                    f"roles/{role}: {option} is required (entry point {entry_point}) but defaults/main.yml sets it")
+                    f"roles/{role}: {option} is required (entry point {entry_point}) but defaults/main.yml sets it"
+                )
                 assert "default" not in spec, (
-                    f"roles/{role}: {option} is required (entry point {entry_point}) and documents a default")
+                    f"roles/{role}: {option} is required (entry point {entry_point}) and documents a default"
+                )
