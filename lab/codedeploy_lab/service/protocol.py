@@ -37,22 +37,23 @@ def _json_default(value: t.Any) -> t.Any:
 
 def decode(path: str, target: str | None, body: bytes) -> WireRequest:
     if path.startswith(CBOR_PATH_PREFIX):
-        operation = path[len(CBOR_PATH_PREFIX):].strip("/")
+        operation = path[len(CBOR_PATH_PREFIX) :].strip("/")
         try:
             params = cbor2.loads(body) if body else {}
         except Exception as error:
             raise exc.Serialization(f"The CBOR request body could not be decoded: {error}") from error
         protocol = "cbor"
     elif target and target.startswith(TARGET_PREFIX):
-        operation = target[len(TARGET_PREFIX):]
+        operation = target[len(TARGET_PREFIX) :]
         try:
             params = json.loads(body) if body.strip() else {}
         except ValueError as error:
             raise exc.Serialization(f"The JSON request body could not be parsed: {error}") from error
         protocol = "json"
     else:
-        raise exc.UnknownOperation("The request names no CodeDeploy operation (X-Amz-Target or "
-                                   f"{CBOR_PATH_PREFIX}<Operation>).")
+        raise exc.UnknownOperation(
+            f"The request names no CodeDeploy operation (X-Amz-Target or {CBOR_PATH_PREFIX}<Operation>)."
+        )
     if not isinstance(params, dict):
         raise exc.Serialization("The request body must be an object.")
     return WireRequest(protocol=protocol, operation=operation, params=params)
