@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The revision option, paired with REVISION_ARG_SPEC (revision_argument_spec()) in module_utils/codedeploy.py.
+    # The revision option, paired with REVISION_ARG_SPEC (revision_argument_spec()) in module_utils/_codedeploy/revisions.py.
     # Its shape is the revision role's output (revision__output) and what codedeploy_revision returns.
     # A module may document its own revision.description and revision.required; they replace these
     # (codedeploy_deployment: optional, since the flat s3_* options can name the revision instead).

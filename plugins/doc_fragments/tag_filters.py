@@ -5,10 +5,18 @@
 
 from __future__ import annotations
 
-# The suboptions of a CodeDeploy tag filter, paired with tag_filters_spec() (TAG_FILTER_OPTIONS) in
-# module_utils/_codedeploy/transformations.py. A module documents the option itself (description, type: list,
-# elements: dict); a variable here adds the suboptions under the option names that module uses.
-_SUBOPTIONS = r"""
+
+class ModuleDocFragment:
+    # The suboptions of a CodeDeploy tag filter, paired with tag_filters_spec() (TAG_FILTER_OPTIONS) in
+    # module_utils/_codedeploy/transformations.py. A module documents the option itself (description, type: list,
+    # elements: dict); a variable here adds the suboptions under the option names that module uses. ansible-test
+    # reads each variable as one string, so the suboptions are written out in each (a unit test keeps both equal to
+    # the spec).
+
+    # rollout.codedeploy.tag_filters: the option tag_filters.
+    DOCUMENTATION = r"""
+options:
+  tag_filters:
     suboptions:
       key:
         description: The tag key.
@@ -24,12 +32,23 @@ _SUBOPTIONS = r"""
         choices: ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE']
 """
 
-
-class ModuleDocFragment:
-    # rollout.codedeploy.tag_filters: the option tag_filters.
-    DOCUMENTATION = "options:\n  tag_filters:" + _SUBOPTIONS
-
     # rollout.codedeploy.tag_filters.deployment_group: the EC2 and the on-premises tag filters of a deployment group.
-    DEPLOYMENT_GROUP = (
-        "options:\n  ec2_tag_filters:" + _SUBOPTIONS + "  on_premises_instance_tag_filters:" + _SUBOPTIONS
-    )
+    DEPLOYMENT_GROUP = r"""
+options:
+  ec2_tag_filters:
+    suboptions: &tag_filter
+      key:
+        description: The tag key.
+        type: str
+      value:
+        description: The tag value.
+        type: str
+      type:
+        description:
+          - V(KEY_ONLY), V(VALUE_ONLY) or V(KEY_AND_VALUE).
+          - When omitted, it follows from what is given (key and value, key only, value only).
+        type: str
+        choices: ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE']
+  on_premises_instance_tag_filters:
+    suboptions: *tag_filter
+"""

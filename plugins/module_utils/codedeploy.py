@@ -3,117 +3,280 @@
 # Copyright: Contributors to the rollout.codedeploy project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The public face of the CodeDeploy helpers; the code lives in the private _codedeploy package."""
+"""The AWS face of rollout.codedeploy: everything a module needs to read and change CodeDeploy resources.
+
+The code lives in the private _codedeploy package; bundles and AppSpec files, which need no AWS, have their own face,
+module_utils/bundles.py. The readers defined here return resources as modules return them: snake_case, timestamps as
+ISO text, tags as a dict, {} (or no item) for what does not exist.
+"""
 
 from __future__ import annotations
 
-from ._codedeploy import common as _common
+import typing as t
+
 from ._codedeploy import applications as _applications
-from ._codedeploy import comparison as _comparison
+from ._codedeploy import common as _common
 from ._codedeploy import deployment_configs as _deployment_configs
 from ._codedeploy import deployment_groups as _deployment_groups
-from ._codedeploy import tagging as _tagging
-from ._codedeploy import transformations as _transformations
-from ._codedeploy import appspec as _appspec
-from ._codedeploy import bundles as _bundles
-from ._codedeploy import revisions as _revisions
-from ._codedeploy import deployments as _deployments
 from ._codedeploy import deployment_runs as _deployment_runs
+from ._codedeploy import deployments as _deployments
 from ._codedeploy import following as _following
 from ._codedeploy import on_premises as _on_premises
+from ._codedeploy import revisions as _revisions
+from ._codedeploy import tagging as _tagging
+from ._codedeploy import transformations as _transformations
 
+if t.TYPE_CHECKING:
+    import datetime
+
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    from ._codedeploy.deployment_groups import GroupPlan
+    from ._codedeploy.tagging import ArnBuilder
+
+# Errors, clients, names, tags, and the option specs shared by several modules (each paired with a doc fragment).
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
-CodeDeployErrorHandler = _common.CodeDeployErrorHandler
+aws_client = _common.client
 codedeploy_client = _common.codedeploy_client
-
-# Revisions: bundles, appspec checks and registration (issue 6).
-BundleError = _bundles.BundleError
-BUNDLE_TYPES = _bundles.BUNDLE_TYPES
-DEFAULT_IGNORE_FILE = _bundles.DEFAULT_IGNORE_FILE
-collect_bundle_entries = _bundles.collect_entries
-build_bundle = _bundles.build_bundle
-check_bundle_appspec = _appspec.check_bundle_appspec
-revision_to_boto = _revisions.revision_to_boto
-revision_from_boto = _revisions.revision_from_boto
-revision_info_from_boto = _revisions.revision_info_from_boto
-revision_problems = _revisions.revision_problems
-get_application_revision = _revisions.get_application_revision
-register_application_revision = _revisions.register_application_revision
-list_application_revisions = _revisions.list_application_revisions
-batch_get_application_revisions = _revisions.batch_get_application_revisions
-head_s3_object = _revisions.head_s3_object
-pin_s3_location = _revisions.pin_s3_location
-REVISION_ARG_SPEC = _revisions.REVISION_ARG_SPEC
-revision_argument_spec = _revisions.revision_argument_spec
-revision_location = _revisions.revision_location
-revision_from_params = _revisions.revision_from_params
-same_revision = _revisions.same_revision
-describe_revision = _revisions.describe_revision
-
-# Applications, deployment configs and deployment groups (issue 3).
-
-DifferenceTracker = _comparison.DifferenceTracker
-merge_partial = _comparison.merge_partial
-values_equal = _comparison.values_equal
-
-ArnBuilder = _tagging.ArnBuilder
-ensure_tags = _tagging.ensure_tags
-list_tags = _tagging.list_tags
-plan_tags = _tagging.plan_tags
-
-to_ansible_resource = _transformations.to_ansible_resource
-
 validate_name = _applications.validate_name
-get_application = _applications.get_application
-list_applications = _applications.list_applications
-list_deployment_groups = _applications.list_deployment_groups
+ensure_tags = _tagging.ensure_tags
+plan_tags = _tagging.plan_tags
+revision_argument_spec = _revisions.revision_argument_spec
+tag_filters_spec = _transformations.tag_filters_spec
+
+# Applications.
 create_application = _applications.create_application
 delete_application = _applications.delete_application
 
-get_deployment_config = _deployment_configs.get_deployment_config
-list_deployment_configs = _deployment_configs.list_deployment_configs
-create_deployment_config = _deployment_configs.create_deployment_config
-delete_deployment_config = _deployment_configs.delete_deployment_config
-is_builtin_deployment_config = _deployment_configs.is_builtin
-desired_deployment_config = _deployment_configs.desired_definition
-current_deployment_config = _deployment_configs.current_definition
-compare_deployment_configs = _deployment_configs.compare_definitions
-describe_deployment_config_differences = _deployment_configs.describe_differences
-find_groups_using_config = _deployment_configs.find_groups_using_config
-validate_deployment_config = _deployment_configs.validate_definition
 
-get_deployment_group = _deployment_groups.get_deployment_group
-batch_get_deployment_groups = _deployment_groups.batch_get_deployment_groups
-create_deployment_group = _deployment_groups.create_deployment_group
-update_deployment_group = _deployment_groups.update_deployment_group
+def read_application(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str) -> dict[str, t.Any]:
+    application = _applications.get_application(client, name)
+    if not application:
+        return {}
+    return _transformations.to_ansible_resource(application, _tagging.list_tags(client, arns.application(name)))
+
+
+def read_applications(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str | None) -> list[dict[str, t.Any]]:
+    """The application named (every application when name is None), sorted by name, each with the names of its
+    deployment groups."""
+    applications = []
+    for application_name in sorted([name] if name else _applications.list_applications(client)):
+        application = read_application(client, arns, application_name)
+        if application:
+            application["deployment_groups"] = sorted(_applications.list_deployment_groups(client, application_name))
+            applications.append(application)
+    return applications
+
+
+# Deployment configs: plan what the task asks, then delete and create (CodeDeploy cannot update one).
+plan_deployment_config = _deployment_configs.plan_config
+deployment_config_users = _deployment_configs.groups_using_config
+
+
+def read_deployment_config(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
+    return _transformations.to_ansible_resource(_deployment_configs.get_deployment_config(client, name))
+
+
+def read_deployment_configs(
+    client: RetryingBotoClientWrapper, name: str | None, include_builtin: bool
+) -> list[dict[str, t.Any]]:
+    """The config named (every config when name is None, the built-in ones only when include_builtin), sorted by name."""
+    names = [name] if name else _deployment_configs.list_deployment_configs(client)
+    if not (name or include_builtin):
+        names = [config for config in names if not _deployment_configs.is_builtin(config)]
+    configs = [read_deployment_config(client, config) for config in sorted(names)]
+    return [config for config in configs if config]
+
+
+def apply_deployment_config_plan(
+    client: RetryingBotoClientWrapper, name: str, plan: _deployment_configs.ConfigPlan
+) -> dict[str, t.Any]:
+    """Delete and/or create the config as planned; the config after ({} when deleted)."""
+    if plan.delete:
+        _deployment_configs.delete_deployment_config(client, name)
+    if plan.create is None:
+        return {}
+    _deployment_configs.create_deployment_config(client, name, plan.create)
+    return read_deployment_config(client, name)
+
+
+# Deployment groups.
 delete_deployment_group = _deployment_groups.delete_deployment_group
-plan_deployment_group = _deployment_groups.plan_group
-deployment_group_create_request = _deployment_groups.create_request
-deployment_group_update_request = _deployment_groups.update_request
-predict_deployment_group = _deployment_groups.predict
-new_deployment_group = _deployment_groups.new_group
 
-# Deployments: plan, follow, explain failures, stop, continue and roll back (issue 7).
-DEPLOYMENT_ACTIVE_STATUSES = _deployments.ACTIVE_STATUSES
-DEPLOYMENT_TERMINAL_STATUSES = _deployments.TERMINAL_STATUSES
-get_deployment = _deployments.get_deployment
-get_deployments = _deployments.get_deployments
-list_deployment_ids = _deployments.list_deployment_ids
-list_deployment_group_names = _deployments.list_deployment_group_names
-get_all_deployment_targets = _deployments.get_all_targets
-selected_instance_ids = _deployments.selected_instance_ids
+
+def read_deployment_group(
+    client: RetryingBotoClientWrapper, arns: ArnBuilder, application: str, name: str
+) -> dict[str, t.Any]:
+    return _deployment_group_to_ansible(
+        client, arns, _deployment_groups.get_deployment_group(client, application, name)
+    )
+
+
+def read_deployment_groups(
+    client: RetryingBotoClientWrapper, arns: ArnBuilder, application: str, name: str | None
+) -> list[dict[str, t.Any]]:
+    """The group named (every group of the application when name is None), sorted by name."""
+    if name:
+        infos = [_deployment_groups.get_deployment_group(client, application, name)]
+    else:
+        names = _applications.list_deployment_groups(client, application)
+        infos = _deployment_groups.batch_get_deployment_groups(client, application, names)
+    groups = [_deployment_group_to_ansible(client, arns, info) for info in infos if info]
+    return sorted(groups, key=lambda group: group["deployment_group_name"])
+
+
+def _deployment_group_to_ansible(
+    client: RetryingBotoClientWrapper, arns: ArnBuilder, info: dict[str, t.Any] | None
+) -> dict[str, t.Any]:
+    if not info:
+        return {}
+    arn = arns.deployment_group(info["applicationName"], info["deploymentGroupName"])
+    return _transformations.to_ansible_resource(info, _tagging.list_tags(client, arn))
+
+
+def plan_deployment_group(current: dict[str, t.Any], params: dict[str, t.Any]) -> GroupPlan:
+    """What to send to bring the group current (as modules return it; {} when there is none) to params."""
+    return _deployment_groups.plan_group(_deployment_groups.api_members(current), params)
+
+
+def apply_deployment_group_plan(
+    client: RetryingBotoClientWrapper, plan: GroupPlan, tags: dict[str, str] | None, role_timeout: float
+) -> list[dict[str, t.Any]]:
+    """Create the group (with tags) or update it as planned; the Auto Scaling groups whose lifecycle hooks CodeDeploy
+    could not remove."""
+    if plan.creating:
+        _deployment_groups.create_deployment_group(client, plan, tags, role_timeout)
+        return []
+    return _deployment_groups.update_deployment_group(client, plan, role_timeout)
+
+
+def missing_group_references(
+    client: RetryingBotoClientWrapper, application: str, config: str | None, creating: bool
+) -> list[str]:
+    """What a group refers to that does not exist: its application (only checked when creating) and its config."""
+    problems = []
+    if creating and not _applications.get_application(client, application):
+        problems.append(
+            f"application_name: application '{application}' does not exist; create it first with "
+            "rollout.codedeploy.codedeploy_application."
+        )
+    if config and not _deployment_configs.get_deployment_config(client, config):
+        problems.append(
+            f"deployment_config_name: there is no deployment config named '{config}'; create it with "
+            "rollout.codedeploy.codedeploy_deployment_config or use a CodeDeployDefault.* configuration."
+        )
+    return problems
+
+
+# On-premises instances: plan what the task asks (registration, tags), then apply the plan.
+plan_on_premises_instance = _on_premises.plan
+apply_on_premises_plan = _on_premises.apply_plan
+on_premises_registration = _on_premises.registration
+
+
+def read_on_premises_instance(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
+    return _on_premises.instance_to_ansible(_on_premises.get_instance(client, name))
+
+
+def read_on_premises_instances(
+    client: RetryingBotoClientWrapper,
+    name: str | None,
+    registration_status: str | None,
+    tag_filters: list[dict[str, t.Any]] | None,
+) -> list[dict[str, t.Any]]:
+    """The instance named (every instance when name is None) that the filters select, sorted by name."""
+    if name and not (registration_status or tag_filters):
+        found = _on_premises.get_instance(client, name)
+        instances = [found] if found else []
+    else:
+        # The filters are CodeDeploy's to apply: list the names they select, then describe those.
+        names = _on_premises.list_instance_names(client, registration_status, tag_filters)
+        if name:
+            names = [listed for listed in names if listed == name]
+        instances = _on_premises.batch_get_instances(client, sorted(set(names)))
+    results = [_on_premises.instance_to_ansible(instance) for instance in instances]
+    return sorted(results, key=lambda instance: instance["instance_name"])
+
+
+# Revisions.
+revision_to_boto = _revisions.revision_to_boto
+revision_problems = _revisions.revision_problems
+pin_s3_revision = _revisions.pin_s3_revision
+register_application_revision = _revisions.register_application_revision
+
+
+def read_revision(client: RetryingBotoClientWrapper, application: str, revision: dict[str, t.Any]) -> dict[str, t.Any]:
+    """revision (a boto RevisionLocation) as modules return it, with what CodeDeploy knows of it (revision_info, None
+    when it is not registered)."""
+    registered = _revisions.get_application_revision(client, application, revision)
+    return {
+        "revision": _revisions.revision_from_boto(revision),
+        "revision_info": _revisions.revision_info_from_boto(registered["revisionInfo"]) if registered else None,
+    }
+
+
+def read_revisions(client: RetryingBotoClientWrapper, application: str, **filters: t.Any) -> list[dict[str, t.Any]]:
+    """The revisions ListApplicationRevisions finds with filters, in its order, each with its revision_info."""
+    locations = _revisions.list_application_revisions(client, application, **filters)
+    details = _revisions.batch_get_application_revisions(client, application, locations)
+
+    def identity(location: dict[str, t.Any]) -> str:
+        return repr(revision_to_boto(_revisions.revision_from_boto(location)))
+
+    # Keep the list call's order (its sort options) whatever order the batch call answers in.
+    order = {identity(location): index for index, location in enumerate(locations)}
+    details.sort(key=lambda item: order.get(identity(item["revisionLocation"]), len(order)))
+    return [
+        {
+            "revision": _revisions.revision_from_boto(item["revisionLocation"]),
+            "revision_info": _revisions.revision_info_from_boto(item.get("genericRevisionInfo") or {}),
+        }
+        for item in details
+    ]
+
+
+# Deployments: the deployment task (gather, plan, act) and the readers.
 DeploymentHandoff = _deployment_runs.Handoff
 DeploymentTaskFailed = _deployment_runs.DeploymentTaskFailed
 run_deployment_task = _deployment_runs.run
 target_instances_to_boto3 = _deployment_runs.target_instances_to_boto3
 deployment_to_ansible = _following.deployment_to_ansible
+selected_instance_ids = _deployments.selected_instance_ids
 
-# On-premises instances: register, tag, deregister (issue 14).
-get_on_premises_instance = _on_premises.get_instance
-list_on_premises_instance_names = _on_premises.list_instance_names
-batch_get_on_premises_instances = _on_premises.batch_get_instances
-on_premises_instance_to_ansible = _on_premises.instance_to_ansible
-on_premises_registration = _on_premises.registration
-plan_on_premises_present = _on_premises.plan_present
-plan_on_premises_absent = _on_premises.plan_absent
-apply_on_premises_plan = _on_premises.apply_plan
+
+def read_deployments(
+    client: RetryingBotoClientWrapper,
+    deployment_id: str | None,
+    application: str | None,
+    group: str | None,
+    statuses: list[str] | None,
+    created_after: datetime.datetime | None,
+    created_before: datetime.datetime | None,
+    include_targets: bool,
+) -> list[dict[str, t.Any]]:
+    """The deployment deployment_id, or those of the group (every group of application when group is None) that the
+    filters select, newest first; with every target and its lifecycle events when include_targets."""
+    if deployment_id:
+        deployment = _deployments.get_deployment(client, deployment_id)
+        deployments = [deployment] if deployment else []
+    else:
+        application = t.cast(str, application)  # the module requires deployment_id or application_name
+        groups = [group] if group else _applications.list_deployment_groups(client, application)
+        ids: list[str] = []
+        for group_name in groups:
+            ids.extend(
+                _deployments.list_deployment_ids(
+                    client, application, group_name, statuses, created_after, created_before
+                )
+            )
+        deployments = _deployments.get_deployments(client, ids) if ids else []
+    if not include_targets:
+        return [deployment_to_ansible(deployment) for deployment in deployments]
+    return [_with_targets(client, deployment) for deployment in deployments]
+
+
+def _with_targets(client: RetryingBotoClientWrapper, deployment: dict[str, t.Any]) -> dict[str, t.Any]:
+    # A deployment that has not started has no targets to list (DeploymentNotStartedException).
+    started = deployment.get("status") not in ("Created", "Queued")
+    targets = _deployments.get_all_targets(client, deployment["deploymentId"]) if started else []
+    return deployment_to_ansible(deployment, targets)

@@ -3,13 +3,17 @@
 # Copyright: Contributors to the rollout.codedeploy project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The module class every rollout.codedeploy module is built on."""
+"""The module class every rollout.codedeploy module that calls AWS is built on."""
 
 from __future__ import annotations
 
-from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+import functools
+import typing as t
 
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.tagging import ArnBuilder
 from ansible_collections.rollout.codedeploy.plugins.module_utils.version import COLLECTION_NAME
 from ansible_collections.rollout.codedeploy.plugins.module_utils.version import COLLECTION_VERSION
 
@@ -21,6 +25,19 @@ class AnsibleCodeDeployModule(AnsibleAWSModule):
     from the collection info set here.
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: t.Any) -> None:
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
         super().__init__(**kwargs)
+
+    @functools.cached_property
+    def arns(self) -> ArnBuilder:
+        """The ARNs of this account and region's CodeDeploy resources (STS is asked for the account once, when an
+        ARN is first needed)."""
+        return ArnBuilder(self)
+
+    def run(self, do: t.Callable[[AnsibleCodeDeployModule], None]) -> None:
+        """do(self), failing the task with the message of an AWS error it raises."""
+        try:
+            do(self)
+        except AnsibleAWSError as e:
+            self.fail_json_aws_error(e)

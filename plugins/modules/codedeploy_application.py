@@ -41,16 +41,6 @@ options:
     type: str
     choices: ['present', 'absent']
     default: present
-attributes:
-  check_mode:
-    description: Can run in check mode and return the predicted result without changing anything.
-    support: full
-  diff_mode:
-    description: Returns the resource before and after in diff mode.
-    support: full
-  idempotent:
-    description: Running the task again with the same options changes nothing and makes no change call.
-    support: full
 seealso:
   - module: rollout.codedeploy.codedeploy_application_info
     description: Describe applications.
@@ -62,6 +52,7 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/applications.html
     description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
+  - rollout.codedeploy.resource_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -138,18 +129,13 @@ application:
 import typing as t
 from copy import deepcopy
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ArnBuilder
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import create_application
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_application
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_application
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_tags
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_application
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -157,24 +143,18 @@ if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 
-def read_application(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str) -> dict[str, t.Any]:
-    application = get_application(client, name)
-    if not application:
-        return {}
-    return to_ansible_resource(application, list_tags(client, arns.application(name)))
-
-
 def ensure_present(
-    client: RetryingBotoClientWrapper, arns: ArnBuilder, check_mode: bool, current: dict[str, t.Any], params: dict
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
 ) -> tuple[bool, dict[str, t.Any]]:
+    params = module.params
     name = params["name"]
     platform = params["compute_platform"]
     if not current:
-        if check_mode:
+        if module.check_mode:
             _set, _remove, tags = plan_tags({}, params["tags"], True)
             return True, {"application_name": name, "compute_platform": platform or "Server", "tags": tags}
         create_application(client, name, platform or "Server", params["tags"])
-        return True, read_application(client, arns, name)
+        return True, read_application(client, module.arns, name)
 
     if platform and platform != current["compute_platform"]:
         raise AnsibleCodeDeployError(
@@ -184,35 +164,33 @@ def ensure_present(
                 "again, or leave compute_platform unset."
             )
         )
-    arn = arns.application(name)
-    changed, tags = ensure_tags(client, arn, current["tags"], params["tags"], params["purge_tags"], check_mode)
+    arn = module.arns.application(name)
+    changed, tags = ensure_tags(client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode)
     if not changed:
         return False, current
-    if check_mode:
+    if module.check_mode:
         predicted = deepcopy(current)
         predicted["tags"] = tags
         return True, predicted
-    return True, read_application(client, arns, name)
+    return True, read_application(client, module.arns, name)
 
 
-def ensure_absent(client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any]) -> tuple[bool, dict]:
+def ensure_absent(
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
     if not current:
         return False, {}
-    if not check_mode:
+    if not module.check_mode:
         delete_application(client, current["application_name"])
     return True, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     validate_name("name", module.params["name"])
-    client = codedeploy_client(module)
-    arns = ArnBuilder(module)
-    current = read_application(client, arns, module.params["name"])
-
-    if module.params["state"] == "present":
-        changed, application = ensure_present(client, arns, module.check_mode, current, module.params)
-    else:
-        changed, application = ensure_absent(client, module.check_mode, current)
+    client = aws_client(module, "codedeploy")
+    current = read_application(client, module.arns, module.params["name"])
+    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+    changed, application = ensure(module, client, current)
 
     result: dict[str, t.Any] = {"changed": changed, "application": application}
     if module._diff:
@@ -228,11 +206,7 @@ def main() -> None:
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

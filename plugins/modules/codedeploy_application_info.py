@@ -98,17 +98,8 @@ applications:
       sample: {"team": "web"}
 """
 
-import typing as t
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ArnBuilder
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_application
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_applications
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_deployment_groups
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_applications
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -116,28 +107,13 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import 
 def do(module: AnsibleCodeDeployModule) -> None:
     name = module.params["name"]
     validate_name("name", name)
-    client = codedeploy_client(module)
-    arns = ArnBuilder(module)
-
-    names = [name] if name else list_applications(client)
-    applications: list[dict[str, t.Any]] = []
-    for application_name in sorted(names):
-        application = get_application(client, application_name)
-        if not application:
-            continue
-        result = to_ansible_resource(application, list_tags(client, arns.application(application_name)))
-        result["deployment_groups"] = sorted(list_deployment_groups(client, application_name))
-        applications.append(result)
+    applications = read_applications(aws_client(module, "codedeploy"), module.arns, name)
     module.exit_json(changed=False, applications=applications)
 
 
 def main() -> None:
     argument_spec = dict(name=dict(type="str", aliases=["application_name"]))
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

@@ -189,12 +189,12 @@ appspec_problems:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import BUNDLE_TYPES
 from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import BundleError
 from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import build_bundle
 from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import check_bundle_appspec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.bundles import collect_bundle_entries
+
 
 def do(module: AnsibleModule) -> None:
     params = module.params
@@ -218,12 +218,18 @@ def do(module: AnsibleModule) -> None:
         if not report.ok:
             problems = [str(problem) for problem in report.problems]
             module.fail_json(
-                msg=f"The AppSpec file in {src} has {len(problems)} problem(s); nothing was built:\n" + "\n".join(problems),
+                msg=f"The AppSpec file in {src} has {len(problems)} problem(s); nothing was built:\n"
+                + "\n".join(problems),
                 appspec_problems=problems,
             )
         appspec = report.appspec
     result = build_bundle(
-        entries, params["dest"], params["bundle_type"], params["compression_level"], module.check_mode, params["reuse_unchanged"]
+        entries,
+        params["dest"],
+        params["bundle_type"],
+        params["compression_level"],
+        module.check_mode,
+        params["reuse_unchanged"],
     )
     module.exit_json(
         changed=result.changed,

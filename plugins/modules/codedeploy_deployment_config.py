@@ -129,16 +129,6 @@ options:
       - When V(false), a different existing configuration fails the task and nothing changes.
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Can run in check mode and return the predicted result without changing anything.
-    support: full
-  diff_mode:
-    description: Returns the resource before and after in diff mode.
-    support: full
-  idempotent:
-    description: Running the task again with the same options changes nothing and makes no change call.
-    support: full
 seealso:
   - module: rollout.codedeploy.codedeploy_deployment_config_info
     description: Describe deployment configurations.
@@ -150,6 +140,7 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
     description: The AWS CodeDeploy User Guide, with the predefined configurations.
 extends_documentation_fragment:
+  - rollout.codedeploy.resource_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -243,23 +234,12 @@ deployment_config:
 import typing as t
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import compare_deployment_configs
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import create_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import current_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import describe_deployment_config_differences
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import desired_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import find_groups_using_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import is_builtin_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_applications
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_deployment_config
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_deployment_config_plan
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import deployment_config_users
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_deployment_config
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -268,7 +248,7 @@ if t.TYPE_CHECKING:
 
 
 def fail_if_in_use(client: RetryingBotoClientWrapper, name: str, action: str) -> None:
-    users = find_groups_using_config(client, name, list_applications(client))
+    users = deployment_config_users(client, name)
     if users:
         raise AnsibleCodeDeployError(
             message=(
@@ -279,71 +259,43 @@ def fail_if_in_use(client: RetryingBotoClientWrapper, name: str, action: str) ->
 
 
 def ensure_present(
-    client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any] | None, params: dict
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
 ) -> tuple[bool, dict[str, t.Any]]:
-    name = params["name"]
-    desired = desired_deployment_config(params)
-    if current is None:
-        if is_builtin_deployment_config(name):
-            raise AnsibleCodeDeployError(message=f"name: there is no built-in deployment config named '{name}'.")
-        desired.setdefault("computePlatform", "Server")
-        validate_deployment_config(desired)
-        if check_mode:
-            return True, camel_dict_to_snake_dict({"deploymentConfigName": name, **desired})
-        create_deployment_config(client, name, desired)
-        return True, to_ansible_resource(get_deployment_config(client, name))
-
-    before = current_deployment_config(current)
-    differences = compare_deployment_configs(before, desired)
-    if not differences:
-        return False, to_ansible_resource(current)
-    changes = describe_deployment_config_differences(differences)
-    if is_builtin_deployment_config(name):
-        raise AnsibleCodeDeployError(message=f"name: '{name}' is a built-in deployment config and read-only ({changes}).")
-    if not params["replace"]:
-        raise AnsibleCodeDeployError(
-            message=(
-                f"deployment config '{name}' exists with a different definition ({changes}), and CodeDeploy cannot "
-                "update a deployment config. Set replace: true to delete and re-create it, or use a new name."
-            )
-        )
-    replacement = {**before, **{d["name"]: d["after"] for d in differences.differences}}
-    validate_deployment_config(replacement)
-    fail_if_in_use(client, name, "replaced")
-    if check_mode:
-        return True, camel_dict_to_snake_dict({"deploymentConfigName": name, **replacement})
-    delete_deployment_config(client, name)
-    create_deployment_config(client, name, replacement)
-    return True, to_ansible_resource(get_deployment_config(client, name))
+    name = module.params["name"]
+    plan = plan_deployment_config(name, current, module.params)
+    if plan.create is None:
+        return False, current
+    if plan.delete:
+        fail_if_in_use(client, name, "replaced")
+    if module.check_mode:
+        return True, camel_dict_to_snake_dict({"deploymentConfigName": name, **plan.create})
+    return True, apply_deployment_config_plan(client, name, plan)
 
 
 def ensure_absent(
-    client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any] | None, name: str
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
 ) -> tuple[bool, dict[str, t.Any]]:
-    if current is None:
+    name = module.params["name"]
+    plan = plan_deployment_config(name, current, module.params)
+    if not plan.delete:
         return False, {}
-    if is_builtin_deployment_config(name):
-        raise AnsibleCodeDeployError(message=f"name: '{name}' is a built-in deployment config and cannot be deleted.")
     fail_if_in_use(client, name, "deleted")
-    if not check_mode:
-        delete_deployment_config(client, name)
+    if not module.check_mode:
+        apply_deployment_config_plan(client, name, plan)
     return True, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     name = module.params["name"]
     validate_name("name", name)
-    client = codedeploy_client(module)
-    current = get_deployment_config(client, name)
-
-    if module.params["state"] == "present":
-        changed, config = ensure_present(client, module.check_mode, current, module.params)
-    else:
-        changed, config = ensure_absent(client, module.check_mode, current, name)
+    client = aws_client(module, "codedeploy")
+    current = read_deployment_config(client, name)
+    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+    changed, config = ensure(module, client, current)
 
     result: dict[str, t.Any] = {"changed": changed, "deployment_config": config}
     if module._diff:
-        result["diff"] = {"before": to_ansible_resource(current), "after": config}
+        result["diff"] = {"before": current, "after": config}
     module.exit_json(**result)
 
 
@@ -379,11 +331,7 @@ def main() -> None:
         ),
         replace=dict(type="bool", default=False),
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

@@ -92,15 +92,8 @@ deployment_configs:
       type: dict
 """
 
-import typing as t
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import is_builtin_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_deployment_configs
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_configs
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -108,18 +101,7 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import 
 def do(module: AnsibleCodeDeployModule) -> None:
     name = module.params["name"]
     validate_name("name", name)
-    client = codedeploy_client(module)
-    if name:
-        names = [name]
-    else:
-        names = list_deployment_configs(client)
-        if not module.params["include_builtin"]:
-            names = [config for config in names if not is_builtin_deployment_config(config)]
-    configs: list[dict[str, t.Any]] = []
-    for config_name in sorted(names):
-        config = get_deployment_config(client, config_name)
-        if config:
-            configs.append(to_ansible_resource(config))
+    configs = read_deployment_configs(aws_client(module, "codedeploy"), name, module.params["include_builtin"])
     module.exit_json(changed=False, deployment_configs=configs)
 
 
@@ -128,11 +110,7 @@ def main() -> None:
         name=dict(type="str", aliases=["deployment_config_name"]),
         include_builtin=dict(type="bool", default=True),
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

@@ -106,19 +106,6 @@ options:
         set V([]) to remove.
     type: list
     elements: dict
-    suboptions:
-      key:
-        description: The tag key.
-        type: str
-      value:
-        description: The tag value.
-        type: str
-      type:
-        description:
-          - V(KEY_ONLY), V(VALUE_ONLY) or V(KEY_AND_VALUE).
-          - When omitted, it follows from what is given (key and value, key only, value only).
-        type: str
-        choices: ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE']
   ec2_tag_set:
     description:
       - Up to three tag groups; an EC2 instance belongs to the group when it matches at least one filter of every
@@ -135,19 +122,6 @@ options:
       - On-premises instances with any of these tags belong to the group. Cannot be used with O(on_premises_tag_set).
     type: list
     elements: dict
-    suboptions:
-      key:
-        description: The tag key.
-        type: str
-      value:
-        description: The tag value.
-        type: str
-      type:
-        description:
-          - V(KEY_ONLY), V(VALUE_ONLY) or V(KEY_AND_VALUE).
-          - When omitted, it follows from what is given (key and value, key only, value only).
-        type: str
-        choices: ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE']
   on_premises_tag_set:
     description:
       - Up to three tag groups of on-premises instance tag filters, as O(ec2_tag_set). V({}) removes it.
@@ -351,15 +325,7 @@ notes:
   - In check mode, a missing application or deployment configuration gives a warning instead of failing,
     because an earlier task that check mode did not run may create it.
 attributes:
-  check_mode:
-    description: Can run in check mode and return the predicted result without changing anything.
-    support: full
-  diff_mode:
-    description: Returns the resource before and after in diff mode.
-    support: full
   idempotent:
-    description: Running the task again with the same options changes nothing and makes no change call.
-    support: full
     details:
       - With O(accept_copied_auto_scaling_groups=true), a copy made by a blue/green deployment stands in for the
         named Auto Scaling group, so the task stays idempotent after such deployments.
@@ -382,6 +348,8 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-groups.html
     description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
+  - rollout.codedeploy.resource_module
+  - rollout.codedeploy.tag_filters.deployment_group
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -606,26 +574,16 @@ deployment_group:
 
 import typing as t
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ArnBuilder
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import create_deployment_group
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_deployment_group_plan
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_deployment_group
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import deployment_group_create_request
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import deployment_group_update_request
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_application
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_config
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_group
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import new_deployment_group
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import missing_group_references
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import predict_deployment_group
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import update_deployment_group
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_group
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -633,70 +591,45 @@ if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 
-def read_group(client: RetryingBotoClientWrapper, arns: ArnBuilder, application: str, name: str) -> dict[str, t.Any]:
-    info = get_deployment_group(client, application, name)
-    if not info:
-        return {}
-    return to_ansible_resource(info, list_tags(client, arns.deployment_group(application, name)))
+def warn_hooks_not_cleaned(module: AnsibleCodeDeployModule, auto_scaling_groups: list[dict[str, t.Any]]) -> None:
+    for group in auto_scaling_groups:
+        module.warn(f"CodeDeploy could not remove its lifecycle hook from Auto Scaling group {group.get('name')}.")
 
 
-def check_references(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, request: dict[str, t.Any], creating: bool
-) -> None:
-    """The application and the deployment config must exist; in check mode an earlier task may create them."""
-    problems = []
-    application = module.params["application_name"]
-    if creating and not get_application(client, application):
-        problems.append(
-            f"application_name: application '{application}' does not exist; create it first with "
-            "rollout.codedeploy.codedeploy_application."
-        )
-    config = request.get("deploymentConfigName")
-    if config and not get_deployment_config(client, config):
-        problems.append(
-            f"deployment_config_name: there is no deployment config named '{config}'; create it with "
-            "rollout.codedeploy.codedeploy_deployment_config or use a CodeDeployDefault.* configuration."
-        )
-    for problem in problems:
+def ensure_present(
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    params = module.params
+    application, name = params["application_name"], params["name"]
+    plan = plan_deployment_group(current, params)
+    # The application and the deployment config must exist; in check mode an earlier task may create them.
+    for problem in missing_group_references(
+        client, application, plan.request.get("deploymentConfigName"), plan.creating
+    ):
         if not module.check_mode:
             raise AnsibleCodeDeployError(message=problem)
         module.warn(problem)
 
-
-def ensure_present(
-    module: AnsibleCodeDeployModule,
-    client: RetryingBotoClientWrapper,
-    arns: ArnBuilder,
-    info: dict[str, t.Any] | None,
-    current: dict[str, t.Any],
-) -> tuple[bool, dict[str, t.Any]]:
-    params = module.params
-    application, name = params["application_name"], params["name"]
-    plan = plan_deployment_group(info, params)
-    check_references(module, client, plan.request, creating=info is None)
-    timeout = params["role_propagation_timeout"]
-
-    if info is None:
+    if plan.creating:
         if module.check_mode:
             _set, _remove, tags = plan_tags({}, params["tags"], True)
-            changes = {field: plan.effective[field] for field in plan.request}
-            return True, dict(predict_deployment_group(new_deployment_group(application, name), changes), tags=tags)
-        request = deployment_group_create_request(application, name, plan, params["tags"])
-        create_deployment_group(client, request, timeout)
-        return True, read_group(client, arns, application, name)
+            return True, dict(plan.predicted(current), tags=tags)
+        apply_deployment_group_plan(client, plan, params["tags"], params["role_propagation_timeout"])
+        return True, read_deployment_group(client, module.arns, application, name)
 
     if plan.request and not module.check_mode:
-        request = deployment_group_update_request(application, name, plan)
-        for group in update_deployment_group(client, request, timeout):
-            module.warn(f"CodeDeploy could not remove its lifecycle hook from Auto Scaling group {group.get('name')}.")
-    arn = arns.deployment_group(application, name)
-    tags_changed, tags = ensure_tags(client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode)
+        warn_hooks_not_cleaned(
+            module, apply_deployment_group_plan(client, plan, None, params["role_propagation_timeout"])
+        )
+    arn = module.arns.deployment_group(application, name)
+    tags_changed, tags = ensure_tags(
+        client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode
+    )
     if not (plan.request or tags_changed):
         return False, current
     if module.check_mode:
-        changes = {field: plan.effective[field] for field in plan.request}
-        return True, dict(predict_deployment_group(current, changes), tags=tags)
-    return True, read_group(client, arns, application, name)
+        return True, dict(plan.predicted(current), tags=tags)
+    return True, read_deployment_group(client, module.arns, application, name)
 
 
 def ensure_absent(
@@ -706,8 +639,7 @@ def ensure_absent(
         return False, {}
     if not module.check_mode:
         not_cleaned = delete_deployment_group(client, module.params["application_name"], module.params["name"])
-        for group in not_cleaned or []:
-            module.warn(f"CodeDeploy could not remove its lifecycle hook from Auto Scaling group {group.get('name')}.")
+        warn_hooks_not_cleaned(module, not_cleaned or [])
     return True, {}
 
 
@@ -715,17 +647,10 @@ def do(module: AnsibleCodeDeployModule) -> None:
     params = module.params
     for option in ("application_name", "name", "deployment_config_name"):
         validate_name(option, params[option])
-    client = codedeploy_client(module)
-    arns = ArnBuilder(module)
-    info = get_deployment_group(client, params["application_name"], params["name"])
-    current = {}
-    if info:
-        current = to_ansible_resource(info, list_tags(client, arns.deployment_group(info["applicationName"], info["deploymentGroupName"])))
-
-    if params["state"] == "present":
-        changed, group = ensure_present(module, client, arns, info, current)
-    else:
-        changed, group = ensure_absent(module, client, current)
+    client = aws_client(module, "codedeploy")
+    current = read_deployment_group(client, module.arns, params["application_name"], params["name"])
+    ensure = ensure_present if params["state"] == "present" else ensure_absent
+    changed, group = ensure(module, client, current)
 
     result: dict[str, t.Any] = {"changed": changed, "deployment_group": group}
     if module._diff:
@@ -734,11 +659,6 @@ def do(module: AnsibleCodeDeployModule) -> None:
 
 
 def main() -> None:
-    tag_filter = dict(
-        key=dict(type="str", no_log=False),
-        value=dict(type="str"),
-        type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]),
-    )
     named = dict(name=dict(type="str", required=True))
     listeners = dict(listener_arns=dict(type="list", elements="str"))
     trigger_events = [
@@ -766,9 +686,9 @@ def main() -> None:
         ),
         auto_scaling_groups=dict(type="list", elements="str"),
         accept_copied_auto_scaling_groups=dict(type="bool", default=True),
-        ec2_tag_filters=dict(type="list", elements="dict", options=tag_filter),
+        ec2_tag_filters=tag_filters_spec(),
         ec2_tag_set=dict(type="dict", options=dict(ec2_tag_set_list=dict(type="list", elements="list"))),
-        on_premises_instance_tag_filters=dict(type="list", elements="dict", options=tag_filter),
+        on_premises_instance_tag_filters=tag_filters_spec(),
         on_premises_tag_set=dict(
             type="dict", options=dict(on_premises_tag_set_list=dict(type="list", elements="list"))
         ),
@@ -860,11 +780,7 @@ def main() -> None:
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

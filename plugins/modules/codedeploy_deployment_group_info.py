@@ -86,17 +86,8 @@ deployment_groups:
       tags: {}
 """
 
-import typing as t
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ArnBuilder
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import batch_get_deployment_groups
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment_group
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_deployment_groups
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import to_ansible_resource
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_groups
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -105,18 +96,7 @@ def do(module: AnsibleCodeDeployModule) -> None:
     application, name = module.params["application_name"], module.params["name"]
     validate_name("application_name", application)
     validate_name("name", name)
-    client = codedeploy_client(module)
-    arns = ArnBuilder(module)
-
-    if name:
-        found = get_deployment_group(client, application, name)
-        infos = [found] if found else []
-    else:
-        infos = batch_get_deployment_groups(client, application, list_deployment_groups(client, application))
-    groups: list[dict[str, t.Any]] = []
-    for info in sorted(infos, key=lambda group: group["deploymentGroupName"]):
-        tags = list_tags(client, arns.deployment_group(application, info["deploymentGroupName"]))
-        groups.append(to_ansible_resource(info, tags))
+    groups = read_deployment_groups(aws_client(module, "codedeploy"), module.arns, application, name)
     module.exit_json(changed=False, deployment_groups=groups)
 
 
@@ -130,11 +110,7 @@ def main() -> None:
         ),
         name=dict(type="str", aliases=["deployment_group_name"]),
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

@@ -130,22 +130,11 @@ deployments:
 """
 
 import datetime
-import typing as t
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import deployment_to_ansible
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_all_deployment_targets
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployment
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_deployments
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_deployment_group_names
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_deployment_ids
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployments
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
-
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 
 def parse_time(option: str, value: str | None) -> datetime.datetime | None:
@@ -154,40 +143,31 @@ def parse_time(option: str, value: str | None) -> datetime.datetime | None:
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise AnsibleCodeDeployError(message=f"{option}: '{value}' is not an ISO 8601 time; write e.g. 2026-11-27T10:00:00Z")
+        raise AnsibleCodeDeployError(
+            message=f"{option}: '{value}' is not an ISO 8601 time; write e.g. 2026-11-27T10:00:00Z"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
-
-
-def find_deployments(client: RetryingBotoClientWrapper, params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-    if params["deployment_id"]:
-        deployment = get_deployment(client, params["deployment_id"])
-        return [deployment] if deployment else []
-    after = parse_time("created_after", params["created_after"])
-    before = parse_time("created_before", params["created_before"])
-    application = params["application_name"]
-    groups = [params["deployment_group_name"]] if params["deployment_group_name"] else list_deployment_group_names(client, application)
-    ids: list[str] = []
-    for group in groups:
-        ids.extend(list_deployment_ids(client, application, group, params["statuses"], after, before))
-    return get_deployments(client, ids) if ids else []
-
-
-def with_targets(client: RetryingBotoClientWrapper, deployment: dict[str, t.Any]) -> dict[str, t.Any]:
-    # A deployment that has not started has no targets to list (DeploymentNotStartedException).
-    started = deployment.get("status") not in ("Created", "Queued")
-    return deployment_to_ansible(deployment, get_all_deployment_targets(client, deployment["deploymentId"]) if started else [])
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     params = module.params
-    client = codedeploy_client(module)
-    deployments = find_deployments(client, params)
-    include_targets = params["include_targets"] if params["include_targets"] is not None else bool(params["deployment_id"])
-    if include_targets:
-        results = [with_targets(client, deployment) for deployment in deployments]
-    else:
-        results = [deployment_to_ansible(deployment) for deployment in deployments]
-    module.exit_json(changed=False, deployments=results)
+    client = aws_client(module, "codedeploy")
+    # Targets are described for one deployment unless the task says otherwise, and left out of lists.
+    include_targets = (
+        params["include_targets"] if params["include_targets"] is not None else bool(params["deployment_id"])
+    )
+    by_id = bool(params["deployment_id"])
+    deployments = read_deployments(
+        client,
+        deployment_id=params["deployment_id"],
+        application=params["application_name"],
+        group=params["deployment_group_name"],
+        statuses=params["statuses"],
+        created_after=None if by_id else parse_time("created_after", params["created_after"]),
+        created_before=None if by_id else parse_time("created_before", params["created_before"]),
+        include_targets=include_targets,
+    )
+    module.exit_json(changed=False, deployments=deployments)
 
 
 def main() -> None:
@@ -210,10 +190,7 @@ def main() -> None:
         required_one_of=[["deployment_id", "application_name"]],
         required_by={"deployment_group_name": ["application_name"]},
     )
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    module.run(do)
 
 
 if __name__ == "__main__":

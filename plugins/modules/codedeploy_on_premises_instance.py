@@ -148,15 +148,11 @@ on_premises_instance:
 
 import typing as t
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_on_premises_plan
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_on_premises_instance
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import on_premises_instance_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import on_premises_registration
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_on_premises_absent
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_on_premises_present
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_on_premises_instance
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_on_premises_instance
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -164,43 +160,37 @@ if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 
-def read_instance(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
-    return on_premises_instance_to_ansible(get_on_premises_instance(client, name))
-
-
 def ensure_present(
-    client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any], params: dict
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
 ) -> tuple[bool, dict[str, t.Any]]:
-    plan = plan_on_premises_present(current, params)
+    name = module.params["name"]
+    plan = plan_on_premises_instance(current, module.params)
     if not plan.changed:
         return False, current
-    if check_mode:
-        predicted = dict(current) if not plan.register else {"instance_name": params["name"]}
+    if module.check_mode:
+        predicted = dict(current) if not plan.register else {"instance_name": name}
         predicted.update(plan.after)
         return True, predicted
-    apply_on_premises_plan(client, params["name"], plan)
-    return True, read_instance(client, params["name"])
+    apply_on_premises_plan(client, name, plan)
+    return True, read_on_premises_instance(client, name)
 
 
 def ensure_absent(
-    client: RetryingBotoClientWrapper, check_mode: bool, current: dict[str, t.Any], name: str
-) -> tuple[bool, dict]:
-    plan = plan_on_premises_absent(current)
-    if plan.changed and not check_mode:
-        apply_on_premises_plan(client, name, plan)
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    plan = plan_on_premises_instance(current, module.params)
+    if plan.changed and not module.check_mode:
+        apply_on_premises_plan(client, module.params["name"], plan)
     return plan.changed, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     name = module.params["name"]
     validate_name("name", name)
-    client = codedeploy_client(module)
-    current = read_instance(client, name)
-
-    if module.params["state"] == "present":
-        changed, instance = ensure_present(client, module.check_mode, current, module.params)
-    else:
-        changed, instance = ensure_absent(client, module.check_mode, current, name)
+    client = aws_client(module, "codedeploy")
+    current = read_on_premises_instance(client, name)
+    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+    changed, instance = ensure(module, client, current)
 
     result: dict[str, t.Any] = {"changed": changed, "on_premises_instance": instance}
     if module._diff:
@@ -223,10 +213,7 @@ def main() -> None:
         required_if=[("state", "present", ("iam_session_arn", "iam_user_arn"), True)],
         supports_check_mode=True,
     )
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    module.run(do)
 
 
 if __name__ == "__main__":

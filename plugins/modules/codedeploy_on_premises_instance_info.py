@@ -37,24 +37,12 @@ options:
       - Only instances with a tag that matches any of these filters.
     type: list
     elements: dict
-    suboptions:
-      key:
-        description: The tag key.
-        type: str
-      value:
-        description: The tag value.
-        type: str
-      type:
-        description:
-          - V(KEY_ONLY), V(VALUE_ONLY) or V(KEY_AND_VALUE).
-          - When omitted, it follows from what is given (key and value, key only, value only).
-        type: str
-        choices: ['KEY_ONLY', 'VALUE_ONLY', 'KEY_AND_VALUE']
 seealso:
   - module: rollout.codedeploy.codedeploy_on_premises_instance
     description: Register, tag and deregister on-premises instances.
 extends_documentation_fragment:
   - rollout.codedeploy.info_module
+  - rollout.codedeploy.tag_filters
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -119,57 +107,28 @@ on_premises_instances:
       sample: {"site": "berlin"}
 """
 
-import typing as t
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import batch_get_on_premises_instances
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_on_premises_instance
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_on_premises_instance_names
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import on_premises_instance_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_on_premises_instances
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-
-def read_instances(client: RetryingBotoClientWrapper, params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-    name, status, tag_filters = params["name"], params["registration_status"], params["tag_filters"]
-    if name and not (status or tag_filters):
-        found = get_on_premises_instance(client, name)
-        return [found] if found else []
-    # The filters are CodeDeploy's to apply: list the names they select, then describe those.
-    names = list_on_premises_instance_names(client, status, tag_filters)
-    if name:
-        names = [listed for listed in names if listed == name]
-    return batch_get_on_premises_instances(client, sorted(set(names)))
-
 
 def do(module: AnsibleCodeDeployModule) -> None:
-    validate_name("name", module.params["name"])
-    found = read_instances(codedeploy_client(module), module.params)
-    instances = [on_premises_instance_to_ansible(instance) for instance in found]
-    module.exit_json(changed=False, on_premises_instances=sorted(instances, key=lambda item: item["instance_name"]))
+    params = module.params
+    validate_name("name", params["name"])
+    client = aws_client(module, "codedeploy")
+    instances = read_on_premises_instances(client, params["name"], params["registration_status"], params["tag_filters"])
+    module.exit_json(changed=False, on_premises_instances=instances)
 
 
 def main() -> None:
-    tag_filter = dict(
-        key=dict(type="str", no_log=False),
-        value=dict(type="str"),
-        type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]),
-    )
     argument_spec = dict(
         name=dict(type="str", aliases=["instance_name"]),
         registration_status=dict(type="str", choices=["Registered", "Deregistered"]),
-        tag_filters=dict(type="list", elements="dict", options=tag_filter),
+        tag_filters=tag_filters_spec(),
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

@@ -149,56 +149,24 @@ revision_info:
 import typing as t
 from copy import deepcopy
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import REVISION_ARG_SPEC
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import get_application_revision
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import head_s3_object
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import pin_s3_location
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import pin_s3_revision
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_revision
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import register_application_revision
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_from_boto
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_info_from_boto
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_problems
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_to_boto
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
 DESCRIPTION_MAX = 256
 
 
-def pinned_revision(module: AnsibleCodeDeployModule, revision: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The revision with the S3 object's ETag and version filled in where they were not given."""
-    location = revision["s3Location"]
-    if "eTag" in location and "version" in location:
-        return revision
-    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
-    head = head_s3_object(s3, location["bucket"], location["key"], location.get("version"), module.params["expected_bucket_owner"])
-    if head is None:
-        if module.check_mode:
-            module.warn(f"s3://{location['bucket']}/{location['key']} does not exist yet; it must be uploaded before the revision is registered")
-            return revision
-        module.fail_json(msg=f"s3://{location['bucket']}/{location['key']} does not exist; upload the bundle first or set pin_s3_object=false")
-    pinned = pin_s3_location({key: value for key, value in location.items() if key not in ("eTag", "version")}, head)
-    pinned.update({key: location[key] for key in ("eTag", "version") if key in location})
-    return {**revision, "s3Location": pinned}
-
-
-def ensure_registered(
-    client: t.Any, check_mode: bool, application_name: str, revision: dict[str, t.Any], description: str | None, current: dict[str, t.Any] | None
-) -> tuple[bool, dict[str, t.Any]]:
-    if current is not None and (description is None or current["revisionInfo"].get("description") == description):
-        return False, current
-    if check_mode:
-        predicted = deepcopy(current) if current else {"applicationName": application_name, "revision": revision, "revisionInfo": {}}
-        if description is not None:
-            predicted["revisionInfo"]["description"] = description
-        return True, predicted
-    register_application_revision(client, application_name, revision, description)
-    return True, get_application_revision(client, application_name, revision)
-
-
-def do(module: AnsibleCodeDeployModule) -> None:
+def wanted_revision(module: AnsibleCodeDeployModule) -> dict[str, t.Any]:
+    """The revision to register (a boto RevisionLocation), with the S3 object's ETag and version filled in where
+    pin_s3_object asks for them; fails the task on what is wrong with the options."""
     params = module.params
     revision = revision_to_boto(params["revision"])
     problems = revision_problems(revision)
@@ -206,27 +174,60 @@ def do(module: AnsibleCodeDeployModule) -> None:
         problems.append(f"description is {len(params['description'])} characters long; shorten it to {DESCRIPTION_MAX}")
     if problems:
         module.fail_json(msg="; ".join(problems))
-    if params["pin_s3_object"] and revision["revisionType"] == "S3":
-        revision = pinned_revision(module, revision)
+    if not (params["pin_s3_object"] and revision["revisionType"] == "S3"):
+        return revision
+    location = revision["s3Location"]
+    if "eTag" in location and "version" in location:
+        return revision
+    pinned = pin_s3_revision(aws_client(module, "s3"), revision, params["expected_bucket_owner"])
+    if pinned is None:
+        if module.check_mode:
+            module.warn(
+                f"s3://{location['bucket']}/{location['key']} does not exist yet; it must be uploaded before the revision is registered"
+            )
+            return revision
+        module.fail_json(
+            msg=f"s3://{location['bucket']}/{location['key']} does not exist; upload the bundle first or set pin_s3_object=false"
+        )
+    return pinned
 
-    client = codedeploy_client(module)
-    current = get_application_revision(client, params["application_name"], revision)
-    changed, after = ensure_registered(client, module.check_mode, params["application_name"], revision, params["description"], current)
 
-    result: dict[str, t.Any] = {
-        "changed": changed,
-        "application_name": params["application_name"],
-        "revision": revision_from_boto(revision),
-        "revision_info": revision_info_from_boto(after["revisionInfo"]),
-    }
+def ensure_registered(
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    """Register the revision unless it is registered with the description asked for (None: any)."""
+    application, description = module.params["application_name"], module.params["description"]
+    info = current["revision_info"]
+    if info is not None and (description is None or info.get("description") == description):
+        return False, current
+    if module.check_mode:
+        predicted = deepcopy(current)
+        predicted["revision_info"] = predicted["revision_info"] or {}
+        if description is not None:
+            predicted["revision_info"]["description"] = description
+        return True, predicted
+    revision = revision_to_boto(current["revision"])
+    register_application_revision(client, application, revision, description)
+    return True, read_revision(client, application, revision)
+
+
+def do(module: AnsibleCodeDeployModule) -> None:
+    revision = wanted_revision(module)
+    client = aws_client(module, "codedeploy")
+    current = read_revision(client, module.params["application_name"], revision)
+    changed, after = ensure_registered(module, client, current)
+
+    result: dict[str, t.Any] = {"changed": changed, "application_name": module.params["application_name"], **after}
     if module._diff:  # pylint: disable=protected-access
-        before_info = revision_info_from_boto(current["revisionInfo"]) if current else {}
-        result["diff"] = {"before": {"revision_info": before_info}, "after": {"revision_info": result["revision_info"]}}
+        result["diff"] = {
+            "before": {"revision_info": current["revision_info"] or {}},
+            "after": {"revision_info": after["revision_info"]},
+        }
     module.exit_json(**result)
 
 
 def main() -> None:
-    argument_spec = deepcopy(REVISION_ARG_SPEC)
+    argument_spec = revision_argument_spec()
     argument_spec.update(
         application_name=dict(type="str", required=True, aliases=["application"]),
         description=dict(type="str"),
@@ -234,11 +235,7 @@ def main() -> None:
         expected_bucket_owner=dict(type="str"),
         upload=dict(type="dict"),  # done by the action plugin, which does not pass it on
     )
-    module = AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    AnsibleCodeDeployModule(argument_spec=argument_spec, supports_check_mode=True).run(do)
 
 
 if __name__ == "__main__":

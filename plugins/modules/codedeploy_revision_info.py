@@ -97,22 +97,15 @@ revisions:
                "deployment_groups": ["web"]}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import batch_get_application_revisions
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import list_application_revisions
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_from_boto
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_info_from_boto
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_to_boto
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_revisions
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     params = module.params
-    client = codedeploy_client(module)
-    locations = list_application_revisions(
-        client,
+    revisions = read_revisions(
+        aws_client(module, "codedeploy"),
         params["application_name"],
         sortBy=params["sort_by"],
         sortOrder=params["sort_order"],
@@ -120,17 +113,6 @@ def do(module: AnsibleCodeDeployModule) -> None:
         s3KeyPrefix=params["s3_key_prefix"],
         deployed=params["deployed"],
     )
-    details = batch_get_application_revisions(client, params["application_name"], locations)
-    # Keep the list call's order (its sort options) whatever order the batch call answers in.
-    order = {repr(revision_to_boto(revision_from_boto(location))): index for index, location in enumerate(locations)}
-    details.sort(key=lambda item: order.get(repr(revision_to_boto(revision_from_boto(item["revisionLocation"]))), len(order)))
-    revisions = [
-        {
-            "revision": revision_from_boto(item["revisionLocation"]),
-            "revision_info": revision_info_from_boto(item.get("genericRevisionInfo") or {}),
-        }
-        for item in details
-    ]
     module.exit_json(changed=False, revisions=revisions)
 
 
@@ -148,10 +130,7 @@ def main() -> None:
         supports_check_mode=True,
         required_by={"s3_key_prefix": ["s3_bucket"]},
     )
-    try:
-        do(module)
-    except AnsibleAWSError as e:
-        module.fail_json_aws_error(e)
+    module.run(do)
 
 
 if __name__ == "__main__":

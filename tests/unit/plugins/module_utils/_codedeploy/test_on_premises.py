@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.on_premises import instance_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.on_premises import plan
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.on_premises import plan_absent
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.on_premises import plan_present
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.on_premises import registration
@@ -20,8 +20,14 @@ DEREGISTERED = {**REGISTERED, "deregister_time": "2026-12-06T23:00:00+00:00"}
 
 
 def params(**overrides):
-    return {"name": "web-1", "iam_session_arn": SESSION, "iam_user_arn": None, "tags": None, "purge_tags": True,
-            **overrides}
+    return {
+        "name": "web-1",
+        "iam_session_arn": SESSION,
+        "iam_user_arn": None,
+        "tags": None,
+        "purge_tags": True,
+        **overrides,
+    }
 
 
 @pytest.mark.parametrize(
@@ -35,17 +41,33 @@ def params(**overrides):
         (REGISTERED, params(tags={"site": "berlin", "role": "web"}), False, {}, {}, REGISTERED["tags"]),
         # purge removes the tags not given, with their current values (RemoveTags matches key and value)
         (REGISTERED, params(tags={"site": "berlin"}), False, {"role": "web"}, {}, {"site": "berlin"}),
-        (REGISTERED, params(tags={"canary": 1}, purge_tags=False), False, {}, {"canary": "1"},
-         {"site": "berlin", "role": "web", "canary": "1"}),
+        (
+            REGISTERED,
+            params(tags={"canary": 1}, purge_tags=False),
+            False,
+            {},
+            {"canary": "1"},
+            {"site": "berlin", "role": "web", "canary": "1"},
+        ),
         # a changed value: the old pair is removed and the new one added
-        (REGISTERED, params(tags={"site": "paris", "role": "web"}), False, {"site": "berlin"}, {"site": "paris"},
-         {"site": "paris", "role": "web"}),
+        (
+            REGISTERED,
+            params(tags={"site": "paris", "role": "web"}),
+            False,
+            {"site": "berlin"},
+            {"site": "paris"},
+            {"site": "paris", "role": "web"},
+        ),
     ],
 )
 def test_plan_present(current, given, register, to_remove, to_add, tags_after):
     plan = plan_present(current, given)
     assert (plan.register, plan.deregister, plan.tags_to_remove, plan.tags_to_add) == (
-        register, False, to_remove, to_add)
+        register,
+        False,
+        to_remove,
+        to_add,
+    )
     assert plan.after == {"iam_session_arn": SESSION, "tags": tags_after}
     assert plan.changed == bool(register or to_remove or to_add)
 
@@ -102,3 +124,8 @@ def test_instance_to_ansible_keeps_tag_keys():
     info = {"instanceName": "web-1", "iamUserArn": USER, "tags": [{"Key": "SiteName", "Value": "Berlin"}]}
     assert instance_to_ansible(info) == {"instance_name": "web-1", "iam_user_arn": USER, "tags": {"SiteName": "Berlin"}}
     assert instance_to_ansible(None) == {}
+
+
+def test_the_plan_follows_the_state():
+    assert plan(REGISTERED, params(state="present", tags={})) == plan_present(REGISTERED, params(tags={}))
+    assert plan(REGISTERED, params(state="absent")) == plan_absent(REGISTERED)
