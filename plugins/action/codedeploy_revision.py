@@ -14,14 +14,20 @@ from __future__ import annotations
 import typing as t
 
 from ansible.plugins.action import ActionBase
-
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import execute_in_process
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import preload
 from ansible_collections.rollout.codedeploy.plugins.plugin_utils.in_process import runs_on_controller
 
 # codedeploy_revision's own options; every other argument (credentials, region, endpoint) is shared with s3_object.
-OWN_OPTIONS = {"application_name", "application", "revision", "description", "pin_s3_object", "expected_bucket_owner",
-               "upload"}
+OWN_OPTIONS = {
+    "application_name",
+    "application",
+    "revision",
+    "description",
+    "pin_s3_object",
+    "expected_bucket_owner",
+    "upload",
+}
 
 
 preload("amazon.aws.s3_object")
@@ -33,7 +39,9 @@ def upload_arguments(args: dict[str, t.Any]) -> dict[str, t.Any] | str:
     revision = args.get("revision") or {}
     location = revision.get("s3_location") or {}
     if revision.get("revision_type", "S3") != "S3" or not location.get("bucket") or not location.get("key"):
-        return "upload: only an S3 revision with s3_location.bucket and s3_location.key can be uploaded; leave upload out"
+        return (
+            "upload: only an S3 revision with s3_location.bucket and s3_location.key can be uploaded; leave upload out"
+        )
     if not isinstance(args["upload"], dict) or not args["upload"].get("src"):
         return "upload: give at least src, the local bundle file (the other keys are amazon.aws.s3_object's options)"
     shared = {name: value for name, value in args.items() if name not in OWN_OPTIONS}

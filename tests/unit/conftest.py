@@ -36,7 +36,7 @@ class FlakyEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]  # AWS JSON 1.1
                 if endpoint.drops:

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import yaml
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils.version import COLLECTION_NAME
 from ansible_collections.rollout.codedeploy.plugins.module_utils.version import COLLECTION_VERSION
 
@@ -29,7 +28,9 @@ def test_version_module_matches_galaxy_yml(collection_root: Path) -> None:
 def test_collection_name_matches_its_place_in_ansible_collections(collection_root: Path) -> None:
     # ansible-test and the imports in the modules rely on ansible_collections/<namespace>/<name>.
     assert (collection_root.parent.parent.name, collection_root.parent.name, collection_root.name) == (
-        "ansible_collections", *COLLECTION_NAME.split("."))
+        "ansible_collections",
+        *COLLECTION_NAME.split("."),
+    )
 
 
 def test_aws_action_group_extends_amazon_aws(collection_root: Path) -> None:
@@ -53,6 +54,16 @@ def test_every_aws_module_is_in_the_aws_action_group(collection_root: Path) -> N
 
 def test_galaxy_yml_keeps_the_lab_and_local_state_out_of_the_tarball(collection_root: Path) -> None:
     ignored = set(load_yaml(collection_root / "galaxy.yml")["build_ignore"])
-    for path in ("lab", "tools", "requirements", "Makefile", ".ci", ".venv", ".build", ".lab", "tests/output",
-                 "tests/integration/cloud-config-aws.ini"):
+    for path in (
+        "lab",
+        "tools",
+        "requirements",
+        "Makefile",
+        ".ci",
+        ".venv",
+        ".build",
+        ".lab",
+        "tests/output",
+        "tests/integration/cloud-config-aws.ini",
+    ):
         assert path in ignored, f"galaxy.yml build_ignore must list {path}"

@@ -136,7 +136,7 @@ def expanded_size(node: t.Any, limit: int = APPSPEC_MAX_NODES) -> int:
             total += size(child)
             if total > limit:
                 raise AppSpecTooComplex(
-                    f"expands to more than {limit} YAML nodes through nested aliases (a \"billion laughs\" document); "
+                    f'expands to more than {limit} YAML nodes through nested aliases (a "billion laughs" document); '
                     "write the repeated parts out instead of nesting aliases",
                     current.start_mark.line + 1,
                 )
@@ -211,17 +211,23 @@ def _path_text(path: tuple[t.Any, ...]) -> str:
 
 
 class _Checker:
-    def __init__(self, report: AppSpecReport, lines: _Lines, has_file: t.Callable[[str], bool], has_dir: t.Callable[[str], bool]) -> None:
+    def __init__(
+        self, report: AppSpecReport, lines: _Lines, has_file: t.Callable[[str], bool], has_dir: t.Callable[[str], bool]
+    ) -> None:
         self.report = report
         self.lines = lines
         self.has_file = has_file
         self.has_dir = has_dir
 
     def problem(self, rule: str, path: tuple[t.Any, ...], message: str) -> None:
-        self.report.problems.append(AppSpecProblem(rule, self.report.file, _path_text(path), message, self.lines.get(path)))
+        self.report.problems.append(
+            AppSpecProblem(rule, self.report.file, _path_text(path), message, self.lines.get(path))
+        )
 
     def warn(self, rule: str, path: tuple[t.Any, ...], message: str) -> None:
-        self.report.warnings.append(AppSpecProblem(rule, self.report.file, _path_text(path), message, self.lines.get(path)))
+        self.report.warnings.append(
+            AppSpecProblem(rule, self.report.file, _path_text(path), message, self.lines.get(path))
+        )
 
 
 def _bundle_path(location: str, os_name: str) -> str:
@@ -282,12 +288,24 @@ def _check_files(check: _Checker, spec: dict[str, t.Any], os_name: str) -> None:
             continue
         source, destination = item.get("source"), item.get("destination")
         if source in (None, ""):
-            check.problem("files-entry", path, "this entry has a destination but no source; add `source:` (a path in the bundle, or / for all of it)")
+            check.problem(
+                "files-entry",
+                path,
+                "this entry has a destination but no source; add `source:` (a path in the bundle, or / for all of it)",
+            )
             continue
         if destination in (None, ""):
-            check.problem("files-entry", path, f"source {source} has no destination; add `destination:` (an absolute directory on the instance)")
+            check.problem(
+                "files-entry",
+                path,
+                f"source {source} has no destination; add `destination:` (an absolute directory on the instance)",
+            )
         elif os_name == "linux" and not str(destination).startswith("/"):
-            check.problem("files-destination", path + ("destination",), f"destination {destination} is not an absolute path; start it with /")
+            check.problem(
+                "files-destination",
+                path + ("destination",),
+                f"destination {destination} is not an absolute path; start it with /",
+            )
         relative = _bundle_path(str(source), os_name)
         if relative and not (check.has_file(relative) or check.has_dir(relative)):
             check.problem(
@@ -302,7 +320,11 @@ def _check_timeout(check: _Checker, path: tuple[t.Any, ...], script: dict[str, t
         return TIMEOUT_MAX  # the agent's default
     timeout = script["timeout"]
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not TIMEOUT_MIN <= timeout <= TIMEOUT_MAX:
-        check.problem("hook-timeout", path + ("timeout",), f"timeout is {timeout!r}; use a whole number of seconds between {TIMEOUT_MIN} and {TIMEOUT_MAX}")
+        check.problem(
+            "hook-timeout",
+            path + ("timeout",),
+            f"timeout is {timeout!r}; use a whole number of seconds between {TIMEOUT_MIN} and {TIMEOUT_MAX}",
+        )
         return 0
     return timeout
 
@@ -312,11 +334,19 @@ def _check_event_name(check: _Checker, event: t.Any) -> bool:
         return True
     path = ("hooks", event, KEY_LINE)
     if event in RESERVED_EVENTS:
-        check.problem("hook-name", path, f"{event} is run by CodeDeploy itself and takes no scripts; move these scripts to another event")
+        check.problem(
+            "hook-name",
+            path,
+            f"{event} is run by CodeDeploy itself and takes no scripts; move these scripts to another event",
+        )
         return False
     close = difflib.get_close_matches(str(event), SCRIPTABLE_EVENTS, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
-    check.problem("hook-name", path, f"{event} is not a lifecycle event, so its scripts would never run; {hint}use one of {', '.join(SCRIPTABLE_EVENTS)}")
+    check.problem(
+        "hook-name",
+        path,
+        f"{event} is not a lifecycle event, so its scripts would never run; {hint}use one of {', '.join(SCRIPTABLE_EVENTS)}",
+    )
     return False
 
 
@@ -338,11 +368,15 @@ def _check_hooks(check: _Checker, spec: dict[str, t.Any], os_name: str) -> None:
         for index, script in enumerate(scripts):
             path = ("hooks", event, index)
             if not isinstance(script, dict):
-                check.problem("hooks", path, "each script must be a mapping with location (and optionally timeout, runas)")
+                check.problem(
+                    "hooks", path, "each script must be a mapping with location (and optionally timeout, runas)"
+                )
                 continue
             location = script.get("location")
             if location in (None, ""):
-                check.problem("hook-location", path, "this script has no location; add `location:` with its path in the bundle")
+                check.problem(
+                    "hook-location", path, "this script has no location; add `location:` with its path in the bundle"
+                )
             elif not check.has_file(_bundle_path(str(location), os_name)):
                 check.problem(
                     "hook-script",
@@ -363,7 +397,11 @@ def _check_permissions(check: _Checker, spec: dict[str, t.Any], os_name: str) ->
     if permissions in (None, []):
         return
     if os_name == "windows":
-        check.problem("permissions-windows", ("permissions",), "permissions apply only to Linux instances; remove the permissions section for windows")
+        check.problem(
+            "permissions-windows",
+            ("permissions",),
+            "permissions apply only to Linux instances; remove the permissions section for windows",
+        )
         return
     if not isinstance(permissions, list):
         check.problem("permissions", ("permissions",), "permissions must be a list of entries, each with an object")
@@ -371,20 +409,30 @@ def _check_permissions(check: _Checker, spec: dict[str, t.Any], os_name: str) ->
     for index, item in enumerate(permissions):
         path = ("permissions", index)
         if not isinstance(item, dict) or not item.get("object"):
-            check.problem("permission-object", path, "this permission has no object; add `object:` with an absolute path on the instance")
+            check.problem(
+                "permission-object",
+                path,
+                "this permission has no object; add `object:` with an absolute path on the instance",
+            )
             continue
         mode = item.get("mode")
         if mode is not None:
             text = str(mode)
             if not 1 <= len(text) <= 4 or not re.fullmatch(r"[0-7]+", text):
                 check.problem(
-                    "permission-mode", path + ("mode",), f"mode {text} is not 1 to 4 octal digits; write it like \"0644\" (quoted when it has a leading zero)"
+                    "permission-mode",
+                    path + ("mode",),
+                    f'mode {text} is not 1 to 4 octal digits; write it like "0644" (quoted when it has a leading zero)',
                 )
         kinds = item.get("type")
         if kinds is not None:
             for kind in kinds if isinstance(kinds, list) else [kinds]:
                 if kind not in PERMISSION_TYPES:
-                    check.problem("permission-type", path + ("type",), f"type {kind!r} is not supported; use file and/or directory")
+                    check.problem(
+                        "permission-type",
+                        path + ("type",),
+                        f"type {kind!r} is not supported; use file and/or directory",
+                    )
         context = item.get("context")
         if context is not None and not (isinstance(context, dict) and context.get("type")):
             check.problem("permission-context", path + ("context",), "context needs a `type:` (the SELinux type)")
@@ -411,7 +459,13 @@ def check_appspec(
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         report.problems.append(
-            AppSpecProblem("yaml", file_name, "", f"is not valid YAML ({getattr(e, 'problem', e)}); fix the syntax", mark.line + 1 if mark else None)
+            AppSpecProblem(
+                "yaml",
+                file_name,
+                "",
+                f"is not valid YAML ({getattr(e, 'problem', e)}); fix the syntax",
+                mark.line + 1 if mark else None,
+            )
         )
         return report
     check = _Checker(report, _Lines(node), has_file, has_dir)
@@ -419,12 +473,18 @@ def check_appspec(
         check.problem("empty", (), "the file is empty; it needs at least `version: 0.0` and `os: linux`")
         return report
     if not isinstance(spec, dict):
-        check.problem("structure", (), "the appspec must be a YAML mapping with version, os, files, permissions and hooks")
+        check.problem(
+            "structure", (), "the appspec must be a YAML mapping with version, os, files, permissions and hooks"
+        )
         return report
     report.appspec = spec
     for key in spec:
         if key not in TOP_LEVEL_KEYS:
-            check.warn("unknown-key", (key, KEY_LINE), f"{key} is not an appspec section and is ignored; sections are {', '.join(TOP_LEVEL_KEYS)}")
+            check.warn(
+                "unknown-key",
+                (key, KEY_LINE),
+                f"{key} is not an appspec section and is ignored; sections are {', '.join(TOP_LEVEL_KEYS)}",
+            )
     _check_version(check, spec)
     os_name = _check_os(check, spec, target_os)
     _check_file_exists_behavior(check, spec)
@@ -447,14 +507,20 @@ def check_bundle_appspec(
     if not present:
         report.problems.append(
             AppSpecProblem(
-                "appspec-missing", "appspec.yml", "", "the bundle has no appspec.yml at its root; add one to the source directory (and do not exclude it)"
+                "appspec-missing",
+                "appspec.yml",
+                "",
+                "the bundle has no appspec.yml at its root; add one to the source directory (and do not exclude it)",
             )
         )
         return report
     if len(present) == 2:
         report.problems.append(
             AppSpecProblem(
-                "appspec-ambiguous", "appspec.yaml", "", "the bundle has both appspec.yml and appspec.yaml and the agent may read either; keep only appspec.yml"
+                "appspec-ambiguous",
+                "appspec.yaml",
+                "",
+                "the bundle has both appspec.yml and appspec.yaml and the agent may read either; keep only appspec.yml",
             )
         )
         return report
@@ -464,10 +530,20 @@ def check_bundle_appspec(
     report = check_appspec(text, present[0], file_names.__contains__, dir_names.__contains__, target_os)
     if present[0] == "appspec.yaml":
         report.warnings.append(
-            AppSpecProblem("appspec-name", "appspec.yaml", "", "agent versions read hooks only from appspec.yml; rename appspec.yaml to appspec.yml")
+            AppSpecProblem(
+                "appspec-name",
+                "appspec.yaml",
+                "",
+                "agent versions read hooks only from appspec.yml; rename appspec.yaml to appspec.yml",
+            )
         )
     if (target_os or report.appspec.get("os")) == "windows" and bundle_type != "zip":
         report.problems.append(
-            AppSpecProblem("bundle-type", report.file, "os", f"Windows instances cannot unpack a {bundle_type} bundle; use bundle_type zip")
+            AppSpecProblem(
+                "bundle-type",
+                report.file,
+                "os",
+                f"Windows instances cannot unpack a {bundle_type} bundle; use bundle_type zip",
+            )
         )
     return report

@@ -9,7 +9,6 @@ import textwrap
 
 import pytest
 import yaml
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy import appspec
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import AppSpecTooComplex
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.appspec import check_appspec
@@ -46,7 +45,9 @@ hooks:
 
 
 def check(text: str, target_os: str = "linux"):
-    return check_appspec(textwrap.dedent(text), "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__, target_os)
+    return check_appspec(
+        textwrap.dedent(text), "appspec.yml", BUNDLE_FILES.__contains__, BUNDLE_DIRS.__contains__, target_os
+    )
 
 
 def test_valid_linux_appspec_has_no_problems():
@@ -101,8 +102,12 @@ def test_problem_points_at_the_line():
 @pytest.mark.parametrize(
     "text, rule, where, key_line",
     [
-        (VALID_LINUX.replace("  ValidateService:", "  ValidateServices:"), "hook-name", "hooks.ValidateServices",
-         "ValidateServices:"),
+        (
+            VALID_LINUX.replace("  ValidateService:", "  ValidateServices:"),
+            "hook-name",
+            "hooks.ValidateServices",
+            "ValidateServices:",
+        ),
         (VALID_LINUX.replace("  ValidateService:", "  Install:"), "hook-name", "hooks.Install", "Install:"),
         (VALID_LINUX + "hook:\n  AfterInstall: []\n", "unknown-key", "hook", "hook:"),
     ],
@@ -143,7 +148,11 @@ def test_unreadable_appspec(text, rule):
 
 
 def test_total_hook_time_over_an_hour_is_a_warning_not_a_problem():
-    report = check(VALID_LINUX.replace("      timeout: 300\n", "      timeout: 3600\n    - location: scripts/stop.sh\n      timeout: 60\n"))
+    report = check(
+        VALID_LINUX.replace(
+            "      timeout: 300\n", "      timeout: 3600\n    - location: scripts/stop.sh\n      timeout: 60\n"
+        )
+    )
     assert report.ok
     assert [w.rule for w in report.warnings] == ["hook-timeout-total"]
 
@@ -155,7 +164,9 @@ def test_unknown_top_level_key_is_a_warning():
 
 
 def test_leading_slash_and_dot_in_locations_are_bundle_relative():
-    text = VALID_LINUX.replace("location: scripts/start.sh", "location: /scripts/start.sh").replace("source: web", "source: ./web")
+    text = VALID_LINUX.replace("location: scripts/start.sh", "location: /scripts/start.sh").replace(
+        "source: web", "source: ./web"
+    )
     assert check(text).ok
 
 

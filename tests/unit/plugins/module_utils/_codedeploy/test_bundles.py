@@ -11,7 +11,6 @@ import tarfile
 import zipfile
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy import bundles
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import BundleError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.bundles import ExcludeRules
@@ -111,7 +110,9 @@ def test_touched_archive_is_checked_by_content(tmp_path):
 
 def test_check_mode_predicts_the_sha256_and_writes_nothing(tmp_path):
     make_tree(tmp_path / "src", mtime=1_600_000_000)
-    predicted = build_bundle(collect_entries(str(tmp_path / "src")), str(tmp_path / "out" / "b.zip"), "zip", check_mode=True)
+    predicted = build_bundle(
+        collect_entries(str(tmp_path / "src")), str(tmp_path / "out" / "b.zip"), "zip", check_mode=True
+    )
     assert predicted.changed
     assert not (tmp_path / "out").exists()
     real = build(tmp_path / "src", tmp_path / "out" / "b.zip", "zip")
@@ -315,4 +316,6 @@ def test_extracted_zip_matches_the_tree(tmp_path):
     make_tree(tmp_path / "src", mtime=1_600_000_000)
     build(tmp_path / "src", tmp_path / "b.zip", "zip")
     shutil.unpack_archive(tmp_path / "b.zip", tmp_path / "out")
-    assert (tmp_path / "out" / "web" / "img" / "logo.bin").read_bytes() == (tmp_path / "src" / "web" / "img" / "logo.bin").read_bytes()
+    assert (tmp_path / "out" / "web" / "img" / "logo.bin").read_bytes() == (
+        tmp_path / "src" / "web" / "img" / "logo.bin"
+    ).read_bytes()

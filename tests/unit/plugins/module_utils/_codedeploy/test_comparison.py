@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.comparison import DifferenceTracker
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.comparison import merge_partial
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.comparison import values_equal
@@ -18,7 +17,11 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.com
         (["a", "b"], ["b", "a"], True),
         (["a", "a"], ["a"], False),  # a multiset: duplicates count
         ([{"name": "x"}, {"name": "y"}], [{"name": "y"}, {"name": "x"}], True),
-        ({"alarms": [{"name": "x"}, {"name": "y"}], "enabled": True}, {"enabled": True, "alarms": [{"name": "y"}, {"name": "x"}]}, True),
+        (
+            {"alarms": [{"name": "x"}, {"name": "y"}], "enabled": True},
+            {"enabled": True, "alarms": [{"name": "y"}, {"name": "x"}]},
+            True,
+        ),
         ([["a", "b"], ["c"]], [["c"], ["b", "a"]], True),  # tag sets: both levels unordered
         ({"enabled": True}, {"enabled": False}, False),
         ([], None, False),

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.tagging import plan_tags
 
 
