@@ -31,9 +31,28 @@ archive's root), unpacking never writes through a link, and ``MAX_UNPACKED_BYTES
 
 from __future__ import annotations
 
-from .agent import (AGENT_EVENTS, DEPLOYMENT_ROOT, PREVIOUS_REVISION_EVENTS, SCRIPT_EVENTS, Agent, AgentCommand,
-                    EventOutcome, S3Revision)
-from .appspec import AppSpec, AppSpecValidationError, parse_appspec
+from .agent import AGENT_EVENTS
+from .agent import DEPLOYMENT_ROOT
+from .agent import PREVIOUS_REVISION_EVENTS
+from .agent import SCRIPT_EVENTS
+from .agent import Agent
+from .agent import AgentCommand
+from .agent import EventOutcome
+from .agent import S3Revision
+from .appspec import AppSpec
+from .appspec import AppSpecValidationError
+from .appspec import parse_appspec
 
-__all__ = ["AGENT_EVENTS", "DEPLOYMENT_ROOT", "PREVIOUS_REVISION_EVENTS", "SCRIPT_EVENTS", "Agent", "AgentCommand",
-           "AppSpec", "AppSpecValidationError", "EventOutcome", "S3Revision", "parse_appspec"]
+__all__ = [
+    "AGENT_EVENTS",
+    "DEPLOYMENT_ROOT",
+    "PREVIOUS_REVISION_EVENTS",
+    "SCRIPT_EVENTS",
+    "Agent",
+    "AgentCommand",
+    "AppSpec",
+    "AppSpecValidationError",
+    "EventOutcome",
+    "S3Revision",
+    "parse_appspec",
+]

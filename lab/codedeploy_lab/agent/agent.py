@@ -12,16 +12,27 @@ import hashlib
 import json
 import logging
 import os
+import selectors
 import signal
 import subprocess
 import sys
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
-from .appspec import APPSPEC_MAX_BYTES, AppSpec, AppSpecValidationError, parse_appspec, too_complex
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from ..iam import internal_credentials
+from .appspec import APPSPEC_MAX_BYTES
+from .appspec import AppSpec
+from .appspec import AppSpecValidationError
+from .appspec import parse_appspec
+from .appspec import too_complex
 
 if t.TYPE_CHECKING:
     from ..fleet.host import Host
@@ -38,8 +49,19 @@ BOOT_TIMEOUT = 900.0
 
 # Hooks the agent runs from the last successful install of the group (the current archive does not exist yet).
 PREVIOUS_REVISION_EVENTS = frozenset({"ApplicationStop", "BeforeBlockTraffic", "AfterBlockTraffic"})
-SCRIPT_EVENTS = frozenset({"ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService",
-                           "BeforeBlockTraffic", "AfterBlockTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"})
+SCRIPT_EVENTS = frozenset(
+    {
+        "ApplicationStop",
+        "BeforeInstall",
+        "AfterInstall",
+        "ApplicationStart",
+        "ValidateService",
+        "BeforeBlockTraffic",
+        "AfterBlockTraffic",
+        "BeforeAllowTraffic",
+        "AfterAllowTraffic",
+    }
+)
 AGENT_EVENTS = SCRIPT_EVENTS | {"DownloadBundle", "Install"}
 ERROR_CODES = ("Success", "ScriptMissing", "ScriptNotExecutable", "ScriptTimedOut", "ScriptFailed", "UnknownError")
 
@@ -49,15 +71,19 @@ MAX_UNPACKED_BYTES = 2 << 30
 MAX_RATIO = 100  # unpacked bytes per bundle byte, checked once past RATIO_FLOOR_BYTES (small bundles may compress well)
 RATIO_FLOOR_BYTES = 8 << 20
 MAX_ENTRIES = 500_000
-LIMIT_VARIABLES = {"max_unpacked_bytes": ("CODEDEPLOY_LAB_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES),
-                   "max_ratio": ("CODEDEPLOY_LAB_MAX_RATIO", MAX_RATIO),
-                   "max_entries": ("CODEDEPLOY_LAB_MAX_ENTRIES", MAX_ENTRIES)}
+LIMIT_VARIABLES = {
+    "max_unpacked_bytes": ("CODEDEPLOY_LAB_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES),
+    "max_ratio": ("CODEDEPLOY_LAB_MAX_RATIO", MAX_RATIO),
+    "max_entries": ("CODEDEPLOY_LAB_MAX_ENTRIES", MAX_ENTRIES),
+}
 
 CHUNK_BYTES = 1 << 20  # how much of a bundle the lab holds at once, per host
 AWS_EVENT_LIMIT_SECONDS = 3600  # the service fails a lifecycle event that has not completed within an hour
 STOP_GRACE_SECONDS = 3.0  # SIGTERM to a stopped hook, then SIGKILL after this long
-HOUR_LIMIT_MESSAGE = ("The lifecycle event did not complete within 3600 seconds, the most CodeDeploy allows a "
-                      "deployment lifecycle event, and CodeDeploy failed it")
+HOUR_LIMIT_MESSAGE = (
+    "The lifecycle event did not complete within 3600 seconds, the most CodeDeploy allows a "
+    "deployment lifecycle event, and CodeDeploy failed it"
+)
 
 
 def bundle_limits() -> dict[str, int]:
@@ -68,11 +94,14 @@ def bundle_limits() -> dict[str, int]:
         try:
             limits[name] = int(raw) if raw else default
         except ValueError:
-            raise BundleError(f"{variable}={raw!r} is not a whole number: set it to a positive integer "
-                              f"(default {default}) or unset it") from None
+            raise BundleError(
+                f"{variable}={raw!r} is not a whole number: set it to a positive integer "
+                f"(default {default}) or unset it"
+            ) from None
         if limits[name] <= 0:
-            raise BundleError(f"{variable}={raw!r} must be positive: set it to a positive integer "
-                              f"(default {default}) or unset it")
+            raise BundleError(
+                f"{variable}={raw!r} must be positive: set it to a positive integer (default {default}) or unset it"
+            )
     return limits
 
 
@@ -87,8 +116,13 @@ class S3Revision:
     @classmethod
     def from_api(cls, location: t.Mapping[str, t.Any]) -> S3Revision:
         """From a CodeDeploy ``revision.s3Location`` (``bucket, key, bundleType, version, eTag``)."""
-        return cls(bucket=location["bucket"], key=location["key"], bundle_type=location.get("bundleType", "zip"),
-                   version=location.get("version"), etag=location.get("eTag"))
+        return cls(
+            bucket=location["bucket"],
+            key=location["key"],
+            bundle_type=location.get("bundleType", "zip"),
+            version=location.get("version"),
+            etag=location.get("eTag"),
+        )
 
 
 @dataclass(frozen=True)
@@ -121,8 +155,8 @@ class EventOutcome:
     message: str
     script_name: str = ""
     log_tail: str = ""
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    ended_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    ended_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     output_tail: str = ""  # the scripts' log tail even on success (AWS reports logTail "" then)
     noop: bool = False  # nothing to run (no scripts, or no previous install for the *Stop/*Block events)
 
@@ -131,8 +165,12 @@ class EventOutcome:
         return self.status == "Succeeded"
 
     def diagnostics(self) -> dict[str, str]:
-        return {"errorCode": self.error_code, "scriptName": self.script_name, "message": self.message,
-                "logTail": self.log_tail}
+        return {
+            "errorCode": self.error_code,
+            "scriptName": self.script_name,
+            "message": self.message,
+            "logTail": self.log_tail,
+        }
 
 
 class Agent:
@@ -147,18 +185,24 @@ class Agent:
     # -- public ----------------------------------------------------------------------------------------------------
 
     def run_event(self, host: Host, command: AgentCommand) -> EventOutcome:
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         if command.event not in AGENT_EVENTS:
-            return self._outcome(command, started, "UnknownError",
-                                 f"Unsupported lifecycle event for the host agent: {command.event}")
+            return self._outcome(
+                command, started, "UnknownError", f"Unsupported lifecycle event for the host agent: {command.event}"
+            )
         with host.lock:
             if not host.wait_booted(BOOT_TIMEOUT):
-                return self._outcome(command, started, "UnknownError",
-                                     f"The lab host {host.instance_id} did not finish booting")
+                return self._outcome(
+                    command, started, "UnknownError", f"The lab host {host.instance_id} did not finish booting"
+                )
             if host.sandbox_error or not host.sandbox.running:
                 reason = host.sandbox_error or f"the host is {host.state}"
-                return self._outcome(command, started, "UnknownError",
-                                     f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: {reason}")
+                return self._outcome(
+                    command,
+                    started,
+                    "UnknownError",
+                    f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: {reason}",
+                )
             try:
                 if command.event == "DownloadBundle":
                     outcome = self._download_bundle(host, command, started)
@@ -183,15 +227,20 @@ class Agent:
     def _download_bundle(self, host: Host, command: AgentCommand, started: dt.datetime) -> EventOutcome:
         revision = command.revision
         if revision is None:
-            return self._outcome(command, started, "UnknownError",
-                                 "The CodeDeploy lab downloads revisions from S3 only (no S3 revision given)")
+            return self._outcome(
+                command,
+                started,
+                "UnknownError",
+                "The CodeDeploy lab downloads revisions from S3 only (no S3 revision given)",
+            )
         return self._stream_bundle(host, command, started, revision)
 
     def _install(self, host: Host, command: AgentCommand, started: dt.datetime) -> EventOutcome:
         archive = f"{self.deployment_dir(command)}/deployment-archive"
         # Install falls back to appspec.yaml, then appspec.yml, when the spec's file name is absent.
-        names = [command.appspec_filename] + [n for n in ("appspec.yaml", "appspec.yml")
-                                              if n != command.appspec_filename]
+        names = [command.appspec_filename] + [
+            n for n in ("appspec.yaml", "appspec.yml") if n != command.appspec_filename
+        ]
         spec = None
         for name in names:
             text = self._read(host, f"{archive}/{name}")
@@ -201,18 +250,27 @@ class Agent:
         if spec is None:
             return self._outcome(command, started, "UnknownError", missing_appspec_message(archive, "appspec.yml"))
         behavior = (spec.file_exists_behavior or command.file_exists_behavior or "DISALLOW").upper()
-        answer = host.inhost(INHOST_SOURCE, "install", {
-            "root": DEPLOYMENT_ROOT, "deployment_group_id": command.deployment_group_id,
-            "deployment_dir": self.deployment_dir(command), "archive_dir": archive,
-            "file_exists_behavior": behavior,
-            "files": [{"source": f.source, "destination": f.destination} for f in spec.files],
-            "permissions": [p.as_dict() for p in spec.permissions]}, timeout=600)
+        answer = host.inhost(
+            INHOST_SOURCE,
+            "install",
+            {
+                "root": DEPLOYMENT_ROOT,
+                "deployment_group_id": command.deployment_group_id,
+                "deployment_dir": self.deployment_dir(command),
+                "archive_dir": archive,
+                "file_exists_behavior": behavior,
+                "files": [{"source": f.source, "destination": f.destination} for f in spec.files],
+                "permissions": [p.as_dict() for p in spec.permissions],
+            },
+            timeout=600,
+        )
         return self._from_answer(command, started, answer)
 
     def _run_hooks(self, host: Host, command: AgentCommand, started: dt.datetime) -> EventOutcome:
         if command.event in PREVIOUS_REVISION_EVENTS:
-            pointer = self._read(host, f"{DEPLOYMENT_ROOT}/deployment-instructions/"
-                                       f"{command.deployment_group_id}_last_successful_install")
+            pointer = self._read(
+                host, f"{DEPLOYMENT_ROOT}/deployment-instructions/{command.deployment_group_id}_last_successful_install"
+            )
             if pointer is None:
                 return self._outcome(command, started, "Success", "Succeeded", noop=True)
             deployment_dir = pointer.decode().strip()
@@ -221,18 +279,23 @@ class Agent:
         archive = f"{deployment_dir}/deployment-archive"
         text = self._read(host, f"{archive}/{command.appspec_filename}")
         if text is None:
-            return self._outcome(command, started, "UnknownError",
-                                 missing_appspec_message(archive, command.appspec_filename))
+            return self._outcome(
+                command, started, "UnknownError", missing_appspec_message(archive, command.appspec_filename)
+            )
         spec: AppSpec = parse_appspec(text)
         scripts = spec.hooks.get(command.event, ())
         if not scripts:
             return self._outcome(command, started, "Success", "Succeeded", noop=True)
         request = {
-            "event": command.event, "deployment_id": command.deployment_id, "archive_dir": archive,
+            "event": command.event,
+            "deployment_id": command.deployment_id,
+            "archive_dir": archive,
             "scripts": [script.as_dict() for script in scripts],
             "env": host.environment(self.hook_environment(command)),
-            "scripts_log": f"{deployment_dir}/logs/scripts.log", "deployments_log": DEPLOYMENTS_LOG,
-            "cwd": AGENT_HOME}
+            "scripts_log": f"{deployment_dir}/logs/scripts.log",
+            "deployments_log": DEPLOYMENTS_LOG,
+            "cwd": AGENT_HOME,
+        }
         # The agent accepts any timeout; the service fails the event after an hour. Timeouts are real seconds (the
         # scripts really run), the hour is lab time: only scripts allowed more than the hour meet the service's limit.
         allowed = sum(script.timeout for script in scripts)
@@ -248,8 +311,13 @@ class Agent:
     @staticmethod
     def _start_inhost(host: Host, operation: str, request: dict[str, t.Any]) -> subprocess.Popen[bytes]:
         """``inhost.py <operation>`` in a process of its own inside the host, its request already written."""
-        process = host.run([host_python(), "-I", "-c", INHOST_SOURCE, operation], env=host.environment(),
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = host.run(
+            [host_python(), "-I", "-c", INHOST_SOURCE, operation],
+            env=host.environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             process.stdin.write(json.dumps(request).encode() + b"\n")  # type: ignore[union-attr]
         except BrokenPipeError:
@@ -257,12 +325,15 @@ class Agent:
         return process
 
     @staticmethod
-    def _wait_inhost(process: subprocess.Popen[bytes], *, timeout: float, limit: float | None = None,
-                     stop: threading.Event | None = None) -> tuple[dict[str, t.Any], str | None]:
+    def _wait_inhost(
+        process: subprocess.Popen[bytes],
+        *,
+        timeout: float,
+        limit: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> tuple[dict[str, t.Any], str | None]:
         """(its answer, None), or (what it answered when ended, "stop" | "hour" | "timeout") - ended by SIGTERM to
         its process group (the in-host side ends the running script's group), then SIGKILL after a grace."""
-        import selectors
-
         if process.stdin and not process.stdin.closed:
             try:
                 process.stdin.close()
@@ -277,8 +348,11 @@ class Agent:
             kill_at: float | None = None
             while True:
                 if ended_by is None:
-                    reason = "stop" if stop is not None and stop.is_set() else \
-                        next((why for moment, why in ends if time.monotonic() >= moment), None)
+                    reason = (
+                        "stop"
+                        if stop is not None and stop.is_set()
+                        else next((why for moment, why in ends if time.monotonic() >= moment), None)
+                    )
                     if reason is not None:
                         ended_by, kill_at = reason, time.monotonic() + STOP_GRACE_SECONDS + 2
                         _signal_group(process, signal.SIGTERM)
@@ -300,15 +374,21 @@ class Agent:
         try:
             answer = json.loads(bytes(output))
         except ValueError:
-            message = {"stop": "The lifecycle event was ended because the deployment was stopped (StopDeployment)",
-                       "hour": HOUR_LIMIT_MESSAGE,
-                       "timeout": "The CodeDeploy lab's agent did not answer in time"}.get(ended_by or "", "")
-            answer = {"ok": False, "error_code": "UnknownError",
-                      "message": message or f"The CodeDeploy lab's agent failed on the host: {errors.strip()}"}
+            message = {
+                "stop": "The lifecycle event was ended because the deployment was stopped (StopDeployment)",
+                "hour": HOUR_LIMIT_MESSAGE,
+                "timeout": "The CodeDeploy lab's agent did not answer in time",
+            }.get(ended_by or "", "")
+            answer = {
+                "ok": False,
+                "error_code": "UnknownError",
+                "message": message or f"The CodeDeploy lab's agent failed on the host: {errors.strip()}",
+            }
         return answer, ended_by
 
-    def _stream_bundle(self, host: Host, command: AgentCommand, started: dt.datetime,
-                       revision: S3Revision) -> EventOutcome:
+    def _stream_bundle(
+        self, host: Host, command: AgentCommand, started: dt.datetime, revision: S3Revision
+    ) -> EventOutcome:
         """S3 body -> a process in the host that writes bundle.tar and unpacks it; CHUNK_BYTES at a time."""
         limits = bundle_limits()
         response = self._get_object(revision)
@@ -316,14 +396,24 @@ class Agent:
         body = response["Body"]
         if size > limits["max_unpacked_bytes"]:
             body.close()
-            raise BundleError(f"The deployment failed because the revision bundle ({size} bytes) is larger than the "
-                              f"CodeDeploy lab unpacks ({limits['max_unpacked_bytes']} bytes). Raise the limit with "
-                              f"`codedeploy-lab up --max-unpacked-bytes N` (or CODEDEPLOY_LAB_MAX_UNPACKED_BYTES) "
-                              f"if the bundle is genuine.")
-        process = self._start_inhost(host, "unpack", {
-            "root": DEPLOYMENT_ROOT, "deployment_group_id": command.deployment_group_id,
-            "deployment_id": command.deployment_id, "bundle_type": revision.bundle_type, "size": size,
-            "limits": limits})
+            raise BundleError(
+                f"The deployment failed because the revision bundle ({size} bytes) is larger than the "
+                f"CodeDeploy lab unpacks ({limits['max_unpacked_bytes']} bytes). Raise the limit with "
+                f"`codedeploy-lab up --max-unpacked-bytes N` (or CODEDEPLOY_LAB_MAX_UNPACKED_BYTES) "
+                f"if the bundle is genuine."
+            )
+        process = self._start_inhost(
+            host,
+            "unpack",
+            {
+                "root": DEPLOYMENT_ROOT,
+                "deployment_group_id": command.deployment_group_id,
+                "deployment_id": command.deployment_id,
+                "bundle_type": revision.bundle_type,
+                "size": size,
+                "limits": limits,
+            },
+        )
         digest, received, problem = hashlib.md5(usedforsecurity=False), 0, ""
         etag = response.get("ETag", "").strip('"')
         try:
@@ -359,8 +449,10 @@ class Agent:
         stamp = outcome.ended_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         level = "INFO " if outcome.succeeded else "ERROR"
         detail = "Succeeded" if outcome.succeeded else f"Failed ({outcome.error_code}) {outcome.message}"
-        line = (f"{stamp} {level} [codedeploy-agent(1)]: [codedeploy-lab] {command.event} for deployment "
-                f"{command.deployment_id} (group {command.deployment_group_id}): {detail}\n")
+        line = (
+            f"{stamp} {level} [codedeploy-agent(1)]: [codedeploy-lab] {command.event} for deployment "
+            f"{command.deployment_id} (group {command.deployment_group_id}): {detail}\n"
+        )
         try:
             host.write_files([{"path": AGENT_LOG, "text": line, "append": True}])
         except Exception:  # the log is a courtesy: never fail an event because of it
@@ -394,22 +486,18 @@ class Agent:
     def _client(self) -> t.Any:
         with self._s3_lock:
             if self._s3 is None:
-                import boto3
-                from botocore.config import Config
-
-                from ..iam import internal_credentials
-
                 # The lab's internal principal: on AWS the agent signs with the instance profile's credentials;
                 # in the lab it runs in the lab process, and an enforcing lab lets this in-memory key through.
-                self._s3 = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
-                                        **internal_credentials().as_boto3(),
-                                        config=Config(s3={"addressing_style": "path"},
-                                                      retries={"max_attempts": 2}))
+                self._s3 = boto3.client(
+                    "s3",
+                    endpoint_url=self.endpoint_url,
+                    region_name=self.region,
+                    **internal_credentials().as_boto3(),
+                    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+                )
             return self._s3
 
     def _get_object(self, revision: S3Revision) -> dict[str, t.Any]:
-        from botocore.exceptions import ClientError
-
         arguments = {"Bucket": revision.bucket, "Key": revision.key}
         if revision.version:
             arguments["VersionId"] = revision.version
@@ -427,19 +515,40 @@ class Agent:
     def _from_answer(self, command: AgentCommand, started: dt.datetime, answer: dict[str, t.Any]) -> EventOutcome:
         if answer.get("ok"):
             return self._outcome(command, started, "Success", "Succeeded", output_tail=answer.get("log_tail", ""))
-        return self._outcome(command, started, answer.get("error_code", "UnknownError"), answer.get("message", ""),
-                             script_name=answer.get("script_name", ""), log_tail=answer.get("log_tail", ""))
+        return self._outcome(
+            command,
+            started,
+            answer.get("error_code", "UnknownError"),
+            answer.get("message", ""),
+            script_name=answer.get("script_name", ""),
+            log_tail=answer.get("log_tail", ""),
+        )
 
     @staticmethod
-    def _outcome(command: AgentCommand, started: dt.datetime, error_code: str, message: str, *,
-                 script_name: str = "", log_tail: str = "", output_tail: str = "", noop: bool = False
-                 ) -> EventOutcome:
+    def _outcome(
+        command: AgentCommand,
+        started: dt.datetime,
+        error_code: str,
+        message: str,
+        *,
+        script_name: str = "",
+        log_tail: str = "",
+        output_tail: str = "",
+        noop: bool = False,
+    ) -> EventOutcome:
         succeeded = error_code == "Success"
-        return EventOutcome(event=command.event, status="Succeeded" if succeeded else "Failed",
-                            error_code=error_code, message=message, script_name=script_name,
-                            log_tail="" if succeeded else log_tail, started_at=started,
-                            ended_at=dt.datetime.now(dt.timezone.utc),
-                            output_tail=output_tail or log_tail, noop=noop)
+        return EventOutcome(
+            event=command.event,
+            status="Succeeded" if succeeded else "Failed",
+            error_code=error_code,
+            message=message,
+            script_name=script_name,
+            log_tail="" if succeeded else log_tail,
+            started_at=started,
+            ended_at=dt.datetime.now(dt.UTC),
+            output_tail=output_tail or log_tail,
+            noop=noop,
+        )
 
 
 def host_python() -> str:
@@ -460,8 +569,10 @@ class BundleError(RuntimeError):
 
 
 def missing_appspec_message(archive: str, filename: str) -> str:
-    return (f'The CodeDeploy agent did not find an AppSpec file within the unpacked revision directory at '
-            f'revision-relative path "{filename}". The revision was unpacked to directory "{archive}", and the '
-            f'AppSpec file was expected but not found at path "{archive}/{filename}". Consult the AWS CodeDeploy '
-            f'Appspec documentation for more information at '
-            f'http://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file.html')
+    return (
+        f"The CodeDeploy agent did not find an AppSpec file within the unpacked revision directory at "
+        f'revision-relative path "{filename}". The revision was unpacked to directory "{archive}", and the '
+        f'AppSpec file was expected but not found at path "{archive}/{filename}". Consult the AWS CodeDeploy '
+        f"Appspec documentation for more information at "
+        f"http://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file.html"
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 import yaml
 
@@ -46,8 +47,15 @@ class Permission:
     types: tuple[str, ...] = PERMISSION_TYPES
 
     def as_dict(self) -> dict[str, t.Any]:
-        return {"object": self.object, "pattern": self.pattern, "except": list(self.except_), "owner": self.owner,
-                "group": self.group, "mode": self.mode, "type": list(self.types)}
+        return {
+            "object": self.object,
+            "pattern": self.pattern,
+            "except": list(self.except_),
+            "owner": self.owner,
+            "group": self.group,
+            "mode": self.mode,
+            "type": list(self.types),
+        }
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,10 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 def too_complex(what: str) -> str:
-    return (f"The deployment failed because the application specification file {what}, more than the CodeDeploy lab "
-            "parses from a revision (a defence against YAML alias bombs). Write the repeated parts out.")
+    return (
+        f"The deployment failed because the application specification file {what}, more than the CodeDeploy lab "
+        "parses from a revision (a defence against YAML alias bombs). Write the repeated parts out."
+    )
 
 
 def expanded_nodes(root: t.Any) -> int:
@@ -123,8 +133,13 @@ def expanded_nodes(root: t.Any) -> int:
         if id(node) in visiting:
             raise AppSpecValidationError(too_complex("refers to itself through a YAML alias"))
         visiting.add(id(node))
-        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else \
-            list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        children = (
+            [c for pair in node.value for c in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+            if isinstance(node, yaml.SequenceNode)
+            else []
+        )
         total = 1
         for child in children:
             total += size(child)
@@ -160,12 +175,14 @@ def parse_appspec(text: str | bytes, agent_os: str = "linux") -> AppSpec:
         document = load_bounded(text)
     except yaml.YAMLError as error:
         # The agent lets Psych's parse error through; its text is what users see.
-        raise AppSpecValidationError(f"The deployment failed because the application specification file could "
-                                     f"not be parsed as YAML: {error}") from None
+        raise AppSpecValidationError(
+            f"The deployment failed because the application specification file could not be parsed as YAML: {error}"
+        ) from None
     if document is None or (isinstance(document, str) and not document.strip()):
         raise AppSpecValidationError(
             "The deployment failed because the application specification file was empty. Make sure your AppSpec "
-            "file defines at minimum the 'version' and 'os' properties.")
+            "file defines at minimum the 'version' and 'os' properties."
+        )
     if not isinstance(document, dict):
         document = {}
     version = document.get("version")
@@ -173,20 +190,23 @@ def parse_appspec(text: str | bytes, agent_os: str = "linux") -> AppSpec:
     if not (isinstance(version, float) and version == 0.0):
         raise AppSpecValidationError(
             f"The deployment failed because an invalid version value ({ruby_to_s(version)}) was entered in the "
-            f"application specification file. Make sure your AppSpec file specifies \"0.0\" as the version, and "
-            f"then try again.")
+            f'application specification file. Make sure your AppSpec file specifies "0.0" as the version, and '
+            f"then try again."
+        )
     os_name = document.get("os")
     if os_name != agent_os:
         raise AppSpecValidationError(
             f"The deployment failed because the application specification file specifies an unsupported operating "
-            f"system ({ruby_to_s(os_name)}). Specify either \"linux\" or \"windows\" in the os section of the "
-            f"AppSpec file, and then try again.")
+            f'system ({ruby_to_s(os_name)}). Specify either "linux" or "windows" in the os section of the '
+            f"AppSpec file, and then try again."
+        )
     behavior = document.get("file_exists_behavior")
     if behavior is not None and ruby_to_s(behavior).upper() not in FILE_EXISTS_BEHAVIORS:
         raise AppSpecValidationError(
             f"The deployment failed because an invalid file_exists_behavior value ({ruby_to_s(behavior)}) was "
             f"entered in the application specification file. Make sure your AppSpec file specifies one of "
-            f"{','.join(FILE_EXISTS_BEHAVIORS)} as the file_exists_behavior, and then try again.")
+            f"{','.join(FILE_EXISTS_BEHAVIORS)} as the file_exists_behavior, and then try again."
+        )
     return AppSpec(
         version=version,
         os=os_name,
@@ -204,12 +224,14 @@ def _parse_files(entries: t.Any) -> t.Iterator[FileMapping]:
         if not source:
             raise AppSpecValidationError(
                 "The deployment failed because the application specification file specifies a destination file, "
-                "but no source file. Update the files section of the AppSpec file, and then try again.")
+                "but no source file. Update the files section of the AppSpec file, and then try again."
+            )
         if not destination:
             raise AppSpecValidationError(
                 f"The deployment failed because the application specification file specifies only a source file "
                 f"({ruby_to_s(source)}). Add the name of the destination file to the files section of the AppSpec "
-                f"file, and then try again.")
+                f"file, and then try again."
+            )
         yield FileMapping(source=ruby_to_s(source), destination=ruby_to_s(destination))
 
 
@@ -221,13 +243,15 @@ def _parse_mode(mode: t.Any) -> str | None:
         raise AppSpecValidationError(
             f"The deployment failed because the length of a permissions mode ({text}) in the application "
             f"specification file is invalid. Permissions modes must be between one and four characters long. "
-            f"Update the permissions section of the AppSpec file, and then try again.")
+            f"Update the permissions section of the AppSpec file, and then try again."
+        )
     for char in text:
         if char not in "01234567":
             raise AppSpecValidationError(
                 f"The deployment failed because the permissions mode ({text}) in the application specification "
                 f"file contains an invalid character ({char}). Update the permissions section of the AppSpec file, "
-                f"and then try again.")
+                f"and then try again."
+            )
     return text.rjust(3, "0")
 
 
@@ -245,27 +269,31 @@ def _parse_permissions(entries: t.Any) -> t.Iterator[Permission]:
         if not obj:
             raise AppSpecValidationError(
                 "The deployment failed because a permission listed in the application specification file has no "
-                "object value. Update the permissions section of the AppSpec file, and then try again.")
+                "object value. Update the permissions section of the AppSpec file, and then try again."
+            )
         types = tuple(ruby_to_s(t_) for t_ in _as_list(entry.get("type"))) or PERMISSION_TYPES
         for kind in types:
             if kind not in PERMISSION_TYPES:
                 raise AppSpecValidationError(
                     f"The deployment failed because the application specification filespecifies a permission for "
                     f"an object type not supported for permissions ({kind}). Update the permissions section of the "
-                    f"AppSpec file, and then try again.")
+                    f"AppSpec file, and then try again."
+                )
         context = entry.get("context")
         if context is not None and (not isinstance(context, dict) or not context.get("type")):
             raise AppSpecValidationError(
                 f"The deployment failed because the application specification file specifies an invalid context "
                 f"type ({ruby_to_s(context)}). Update the permissions section of the AppSpec file, and then try "
-                f"again.")
+                f"again."
+            )
         obj_text = ruby_to_s(obj)
         key = obj_text.rstrip("/") or "/"
         if key in seen:
             raise AppSpecValidationError(
                 f"The deployment failed because the permissions setting for ({obj_text}) is specified more than "
                 f"once in the application specification file. Update the files section of the AppSpec file, and "
-                f"then try again.")
+                f"then try again."
+            )
         seen.add(key)
         yield Permission(
             object=obj_text,
@@ -295,15 +323,23 @@ def _parse_hooks(hooks: t.Any) -> dict[str, tuple[Script, ...]]:
                 raise AppSpecValidationError(
                     "The deployment failed because the application specification file specifies a script with no "
                     "location value. Specify the location in the hooks section of the AppSpec file, and then try "
-                    "again.")
+                    "again."
+                )
             timeout = ruby_to_i(script["timeout"]) if "timeout" in script else DEFAULT_TIMEOUT
             if timeout <= 0:
                 raise AppSpecValidationError(
                     "The deployment failed because an invalid timeout value was provided for a script in the "
                     "application specification file. Make corrections in the hooks section of the AppSpec file, "
-                    "and then try again.")
+                    "and then try again."
+                )
             runas = script.get("runas")
-            entries.append(Script(location=ruby_to_s(location), timeout=timeout,
-                                  runas=ruby_to_s(runas) if runas else None, sudo=bool(script.get("sudo"))))
+            entries.append(
+                Script(
+                    location=ruby_to_s(location),
+                    timeout=timeout,
+                    runas=ruby_to_s(runas) if runas else None,
+                    sudo=bool(script.get("sudo")),
+                )
+            )
         parsed[str(event)] = tuple(entries)
     return parsed

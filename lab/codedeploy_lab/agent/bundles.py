@@ -14,7 +14,7 @@ import time
 import typing as t
 import zipfile
 
-Content = t.Union[str, bytes, tuple[t.Union[str, bytes], int]]
+Content = str | bytes | tuple[str | bytes, int]
 
 
 def _normalise(value: Content) -> tuple[bytes, int]:
@@ -25,8 +25,13 @@ def _normalise(value: Content) -> tuple[bytes, int]:
     return (content.encode() if isinstance(content, str) else content), mode
 
 
-def make_bundle(files: t.Mapping[str, Content], bundle_type: str = "zip", *, top_dir: str | None = None,
-                symlinks: t.Mapping[str, str] | None = None) -> bytes:
+def make_bundle(
+    files: t.Mapping[str, Content],
+    bundle_type: str = "zip",
+    *,
+    top_dir: str | None = None,
+    symlinks: t.Mapping[str, str] | None = None,
+) -> bytes:
     prefix = f"{top_dir.strip('/')}/" if top_dir else ""
     entries = {f"{prefix}{name}": _normalise(value) for name, value in files.items()}
     links = {f"{prefix}{name}": target for name, target in (symlinks or {}).items()}
@@ -47,11 +52,11 @@ def make_bundle(files: t.Mapping[str, Content], bundle_type: str = "zip", *, top
         raise ValueError(f"bundle_type must be zip, tar or tgz, got {bundle_type!r}")
     with tarfile.open(fileobj=buffer, mode="w:gz" if bundle_type == "tgz" else "w") as archive:
         for name, (content, mode) in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(content), mode, int(time.time())
-            archive.addfile(info, io.BytesIO(content))
+            member = tarfile.TarInfo(name)
+            member.size, member.mode, member.mtime = len(content), mode, int(time.time())
+            archive.addfile(member, io.BytesIO(content))
         for name, target in links.items():
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname, info.mtime = tarfile.SYMTYPE, target, int(time.time())
-            archive.addfile(info)
+            member = tarfile.TarInfo(name)
+            member.type, member.linkname, member.mtime = tarfile.SYMTYPE, target, int(time.time())
+            archive.addfile(member)
     return buffer.getvalue()
