@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import gzip
+import http.client
 import json
 import os
 import time
@@ -11,13 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from codedeploy_lab.agent import AgentCommand
 from codedeploy_lab.fleet import sandbox as sandbox_module
-from codedeploy_lab.fleet.testing import fleet, launch, new_identity, sh  # noqa: F401 (fixtures)
+from codedeploy_lab.fleet.testing import new_identity
+from codedeploy_lab.fleet.testing import sh
 from codedeploy_lab.fleet.webserver import UnixHTTPConnection
 
+# The fleet and launch fixtures.
+pytest_plugins = ["codedeploy_lab.fleet.fixtures"]
+
 # Tests that go through a lab process need what the lab needs to sandbox hosts (the same machine and user as us).
-requires_sandbox = pytest.mark.skipif(sandbox_module.sandbox_support_problem() is not None,
-                                      reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}")
+requires_sandbox = pytest.mark.skipif(
+    sandbox_module.sandbox_support_problem() is not None,
+    reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}",
+)
 
 WEB_USER_DATA = """#!/bin/bash
 yum install -y httpd
@@ -46,6 +55,11 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # type: ig
         time.sleep(interval)
 
 
+def booted_host(lab, instance_id: str):  # type: ignore[no-untyped-def]
+    """``GET /_lab/hosts/<id>`` once the host has booted (False if it does not within a minute)."""
+    return wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+
+
 def processes_with(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -60,6 +74,7 @@ def processes_with(marker: str) -> list[int]:
 
 # -- through the running lab: EC2 launches become hosts -------------------------------------------------------------
 
+
 @requires_sandbox
 def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the_page(lab) -> None:  # type: ignore[no-untyped-def]
     ec2 = lab.client("ec2")
@@ -67,7 +82,7 @@ def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the
     instance_ids = [instance["InstanceId"] for instance in reservation["Instances"]]
     try:
         for instance_id in instance_ids:
-            described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+            described = booted_host(lab, instance_id)
             assert described["state"] == "running" and described["sandbox_error"] is None
             assert described["user_data_exit_codes"] == [0]
             assert described["services"]["httpd"] == {"running": True, "enabled": True, "starts": 1}
@@ -80,8 +95,10 @@ def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the
             log = (root / "var/log/cloud-init-output.log").read_text()
             assert "Installed: httpd" in log and "finished at" in log
             assert (root / "var/www/html/index.html").exists()
-        assert not Path("/var/www/html/index.html").exists() or \
-            b"hello from" not in Path("/var/www/html/index.html").read_bytes()
+        assert (
+            not Path("/var/www/html/index.html").exists()
+            or b"hello from" not in Path("/var/www/html/index.html").read_bytes()
+        )
     finally:
         ec2.terminate_instances(InstanceIds=instance_ids)
 
@@ -89,9 +106,10 @@ def test_run_instances_runs_user_data_and_the_shim_started_web_server_serves_the
 @requires_sandbox
 def test_terminate_stops_the_web_server_and_removes_the_root(lab) -> None:  # type: ignore[no-untyped-def]
     ec2 = lab.client("ec2")
-    instance_id = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
-                                    UserData=WEB_USER_DATA)["Instances"][0]["InstanceId"]
-    described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+    instance_id = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, UserData=WEB_USER_DATA)[
+        "Instances"
+    ][0]["InstanceId"]
+    described = booted_host(lab, instance_id)
     socket_path = described["web"]["socket"]
     assert web_get(socket_path)[0] == 200
     root = lab.state_dir / "hosts" / instance_id
@@ -109,39 +127,62 @@ def test_terminate_stops_the_web_server_and_removes_the_root(lab) -> None:  # ty
 def test_auto_scaling_instances_become_hosts(lab, unique_name) -> None:  # type: ignore[no-untyped-def]
     ec2, autoscaling = lab.client("ec2"), lab.client("autoscaling")
     name = unique_name("asg")
-    ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
-        "ImageId": "ami-12345678", "InstanceType": "t3.micro",
-        "UserData": base64.b64encode(WEB_USER_DATA.encode()).decode()})
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=2, MaxSize=2, DesiredCapacity=2,
-                                          LaunchTemplate={"LaunchTemplateName": name},
-                                          AvailabilityZones=["us-east-1a"])
+    ec2.create_launch_template(
+        LaunchTemplateName=name,
+        LaunchTemplateData={
+            "ImageId": "ami-12345678",
+            "InstanceType": "t3.micro",
+            "UserData": base64.b64encode(WEB_USER_DATA.encode()).decode(),
+        },
+    )
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        MinSize=2,
+        MaxSize=2,
+        DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateName": name},
+        AvailabilityZones=["us-east-1a"],
+    )
     try:
         group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
         instance_ids = [instance["InstanceId"] for instance in group["Instances"]]
         assert len(instance_ids) == 2
         for instance_id in instance_ids:
-            described = wait_for(lambda: (d := lab.get(f"/_lab/hosts/{instance_id}"))["booted"] and d)
+            described = booted_host(lab, instance_id)
             assert web_get(described["web"]["socket"])[2] == f"hello from {instance_id}\n".encode()
     finally:
         autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
     for instance_id in instance_ids:
-        assert wait_for(lambda: not (lab.state_dir / "hosts" / instance_id).exists(), timeout=30)
+        root = lab.state_dir / "hosts" / instance_id
+        assert wait_for(lambda root=root: not root.exists(), timeout=30)
 
 
 # -- hosts driven directly (a fleet in the test process, AWS calls to the session lab) ------------------------------
 
+
 def test_writes_anywhere_land_in_the_host_root_and_never_on_the_machine(launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
     token = uuid.uuid4().hex[:12]
-    paths = [f"/var/lib/probe-{token}", f"/etc/probe-{token}.conf", f"/opt/probe-{token}/app",
-             f"/usr/local/bin/probe-{token}", f"/etc/systemd/system/probe-{token}.service",
-             f"/home/probe-{token}", f"/srv/probe-{token}", f"/tmp/probe-{token}", f"/root/probe-{token}"]
+    paths = [
+        f"/var/lib/probe-{token}",
+        f"/etc/probe-{token}.conf",
+        f"/opt/probe-{token}/app",
+        f"/usr/local/bin/probe-{token}",
+        f"/etc/systemd/system/probe-{token}.service",
+        f"/home/probe-{token}",
+        f"/srv/probe-{token}",
+        f"/tmp/probe-{token}",
+        f"/root/probe-{token}",
+    ]
     before = {path: os.path.lexists(path) for path in paths}
     assert not any(before.values())
     passwd_before = Path("/etc/passwd").read_bytes()
 
-    code, output = sh(host, " && ".join(f"mkdir -p $(dirname {p}) && echo {token} > {p}" for p in paths)
-                      + " && useradd_probe=$(grep -c ec2-user /etc/passwd) && echo users=$useradd_probe")
+    code, output = sh(
+        host,
+        " && ".join(f"mkdir -p $(dirname {p}) && echo {token} > {p}" for p in paths)
+        + " && useradd_probe=$(grep -c ec2-user /etc/passwd) && echo users=$useradd_probe",
+    )
     assert code == 0, output
     assert "users=1" in output  # the host's own /etc/passwd knows ec2-user
 
@@ -160,9 +201,12 @@ def test_writes_anywhere_land_in_the_host_root_and_never_on_the_machine(launch) 
 
 def test_host_knows_the_usual_users_and_groups(launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
-    code, output = sh(host, "for u in root ec2-user ubuntu apache nginx tomcat; do "
-                            "id -u $u >/dev/null && getent group $u >/dev/null && echo ok-$u; done; "
-                            "ls -d /home/ec2-user /home/ubuntu")
+    code, output = sh(
+        host,
+        "for u in root ec2-user ubuntu apache nginx tomcat; do "
+        "id -u $u >/dev/null && getent group $u >/dev/null && echo ok-$u; done; "
+        "ls -d /home/ec2-user /home/ubuntu",
+    )
     assert code == 0, output
     for user in ("root", "ec2-user", "ubuntu", "apache", "nginx", "tomcat"):
         assert f"ok-{user}" in output
@@ -185,15 +229,20 @@ def test_processes_are_the_hosts_own_and_die_with_it(fleet, launch) -> None:  # 
 
 def test_sandbox_hides_the_lab_state_directory(fleet, launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
-    _, output = sh(host, f"test -e {fleet.state_dir} || echo absent; mkdir -p {fleet.state_dir}/hosts && "
-                            f"ls -A {fleet.state_dir}/hosts | wc -l")
+    _, output = sh(
+        host,
+        f"test -e {fleet.state_dir} || echo absent; mkdir -p {fleet.state_dir}/hosts && "
+        f"ls -A {fleet.state_dir}/hosts | wc -l",
+    )
     assert output.split() == ["absent", "0"], output  # what it makes at that path is its own
     assert not (fleet.state_dir / "hosts" / "x").exists()
 
 
 def test_shims_record_packages_and_control_services(launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
-    code, output = sh(host, """
+    code, output = sh(
+        host,
+        """
         set -e
         apt-get update
         apt-get install -y nginx
@@ -207,11 +256,14 @@ def test_shims_record_packages_and_control_services(launch) -> None:  # type: ig
         systemctl stop myapp
         systemctl is-active myapp || echo "myapp:$?"
         cat /var/log/codedeploy-lab/packages.log
-    """)
+    """,
+    )
     assert code == 0, output
     assert "inactive:3" in output and "enabled" in output and "active (running)" in output and "myapp:3" in output
-    assert host.packages == [{"manager": "apt-get", "args": ["update"]},
-                             {"manager": "apt-get", "args": ["install", "-y", "nginx"]}]
+    assert host.packages == [
+        {"manager": "apt-get", "args": ["update"]},
+        {"manager": "apt-get", "args": ["install", "-y", "nginx"]},
+    ]
     assert host.services["nginx"].running and host.services["nginx"].enabled
     assert not host.services["myapp"].running
     assert host.web.running
@@ -226,7 +278,9 @@ def test_shims_record_packages_and_control_services(launch) -> None:  # type: ig
 
 def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
-    code, output = sh(host, """
+    code, output = sh(
+        host,
+        """
         set -e
         mkdir -p /var/www/html/docs /var/www/html/empty
         echo "host hostname file" > /etc/lab-served
@@ -234,7 +288,8 @@ def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[
         ln -s ../../../../etc/lab-served /var/www/html/docs/rel-link
         echo '<h1>index</h1>' > /var/www/html/docs/index.html
         service httpd start
-    """)
+    """,
+    )
     assert code == 0, output
     assert not Path("/etc/lab-served").exists()
     status, headers, body = web_get(host.web.socket_path, "/abs-link")
@@ -258,24 +313,28 @@ def test_web_server_serves_the_hosts_view_only(launch) -> None:  # type: ignore[
 
 def test_instance_metadata_v1_v2_at_169_254_169_254(launch) -> None:  # type: ignore[no-untyped-def]
     host = launch()
-    code, output = sh(host, """
+    code, output = sh(
+        host,
+        """
         set -e
         echo "v1=$(curl -sf "$AWS_EC2_METADATA_SERVICE_ENDPOINT/latest/meta-data/instance-id")"
         TOKEN=$(curl -sf -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" http://169.254.169.254/latest/api/token)
         echo "v2=$(curl -sf -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region)"
         echo "bad=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-aws-ec2-metadata-token: nope' http://169.254.169.254/latest/meta-data/)"
         wget -q -O - http://169.254.169.254/latest/dynamic/instance-identity/document
-    """)
+    """,
+    )
     assert code == 0, output
     assert f"v1={host.instance_id}" in output and "v2=us-east-1" in output and "bad=401" in output
-    document = json.loads(output[output.index("{"):])
+    document = json.loads(output[output.index("{") :])
     assert document["instanceId"] == host.instance_id and document["region"] == "us-east-1"
     assert document["availabilityZone"] == "us-east-1a"
 
     # botocore (what the AWS CLI uses inside a hook) finds credentials at the same address.
     assert host.environment()["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "http://169.254.169.254/"
-    code, output = sh(host, "curl -sf http://169.254.169.254/latest/meta-data/iam/security-credentials/"
-                            "codedeploy-lab-host")
+    code, output = sh(
+        host, "curl -sf http://169.254.169.254/latest/meta-data/iam/security-credentials/codedeploy-lab-host"
+    )
     assert code == 0 and json.loads(output)["AccessKeyId"], output
 
 
@@ -291,8 +350,6 @@ def test_aws_cli_inside_a_host_talks_to_the_lab(lab, launch) -> None:  # type: i
 
 
 def test_user_data_formats(launch) -> None:  # type: ignore[no-untyped-def]
-    import gzip
-
     host = launch(gzip.compress(b"#!/bin/sh\necho gz-ran > /root/marker\n"))
     assert host.read_file("/root/marker") == b"gz-ran\n"
     assert host.user_data_exit_codes == [0]
@@ -307,8 +364,7 @@ def test_user_data_formats(launch) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_stop_and_start_keep_the_root_and_do_not_rerun_user_data(fleet, launch) -> None:  # type: ignore[no-untyped-def]
-    host = launch(b"#!/bin/sh\necho run >> /root/boots\nservice httpd start\nchkconfig httpd on\n"
-                  b"service myjob start\n")
+    host = launch(b"#!/bin/sh\necho run >> /root/boots\nservice httpd start\nchkconfig httpd on\nservice myjob start\n")
     assert host.web.running
     fleet.stop(host.instance_id)
     assert not host.web.running and host.state == "stopped" and host.sandbox.root.is_dir()
@@ -326,13 +382,12 @@ def test_without_a_sandbox_the_lab_refuses_to_run_anything_and_says_why(fleet, m
     try:
         assert host.wait_booted(30)
         assert host.sandbox_error == "the lab is not running as root (test)"
-        from codedeploy_lab.agent import AgentCommand
-
-        outcome = fleet.agent.run_event(host, AgentCommand("BeforeInstall", "d-AAAAAAAAA", "app", "group", "g-1",
-                                                           None))
+        outcome = fleet.agent.run_event(host, AgentCommand("BeforeInstall", "d-AAAAAAAAA", "app", "group", "g-1", None))
         assert (outcome.status, outcome.error_code) == ("Failed", "UnknownError")
-        assert outcome.message == (f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: "
-                                   f"the lab is not running as root (test)")
+        assert outcome.message == (
+            f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: "
+            f"the lab is not running as root (test)"
+        )
         assert not (host.sandbox.root / "root/should-not-run").exists()
     finally:
         fleet.terminate(host.instance_id)
@@ -367,8 +422,6 @@ def test_the_sandbox_refuses_a_target_whose_root_is_the_machines(launch) -> None
 
 
 def test_stopping_the_web_server_closes_keep_alive_connections(launch) -> None:  # type: ignore[no-untyped-def]
-    import http.client
-
     host = launch(b"#!/bin/sh\nmkdir -p /var/www/html && echo up > /var/www/html/index.html\nservice httpd start\n")
     connection = host.web.connection(timeout=5)
     connection.request("GET", "/")
@@ -383,8 +436,10 @@ def test_stopping_the_web_server_closes_keep_alive_connections(launch) -> None: 
 
 def test_reset_removes_every_host_and_what_no_host_owns(fleet, launch) -> None:  # type: ignore[no-untyped-def]
     host = launch(b"#!/bin/sh\nservice httpd start\n")
-    cgroups = [Path(f"/sys/fs/cgroup/{controller}/{sandbox_module.CGROUP_PREFIX}{host.instance_id}")
-               for controller in ("memory", "pids")]
+    cgroups = [
+        Path(f"/sys/fs/cgroup/{controller}/{sandbox_module.CGROUP_PREFIX}{host.instance_id}")
+        for controller in ("memory", "pids")
+    ]
     assert host.web.socket_path.exists() and all(path.is_dir() for path in cgroups) == bool(host.sandbox.cgroups)
     # What a lab that did not stop cleanly left: a host folder (with a folder a hook locked) and a socket folder.
     leftover = fleet.hosts_dir / "i-0leftover000000"
@@ -399,4 +454,3 @@ def test_reset_removes_every_host_and_what_no_host_owns(fleet, launch) -> None: 
     assert not leftover.exists() and not (fleet.sockets_dir / "i-0leftover000000").exists()
     assert not host.root_dir.exists() and not host.web.socket_dir.exists()
     assert not any(path.exists() for path in cgroups)
-

@@ -17,19 +17,19 @@ import typing as t
 
 from werkzeug.wrappers import Request
 
-if t.TYPE_CHECKING:
-    from . import Fleet
+from ..rooms import Router
+from .registry import HostRegistry
 
 
-def _host_or_404(fleet: Fleet, instance_id: str) -> t.Any:
+def _host_or_404(fleet: HostRegistry, instance_id: str) -> t.Any:
     host = fleet.get(instance_id)
     if host is None:
         return None, (404, {"error": "NoSuchHost", "message": f"no lab host {instance_id}"})
     return host, None
 
 
-def register(fleet: Fleet, router: t.Any) -> None:
-    """Add the fleet's endpoints to a ``LabRouter``."""
+def register(fleet: HostRegistry, router: Router) -> None:
+    """Add the endpoints of a fleet (sandboxed or simulated) to a ``LabRouter``."""
 
     def list_hosts(request: Request) -> t.Any:
         return {"hosts": [host.describe() for host in fleet.hosts()]}

@@ -24,7 +24,8 @@ import socket
 import threading
 import typing as t
 from http import HTTPStatus
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 if t.TYPE_CHECKING:
     from .host import Host
@@ -43,8 +44,7 @@ HOST_PREFIX = "/_lab/host/"
 class Gateway:
     """Accepts on a host's listening sockets and answers or relays each connection (one thread per connection)."""
 
-    def __init__(self, host: Host, endpoint: socket.socket, metadata: socket.socket, upstream: tuple[str, int]
-                 ) -> None:
+    def __init__(self, host: Host, endpoint: socket.socket, metadata: socket.socket, upstream: tuple[str, int]) -> None:
         self.host = host
         self.upstream = upstream
         self._listeners = [(endpoint, False)]
@@ -58,8 +58,12 @@ class Gateway:
     def start(self) -> None:
         for listener, metadata_only in self._listeners:
             listener.settimeout(0.5)
-            threading.Thread(target=self._accept, args=(listener, metadata_only), daemon=True,
-                             name=f"gateway-{self.host.instance_id}").start()
+            threading.Thread(
+                target=self._accept,
+                args=(listener, metadata_only),
+                daemon=True,
+                name=f"gateway-{self.host.instance_id}",
+            ).start()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -76,8 +80,12 @@ class Gateway:
                 client.close()
                 continue
             client.settimeout(HEAD_TIMEOUT)
-            threading.Thread(target=self._serve, args=(client, metadata_only), daemon=True,
-                             name=f"gateway-{self.host.instance_id}-connection").start()
+            threading.Thread(
+                target=self._serve,
+                args=(client, metadata_only),
+                daemon=True,
+                name=f"gateway-{self.host.instance_id}-connection",
+            ).start()
 
     def _serve(self, client: socket.socket, metadata_only: bool) -> None:
         try:
@@ -94,12 +102,15 @@ class Gateway:
                     _respond(client, status, body if method != "HEAD" else b"", extra)
                 elif path.startswith(HOST_PREFIX):
                     payload = _read_body(client, rest, headers)
-                    status, answer = self.host.shim_request(method, path[len(HOST_PREFIX):], payload)
+                    status, answer = self.host.shim_request(method, path[len(HOST_PREFIX) :], payload)
                     _respond(client, status, json.dumps(answer).encode(), {"Content-Type": "application/json"})
                 elif any(path == prefix or path.startswith(prefix + "/") for prefix in LAB_CONTROLS):
-                    message = {"error": "Forbidden", "message": f"{path} is the lab's own control, not an AWS API: "
-                                                                "lab hosts reach AWS APIs, instance metadata and their "
-                                                                "shims only"}
+                    message = {
+                        "error": "Forbidden",
+                        "message": f"{path} is the lab's own control, not an AWS API: "
+                        "lab hosts reach AWS APIs, instance metadata and their "
+                        "shims only",
+                    }
                     _respond(client, 403, json.dumps(message).encode(), {"Content-Type": "application/json"})
                 else:
                     self._relay(client, head, rest)
@@ -109,8 +120,7 @@ class Gateway:
             self._slots.release()
 
     def _relay(self, client: socket.socket, head: bytes, rest: bytes) -> None:
-        lines = [line for line in head.split(b"\r\n")
-                 if line.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
+        lines = [line for line in head.split(b"\r\n") if line.split(b":", 1)[0].strip().lower() not in HOP_BY_HOP]
         with socket.create_connection(self.upstream, timeout=HEAD_TIMEOUT) as upstream:
             upstream.sendall(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + rest)
             _splice(client, upstream)
@@ -166,8 +176,12 @@ def _read_body(client: socket.socket, rest: bytes, headers: list[tuple[bytes, by
 
 def _respond(client: socket.socket, status: int, body: bytes, headers: t.Mapping[str, str] | None = None) -> None:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-    lines = [f"HTTP/1.1 {status} {phrase}", f"Content-Length: {len(body)}", "Connection: close",
-             *(f"{name}: {value}" for name, value in (headers or {}).items())]
+    lines = [
+        f"HTTP/1.1 {status} {phrase}",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
     client.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
 

@@ -49,17 +49,26 @@ def check(result, what):
 
 
 def mount(source, target, fstype=None, flags=0, data=None):
-    check(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
-                     data and data.encode()), f"mount {source or fstype} on {target}")
+    check(
+        libc.mount(
+            source and source.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode()
+        ),
+        f"mount {source or fstype} on {target}",
+    )
 
 
 def locked_flags(path):
     """A bind remount in a user namespace must keep the flags the original mount has (the kernel locks them)."""
     info = os.statvfs(path)
     flags = 0
-    for st_flag, ms_flag in ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
-                             (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME),
-                             (os.ST_RELATIME, MS_RELATIME)):
+    for st_flag, ms_flag in (
+        (os.ST_NOSUID, MS_NOSUID),
+        (os.ST_NODEV, MS_NODEV),
+        (os.ST_NOEXEC, MS_NOEXEC),
+        (os.ST_NOATIME, MS_NOATIME),
+        (os.ST_NODIRATIME, MS_NODIRATIME),
+        (os.ST_RELATIME, MS_RELATIME),
+    ):
         if info.f_flag & st_flag:
             flags |= ms_flag
     return flags
@@ -113,8 +122,12 @@ def build_root(config):
     for device in config["devices"]:
         open(f"{dev}/{device}", "w").close()
         bind(f"/dev/{device}", f"{dev}/{device}", read_only=False)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                         ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{dev}/{name}")
     os.mkdir(f"{dev}/shm")
     mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
@@ -194,8 +207,10 @@ def main():
         sys.exit("the lab did not write the user namespace's id maps")
     os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
-    check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC),
-          "unshare the mount, PID, network, UTS and IPC namespaces")
+    check(
+        libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC),
+        "unshare the mount, PID, network, UTS and IPC namespaces",
+    )
     hostname = config["hostname"].encode()
     check(libc.sethostname(hostname, len(hostname)), "sethostname")
     configure_loopback()

@@ -21,8 +21,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .gateway import Gateway
-from .metadata import METADATA_URL, InstanceIdentity, MetadataService
-from .sandbox import HOST_PATH, Sandbox, SandboxUnavailable, host_python
+from .metadata import METADATA_URL
+from .metadata import InstanceIdentity
+from .metadata import MetadataService
+from .sandbox import HOST_PATH
+from .sandbox import Sandbox
+from .sandbox import SandboxUnavailable
+from .sandbox import host_python
+from .sandbox import kill_group
 from .shims import shim_files
 from .webserver import HostWebServer
 
@@ -69,14 +75,25 @@ exec service codedeploy-agent "$@"
 
 # The users a host knows besides root (uid/gid as on Amazon Linux 2 where it has them; the next free id otherwise).
 HOST_USERS = (
-    {"name": "ec2-user", "uid": 1000, "home": "/home/ec2-user", "shell": "/bin/bash", "create_home": True,
-     "gecos": "EC2 Default User"},
-    {"name": "ubuntu", "uid": 1001, "home": "/home/ubuntu", "shell": "/bin/bash", "create_home": True,
-     "gecos": "Ubuntu"},
+    {
+        "name": "ec2-user",
+        "uid": 1000,
+        "home": "/home/ec2-user",
+        "shell": "/bin/bash",
+        "create_home": True,
+        "gecos": "EC2 Default User",
+    },
+    {
+        "name": "ubuntu",
+        "uid": 1001,
+        "home": "/home/ubuntu",
+        "shell": "/bin/bash",
+        "create_home": True,
+        "gecos": "Ubuntu",
+    },
     {"name": "apache", "uid": 48, "home": "/usr/share/httpd", "shell": "/sbin/nologin", "gecos": "Apache"},
     {"name": "nginx", "uid": 994, "home": "/var/lib/nginx", "shell": "/sbin/nologin", "gecos": "Nginx web server"},
-    {"name": "tomcat", "uid": 91, "home": "/usr/share/tomcat", "shell": "/sbin/nologin",
-     "gecos": "Apache Tomcat"},
+    {"name": "tomcat", "uid": 91, "home": "/usr/share/tomcat", "shell": "/sbin/nologin", "gecos": "Apache Tomcat"},
 )
 
 
@@ -110,7 +127,8 @@ def user_data_scripts(raw: bytes | None) -> tuple[list[tuple[str, bytes]], list[
         message = email.message_from_bytes(raw)
         scripts, notes = [], []
         for index, part in enumerate((p for p in message.walk() if not p.is_multipart()), start=1):
-            payload = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)  # bytes (None when empty): the part is no multipart
+            payload = payload if isinstance(payload, bytes) else b""
             if part.get_content_type() == "text/x-shellscript" or payload.startswith(b"#!"):
                 scripts.append((f"part-{index:03d}", payload))
             else:
@@ -144,8 +162,16 @@ class Host:
     * ``run(argv, ...)`` and ``inhost(op, request)`` to act inside the host's sandbox; ``environment()``.
     """
 
-    def __init__(self, identity: InstanceIdentity, root_dir: Path, *, endpoint_url: str, socket_dir: Path,
-                 etc_template: t.Callable[[], Path], on_premises: bool = False) -> None:
+    def __init__(
+        self,
+        identity: InstanceIdentity,
+        root_dir: Path,
+        *,
+        endpoint_url: str,
+        socket_dir: Path,
+        etc_template: t.Callable[[], Path],
+        on_premises: bool = False,
+    ) -> None:
         self.identity = identity
         # An on-premises server is no EC2 instance: no instance metadata, and its agent runs once it is started.
         self.on_premises = on_premises
@@ -155,8 +181,13 @@ class Host:
         upstream = urlsplit(self.endpoint_url)
         self._upstream = (upstream.hostname or "127.0.0.1", upstream.port or 80)
         # The host reaches the lab's endpoint at the same address and port, through its gateway.
-        self.sandbox = Sandbox(self.root_dir, hostname=identity.local_hostname, endpoint_port=self._upstream[1],
-                               etc_template=etc_template, cgroup_name=self.instance_id)
+        self.sandbox = Sandbox(
+            self.root_dir,
+            hostname=identity.local_hostname,
+            endpoint_port=self._upstream[1],
+            etc_template=etc_template,
+            cgroup_name=self.instance_id,
+        )
         self.metadata = None if on_premises else MetadataService(identity)
         self.web = HostWebServer(self.instance_id, socket_dir, self.run)
         self.gateway: Gateway | None = None
@@ -190,8 +221,9 @@ class Host:
         """Start the sandbox and (at first launch) run user data, in a background thread."""
         self._booted.clear()
         self.state = "pending"
-        self._boot_thread = threading.Thread(target=self._boot, args=(run_user_data,),
-                                             name=f"boot-{self.instance_id}", daemon=True)
+        self._boot_thread = threading.Thread(
+            target=self._boot, args=(run_user_data,), name=f"boot-{self.instance_id}", daemon=True
+        )
         self._boot_thread.start()
 
     def wait_booted(self, timeout: float | None = None) -> bool:
@@ -205,7 +237,8 @@ class Host:
     def _boot(self, run_user_data: bool) -> None:
         try:
             self.sandbox.start()
-            self.gateway = Gateway(self, *self.sandbox.listeners, upstream=self._upstream)
+            endpoint_listener, metadata_listener = self.sandbox.listeners
+            self.gateway = Gateway(self, endpoint_listener, metadata_listener, upstream=self._upstream)
             self.gateway.start()
             if run_user_data:
                 self._initialise_root()
@@ -275,19 +308,20 @@ class Host:
 
     def _check_runnable(self) -> None:
         if self.sandbox_error:
-            raise SandboxUnavailable(f"the lab does not run anything on host {self.instance_id}: "
-                                     f"{self.sandbox_error}")
+            raise SandboxUnavailable(f"the lab does not run anything on host {self.instance_id}: {self.sandbox_error}")
         if not self.sandbox.running:
             raise SandboxUnavailable(f"host {self.instance_id} is {self.state}")
 
-    def run(self, argv: t.Sequence[str], *, env: dict[str, str] | None = None, cwd: str = "/",
-            **popen: t.Any) -> subprocess.Popen[bytes]:
+    def run(
+        self, argv: t.Sequence[str], *, env: dict[str, str] | None = None, cwd: str = "/", **popen: t.Any
+    ) -> subprocess.Popen[bytes]:
         """Start ``argv`` inside the host (own process group); the caller waits for it."""
         self._check_runnable()
         return self.sandbox.run(argv, env=env or self.environment(), cwd=cwd, **popen)
 
-    def inhost(self, source: str, operation: str, request: dict[str, t.Any], timeout: float = 120.0
-               ) -> dict[str, t.Any]:
+    def inhost(
+        self, source: str, operation: str, request: dict[str, t.Any], timeout: float = 120.0
+    ) -> dict[str, t.Any]:
         """Run ``handle(operation, request)`` of a stdlib-only helper module (``source``) inside the host.
 
         One helper process per host (started on first use, inside the sandbox) serves every call, so a call costs a
@@ -309,16 +343,19 @@ class Host:
             self._helper_modules.add(key)
         answer = json.loads(line)
         if "exception" in answer:
-            raise HostError(f"host {self.instance_id}: {operation} failed: {answer['exception']}: "
-                            f"{answer['message']}")
+            raise HostError(f"host {self.instance_id}: {operation} failed: {answer['exception']}: {answer['message']}")
         return t.cast(dict, answer["result"])
 
     def _ensure_helper(self) -> subprocess.Popen[bytes]:
         if self._helper is not None and self._helper.poll() is None:
             return self._helper
         self._helper_modules = set()
-        self._helper = self.run([host_python(), "-I", "-c", HELPER_SERVER], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._helper = self.run(
+            [host_python(), "-I", "-c", HELPER_SERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         return self._helper
 
     def _stop_helper(self) -> None:
@@ -342,23 +379,42 @@ class Host:
     # -- boot steps ------------------------------------------------------------------------------------------------
 
     def _initialise_root(self) -> None:
-        config = {"instance_id": self.instance_id, "gateway": self.endpoint_url, "region": self.identity.region,
-                  "imds": self.imds_url, "endpoint": self.endpoint_url}
-        profile = "".join(f"export {key}={value}\n" for key, value in self.environment().items()
-                          if key.startswith("AWS_"))
+        config = {
+            "instance_id": self.instance_id,
+            "gateway": self.endpoint_url,
+            "region": self.identity.region,
+            "imds": self.imds_url,
+            "endpoint": self.endpoint_url,
+        }
+        profile = "".join(
+            f"export {key}={value}\n" for key, value in self.environment().items() if key.startswith("AWS_")
+        )
         files = [
             {"path": "/etc/codedeploy-lab/host.json", "text": json.dumps(config, indent=2) + "\n", "mode": "0644"},
             {"path": "/etc/profile.d/codedeploy-lab.sh", "text": profile, "mode": "0644"},
             {"path": "/etc/hostname", "text": self.identity.local_hostname + "\n", "mode": "0644"},
-            {"path": "/etc/hosts", "append": True, "mode": "0644",
-             "text": f"{self.identity.private_ip} {self.identity.local_hostname} "
-                     f"{self.identity.local_hostname.split('.')[0]}\n"},
+            {
+                "path": "/etc/hosts",
+                "append": True,
+                "mode": "0644",
+                "text": f"{self.identity.private_ip} {self.identity.local_hostname} "
+                f"{self.identity.local_hostname.split('.')[0]}\n",
+            },
             {"path": "/etc/init.d/codedeploy-agent", "text": AGENT_INIT_SCRIPT, "mode": "0755"},
             *shim_files(),
         ]
-        dirs = ["/opt/codedeploy-agent/deployment-root", "/etc/codedeploy-agent/conf", "/var/log/aws/codedeploy-agent",
-                "/var/www", "/var/lib/cloud/instance/scripts", "/var/log/codedeploy-lab", "/srv", "/home", "/root",
-                "/tmp"]
+        dirs = [
+            "/opt/codedeploy-agent/deployment-root",
+            "/etc/codedeploy-agent/conf",
+            "/var/log/aws/codedeploy-agent",
+            "/var/www",
+            "/var/lib/cloud/instance/scripts",
+            "/var/log/codedeploy-lab",
+            "/srv",
+            "/home",
+            "/root",
+            "/tmp",
+        ]
         self.inhost(INHOST_SOURCE, "write", {"files": files, "dirs": dirs, "users": list(HOST_USERS)})
 
     def _run_user_data(self) -> None:
@@ -368,16 +424,27 @@ class Host:
         header += "".join(f"codedeploy-lab: {note}\n" for note in notes)
         files = [{"path": CLOUD_INIT_LOG, "text": header, "append": True, "mode": "0644"}]
         if self.identity.user_data:
-            files.append({"path": "/var/lib/cloud/instance/user-data.txt",
-                          "b64": base64.b64encode(self.identity.user_data).decode(), "mode": "0600"})
-        files += [{"path": f"/var/lib/cloud/instance/scripts/{name}", "b64": base64.b64encode(body).decode(),
-                   "mode": "0700"} for name, body in scripts]
+            files.append(
+                {
+                    "path": "/var/lib/cloud/instance/user-data.txt",
+                    "b64": base64.b64encode(self.identity.user_data).decode(),
+                    "mode": "0600",
+                }
+            )
+        files += [
+            {"path": f"/var/lib/cloud/instance/scripts/{name}", "b64": base64.b64encode(body).decode(), "mode": "0700"}
+            for name, body in scripts
+        ]
         self.write_files(files)
         started = time.monotonic()
         for name, _ in scripts:
             path = f"/var/lib/cloud/instance/scripts/{name}"
-            process = self.run(["/bin/sh", "-c", f'exec "$0" >>{CLOUD_INIT_LOG} 2>&1', path],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = self.run(
+                ["/bin/sh", "-c", f'exec "$0" >>{CLOUD_INIT_LOG} 2>&1', path],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 code = process.wait(timeout=USER_DATA_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -386,16 +453,30 @@ class Host:
             self.user_data_exit_codes.append(code)
             if code != 0:
                 LOG.warning("host %s: user data %s exited with %s", self.instance_id, name, code)
-                self.write_files([{"path": CLOUD_INIT_LOG, "append": True,
-                                   "text": f"{time.strftime('%Y-%m-%d %H:%M:%S')} - cc_scripts_user.py[WARNING]: "
-                                           f"Failed to run module scripts-user (scripts in "
-                                           f"/var/lib/cloud/instance/scripts)\n"}])
+                self.write_files(
+                    [
+                        {
+                            "path": CLOUD_INIT_LOG,
+                            "append": True,
+                            "text": f"{time.strftime('%Y-%m-%d %H:%M:%S')} - cc_scripts_user.py[WARNING]: "
+                            f"Failed to run module scripts-user (scripts in "
+                            f"/var/lib/cloud/instance/scripts)\n",
+                        }
+                    ]
+                )
                 break
         elapsed = time.monotonic() - started
-        self.write_files([{"path": CLOUD_INIT_LOG, "append": True,
-                           "text": f"Cloud-init v. codedeploy-lab finished at "
-                                   f"{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}. "
-                                   f"Up {elapsed:.2f} seconds\n"}])
+        self.write_files(
+            [
+                {
+                    "path": CLOUD_INIT_LOG,
+                    "append": True,
+                    "text": f"Cloud-init v. codedeploy-lab finished at "
+                    f"{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}. "
+                    f"Up {elapsed:.2f} seconds\n",
+                }
+            ]
+        )
 
     # -- the CodeDeploy agent (a fault of the lab, or `systemctl stop codedeploy-agent` inside the host) ---------------
 
@@ -465,15 +546,18 @@ class Host:
             return 400, {"error": "InvalidJSON", "message": "the request body must be a JSON object"}
         if path == "services" and method == "GET":
             return 200, {name: state.as_dict() for name, state in sorted(self.services.items())}
-        if path.startswith("services/") and method == "POST" and "/" not in path[len("services/"):]:
+        if path.startswith("services/") and method == "POST" and "/" not in path[len("services/") :]:
             action = payload.get("action", "")
             if action not in SERVICE_ACTIONS:
-                return 400, {"error": "InvalidAction",
-                             "message": f"action must be one of {', '.join(sorted(SERVICE_ACTIONS))}, got {action!r}"}
-            return 200, self.control_service(path[len("services/"):], action)
+                return 400, {
+                    "error": "InvalidAction",
+                    "message": f"action must be one of {', '.join(sorted(SERVICE_ACTIONS))}, got {action!r}",
+                }
+            return 200, self.control_service(path[len("services/") :], action)
         if path == "packages" and method == "POST":
-            self.packages.append({"manager": str(payload.get("manager", "")),
-                                  "args": [str(a) for a in payload.get("args", [])]})
+            self.packages.append(
+                {"manager": str(payload.get("manager", "")), "args": [str(a) for a in payload.get("args", [])]}
+            )
             return 200, {"recorded": len(self.packages)}
         return 404, {"error": "NotFound", "message": f"no shim endpoint {method} /_lab/host/{path}"}
 
@@ -496,23 +580,3 @@ def _read_line(stream: t.IO[bytes], timeout: float) -> bytes:
         chunks.append(chunk)
         if chunk.endswith(b"\n"):
             return b"".join(chunks)
-
-
-def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 2.0) -> None:
-    """Signal the process group ``process`` leads (it was started in a new session), then SIGKILL stragglers."""
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        LOG.warning("process %s did not die", process.pid)

@@ -14,7 +14,13 @@ import secrets
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
+
+from moto.core.exceptions import ServiceException
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
+from werkzeug.exceptions import HTTPException
 
 TOKEN_TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "x-aws-ec2-metadata-token"
@@ -35,7 +41,7 @@ class InstanceIdentity:
     private_ip: str = "10.0.0.10"
     public_ip: str | None = None
     hostname: str = ""
-    launch_time: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    launch_time: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     instance_profile_arn: str | None = None
     http_tokens: str = "optional"
     user_data: bytes | None = None
@@ -93,15 +99,18 @@ class MetadataService:
         ident = self.identity
         host = ident.local_hostname
         key_id, secret, token, expiration = self._role_session()
-        credentials = json.dumps({
-            "Code": "Success",
-            "LastUpdated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Type": "AWS-HMAC",
-            "AccessKeyId": key_id,
-            "SecretAccessKey": secret,
-            "Token": token,
-            "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }, indent=2)
+        credentials = json.dumps(
+            {
+                "Code": "Success",
+                "LastUpdated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "Type": "AWS-HMAC",
+                "AccessKeyId": key_id,
+                "SecretAccessKey": secret,
+                "Token": token,
+                "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            indent=2,
+        )
         values = {
             "ami-id": ident.image_id,
             "ami-launch-index": "0",
@@ -113,9 +122,15 @@ class MetadataService:
             "placement/availability-zone": ident.availability_zone,
             "placement/region": ident.region,
             f"iam/security-credentials/{ident.role_name}": credentials,
-            "iam/info": json.dumps({"Code": "Success", "InstanceProfileArn": ident.profile_arn
-                                    or f"arn:aws:iam::{ident.account_id}:instance-profile/{ident.role_name}",
-                                    "InstanceProfileId": "AIPALABHOSTPROFILE"}, indent=2),
+            "iam/info": json.dumps(
+                {
+                    "Code": "Success",
+                    "InstanceProfileArn": ident.profile_arn
+                    or f"arn:aws:iam::{ident.account_id}:instance-profile/{ident.role_name}",
+                    "InstanceProfileId": "AIPALABHOSTPROFILE",
+                },
+                indent=2,
+            ),
             "services/domain": "amazonaws.com",
             "services/partition": "aws",
         }
@@ -130,15 +145,19 @@ class MetadataService:
         policies. Without a profile (or a role in it) the host gets placeholder credentials every call with them
         fails under ``--enforce-iam``, as a real instance without a profile has none.
         """
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         with self._lock:
             session = getattr(self, "_session", None)
             if session is not None and session[3] - now > dt.timedelta(minutes=15):
                 return t.cast(tuple[str, str, str, dt.datetime], session)
             session = _assume_profile_role(self.identity)
             if session is None:  # not kept: the profile is associated after RunInstances returns
-                return "ASIALABHOSTCREDENTIALS", "codedeploy-lab-host-secret", "codedeploy-lab-host-token", \
-                    now + dt.timedelta(hours=6)
+                return (
+                    "ASIALABHOSTCREDENTIALS",
+                    "codedeploy-lab-host-secret",
+                    "codedeploy-lab-host-token",
+                    now + dt.timedelta(hours=6),
+                )
             self._session = session
             return session
 
@@ -161,10 +180,10 @@ class MetadataService:
             return 200, {TOKEN_TTL_HEADER: str(ttl)}, token.encode()
         if method not in ("GET", "HEAD"):
             return 405, {}, b""
-        token = lowered.get(TOKEN_HEADER)
-        if token is not None or self.identity.http_tokens == "required":
+        presented = lowered.get(TOKEN_HEADER)
+        if presented is not None or self.identity.http_tokens == "required":
             with self._lock:
-                expiry = self._tokens.get(token or "")
+                expiry = self._tokens.get(presented or "")
             if expiry is None or expiry < time.monotonic():
                 return 401, {}, b""
         return self._lookup(path)
@@ -182,12 +201,17 @@ class MetadataService:
             return 200, text, b"instance-identity/" if path == "latest/dynamic" else b"document"
         prefix = "latest/meta-data"
         if path == prefix or path.startswith(prefix + "/"):
-            key = path[len(prefix):].strip("/")
+            key = path[len(prefix) :].strip("/")
             values = self._meta_data()
             if key in values:
                 return 200, text, values[key].encode()
-            children = sorted({k[len(key):].lstrip("/").split("/")[0] + ("/" if "/" in k[len(key):].lstrip("/") else "")
-                               for k in values if not key or k.startswith(key + "/")})
+            children = sorted(
+                {
+                    k[len(key) :].lstrip("/").split("/")[0] + ("/" if "/" in k[len(key) :].lstrip("/") else "")
+                    for k in values
+                    if not key or k.startswith(key + "/")
+                }
+            )
             if children:
                 return 200, text, "\n".join(children).encode()
         return 404, text, b""
@@ -197,18 +221,22 @@ def _assume_profile_role(identity: InstanceIdentity) -> tuple[str, str, str, dt.
     arn = identity.profile_arn
     if not arn:
         return None
-    from moto.core.exceptions import ServiceException
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-    from werkzeug.exceptions import HTTPException
-
     try:
         profile = iam_backends[identity.account_id]["aws"].get_instance_profile(arn.rsplit("/", 1)[-1])
         role_arn = profile.roles[0].arn
     except (ServiceException, HTTPException, IndexError):  # the profile or its role is gone: no credentials, as on EC2
         return None
     session = sts_backends[identity.account_id]["aws"].assume_role(
-        region_name=identity.region, role_session_name=identity.instance_id, role_arn=role_arn, policy="",
-        duration=6 * 3600, external_id="")
-    return (session.access_key_id, session.secret_access_key, session.session_token,
-            session.expiration.replace(tzinfo=dt.timezone.utc))
+        region_name=identity.region,
+        role_session_name=identity.instance_id,
+        role_arn=role_arn,
+        policy="",
+        duration=6 * 3600,
+        external_id="",
+    )
+    return (
+        session.access_key_id,
+        session.secret_access_key,
+        session.session_token,
+        session.expiration.replace(tzinfo=dt.UTC),
+    )

@@ -31,12 +31,15 @@ from dataclasses import dataclass
 import yaml
 from werkzeug.wrappers import Request
 
-from .host import HostError, kill_group
+from ..rooms import FleetRoom
+from ..rooms import Router
+from .host import Host
+from .host import HostError
 from .sandbox import SandboxUnavailable
+from .sandbox import kill_group
 
 if t.TYPE_CHECKING:
     from . import Fleet
-    from .host import Host
 
 AGENT_CONFIG = "/etc/codedeploy-agent/conf/codedeploy.onpremises.yml"
 AGENT_CONFIG_LIMIT = 64 * 1024  # bytes; the host writes this file, so the lab reads no more of it
@@ -62,8 +65,10 @@ class AgentIdentity:
 
 def check_host_name(name: t.Any) -> str:
     if not isinstance(name, str) or not HOST_NAME.match(name):
-        raise OnPremisesError(f"name: {name!r} is not a lab host name; use 1 to 63 letters, digits, '.', '_' or '-', "
-                              "starting with a letter or digit and not with 'i-' (EC2 instance ids start so)")
+        raise OnPremisesError(
+            f"name: {name!r} is not a lab host name; use 1 to 63 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit and not with 'i-' (EC2 instance ids start so)"
+        )
     return name
 
 
@@ -94,12 +99,14 @@ def agent_identity(host: Host) -> AgentIdentity | None:
     return parse_agent_config(text) if text is not None else None
 
 
-def host_for(fleet: t.Any, region: str, iam_arn: str) -> Host | None:
+def host_for(fleet: FleetRoom | None, region: str, iam_arn: str) -> Host | None:
     """The running on-premises host whose agent is configured as ``iam_arn`` in ``region``."""
     for host in fleet.hosts() if fleet is not None else ():
+        if not isinstance(host, Host):  # a simulated host is never on premises
+            continue
         identity = agent_identity(host)
         if identity is not None and identity == AgentIdentity(region, iam_arn):
-            return t.cast("Host", host)
+            return host
     return None
 
 
@@ -123,8 +130,10 @@ def run_in_host(host: Host, argv: t.Sequence[str], stdin: bytes, timeout: float)
             chunks.append(chunk)
         outputs[name] = b"".join(chunks)
 
-    readers = [threading.Thread(target=drain, args=(name, stream), daemon=True)
-               for name, stream in (("stdout", process.stdout), ("stderr", process.stderr))]
+    readers = [
+        threading.Thread(target=drain, args=(name, stream), daemon=True)
+        for name, stream in (("stdout", process.stdout), ("stderr", process.stderr))
+    ]
     for reader in readers:
         reader.start()
     try:
@@ -146,8 +155,11 @@ def run_in_host(host: Host, argv: t.Sequence[str], stdin: bytes, timeout: float)
         stderr += f"\ncodedeploy-lab: the command did not end within {timeout:.0f} s and was killed\n".encode()
     if overflow.is_set():
         stderr += f"\ncodedeploy-lab: the command wrote more than {EXEC_OUTPUT_LIMIT} bytes and was killed\n".encode()
-    return {"rc": process.returncode, "stdout": base64.b64encode(outputs.get("stdout", b"")).decode(),
-            "stderr": base64.b64encode(stderr).decode()}
+    return {
+        "rc": process.returncode,
+        "stdout": base64.b64encode(outputs.get("stdout", b"")).decode(),
+        "stderr": base64.b64encode(stderr).decode(),
+    }
 
 
 def _exec_request(payload: t.Any) -> tuple[list[str], bytes, float]:
@@ -155,8 +167,7 @@ def _exec_request(payload: t.Any) -> tuple[list[str], bytes, float]:
         raise OnPremisesError("the request body must be a JSON object with argv, and optionally stdin and timeout")
     argv = payload.get("argv")
     if not isinstance(argv, list) or not argv or not all(isinstance(word, str) and "\0" not in word for word in argv):
-        raise OnPremisesError("argv: give the command as a non-empty list of strings, e.g. [\"/bin/sh\", \"-c\", "
-                              "\"id\"]")
+        raise OnPremisesError('argv: give the command as a non-empty list of strings, e.g. ["/bin/sh", "-c", "id"]')
     try:
         stdin = base64.b64decode(payload.get("stdin") or "", validate=True)
     except (binascii.Error, ValueError, TypeError):
@@ -181,7 +192,7 @@ def _refused(error: Exception, status: int = 400) -> tuple[int, dict[str, str]]:
     return status, {"error": type(error).__name__, "message": str(error)}
 
 
-def register(fleet: Fleet, router: t.Any) -> None:
+def register(fleet: Fleet, router: Router) -> None:
     def start_host(request: Request) -> t.Any:
         try:
             payload = _json(request)
@@ -189,8 +200,11 @@ def register(fleet: Fleet, router: t.Any) -> None:
         except OnPremisesError as error:
             return _refused(error)
         if fleet.get(name) is not None:
-            return 409, {"error": "HostExists", "message": f"name: a lab host {name!r} already runs; stop it with "
-                                                          f"`codedeploy-lab host stop --name {name}` or pick another"}
+            return 409, {
+                "error": "HostExists",
+                "message": f"name: a lab host {name!r} already runs; stop it with "
+                f"`codedeploy-lab host stop --name {name}` or pick another",
+            }
         host = fleet.launch_on_premises(name)
         if not host.wait_booted(BOOT_TIMEOUT):
             return 504, {"error": "BootTimeout", "message": f"host {name} did not boot in {BOOT_TIMEOUT:.0f} s"}
@@ -202,8 +216,10 @@ def register(fleet: Fleet, router: t.Any) -> None:
     def stop_host(request: Request, name: str) -> t.Any:
         host = fleet.get(name)
         if host is None or not getattr(host, "on_premises", False):
-            return 404, {"error": "NoSuchHost", "message": f"no on-premises lab host {name} (EC2 instances are "
-                                                           "stopped and terminated through EC2)"}
+            return 404, {
+                "error": "NoSuchHost",
+                "message": f"no on-premises lab host {name} (EC2 instances are stopped and terminated through EC2)",
+            }
         fleet.terminate(name)
         return {"name": name, "state": "terminated"}
 

@@ -27,11 +27,13 @@ every process of the host and drops its mounts and network with the namespaces.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import logging
 import os
 import random
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -52,8 +54,19 @@ HOLDER_SOURCE = (Path(__file__).parent / "holder.py").read_text()
 # What root on an EC2 instance uses: file ownership and modes, signals, changing user (su, runuser), binding ports
 # below 1024. Everything else (CAP_SYS_ADMIN, SYS_MODULE, SYS_RAWIO, SYS_PTRACE, SYS_BOOT, SYS_TIME, MKNOD, NET_RAW,
 # SYS_CHROOT, NET_ADMIN ...) is gone from the bounding set once the holder has built the host.
-HOST_CAPABILITIES = {"chown": 0, "dac_override": 1, "fowner": 3, "fsetid": 4, "kill": 5, "setgid": 6, "setuid": 7,
-                     "setpcap": 8, "net_bind_service": 10, "audit_write": 29, "setfcap": 31}
+HOST_CAPABILITIES = {
+    "chown": 0,
+    "dac_override": 1,
+    "fowner": 3,
+    "fsetid": 4,
+    "kill": 5,
+    "setgid": 6,
+    "setuid": 7,
+    "setpcap": 8,
+    "net_bind_service": 10,
+    "audit_write": 29,
+    "setfcap": 31,
+}
 
 ID_RANGE_BASE = 2_000_000_000  # outer id of root in host slot 0 (a root lab); far above any machine user
 ID_RANGE_SIZE = 65536
@@ -66,15 +79,24 @@ CGROUP_PREFIX = "codedeploy-lab-"
 
 # Files of the machine's /etc a host does not get: password hashes, sudo rules, SSH host keys, private keys
 # (``sanitised_etc`` writes shadow files of its own, every password locked).
-ETC_SECRETS = ("shadow", "shadow-", "gshadow", "gshadow-", "sudoers", "sudoers.d", "ssl/private", "security/opasswd",
-               "machine-id", "subuid", "subgid")
+ETC_SECRETS = (
+    "shadow",
+    "shadow-",
+    "gshadow",
+    "gshadow-",
+    "sudoers",
+    "sudoers.d",
+    "ssl/private",
+    "security/opasswd",
+    "machine-id",
+    "subuid",
+    "subgid",
+)
 
 
 @functools.cache
 def aws_cli_packages() -> Path | None:
     """The site-packages directory holding awscli (the lab's environment), or None."""
-    import importlib.util
-
     spec = importlib.util.find_spec("awscli")
     return Path(spec.origin).parent.parent if spec is not None and spec.origin is not None else None
 
@@ -105,15 +127,39 @@ def _probe() -> str | None:
         return f"no Python at {host_python()} to hold a host's namespaces (install python3)"
     # The real test: make a user namespace with every namespace a host gets, as this user.
     flags = " | ".join(hex(flag) for flag in (0x10000000, 0x00020000, 0x40000000, 0x04000000, 0x08000000, 0x20000000))
-    program = (f"import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-               f"sys.exit(ctypes.get_errno() if libc.unshare({flags}) else 0)")
+    program = (
+        f"import ctypes, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        f"sys.exit(ctypes.get_errno() if libc.unshare({flags}) else 0)"
+    )
     probe = subprocess.run([host_python(), "-I", "-c", program], capture_output=True, check=False)
     if probe.returncode != 0:
         reason = os.strerror(probe.returncode) if 0 < probe.returncode < 134 else probe.stderr.decode().strip()
-        return (f"this machine does not let {'root' if os.geteuid() == 0 else 'this user'} create user namespaces "
-                f"({reason}): allow unprivileged user namespaces (sysctl user.max_user_namespaces, "
-                "kernel.unprivileged_userns_clone) or run `codedeploy-lab up` as root in a container that permits them")
+        return (
+            f"this machine does not let {'root' if os.geteuid() == 0 else 'this user'} create user namespaces "
+            f"({reason}): allow unprivileged user namespaces (sysctl user.max_user_namespaces, "
+            "kernel.unprivileged_userns_clone) or run `codedeploy-lab up` as root in a container that permits them"
+        )
     return None
+
+
+def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 2.0) -> None:
+    """Signal the process group ``process`` leads (it was started in a new session), then SIGKILL stragglers."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        LOG.warning("process %s did not die", process.pid)
 
 
 def host_python() -> str:
@@ -161,8 +207,8 @@ def sanitised_etc(state_dir: Path) -> Path:
     # The machine's name and addresses are not the host's (``Host`` writes its own line).
     (partial / "hosts").write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n")
     # su and PAM want shadow files: the host gets ones with every password locked, not the machine's hashes.
-    for name, source, fields in (("shadow", "passwd", ":*:19000:0:99999:7:::"), ("gshadow", "group", ":!::")):
-        names = [line.split(":", 1)[0] for line in (partial / source).read_text().splitlines() if ":" in line]
+    for name, listing, fields in (("shadow", "passwd", ":*:19000:0:99999:7:::"), ("gshadow", "group", ":!::")):
+        names = [line.split(":", 1)[0] for line in (partial / listing).read_text().splitlines() if ":" in line]
         (partial / name).write_text("".join(f"{entry}{fields}\n" for entry in names))
         (partial / name).chmod(0o640)
     try:
@@ -175,8 +221,9 @@ def sanitised_etc(state_dir: Path) -> Path:
 class Sandbox:
     """A host's namespaces and root; ``run()`` starts a process inside it."""
 
-    def __init__(self, host_dir: Path, *, hostname: str, endpoint_port: int, etc_template: t.Callable[[], Path],
-                 cgroup_name: str) -> None:
+    def __init__(
+        self, host_dir: Path, *, hostname: str, endpoint_port: int, etc_template: t.Callable[[], Path], cgroup_name: str
+    ) -> None:
         self.host_dir = Path(host_dir)
         self.root = self.host_dir / "root"
         self.usr_local = self.host_dir / "usr-local"
@@ -229,8 +276,10 @@ class Sandbox:
             if machine.is_symlink():
                 (partial / name).symlink_to(os.readlink(machine))
             elif machine.is_dir():
-                raise SandboxUnavailable(f"/{name} is a directory on this machine, not a link into /usr: the host "
-                                         "sandbox only binds /usr (a merged-/usr system is needed)")
+                raise SandboxUnavailable(
+                    f"/{name} is a directory on this machine, not a link into /usr: the host "
+                    "sandbox only binds /usr (a merged-/usr system is needed)"
+                )
         for path in self._read_only_binds():
             (partial / path.lstrip("/")).mkdir(parents=True, exist_ok=True)
         for name in ("bin", "sbin", "lib", "etc", "share", "src", "include"):
@@ -266,8 +315,13 @@ class Sandbox:
         if not self.cgroups:
             return []
         script = "".join(f'echo $$ >"${i + 1}/cgroup.procs" && ' for i in range(len(self.cgroups)))
-        return ["/bin/sh", "-c", f'{script}shift {len(self.cgroups)} && exec "$@"', "sh",
-                *(str(path) for path in self.cgroups)]
+        return [
+            "/bin/sh",
+            "-c",
+            f'{script}shift {len(self.cgroups)} && exec "$@"',
+            "sh",
+            *(str(path) for path in self.cgroups),
+        ]
 
     # -- start, run, stop --------------------------------------------------------------------------------------------
 
@@ -278,17 +332,28 @@ class Sandbox:
         self._create_root()
         self._create_cgroups()
         lab_end, holder_end = socket.socketpair()
-        config = {"root": str(self.root), "usr_local": str(self.usr_local), "hostname": self.hostname,
-                  "endpoint_port": self.endpoint_port, "devices": list(DEVICES),
-                  "capabilities": sorted(HOST_CAPABILITIES.values()), "read_only_binds": self._read_only_binds()}
+        config = {
+            "root": str(self.root),
+            "usr_local": str(self.usr_local),
+            "hostname": self.hostname,
+            "endpoint_port": self.endpoint_port,
+            "devices": list(DEVICES),
+            "capabilities": sorted(HOST_CAPABILITIES.values()),
+            "read_only_binds": self._read_only_binds(),
+        }
         try:
             holder = subprocess.Popen(
                 [*self._join_cgroups_prefix(), host_python(), "-I", "-", str(holder_end.fileno())],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                env={"PATH": HOST_PATH, "LANG": "C.UTF-8"}, start_new_session=True,
-                pass_fds=(holder_end.fileno(),))
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={"PATH": HOST_PATH, "LANG": "C.UTF-8"},
+                start_new_session=True,
+                pass_fds=(holder_end.fileno(),),
+            )
+            # stdin=PIPE: never None. The program on stdin (not in argv) keeps `ps` readable.
             holder.stdin.write(HOLDER_SOURCE.encode())  # type: ignore[union-attr]
-            holder.stdin.close()  # type: ignore[union-attr]  (the program on stdin keeps `ps` readable)
+            holder.stdin.close()  # type: ignore[union-attr]
         finally:
             holder_end.close()
         self._holder, self._control = holder, lab_end
@@ -308,17 +373,22 @@ class Sandbox:
         except (OSError, ValueError) as error:
             self.stop()
             reason = holder.stderr.read().decode("utf-8", "replace").strip() if holder.stderr else ""
-            raise SandboxUnavailable(f"cannot create the host sandbox in {self.host_dir}: "
-                                     f"{reason or error}") from None
+            raise SandboxUnavailable(f"cannot create the host sandbox in {self.host_dir}: {reason or error}") from None
         finally:
             if holder.stderr is not None:
                 holder.stderr.close()
         self._check_confined()
         if not self.cgroups:
-            LOG.warning("host sandbox %s: memory and process limits are not enforced: %s", self.hostname,
-                        self.limits_problem)
-        LOG.info("host sandbox %s: PID 1 is %s; root is outer id %s; limits %s", self.hostname, self.init_pid,
-                 self.id_base, self.describe_limits())
+            LOG.warning(
+                "host sandbox %s: memory and process limits are not enforced: %s", self.hostname, self.limits_problem
+            )
+        LOG.info(
+            "host sandbox %s: PID 1 is %s; root is outer id %s; limits %s",
+            self.hostname,
+            self.init_pid,
+            self.id_base,
+            self.describe_limits(),
+        )
 
     def _expect(self, prefix: bytes) -> bytes:
         assert self._control is not None
@@ -355,20 +425,36 @@ class Sandbox:
         if (target.st_dev, target.st_ino) == (machine.st_dev, machine.st_ino) or not own_user_ns:
             raise SandboxUnavailable(f"refusing to run in process {self.init_pid}: it is not a host's sandbox")
 
-    def run(self, argv: t.Sequence[str], *, env: dict[str, str], cwd: str = "/", **popen: t.Any
-            ) -> subprocess.Popen[bytes]:
+    def run(
+        self, argv: t.Sequence[str], *, env: dict[str, str], cwd: str = "/", **popen: t.Any
+    ) -> subprocess.Popen[bytes]:
         """Start ``argv`` inside the host (its own process group, so a timeout can kill all it started)."""
         if not self.running or self.init_pid is None:
             raise SandboxUnavailable("the host's sandbox is not running")
         self._check_confined()
         bounding = ",".join(["-all", *(f"+{name}" for name in sorted(HOST_CAPABILITIES))])
-        command = [*self._join_cgroups_prefix(),
-                   "nsenter", f"--target={self.init_pid}", "--user", "--mount", "--pid", "--net", "--uts", "--ipc",
-                   "--root", f"--wdns={cwd}",
-                   # An unprivileged lab's id already is root inside; setgroups is denied there.
-                   *(() if self.privileged else ("--preserve-credentials",)), "--",
-                   "/usr/bin/setpriv", "--no-new-privs", f"--bounding-set={bounding}", "--inh-caps=-all", "--",
-                   *argv]
+        command = [
+            *self._join_cgroups_prefix(),
+            "nsenter",
+            f"--target={self.init_pid}",
+            "--user",
+            "--mount",
+            "--pid",
+            "--net",
+            "--uts",
+            "--ipc",
+            "--root",
+            f"--wdns={cwd}",
+            # An unprivileged lab's id already is root inside; setgroups is denied there.
+            *(() if self.privileged else ("--preserve-credentials",)),
+            "--",
+            "/usr/bin/setpriv",
+            "--no-new-privs",
+            f"--bounding-set={bounding}",
+            "--inh-caps=-all",
+            "--",
+            *argv,
+        ]
         return subprocess.Popen(command, env=env, start_new_session=True, **popen)
 
     def stop(self) -> None:
@@ -406,6 +492,7 @@ class Sandbox:
 
 def remove_host_dir(host_dir: Path) -> None:
     """Remove a host's directory (modes a hook set, such as a 000 folder, do not stop it)."""
+
     def make_writable_and_retry(function: t.Any, path: str, _: t.Any) -> None:
         try:
             os.chmod(os.path.dirname(path), 0o700)
@@ -438,8 +525,10 @@ def remove_stale_cgroups(older_than: float = 60.0) -> None:
     for controller in ("memory", "pids"):
         for directory in (CGROUP_ROOT / controller).glob(f"{CGROUP_PREFIX}*"):
             try:
-                if time.time() - directory.stat().st_mtime > older_than and \
-                        not (directory / "cgroup.procs").read_text().strip():
+                if (
+                    time.time() - directory.stat().st_mtime > older_than
+                    and not (directory / "cgroup.procs").read_text().strip()
+                ):
                     directory.rmdir()
             except OSError:
                 continue

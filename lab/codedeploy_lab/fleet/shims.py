@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import shutil
 
+from .sandbox import aws_cli_packages
+
 # One Python program answers to every service-control and package-manager name (dispatch on argv[0]).
 CONTROL_SHIM = r'''#!/usr/bin/python3 -I
 """codedeploy-lab shim: records package and service commands for this lab host (see /etc/codedeploy-lab)."""
@@ -203,15 +205,25 @@ sys.exit(127)
 '''
 
 CONTROL_SHIM_PATHS = (
-    "/usr/local/bin/yum", "/usr/local/bin/dnf", "/usr/local/bin/apt-get", "/usr/local/bin/apt",
-    "/usr/local/bin/amazon-linux-extras", "/usr/local/bin/systemctl", "/usr/local/sbin/service",
-    "/usr/local/sbin/chkconfig", "/usr/local/sbin/httpd", "/usr/local/sbin/apachectl", "/usr/local/sbin/apache2ctl",
+    "/usr/local/bin/yum",
+    "/usr/local/bin/dnf",
+    "/usr/local/bin/apt-get",
+    "/usr/local/bin/apt",
+    "/usr/local/bin/amazon-linux-extras",
+    "/usr/local/bin/systemctl",
+    "/usr/local/sbin/service",
+    "/usr/local/sbin/chkconfig",
+    "/usr/local/sbin/httpd",
+    "/usr/local/sbin/apachectl",
+    "/usr/local/sbin/apache2ctl",
     "/usr/local/sbin/nginx",
 )
 
 # The AWS CLI of the lab's environment, run by the machine's Python (the sandbox binds the site-packages read-only).
-AWS_CLI_SHIM = ("#!/bin/sh\nexec /usr/bin/python3 -s -c 'import sys; sys.path.insert(0, \"{packages}\"); "
-                "from awscli.clidriver import main; sys.exit(main())' \"$@\"\n")
+AWS_CLI_SHIM = (
+    '#!/bin/sh\nexec /usr/bin/python3 -s -c \'import sys; sys.path.insert(0, "{packages}"); '
+    'from awscli.clidriver import main; sys.exit(main())\' "$@"\n'
+)
 
 # Only written when the machine has no sudo: everything on a lab host already runs as root.
 SUDO_SHIM = """#!/bin/sh
@@ -235,8 +247,6 @@ exec "$@"
 
 def shim_files() -> list[dict[str, str]]:
     """The files (for ``inhost.write``) that put the shims in a host's root."""
-    from .sandbox import aws_cli_packages
-
     files = [{"path": path, "text": CONTROL_SHIM, "mode": "0755"} for path in CONTROL_SHIM_PATHS]
     packages = aws_cli_packages()
     if packages is not None and shutil.which("aws", path="/usr/bin") is None:

@@ -24,12 +24,15 @@ import threading
 import typing as t
 from pathlib import Path
 
+from .sandbox import host_python
+from .sandbox import kill_group
+
 LOG = logging.getLogger("codedeploy_lab.fleet")
 
 DOCUMENT_ROOT = "/var/www/html"
 
 # The server inside the host: argv = listening fd, instance id, fault status (0 = healthy).
-WEB_PROGRAM = r'''
+WEB_PROGRAM = r"""
 import mimetypes, os, posixpath, socket, stat, sys, threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,7 +114,7 @@ for line in sys.stdin:  # control lines from the lab; end of input: the lab stop
         FAULT[0] = None
     sys.stdout.write("ok\n")  # the lab waits for this: requests after mark_unhealthy() see the fault
     sys.stdout.flush()
-'''
+"""
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -187,13 +190,21 @@ class HostWebServer:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
                 listener.bind(str(self.socket_path))
                 listener.listen(128)
-                from .sandbox import host_python
-
                 self._process = self._run(
-                    [host_python(), "-I", "-c", WEB_PROGRAM, str(listener.fileno()), self.instance_id,
-                     str(self._fault_status or 0)],
-                    pass_fds=(listener.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL)
+                    [
+                        host_python(),
+                        "-I",
+                        "-c",
+                        WEB_PROGRAM,
+                        str(listener.fileno()),
+                        self.instance_id,
+                        str(self._fault_status or 0),
+                    ],
+                    pass_fds=(listener.fileno(),),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
             LOG.info("host %s: web server started (%s)", self.instance_id, self.socket_path)
 
     def stop(self) -> None:
@@ -202,8 +213,6 @@ class HostWebServer:
             process, self._process = self._process, None
         if process is None:
             return
-        from .host import kill_group
-
         kill_group(process, grace=5)
         for stream in (process.stdin, process.stdout):
             if stream is not None:
