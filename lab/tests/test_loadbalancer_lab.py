@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
 
-from codedeploy_lab.deployments.testing import http_get, run_web_instances, terminate, unique, wait_for, \
-    wait_web_ready
+from codedeploy_lab.deployments.testing import http_get
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.deployments.testing import wait_web_ready
 from codedeploy_lab.testing import run_cli
 
 
@@ -27,12 +32,22 @@ def states(lab, name):
 def test_a_classic_load_balancer_serves_lab_hosts_round_robin(lab, web_hosts):
     name = unique("lab-elb")
     elb = lab.client("elb")
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2, "HealthyThreshold": 2})
-    elb.register_instances_with_load_balancer(LoadBalancerName=name,
-                                              Instances=[{"InstanceId": i} for i in web_hosts])
+    elb.create_load_balancer(
+        LoadBalancerName=name,
+        AvailabilityZones=["us-east-1a"],
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+    )
+    elb.configure_health_check(
+        LoadBalancerName=name,
+        HealthCheck={
+            "Target": "HTTP:80/index.html",
+            "Interval": 6,
+            "Timeout": 5,
+            "UnhealthyThreshold": 2,
+            "HealthyThreshold": 2,
+        },
+    )
+    elb.register_instances_with_load_balancer(LoadBalancerName=name, Instances=[{"InstanceId": i} for i in web_hosts])
     wait_for(lambda: states(lab, name) == {i: "InService" for i in web_hosts}, "both hosts InService")
 
     status = json.loads(run_cli("status", "--json", "--state-dir", str(lab.state_dir)).stdout)
@@ -64,7 +79,5 @@ def test_a_classic_load_balancer_serves_lab_hosts_round_robin(lab, web_hosts):
 
 
 def lab_request(lab, path, payload):
-    import urllib.request
-
     with urllib.request.urlopen(lab.request("POST", path, payload), timeout=30) as response:
         return json.loads(response.read())

@@ -13,15 +13,18 @@ import typing as t
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from urllib.parse import parse_qs
+from urllib.parse import urlparse
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 from codedeploy_lab.clock import LabClock
-from codedeploy_lab.loadbalancer import LoadBalancers, moto_patches
+from codedeploy_lab.loadbalancer import LoadBalancers
+from codedeploy_lab.loadbalancer import moto_patches
 
 # One AWS minute = 0.6 lab seconds: a 6-second health-check interval is probed every 60 ms.
 CLOCK = LabClock(seconds_per_aws_minute=0.6)
@@ -42,13 +45,13 @@ class WebServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 body = f"{web.instance_id}\n".encode()
                 self.send_response(200 if web.healthy else 500)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if not self.headers.get("User-Agent", "").startswith("ELB-HealthChecker"):
                     web.last_headers = dict(self.headers)
                 web.in_flight += 1
@@ -130,8 +133,13 @@ def load_balancers(moto_endpoint: str, hosts: Hosts) -> t.Iterator[LoadBalancers
 @pytest.fixture(scope="module")
 def aws(moto_endpoint: str) -> t.Callable[[str], t.Any]:
     def client(service: str) -> t.Any:
-        return boto3.client(service, endpoint_url=moto_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=moto_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     return client
 
@@ -171,23 +179,42 @@ def classic_states(aws: t.Callable[[str], t.Any], name: str) -> dict[str, tuple[
     return {state["InstanceId"]: (state["State"], state["Description"]) for state in states}
 
 
-def make_classic(aws: t.Callable[[str], t.Any], load_balancers: LoadBalancers, name: str, instances: list[str],
-                 draining: int | None = None) -> str:
+def make_classic(
+    aws: t.Callable[[str], t.Any],
+    load_balancers: LoadBalancers,
+    name: str,
+    instances: list[str],
+    draining: int | None = None,
+) -> str:
     elb = aws("elb")
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2,
-        "HealthyThreshold": 3})
+    elb.create_load_balancer(
+        LoadBalancerName=name,
+        AvailabilityZones=["us-east-1a"],
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+    )
+    elb.configure_health_check(
+        LoadBalancerName=name,
+        HealthCheck={
+            "Target": "HTTP:80/index.html",
+            "Interval": 6,
+            "Timeout": 5,
+            "UnhealthyThreshold": 2,
+            "HealthyThreshold": 3,
+        },
+    )
     if draining is not None:
-        elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
-            "ConnectionDraining": {"Enabled": True, "Timeout": draining}})
+        elb.modify_load_balancer_attributes(
+            LoadBalancerName=name, LoadBalancerAttributes={"ConnectionDraining": {"Enabled": True, "Timeout": draining}}
+        )
     if instances:
-        elb.register_instances_with_load_balancer(LoadBalancerName=name,
-                                                  Instances=[{"InstanceId": i} for i in instances])
+        elb.register_instances_with_load_balancer(
+            LoadBalancerName=name, Instances=[{"InstanceId": i} for i in instances]
+        )
     load_balancers.sync()
-    wait_for(lambda: all(state == "InService" for state, _ in classic_states(aws, name).values()),
-             f"{name}: all instances InService")
+    wait_for(
+        lambda: all(state == "InService" for state, _ in classic_states(aws, name).values()),
+        f"{name}: all instances InService",
+    )
     return load_balancers[name].url
 
 
@@ -211,8 +238,12 @@ def test_health_check_takes_an_instance_out_and_back_in(aws, image, load_balance
     sick = instances[1]
 
     hosts[sick].healthy = False
-    state = wait_for(lambda: classic_states(aws, "health-elb")[sick][0] == "OutOfService"
-                     and classic_states(aws, "health-elb")[sick], "the failing instance OutOfService")
+    state = wait_for(
+        lambda: (
+            classic_states(aws, "health-elb")[sick][0] == "OutOfService" and classic_states(aws, "health-elb")[sick]
+        ),
+        "the failing instance OutOfService",
+    )
     assert "UnhealthyThreshold" in classic_states(aws, "health-elb")[sick][1], state
     served = {get(f"{url}/")[1] for _ in range(6)}
     assert served == set(instances) - {sick}
@@ -228,8 +259,10 @@ def test_503_when_no_instance_is_healthy(aws, image, load_balancers, hosts):
     url = make_classic(aws, load_balancers, "down-elb", instances)
     for instance in instances:
         hosts[instance].healthy = False
-    wait_for(lambda: all(state == "OutOfService" for state, _ in classic_states(aws, "down-elb").values()),
-             "every instance OutOfService")
+    wait_for(
+        lambda: all(state == "OutOfService" for state, _ in classic_states(aws, "down-elb").values()),
+        "every instance OutOfService",
+    )
 
     status, body = get(f"{url}/")
 
@@ -251,8 +284,9 @@ def test_draining_lets_an_in_flight_request_finish(aws, image, load_balancers, h
         slow = pool.submit(get, f"{url}/slow?seconds=4")  # long enough for the checks below on a busy machine
         busy = wait_for(lambda: [i for i in instances if hosts[i].in_flight], "the slow request to reach a host")[0]
 
-        aws("elb").deregister_instances_from_load_balancer(LoadBalancerName="drain-elb",
-                                                           Instances=[{"InstanceId": busy}])
+        aws("elb").deregister_instances_from_load_balancer(
+            LoadBalancerName="drain-elb", Instances=[{"InstanceId": busy}]
+        )
         load_balancers.sync()
         pool_state = load_balancers.classic_pool("123456789012", "us-east-1", "drain-elb").state_of(busy)
         assert pool_state is not None and pool_state[0] == "draining"
@@ -261,8 +295,10 @@ def test_draining_lets_an_in_flight_request_finish(aws, image, load_balancers, h
 
         assert slow.result() == (200, busy)
     assert other_answers == set(instances) - {busy}
-    wait_for(lambda: load_balancers.classic_pool("123456789012", "us-east-1", "drain-elb").state_of(busy) is None,
-             "the drained instance to leave")
+    wait_for(
+        lambda: load_balancers.classic_pool("123456789012", "us-east-1", "drain-elb").state_of(busy) is None,
+        "the drained instance to leave",
+    )
 
 
 def test_draining_timeout_cuts_what_is_still_in_flight(aws, image, load_balancers, hosts):
@@ -272,8 +308,9 @@ def test_draining_timeout_cuts_what_is_still_in_flight(aws, image, load_balancer
     with ThreadPoolExecutor(max_workers=1) as pool:
         slow = pool.submit(get, f"{url}/slow?seconds=3")
         wait_for(lambda: hosts[instances[0]].in_flight, "the slow request to reach the host")
-        aws("elb").deregister_instances_from_load_balancer(LoadBalancerName="cut-elb",
-                                                           Instances=[{"InstanceId": instances[0]}])
+        aws("elb").deregister_instances_from_load_balancer(
+            LoadBalancerName="cut-elb", Instances=[{"InstanceId": instances[0]}]
+        )
         load_balancers.sync()
         status, _ = slow.result()
     assert status == 502
@@ -282,23 +319,35 @@ def test_draining_timeout_cuts_what_is_still_in_flight(aws, image, load_balancer
 def test_auto_scaling_group_attached_to_a_classic_load_balancer(aws, image, load_balancers, hosts):
     make_classic(aws, load_balancers, "asg-elb", [])
     ec2 = aws("ec2")
-    ec2.create_launch_template(LaunchTemplateName="asg-lt",
-                               LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"})
+    ec2.create_launch_template(
+        LaunchTemplateName="asg-lt", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"}
+    )
     autoscaling = aws("autoscaling")
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName="asg-web", MinSize=2, MaxSize=3, DesiredCapacity=2,
-                                          LaunchTemplate={"LaunchTemplateName": "asg-lt"},
-                                          AvailabilityZones=["us-east-1a"], LoadBalancerNames=["asg-elb"])
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="asg-web",
+        MinSize=2,
+        MaxSize=3,
+        DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateName": "asg-lt"},
+        AvailabilityZones=["us-east-1a"],
+        LoadBalancerNames=["asg-elb"],
+    )
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["asg-web"])["AutoScalingGroups"][0]
     instances = sorted(instance["InstanceId"] for instance in group["Instances"])
 
-    wait_for(lambda: sorted(i for i, (state, _) in classic_states(aws, "asg-elb").items() if state == "InService")
-             == instances, "the group's instances InService")
+    wait_for(
+        lambda: (
+            sorted(i for i, (state, _) in classic_states(aws, "asg-elb").items() if state == "InService") == instances
+        ),
+        "the group's instances InService",
+    )
     url = load_balancers["asg-elb"].url
     assert {get(f"{url}/")[1] for _ in range(4)} == set(instances)
 
     # Deregistering an instance the group registered takes it out (moto alone would keep it).
-    aws("elb").deregister_instances_from_load_balancer(LoadBalancerName="asg-elb",
-                                                       Instances=[{"InstanceId": instances[0]}])
+    aws("elb").deregister_instances_from_load_balancer(
+        LoadBalancerName="asg-elb", Instances=[{"InstanceId": instances[0]}]
+    )
     load_balancers.sync()
     assert {get(f"{url}/")[1] for _ in range(4)} == {instances[1]}
 
@@ -308,13 +357,26 @@ def test_application_load_balancer_with_a_target_group(aws, image, load_balancer
     subnets = [subnet["SubnetId"] for subnet in ec2.describe_subnets()["Subnets"]][:2]
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     alb = elbv2.create_load_balancer(Name="web-alb", Subnets=subnets)["LoadBalancers"][0]
-    group = elbv2.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/health",
-                                      HealthCheckIntervalSeconds=6, HealthyThresholdCount=2,
-                                      UnhealthyThresholdCount=2)["TargetGroups"][0]
-    elbv2.modify_target_group_attributes(TargetGroupArn=group["TargetGroupArn"], Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": "900"}])
-    elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
+    group = elbv2.create_target_group(
+        Name="web-tg",
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        HealthCheckPath="/health",
+        HealthCheckIntervalSeconds=6,
+        HealthyThresholdCount=2,
+        UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=group["TargetGroupArn"],
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "900"}],
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=alb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    )
     instances = run_instances(aws, image, 2)
     elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": i} for i in instances])
     load_balancers.sync()
@@ -348,5 +410,8 @@ def test_forwarded_headers_and_head_requests(aws, image, load_balancers, hosts):
         assert response.read() == b""
     assert get(f"{url}/index.html") == (200, instances[0])
     headers = hosts[instances[0]].last_headers
-    assert (headers["X-Forwarded-For"], headers["X-Forwarded-Port"], headers["X-Forwarded-Proto"]) == \
-        ("127.0.0.1", "80", "http")
+    assert (headers["X-Forwarded-For"], headers["X-Forwarded-Port"], headers["X-Forwarded-Proto"]) == (
+        "127.0.0.1",
+        "80",
+        "http",
+    )

@@ -7,18 +7,34 @@ DescribeInstanceHealth/DescribeTargetHealth answer from the lab's health checks.
 
 from __future__ import annotations
 
-import typing as t
-
-from .health import Address, HealthCheck
+from ..lab import Lab
+from .health import Address
+from .health import HealthCheck
 from .manager import LoadBalancers
-from .pool import DRAINING, HEALTHY, INITIAL, UNHEALTHY, Resolver, TargetPool
+from .pool import DRAINING
+from .pool import HEALTHY
+from .pool import INITIAL
+from .pool import UNHEALTHY
+from .pool import Resolver
+from .pool import TargetPool
 from .proxy import Listener
 
-__all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNHEALTHY", "Address", "HealthCheck", "Listener", "LoadBalancers",
-           "Resolver", "TargetPool", "attach"]
+__all__ = [
+    "DRAINING",
+    "HEALTHY",
+    "INITIAL",
+    "UNHEALTHY",
+    "Address",
+    "HealthCheck",
+    "Listener",
+    "LoadBalancers",
+    "Resolver",
+    "TargetPool",
+    "attach",
+]
 
 
-def fleet_resolver(lab: t.Any) -> Resolver:
+def fleet_resolver(lab: Lab) -> Resolver:
     """Instance id and traffic port -> the unix socket of that lab host's web server, from ``lab.fleet``.
 
     A lab host runs one web server, reached on a socket the lab made for it, whatever port the load balancer names
@@ -27,13 +43,13 @@ def fleet_resolver(lab: t.Any) -> Resolver:
 
     def resolve(instance_id: str, port: int) -> Address | None:
         host = lab.fleet.get(instance_id) if lab.fleet is not None else None
-        path = getattr(host.web, "socket_path", None) if host is not None else None
+        path = host.web.socket_path if host is not None else None
         return str(path) if path is not None else None
 
     return resolve
 
 
-def attach(lab: t.Any, resolve: Resolver | None = None) -> LoadBalancers:
+def attach(lab: Lab, resolve: Resolver | None = None) -> LoadBalancers:
     from . import moto_patches
 
     load_balancers = LoadBalancers(resolve or fleet_resolver(lab), lab.clock, host=lab.host).start()

@@ -11,6 +11,8 @@ import http.client
 import typing as t
 from dataclasses import dataclass
 
+from ..fleet.webserver import UnixHTTPConnection
+
 # A backend: a lab host's web server socket path (``HostWebServer.socket_path``), or a TCP (host, port).
 Address = str | tuple[str, int]
 
@@ -18,13 +20,9 @@ Address = str | tuple[str, int]
 def backend_connection(address: Address, timeout: float) -> http.client.HTTPConnection:
     """An unopened HTTP connection to a backend."""
     if isinstance(address, str):
-        from ..fleet.webserver import UnixHTTPConnection
-
         return UnixHTTPConnection(address, timeout)
     return http.client.HTTPConnection(*address, timeout=timeout)
 
-# AWS's defaults for a Classic Load Balancer that was never given a check (DescribeLoadBalancers shows these).
-CLASSIC_DEFAULTS = {"interval": 30, "timeout": 5, "unhealthy_threshold": 2, "healthy_threshold": 10}
 
 # A probe never waits less than this many real seconds, whatever the time factor: a scaled 5-second timeout is 83 ms
 # at the default factor, shorter than a busy 2-core machine may need to schedule the host's web server.
@@ -45,8 +43,10 @@ class HealthCheck:
     def describe(self) -> str:
         port = "traffic-port" if self.port is None else str(self.port)
         target = f"{self.protocol}:{port}{self.path if self.protocol == 'HTTP' else ''}"
-        return (f"{target} every {self.interval:g}s, healthy after {self.healthy_threshold}, "
-                f"unhealthy after {self.unhealthy_threshold}")
+        return (
+            f"{target} every {self.interval:g}s, healthy after {self.healthy_threshold}, "
+            f"unhealthy after {self.unhealthy_threshold}"
+        )
 
     def accepts(self, status: int) -> bool:
         return any(low <= status <= high for low, high in self.success_codes)
@@ -54,8 +54,18 @@ class HealthCheck:
     @classmethod
     def from_classic(cls, health_check: t.Any, default_port: int) -> HealthCheck:
         """From moto's ``FakeHealthCheck`` (``target`` like ``HTTP:80/index.html``), or AWS's default when None."""
-        if health_check is None:
-            return cls(protocol="TCP", port=default_port, path="", **CLASSIC_DEFAULTS)
+        if (
+            health_check is None
+        ):  # AWS's check of a Classic Load Balancer never given one (DescribeLoadBalancers shows it)
+            return cls(
+                protocol="TCP",
+                port=default_port,
+                path="",
+                interval=30,
+                timeout=5,
+                healthy_threshold=10,
+                unhealthy_threshold=2,
+            )
         protocol, _, rest = str(health_check.target).partition(":")
         protocol = protocol.upper()
         if protocol in ("HTTP", "HTTPS"):

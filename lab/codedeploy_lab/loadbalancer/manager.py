@@ -12,15 +12,24 @@ first listener of a load balancer is reported under its name, further listeners 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import typing as t
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
+
+from moto.elb.models import elb_backends
+from moto.elbv2.models import elbv2_backends
 
 from ..clock import LabClock
 from .health import HealthCheck
-from .pool import HEALTHY, Resolver, TargetPool
-from .proxy import FixedResponse, Listener, Route
+from .pool import HEALTHY
+from .pool import Resolver
+from .pool import TargetPool
+from .proxy import FixedResponse
+from .proxy import Listener
+from .proxy import Route
 
 LOG = logging.getLogger("codedeploy_lab.loadbalancer")
 
@@ -32,6 +41,14 @@ def _backends(backend_dict: t.Any) -> Iterator[tuple[str, str, t.Any]]:
     for account_id, per_account in list(dict.items(backend_dict)):
         for region, backend in list(dict.items(per_account)):
             yield account_id, region, backend
+
+
+def _is_healthy(pool: TargetPool, instance_id: str) -> bool:
+    return (pool.state_of(instance_id) or ("",))[0] == HEALTHY
+
+
+def _is_gone(pool: TargetPool, instance_id: str) -> bool:
+    return pool.state_of(instance_id) is None
 
 
 def classic_key(account_id: str, region: str, name: str) -> str:
@@ -112,9 +129,6 @@ class LoadBalancers(Mapping[str, Listener]):
     # -- following moto ---------------------------------------------------------------------------------------------
 
     def sync(self) -> None:
-        from moto.elb.models import elb_backends
-        from moto.elbv2.models import elbv2_backends
-
         with self._lock:
             seen_pools: set[str] = set()
             wanted: dict[str, tuple[str, str, int, str, Route]] = {}  # key -> (lb name, kind, port, protocol, route)
@@ -124,28 +138,49 @@ class LoadBalancers(Mapping[str, Listener]):
                     key = classic_key(account_id, region, load_balancer.name)
                     listeners = list(load_balancer.listeners)
                     default_port = int(listeners[0].instance_port) if listeners else 80
-                    pool = self._pool(key, "classic", load_balancer.name,
-                                      HealthCheck.from_classic(load_balancer.health_check, default_port),
-                                      _classic_draining(load_balancer),
-                                      {instance_id: default_port for instance_id in load_balancer.instance_ids})
+                    pool = self._pool(
+                        key,
+                        "classic",
+                        load_balancer.name,
+                        HealthCheck.from_classic(load_balancer.health_check, default_port),
+                        _classic_draining(load_balancer),
+                        {instance_id: default_port for instance_id in load_balancer.instance_ids},
+                    )
                     seen_pools.add(key)
                     for listener in listeners:
                         wanted[f"{key}/{listener.load_balancer_port}"] = (
-                            load_balancer.name, "classic", int(listener.load_balancer_port), listener.protocol,
-                            Route(pools=((pool, 1, int(listener.instance_port)),)))
+                            load_balancer.name,
+                            "classic",
+                            int(listener.load_balancer_port),
+                            listener.protocol,
+                            Route(pools=((pool, 1, int(listener.instance_port)),)),
+                        )
 
-            for account_id, region, backend in _backends(elbv2_backends):
+            for _account_id, _region, backend in _backends(elbv2_backends):
                 for target_group in list(backend.target_groups.values()):
-                    registered = {target_id: int(target["Port"]) for target_id, target in
-                                  list(target_group.targets.items()) if str(target_id).startswith("i-")}
-                    self._pool(target_group.arn, "target-group", target_group.name,
-                               HealthCheck.from_target_group(target_group), _deregistration_delay(target_group),
-                               registered)
+                    registered = {
+                        target_id: int(target["Port"])
+                        for target_id, target in list(target_group.targets.items())
+                        if str(target_id).startswith("i-")
+                    }
+                    self._pool(
+                        target_group.arn,
+                        "target-group",
+                        target_group.name,
+                        HealthCheck.from_target_group(target_group),
+                        _deregistration_delay(target_group),
+                        registered,
+                    )
                     seen_pools.add(target_group.arn)
                 for load_balancer in list(backend.load_balancers.values()):
                     for listener in list(load_balancer.listeners.values()):
-                        wanted[listener.arn] = (load_balancer.name, load_balancer.type, int(listener.port),
-                                                listener.protocol, self._alb_route(listener))
+                        wanted[listener.arn] = (
+                            load_balancer.name,
+                            load_balancer.type,
+                            int(listener.port),
+                            listener.protocol,
+                            self._alb_route(listener),
+                        )
 
             for key in set(self._pools) - seen_pools:
                 self._pools.pop(key).close()
@@ -154,20 +189,28 @@ class LoadBalancers(Mapping[str, Listener]):
             for key, (name, kind, port, protocol, route) in wanted.items():
                 listener = self._listeners.get(key)
                 if listener is None:
-                    listener = self._listeners[key] = Listener(load_balancer=name, kind=kind, port=port,
-                                                               protocol=protocol, route=route, host=self._host)
+                    listener = self._listeners[key] = Listener(
+                        load_balancer=name, kind=kind, port=port, protocol=protocol, route=route, host=self._host
+                    )
                     LOG.info("load balancer %s listener %s: %s", name, port, listener.url)
                 else:
                     listener.route = route
             self._name_listeners()
 
-    def _pool(self, key: str, kind: str, name: str, health_check: HealthCheck, draining: float,
-              registered: dict[str, int]) -> TargetPool:
+    def _pool(
+        self, key: str, kind: str, name: str, health_check: HealthCheck, draining: float, registered: dict[str, int]
+    ) -> TargetPool:
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = TargetPool(kind=kind, name=name, key=key, health_check=health_check,
-                                                 draining_timeout=draining, resolve=self._resolve,
-                                                 clock=self._clock)
+            pool = self._pools[key] = TargetPool(
+                kind=kind,
+                name=name,
+                key=key,
+                health_check=health_check,
+                draining_timeout=draining,
+                resolve=self._resolve,
+                clock=self._clock,
+            )
         pool.reconcile(registered, health_check, draining)
         return pool
 
@@ -177,20 +220,31 @@ class LoadBalancers(Mapping[str, Listener]):
             kind = str(data.get("Type", "")).lower()
             if kind == "forward":
                 groups = data.get("ForwardConfig", {}).get("TargetGroups") or [
-                    {"TargetGroupArn": data.get("TargetGroupArn"), "Weight": 1}]
-                return Route(pools=tuple((self._pools[group["TargetGroupArn"]], int(group.get("Weight", 1)), None)
-                                         for group in groups if group.get("TargetGroupArn") in self._pools))
+                    {"TargetGroupArn": data.get("TargetGroupArn"), "Weight": 1}
+                ]
+                return Route(
+                    pools=tuple(
+                        (self._pools[group["TargetGroupArn"]], int(group.get("Weight", 1)), None)
+                        for group in groups
+                        if group.get("TargetGroupArn") in self._pools
+                    )
+                )
             if kind == "fixed-response":
                 config = data.get("FixedResponseConfig", {})
-                return Route(fixed=FixedResponse(int(config.get("StatusCode", 200)),
-                                                 config.get("ContentType", "text/plain"),
-                                                 config.get("MessageBody", "")))
+                return Route(
+                    fixed=FixedResponse(
+                        int(config.get("StatusCode", 200)),
+                        config.get("ContentType", "text/plain"),
+                        config.get("MessageBody", ""),
+                    )
+                )
         return Route()
 
     def _name_listeners(self) -> None:
         names: dict[str, str] = {}
-        for key, listener in sorted(self._listeners.items(), key=lambda item: (item[1].load_balancer,
-                                                                                  item[1].port, item[0])):
+        for key, listener in sorted(
+            self._listeners.items(), key=lambda item: (item[1].load_balancer, item[1].port, item[0])
+        ):
             for name in (listener.load_balancer, f"{listener.load_balancer}:{listener.port}", key):
                 if name not in names:
                     names[name] = key
@@ -217,7 +271,7 @@ class LoadBalancers(Mapping[str, Listener]):
         deadline = self._clock.monotonic() + timeout
         for pool in pools:
             remaining = max(0.0, deadline - self._clock.monotonic())
-            if not pool.wait_for(lambda: (pool.state_of(instance_id) or ("",))[0] == HEALTHY, remaining):
+            if not pool.wait_for(functools.partial(_is_healthy, pool, instance_id), remaining):
                 return False
         return True
 
@@ -226,7 +280,7 @@ class LoadBalancers(Mapping[str, Listener]):
         deadline = self._clock.monotonic() + timeout
         for pool in pools:
             remaining = max(0.0, deadline - self._clock.monotonic())
-            if not pool.wait_for(lambda: pool.state_of(instance_id) is None, remaining):
+            if not pool.wait_for(functools.partial(_is_gone, pool, instance_id), remaining):
                 return False
         return True
 
@@ -235,11 +289,19 @@ class LoadBalancers(Mapping[str, Listener]):
         self.refresh()
         with self._lock:
             return {
-                "listeners": {name: {"url": self._listeners[key].url, "load_balancer": self._listeners[key].load_balancer,
-                                     "kind": self._listeners[key].kind, "port": self._listeners[key].port}
-                              for name, key in sorted(self._names.items())},
-                "pools": {pool.name if pool.kind == "classic" else f"target-group/{pool.name}": pool.describe()
-                          for pool in self._pools.values()},
+                "listeners": {
+                    name: {
+                        "url": self._listeners[key].url,
+                        "load_balancer": self._listeners[key].load_balancer,
+                        "kind": self._listeners[key].kind,
+                        "port": self._listeners[key].port,
+                    }
+                    for name, key in sorted(self._names.items())
+                },
+                "pools": {
+                    pool.name if pool.kind == "classic" else f"target-group/{pool.name}": pool.describe()
+                    for pool in self._pools.values()
+                },
             }
 
 

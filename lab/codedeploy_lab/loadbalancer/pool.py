@@ -13,10 +13,14 @@ import itertools
 import logging
 import threading
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from ..clock import LabClock
-from .health import MINIMUM_PROBE_TIMEOUT, Address, HealthCheck, probe
+from .health import MINIMUM_PROBE_TIMEOUT
+from .health import Address
+from .health import HealthCheck
+from .health import probe
 
 LOG = logging.getLogger("codedeploy_lab.loadbalancer")
 
@@ -63,8 +67,17 @@ class Target:
 class TargetPool:
     """Targets of one load balancer (``kind="classic"``) or target group (``kind="target-group"``)."""
 
-    def __init__(self, *, kind: str, name: str, key: str, health_check: HealthCheck, draining_timeout: float,
-                 resolve: Resolver, clock: LabClock) -> None:
+    def __init__(
+        self,
+        *,
+        kind: str,
+        name: str,
+        key: str,
+        health_check: HealthCheck,
+        draining_timeout: float,
+        resolve: Resolver,
+        clock: LabClock,
+    ) -> None:
         self.kind = kind
         self.name = name
         self.key = key
@@ -106,8 +119,9 @@ class TargetPool:
         target = Target(instance_id=instance_id, port=port, registered_at=float(next(self._order)))
         self._targets[instance_id] = target
         self.changed.notify_all()
-        threading.Thread(target=self._check_loop, args=(target,), daemon=True,
-                         name=f"lb-health-{self.name}-{instance_id}").start()
+        threading.Thread(
+            target=self._check_loop, args=(target,), daemon=True, name=f"lb-health-{self.name}-{instance_id}"
+        ).start()
 
     def _deregister(self, target: Target) -> None:
         target.stop.set()  # no more health checks
@@ -116,8 +130,9 @@ class TargetPool:
             return
         target.state, target.reason = DRAINING, "Target deregistration is in progress"
         self.changed.notify_all()
-        threading.Thread(target=self._drain, args=(target,), daemon=True,
-                         name=f"lb-drain-{self.name}-{target.instance_id}").start()
+        threading.Thread(
+            target=self._drain, args=(target,), daemon=True, name=f"lb-drain-{self.name}-{target.instance_id}"
+        ).start()
 
     def _remove(self, target: Target, *, cut: bool) -> None:
         target.stop.set()
@@ -134,8 +149,13 @@ class TargetPool:
             while target.in_flight and self._targets.get(target.instance_id) is target:
                 remaining = deadline - self._clock.monotonic()
                 if remaining <= 0:
-                    LOG.info("%s %s: draining timeout, cutting %d request(s) to %s", self.kind, self.name,
-                             len(target.in_flight), target.instance_id)
+                    LOG.info(
+                        "%s %s: draining timeout, cutting %d request(s) to %s",
+                        self.kind,
+                        self.name,
+                        len(target.in_flight),
+                        target.instance_id,
+                    )
                     break
                 self.changed.wait(remaining)
             if self._targets.get(target.instance_id) is target:
@@ -171,16 +191,19 @@ class TargetPool:
             elif target.state == UNHEALTHY:
                 target.reason = reason
         if target.state != before:
-            LOG.info("%s %s: %s %s -> %s %s", self.kind, self.name, target.instance_id, before, target.state,
-                     target.reason)
+            LOG.info(
+                "%s %s: %s %s -> %s %s", self.kind, self.name, target.instance_id, before, target.state, target.reason
+            )
             self.changed.notify_all()
 
     # -- traffic ----------------------------------------------------------------------------------------------------
 
     def healthy(self) -> list[Target]:
         with self._lock:
-            return sorted((target for target in self._targets.values() if target.state == HEALTHY),
-                          key=lambda target: target.registered_at)
+            return sorted(
+                (target for target in self._targets.values() if target.state == HEALTHY),
+                key=lambda target: target.registered_at,
+            )
 
     def begin(self, target: Target) -> Request | None:
         """Account a request to ``target``; None when it stopped taking traffic since it was picked."""
@@ -220,8 +243,12 @@ class TargetPool:
                 "health_check": self.health_check.describe(),
                 "draining_timeout": self.draining_timeout,
                 "targets": {
-                    target.instance_id: {"state": target.state, "reason": target.reason, "port": target.port,
-                                         "in_flight": len(target.in_flight)}
+                    target.instance_id: {
+                        "state": target.state,
+                        "reason": target.reason,
+                        "port": target.port,
+                        "in_flight": len(target.in_flight),
+                    }
                     for target in sorted(self._targets.values(), key=lambda target: target.registered_at)
                 },
             }
