@@ -12,9 +12,15 @@ import urllib.error
 import urllib.request
 import uuid
 
+import boto3
 import pytest
 
+from codedeploy_lab.console import attach
 from codedeploy_lab.console.testing import serve_console
+from codedeploy_lab.console.testing import serve_wsgi
+from codedeploy_lab.server import LabApplication
+from codedeploy_lab.server import build_lab
+from codedeploy_lab.testing import CREDENTIALS
 
 
 class Answer(t.NamedTuple):
@@ -26,11 +32,11 @@ class Answer(t.NamedTuple):
         return json.loads(self.body)
 
 
-def request(url: str, method: str = "GET", headers: dict[str, str] | None = None, body: bytes | None = None
-            ) -> Answer:
+def request(url: str, method: str = "GET", headers: dict[str, str] | None = None, body: bytes | None = None) -> Answer:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body, method=method, headers=headers or {}),
-                                    timeout=30) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=body, method=method, headers=headers or {}), timeout=30
+        ) as response:
             return Answer(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         return Answer(error.code, dict(error.headers), error.read())
@@ -49,22 +55,36 @@ def deployment(control_plane_lab, unique_name, service_role) -> dict[str, str]:
     application, group = unique_name("console-app"), unique_name("console-group")
     codedeploy.create_application(applicationName=application)
     codedeploy.create_deployment_group(
-        applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
         deploymentStyle={"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
         ec2TagFilters=[{"Key": "Name", "Value": group, "Type": "KEY_AND_VALUE"}],
-        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+    )
     deployment_id = codedeploy.create_deployment(
-        applicationName=application, deploymentGroupName=group, revision={
-            "revisionType": "S3", "s3Location": {"bucket": "releases", "key": f"{group}/v1.zip", "bundleType": "zip",
-                                                 "eTag": "0123456789abcdef"}})["deploymentId"]
+        applicationName=application,
+        deploymentGroupName=group,
+        revision={
+            "revisionType": "S3",
+            "s3Location": {
+                "bucket": "releases",
+                "key": f"{group}/v1.zip",
+                "bundleType": "zip",
+                "eTag": "0123456789abcdef",
+            },
+        },
+    )["deploymentId"]
     return {"application": application, "group": group, "deployment": deployment_id}
 
 
 @pytest.fixture(scope="module")
 def service_role(control_plane_lab) -> str:
     iam = control_plane_lab.client("iam")
-    role = iam.create_role(RoleName=f"console-role-{uuid.uuid4().hex[:8]}",
-                           AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    role = iam.create_role(
+        RoleName=f"console-role-{uuid.uuid4().hex[:8]}",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
+    )
     return str(role["Role"]["Arn"])
 
 
@@ -130,8 +150,14 @@ def test_console_json_follows_the_lab(console: str, deployment: dict[str, str]) 
     assert settings["lastAttemptedDeployment"]["deploymentId"] == deployment["deployment"]
     assert [d["deploymentId"] for d in group_page["deployments"]] == [deployment["deployment"]]
     assert deployment_page["status"] == "Created" and deployment_page["creator"] == "user"
-    assert deployment_page["revision"] == {"type": "S3", "bucket": "releases", "key": f"{deployment['group']}/v1.zip",
-                                           "bundleType": "zip", "eTag": "0123456789abcdef", "version": None}
+    assert deployment_page["revision"] == {
+        "type": "S3",
+        "bucket": "releases",
+        "key": f"{deployment['group']}/v1.zip",
+        "bundleType": "zip",
+        "eTag": "0123456789abcdef",
+        "version": None,
+    }
     assert deployment_page["deploymentConfigName"] == "CodeDeployDefault.OneAtATime"
     assert deployment_page["instances"] == []
 
@@ -149,11 +175,6 @@ def test_console_names_what_does_not_exist(console: str) -> None:
 
 def test_console_mounted_in_a_lab_process_reads_that_lab(tmp_path) -> None:
     """``attach(lab)`` and the routing server.py gives ``/console``: the lab's guard first, then ``lab.console``."""
-    from codedeploy_lab.console import attach
-    from codedeploy_lab.console.testing import serve_wsgi
-    from codedeploy_lab.server import LabApplication, build_lab
-    from codedeploy_lab.testing import CREDENTIALS
-
     lab = build_lab(tmp_path / "state")  # control plane and moto in this process, no rooms
     attach(lab)
     application = LabApplication(lab, "control-token")
@@ -166,8 +187,6 @@ def test_console_mounted_in_a_lab_process_reads_that_lab(tmp_path) -> None:
 
     with serve_wsgi(lab_process) as endpoint:
         lab.port = int(endpoint.rsplit(":", 1)[1])
-        import boto3
-
         codedeploy = boto3.client("codedeploy", endpoint_url=endpoint, **CREDENTIALS)
         codedeploy.create_application(applicationName="in-process")
         applications = request(f"{endpoint}/console/api/applications").json()["applications"]

@@ -17,10 +17,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from codedeploy_lab.console.testing import chromium, serve_console, serve_wsgi
-from codedeploy_lab.deployments.testing import (run_web_instances, targets_of, terminate, unique, upload_revision,
-                                                wait_deployment, wait_web_ready, web_launch_template,
-                                                web_load_balancer)
+from codedeploy_lab.console.testing import chromium
+from codedeploy_lab.console.testing import serve_console
+from codedeploy_lab.console.testing import serve_wsgi
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import targets_of
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_web_ready
+from codedeploy_lab.deployments.testing import web_launch_template
+from codedeploy_lab.deployments.testing import web_load_balancer
 
 pytestmark = pytest.mark.browser
 
@@ -84,17 +92,30 @@ def make_group(lab, service_role: str, fleet: Fleet, **settings: t.Any) -> tuple
     application, group = unique("console-app"), unique("console-group")
     codedeploy.create_application(applicationName=application)
     codedeploy.create_deployment_group(
-        applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
         deploymentConfigName="CodeDeployDefault.AllAtOnce",
-        ec2TagFilters=[{"Key": "Fleet", "Value": fleet.tag, "Type": "KEY_AND_VALUE"}], **settings)
+        ec2TagFilters=[{"Key": "Fleet", "Value": fleet.tag, "Type": "KEY_AND_VALUE"}],
+        **settings,
+    )
     return application, group
 
 
 def start(lab, application: str, group: str, version: str, hooks: dict[str, str]) -> str:
-    revision = upload_revision(lab.client, unique("console-revisions"), f"{group}/{version}.zip", version,
-                               hooks=hooks, destination=f"/opt/{group}")
-    return str(lab.client("codedeploy").create_deployment(applicationName=application, deploymentGroupName=group,
-                                                          revision=revision)["deploymentId"])
+    revision = upload_revision(
+        lab.client,
+        unique("console-revisions"),
+        f"{group}/{version}.zip",
+        version,
+        hooks=hooks,
+        destination=f"/opt/{group}",
+    )
+    return str(
+        lab.client("codedeploy").create_deployment(
+            applicationName=application, deploymentGroupName=group, revision=revision
+        )["deploymentId"]
+    )
 
 
 def test_deployment_page_follows_a_running_deployment(lab, service_role, fleet, console, page, screenshots) -> None:
@@ -124,16 +145,19 @@ def test_deployment_page_follows_a_running_deployment(lab, service_role, fleet, 
     page.screenshot(path=str(screenshots / "deployment-succeeded.png"), full_page=True)
 
 
-def test_failed_deployment_shows_the_failed_hook_and_links_to_its_rollback(lab, service_role, fleet, console, page,
-                                                                          screenshots) -> None:
-    application, group = make_group(lab, service_role, fleet,
-                                    autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
+def test_failed_deployment_shows_the_failed_hook_and_links_to_its_rollback(
+    lab, service_role, fleet, console, page, screenshots
+) -> None:
+    application, group = make_group(
+        lab, service_role, fleet, autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}
+    )
     good = start(lab, application, group, "v1", {})
     assert wait_deployment(lab.client, good)["status"] == "Succeeded"
     broken = start(lab, application, group, "v2", {"ValidateService": FAILING_HOOK})
     assert wait_deployment(lab.client, broken)["status"] == "Failed"
-    rollback_id = lab.client("codedeploy").get_deployment(deploymentId=broken)["deploymentInfo"][
-        "rollbackInfo"]["rollbackDeploymentId"]
+    rollback_id = lab.client("codedeploy").get_deployment(deploymentId=broken)["deploymentInfo"]["rollbackInfo"][
+        "rollbackDeploymentId"
+    ]
 
     page.goto(f"{console}deployments/{broken}")
     expect(page.locator("#deployment-status")).to_have_text("Failed")
@@ -167,8 +191,9 @@ def test_failed_deployment_shows_the_failed_hook_and_links_to_its_rollback(lab, 
     page.wait_for_url(f"{console}applications/{application}/{group}")
 
 
-def test_fleet_page_lists_hosts_their_health_and_load_balancer_addresses(lab, fleet, console, page,
-                                                                        screenshots) -> None:
+def test_fleet_page_lists_hosts_their_health_and_load_balancer_addresses(
+    lab, fleet, console, page, screenshots
+) -> None:
     address = lab.get("/_lab/status")["load_balancers"][fleet.load_balancer]
 
     page.goto(f"{console}fleet")
@@ -193,11 +218,14 @@ def test_a_page_of_another_origin_cannot_read_the_console(console, browser) -> N
     tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     with serve_wsgi(other_site) as elsewhere:
         tab.goto(f"{elsewhere}/")
-        cors = tab.evaluate("""url => fetch(url).then(r => r.text()).then(text => "read " + text,
+        cors = tab.evaluate(
+            """url => fetch(url).then(r => r.text()).then(text => "read " + text,
                                                                            error => "blocked " + error.name)""",
-                            f"{console}api/applications")
-        opaque = tab.evaluate("url => fetch(url, {mode: 'no-cors'}).then(r => r.type + ' ' + r.status)",
-                              f"{console}api/applications")
+            f"{console}api/applications",
+        )
+        opaque = tab.evaluate(
+            "url => fetch(url, {mode: 'no-cors'}).then(r => r.type + ' ' + r.status)", f"{console}api/applications"
+        )
     tab.close()
 
     assert cors == "blocked TypeError"
@@ -205,40 +233,63 @@ def test_a_page_of_another_origin_cannot_read_the_console(console, browser) -> N
     assert any("Access-Control-Allow-Origin" in error for error in errors), errors  # the browser says why
 
 
-def test_blue_green_deployment_shows_both_fleets_and_where_traffic_is(lab, service_role, console, page,
-                                                                     screenshots) -> None:
+def test_blue_green_deployment_shows_both_fleets_and_where_traffic_is(
+    lab, service_role, console, page, screenshots
+) -> None:
     load_balancer = web_load_balancer(lab.client, interval=5)
     original_group = unique("console-asg")
     autoscaling = lab.client("autoscaling")
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=original_group, MinSize=2, MaxSize=4, DesiredCapacity=2,
-        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)}, AvailabilityZones=["us-east-1a"],
-        LoadBalancerNames=[load_balancer])
+        AutoScalingGroupName=original_group,
+        MinSize=2,
+        MaxSize=4,
+        DesiredCapacity=2,
+        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)},
+        AvailabilityZones=["us-east-1a"],
+        LoadBalancerNames=[load_balancer],
+    )
     copies: list[str] = []
     try:
-        original = sorted(i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
-            AutoScalingGroupNames=[original_group])["AutoScalingGroups"][0]["Instances"])
+        original = sorted(
+            i["InstanceId"]
+            for i in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[original_group])[
+                "AutoScalingGroups"
+            ][0]["Instances"]
+        )
         wait_web_ready(lab, original)
         application, group = unique("console-app"), unique("console-group")
         codedeploy = lab.client("codedeploy")
         codedeploy.create_application(applicationName=application)
         codedeploy.create_deployment_group(
-            applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
-            deploymentConfigName="CodeDeployDefault.AllAtOnce", autoScalingGroups=[original_group],
+            applicationName=application,
+            deploymentGroupName=group,
+            serviceRoleArn=service_role,
+            deploymentConfigName="CodeDeployDefault.AllAtOnce",
+            autoScalingGroups=[original_group],
             deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            loadBalancerInfo={"elbInfoList": [{"name": load_balancer}]}, blueGreenDeploymentConfiguration={
+            loadBalancerInfo={"elbInfoList": [{"name": load_balancer}]},
+            blueGreenDeploymentConfiguration={
                 "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
                 "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
-                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE",
-                                                              "terminationWaitTimeInMinutes": 5}})
+                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5},
+            },
+        )
         deployment_id = start(lab, application, group, "v1", {})
         page.goto(f"{console}deployments/{deployment_id}")
         expect(page.locator("#deployment-status")).to_have_text("Succeeded")
         assert wait_deployment(lab.client, deployment_id)["status"] == "Succeeded"
-        copies = [g["name"] for g in codedeploy.get_deployment_group(
-            applicationName=application, deploymentGroupName=group)["deploymentGroupInfo"]["autoScalingGroups"]]
-        replacement = sorted(i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
-            AutoScalingGroupNames=copies)["AutoScalingGroups"][0]["Instances"])
+        copies = [
+            g["name"]
+            for g in codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=group)[
+                "deploymentGroupInfo"
+            ]["autoScalingGroups"]
+        ]
+        replacement = sorted(
+            i["InstanceId"]
+            for i in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=copies)["AutoScalingGroups"][0][
+                "Instances"
+            ]
+        )
 
         section = page.locator("section.blue-green")
         expect(section.locator("#traffic")).to_have_text("on the replacement fleet")

@@ -7,15 +7,20 @@ A deployment's page asks for its JSON twice a second, so it follows a running de
 
 from __future__ import annotations
 
-import typing as t
-
-from .app import PREFIX, ConsoleApp
-from .data import USER_AGENT, ConsoleData, InProcess, LabSource, OverHttp
+from ..lab import Lab
+from .app import PREFIX
+from .app import ConsoleApp
+from .data import USER_AGENT
+from .data import ConsoleData
+from .data import InProcess
+from .data import LabSource
+from .data import OverHttp
 
 __all__ = ["PREFIX", "USER_AGENT", "ConsoleApp", "ConsoleData", "InProcess", "LabSource", "OverHttp", "attach"]
 
 
-def attach(lab: t.Any) -> ConsoleApp:
+def attach(lab: Lab) -> ConsoleApp:
     """Give ``lab`` its console (``lab.console``), reading through the lab's own API in this process."""
-    lab.console = ConsoleApp(InProcess(lab))
-    return t.cast(ConsoleApp, lab.console)
+    console = ConsoleApp(InProcess(lab))
+    lab.console = console
+    return console

@@ -17,18 +17,27 @@ import typing as t
 from datetime import datetime
 from importlib import resources
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
 
-from .data import ConsoleData, LabSource
+from .data import ConsoleData
+from .data import LabSource
 from .data import NotFound as MissingResource
 
 LOG = logging.getLogger("codedeploy_lab.console")
 
 PREFIX = "/console"
-STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml"}
+STATIC_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -52,17 +61,20 @@ class ConsoleApp:
         self.data = ConsoleData(source)
         self.static = resources.files(__package__).joinpath("static")
         page = ("page", READ_METHODS)
-        self._map = Map([
-            Rule(f"{PREFIX}/", endpoint=page),
-            Rule(f"{PREFIX}/fleet", endpoint=page),
-            Rule(f"{PREFIX}/applications/<application>/<group>", endpoint=page),
-            Rule(f"{PREFIX}/deployments/<deployment_id>", endpoint=page),
-            Rule(f"{PREFIX}/api/applications", endpoint=("applications", READ_METHODS)),
-            Rule(f"{PREFIX}/api/applications/<application>/<group>", endpoint=("deployment_group", READ_METHODS)),
-            Rule(f"{PREFIX}/api/deployments/<deployment_id>", endpoint=("deployment", READ_METHODS)),
-            Rule(f"{PREFIX}/api/fleet", endpoint=("fleet", READ_METHODS)),
-            Rule(f"{PREFIX}/static/<name>", endpoint=("static", READ_METHODS)),
-        ], strict_slashes=False)
+        self._map = Map(
+            [
+                Rule(f"{PREFIX}/", endpoint=page),
+                Rule(f"{PREFIX}/fleet", endpoint=page),
+                Rule(f"{PREFIX}/applications/<application>/<group>", endpoint=page),
+                Rule(f"{PREFIX}/deployments/<deployment_id>", endpoint=page),
+                Rule(f"{PREFIX}/api/applications", endpoint=("applications", READ_METHODS)),
+                Rule(f"{PREFIX}/api/applications/<application>/<group>", endpoint=("deployment_group", READ_METHODS)),
+                Rule(f"{PREFIX}/api/deployments/<deployment_id>", endpoint=("deployment", READ_METHODS)),
+                Rule(f"{PREFIX}/api/fleet", endpoint=("fleet", READ_METHODS)),
+                Rule(f"{PREFIX}/static/<name>", endpoint=("static", READ_METHODS)),
+            ],
+            strict_slashes=False,
+        )
 
     def __call__(self, environ: dict[str, t.Any], start_response: t.Callable) -> t.Iterable[bytes]:
         request = Request(environ)
@@ -72,11 +84,17 @@ class ConsoleApp:
 
     def _respond(self, request: Request) -> Response:
         if request.method not in READ_METHODS:
-            return _error(405, f"the console is read-only: {request.method} is not served; use GET",
-                          headers={"Allow": ", ".join(READ_METHODS)})
+            return _error(
+                405,
+                f"the console is read-only: {request.method} is not served; use GET",
+                headers={"Allow": ", ".join(READ_METHODS)},
+            )
         if not _same_origin(request):
-            return _error(403, f"requests from {request.headers.get('Origin')} are refused: the console answers "
-                               f"pages of its own origin only")
+            return _error(
+                403,
+                f"requests from {request.headers.get('Origin')} are refused: the console answers "
+                f"pages of its own origin only",
+            )
         if request.path == PREFIX:
             return Response(status=308, headers={"Location": f"{PREFIX}/"})
         try:
@@ -86,7 +104,7 @@ class ConsoleApp:
         except MethodNotAllowed:  # every rule takes GET and HEAD, already checked
             return _error(405, "the console is read-only")
         except HTTPException as redirect:  # strict_slashes redirects
-            return t.cast(Response, redirect.get_response(request.environ))
+            return redirect.get_response(request.environ)
         if name == "page":
             return self._file("index.html")
         if name == "static":
@@ -101,7 +119,7 @@ class ConsoleApp:
         return Response(json.dumps(payload, default=_json_default), content_type="application/json")
 
     def _file(self, name: str) -> Response:
-        suffix = name[name.rfind("."):] if "." in name else ""
+        suffix = name[name.rfind(".") :] if "." in name else ""
         resource = self.static.joinpath(name)
         if suffix not in STATIC_TYPES or "/" in name or not resource.is_file():
             return _error(404, f"no console file {name}")
@@ -117,5 +135,6 @@ def _same_origin(request: Request) -> bool:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps({"error": message}), status=status, content_type="application/json",
-                    headers=headers or {})
+    return Response(
+        json.dumps({"error": message}), status=status, content_type="application/json", headers=headers or {}
+    )

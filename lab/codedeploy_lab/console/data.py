@@ -19,7 +19,16 @@ import threading
 import typing as t
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import boto3
+from botocore.config import Config
+
+from ..iam import internal_credentials
+from ..lab import TOKEN_HEADER
+from ..lab import Lab
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 USER_AGENT = "codedeploy-lab-console"  # in every AWS call the console makes, so the lab can tell them apart
@@ -52,26 +61,28 @@ class _Clients:
     def client(self, service: str) -> t.Any:
         with self._lock:
             if service not in self._clients:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(user_agent_extra=USER_AGENT, retries={"max_attempts": 2, "mode": "standard"},
-                                connect_timeout=5, read_timeout=10)
+                config = Config(
+                    user_agent_extra=USER_AGENT,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                    connect_timeout=5,
+                    read_timeout=10,
+                )
                 self._clients[service] = boto3.session.Session().client(
-                    service, endpoint_url=self._endpoint(), config=config, **self._credentials)
+                    service, endpoint_url=self._endpoint(), config=config, **self._credentials
+                )
             return self._clients[service]
 
 
 class InProcess:
     """The console inside the lab process."""
 
-    def __init__(self, lab: t.Any) -> None:
+    def __init__(self, lab: Lab) -> None:
         self.lab = lab
-        from ..iam import internal_credentials
-
         # The lab's internal principal (an enforcing lab lets it read everything; it is never on disk).
-        self._clients = _Clients(lambda: str(lab.endpoint),  # the port is known only once the lab listens
-                                 {**internal_credentials().as_boto3(), "region_name": "us-east-1"})
+        self._clients = _Clients(
+            lambda: str(lab.endpoint),  # the port is known only once the lab listens
+            {**internal_credentials().as_boto3(), "region_name": "us-east-1"},
+        )
 
     def client(self, service: str) -> t.Any:
         return self._clients.client(service)
@@ -81,15 +92,13 @@ class InProcess:
         return [host.describe() for host in fleet.hosts()] if fleet is not None else []
 
     def status(self) -> dict[str, t.Any]:
-        return t.cast(dict, self.lab.status())
+        return self.lab.status()
 
 
 class OverHttp:
     """The console beside a lab that runs in another process, reached at ``endpoint``."""
 
     def __init__(self, endpoint: str, token: str | None = None) -> None:
-        from ..lab import TOKEN_HEADER
-
         self.endpoint = endpoint.rstrip("/")
         self.headers = {TOKEN_HEADER: token} if token else {}  # /_lab/ answers only with the control token
         self._clients = _Clients(lambda: self.endpoint)
@@ -120,7 +129,7 @@ class NotFound(LookupError):
 
 def _chunks(items: list[str], size: int = BATCH) -> t.Iterator[list[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _paginate(client: t.Any, operation: str, key: str, **params: t.Any) -> list[t.Any]:
@@ -151,12 +160,14 @@ class ConsoleData:
         for chunk in _chunks(sorted(names), 100):
             applications += codedeploy.batch_get_applications(applicationNames=chunk)["applicationsInfo"]
         for application in applications:
-            groups = _paginate(codedeploy, "list_deployment_groups", "deploymentGroups",
-                               applicationName=application["applicationName"])
+            groups = _paginate(
+                codedeploy, "list_deployment_groups", "deploymentGroups", applicationName=application["applicationName"]
+            )
             infos = []
             for chunk in _chunks(sorted(groups), 100):
-                infos += codedeploy.batch_get_deployment_groups(applicationName=application["applicationName"],
-                                                                deploymentGroupNames=chunk)["deploymentGroupsInfo"]
+                infos += codedeploy.batch_get_deployment_groups(
+                    applicationName=application["applicationName"], deploymentGroupNames=chunk
+                )["deploymentGroupsInfo"]
             application["deploymentGroups"] = [_group_settings(info) for info in infos]
         applications.sort(key=lambda a: a["createTime"], reverse=True)  # the newest first: the one being worked on
         return {"applications": applications, "now": _now()}
@@ -165,14 +176,16 @@ class ConsoleData:
         """A group's settings and its recent deployments, newest first."""
         codedeploy = self._codedeploy()
         try:
-            info = codedeploy.get_deployment_group(applicationName=application,
-                                                   deploymentGroupName=group)["deploymentGroupInfo"]
+            info = codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=group)[
+                "deploymentGroupInfo"
+            ]
         except Exception as error:
             if _missing(error):
                 raise NotFound(f"no deployment group {group!r} in application {application!r}") from error
             raise
-        ids = codedeploy.list_deployments(applicationName=application,
-                                          deploymentGroupName=group)["deployments"][:RECENT_DEPLOYMENTS]
+        ids = codedeploy.list_deployments(applicationName=application, deploymentGroupName=group)["deployments"][
+            :RECENT_DEPLOYMENTS
+        ]
         deployments = self._deployments(ids)
         return {"deploymentGroup": _group_settings(info), "deployments": deployments, "now": _now()}
 
@@ -199,8 +212,11 @@ class ConsoleData:
             target_ids = _paginate(codedeploy, "list_deployment_targets", "targetIds", deploymentId=deployment_id)
             for chunk in _chunks(sorted(target_ids)):
                 answer = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=chunk)
-                targets += [_target(target["instanceTarget"]) for target in answer["deploymentTargets"]
-                            if "instanceTarget" in target]
+                targets += [
+                    _target(target["instanceTarget"])
+                    for target in answer["deploymentTargets"]
+                    if "instanceTarget" in target
+                ]
         summary = _deployment_summary(info)
         summary["instances"] = sorted(targets, key=lambda target: (target["label"] == "Green", target["instanceId"]))
         if summary["style"].get("deploymentType") == "BLUE_GREEN":
@@ -212,10 +228,15 @@ class ConsoleData:
     def fleet(self) -> dict[str, t.Any]:
         """Every EC2 instance with its Auto Scaling group, lifecycle state, load balancer health and web server."""
         ec2 = self.source.client("ec2")
-        instances = {i["InstanceId"]: i for r in _paginate(ec2, "describe_instances", "Reservations")
-                     for i in r["Instances"]}
-        scaling = {i["InstanceId"]: i for i in _paginate(self.source.client("autoscaling"),
-                                                          "describe_auto_scaling_instances", "AutoScalingInstances")}
+        instances = {
+            i["InstanceId"]: i for r in _paginate(ec2, "describe_instances", "Reservations") for i in r["Instances"]
+        }
+        scaling = {
+            i["InstanceId"]: i
+            for i in _paginate(
+                self.source.client("autoscaling"), "describe_auto_scaling_instances", "AutoScalingInstances"
+            )
+        }
         health = self._load_balancer_health()
         hosts = {host["instance_id"]: host for host in self.source.hosts()}
         status = self.source.status()
@@ -225,15 +246,25 @@ class ConsoleData:
             group = scaling.get(instance_id, {})
             host = hosts.get(instance_id, {})
             web = host.get("web") or {}
-            rows.append({
-                "instanceId": instance_id, "name": tags.get("Name"), "state": instance["State"]["Name"],
-                "launchTime": instance["LaunchTime"], "autoScalingGroup": group.get("AutoScalingGroupName"),
-                "lifecycleState": group.get("LifecycleState"), "healthStatus": group.get("HealthStatus"),
-                "loadBalancers": health.get(instance_id, []),
-                "web": {"url": web.get("url"), "socket": web.get("socket"), "running": web.get("running"),
-                        "healthy": web.get("healthy")},
-                "tags": tags,
-            })
+            rows.append(
+                {
+                    "instanceId": instance_id,
+                    "name": tags.get("Name"),
+                    "state": instance["State"]["Name"],
+                    "launchTime": instance["LaunchTime"],
+                    "autoScalingGroup": group.get("AutoScalingGroupName"),
+                    "lifecycleState": group.get("LifecycleState"),
+                    "healthStatus": group.get("HealthStatus"),
+                    "loadBalancers": health.get(instance_id, []),
+                    "web": {
+                        "url": web.get("url"),
+                        "socket": web.get("socket"),
+                        "running": web.get("running"),
+                        "healthy": web.get("healthy"),
+                    },
+                    "tags": tags,
+                }
+            )
         load_balancers = [{"name": name, "url": url} for name, url in sorted(status.get("load_balancers", {}).items())]
         return {"instances": rows, "loadBalancers": load_balancers, "now": _now()}
 
@@ -247,15 +278,21 @@ class ConsoleData:
                 continue
             for state in elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"]:
                 health.setdefault(state["InstanceId"], []).append(
-                    {"loadBalancer": name, "state": state["State"], "reason": state.get("Description")})
+                    {"loadBalancer": name, "state": state["State"], "reason": state.get("Description")}
+                )
         elbv2 = self.source.client("elbv2")
         for group in _paginate(elbv2, "describe_target_groups", "TargetGroups"):
             for description in elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"]).get(
-                    "TargetHealthDescriptions", []):
+                "TargetHealthDescriptions", []
+            ):
                 target_health = description.get("TargetHealth", {})
                 health.setdefault(description["Target"]["Id"], []).append(
-                    {"loadBalancer": f"target group {group['TargetGroupName']}", "state": target_health.get("State"),
-                     "reason": target_health.get("Description")})
+                    {
+                        "loadBalancer": f"target group {group['TargetGroupName']}",
+                        "state": target_health.get("State"),
+                        "reason": target_health.get("Description"),
+                    }
+                )
         return health
 
 
@@ -270,7 +307,8 @@ def _group_settings(info: dict[str, t.Any]) -> dict[str, t.Any]:
     """The settings of a deployment group that matter while watching a rollout."""
     load_balancer = info.get("loadBalancerInfo") or {}
     return {
-        "applicationName": info["applicationName"], "name": info["deploymentGroupName"],
+        "applicationName": info["applicationName"],
+        "name": info["deploymentGroupName"],
         "deploymentConfigName": info.get("deploymentConfigName"),
         "style": info.get("deploymentStyle") or {},
         "autoScalingGroups": [group["name"] for group in info.get("autoScalingGroups", [])],
@@ -288,13 +326,20 @@ def _group_settings(info: dict[str, t.Any]) -> dict[str, t.Any]:
 def _deployment_summary(info: dict[str, t.Any]) -> dict[str, t.Any]:
     rollback = info.get("rollbackInfo") or {}
     return {
-        "deploymentId": info["deploymentId"], "applicationName": info["applicationName"],
-        "deploymentGroupName": info["deploymentGroupName"], "status": info["status"],
-        "creator": info.get("creator"), "revision": _revision(info.get("revision")),
-        "deploymentConfigName": info.get("deploymentConfigName"), "overview": info.get("deploymentOverview", {}),
-        "createTime": info.get("createTime"), "startTime": info.get("startTime"),
-        "completeTime": info.get("completeTime"), "description": info.get("description"),
-        "errorInformation": info.get("errorInformation"), "style": info.get("deploymentStyle") or {},
+        "deploymentId": info["deploymentId"],
+        "applicationName": info["applicationName"],
+        "deploymentGroupName": info["deploymentGroupName"],
+        "status": info["status"],
+        "creator": info.get("creator"),
+        "revision": _revision(info.get("revision")),
+        "deploymentConfigName": info.get("deploymentConfigName"),
+        "overview": info.get("deploymentOverview", {}),
+        "createTime": info.get("createTime"),
+        "startTime": info.get("startTime"),
+        "completeTime": info.get("completeTime"),
+        "description": info.get("description"),
+        "errorInformation": info.get("errorInformation"),
+        "style": info.get("deploymentStyle") or {},
         "rollbackDeploymentId": rollback.get("rollbackDeploymentId"),
         "rollbackTriggeringDeploymentId": rollback.get("rollbackTriggeringDeploymentId"),
         "rollbackMessage": rollback.get("rollbackMessage"),
@@ -308,9 +353,14 @@ def _revision(revision: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
         return None
     if revision.get("revisionType") == "S3":
         location = revision.get("s3Location", {})
-        return {"type": "S3", "bucket": location.get("bucket"), "key": location.get("key"),
-                "bundleType": location.get("bundleType"), "eTag": location.get("eTag"),
-                "version": location.get("version")}
+        return {
+            "type": "S3",
+            "bucket": location.get("bucket"),
+            "key": location.get("key"),
+            "bundleType": location.get("bundleType"),
+            "eTag": location.get("eTag"),
+            "version": location.get("version"),
+        }
     if revision.get("revisionType") == "GitHub":
         location = revision.get("gitHubLocation", {})
         return {"type": "GitHub", "repository": location.get("repository"), "commitId": location.get("commitId")}
@@ -318,21 +368,31 @@ def _revision(revision: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
 
 
 def _target(target: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {"instanceId": target["targetId"], "status": target["status"], "label": target.get("instanceLabel"),
-            "lastUpdatedAt": target.get("lastUpdatedAt"),
-            "events": [{"name": event["lifecycleEventName"], "status": event["status"],
-                        "startTime": event.get("startTime"), "endTime": event.get("endTime"),
-                        "diagnostics": event.get("diagnostics")}
-                       for event in target.get("lifecycleEvents", [])]}
+    return {
+        "instanceId": target["targetId"],
+        "status": target["status"],
+        "label": target.get("instanceLabel"),
+        "lastUpdatedAt": target.get("lastUpdatedAt"),
+        "events": [
+            {
+                "name": event["lifecycleEventName"],
+                "status": event["status"],
+                "startTime": event.get("startTime"),
+                "endTime": event.get("endTime"),
+                "diagnostics": event.get("diagnostics"),
+            }
+            for event in target.get("lifecycleEvents", [])
+        ],
+    }
 
 
 def _event(targets: list[dict[str, t.Any]], label: str, name: str) -> list[dict[str, t.Any]]:
-    return [event for target in targets if target["label"] == label for event in target["events"]
-            if event["name"] == name]
+    return [
+        event for target in targets if target["label"] == label for event in target["events"] if event["name"] == name
+    ]
 
 
-def _blue_green(info: dict[str, t.Any], targets: list[dict[str, t.Any]], status: dict[str, t.Any]
-                ) -> dict[str, t.Any]:
+def _blue_green(info: dict[str, t.Any], targets: list[dict[str, t.Any]], status: dict[str, t.Any]) -> dict[str, t.Any]:
     """Original (Blue) and replacement (Green) fleets, where traffic is, and when the original fleet ends."""
     config = info.get("blueGreenDeploymentConfiguration") or {}
     allowed = _event(targets, "Green", "AllowTraffic")
@@ -359,7 +419,10 @@ def _blue_green(info: dict[str, t.Any], targets: list[dict[str, t.Any]], status:
     return {
         "original": [target["instanceId"] for target in targets if target["label"] == "Blue"],
         "replacement": [target["instanceId"] for target in targets if target["label"] == "Green"],
-        "traffic": traffic, "trafficMovedAt": traffic_moved_at, "originalFleetAction": action,
-        "terminationWaitMinutes": wait_minutes, "originalFleetEndsAt": ends_at,
+        "traffic": traffic,
+        "trafficMovedAt": traffic_moved_at,
+        "originalFleetAction": action,
+        "terminationWaitMinutes": wait_minutes,
+        "originalFleetEndsAt": ends_at,
         "secondsPerAwsMinute": status.get("seconds_per_aws_minute"),
     }

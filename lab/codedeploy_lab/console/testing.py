@@ -13,21 +13,30 @@ import threading
 import typing as t
 from pathlib import Path
 
+from werkzeug.serving import make_server
+
+from ..testing import RunningLab
 from .app import ConsoleApp
 from .data import OverHttp
 
 LOOPBACK = "127.0.0.1"
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and nothing that would reach past 127.0.0.1 (updates, sync, QUIC probes).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @contextlib.contextmanager
 def serve_wsgi(application: t.Callable[..., t.Any]) -> t.Iterator[str]:
     """Serve ``application`` on a free loopback port in a thread; yields its base URL (``http://127.0.0.1:N``)."""
-    from werkzeug.serving import make_server
-
     server = make_server(LOOPBACK, 0, application, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
@@ -40,7 +49,7 @@ def serve_wsgi(application: t.Callable[..., t.Any]) -> t.Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_console(lab: t.Any) -> t.Iterator[str]:
+def serve_console(lab: RunningLab) -> t.Iterator[str]:
     """A console for a running lab (``RunningLab``); yields the console's address (``http://127.0.0.1:N/console/``)."""
     with serve_wsgi(ConsoleApp(OverHttp(lab.endpoint, lab.token))) as base:
         yield f"{base}/console/"
@@ -51,13 +60,14 @@ def chromium() -> t.Iterator[t.Any]:
     """A Playwright ``BrowserContext`` of Debian's Chromium (``tools/install-browser``), headless, empty profile."""
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: install it with tools/install-browser (Debian's chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # a development requirement: only the browser tests need it
 
     profile = tempfile.mkdtemp(prefix="console-chromium-")
     try:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+                profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
             try:
                 yield context
             finally:
