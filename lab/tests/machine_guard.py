@@ -2,8 +2,9 @@
 
 Lab hosts write anywhere inside their own root (their own ``/etc``, ``/var``, ``/usr/local`` ...; the machine's
 ``/usr`` is read-only there). Had a sandbox ever failed open, those writes would show up here: users added to
-``/etc/passwd``, shims in ``/usr/local/bin`` or over ``/usr/bin/apt-get``, pages in ``/var/www``. The snapshot is taken before the first test and compared after the last one, so a leak fails the
-run with the paths that changed, whichever test caused it.
+``/etc/passwd``, shims in ``/usr/local/bin`` or over ``/usr/bin/apt-get``, pages in ``/var/www``. The snapshot is
+taken before the first test and compared after the last one, so a leak fails the run with the paths that changed,
+whichever test caused it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,39 @@ import os
 
 # Files hosts are known to write inside their own root (users, hostname, hosts) and programs the shims stand in for.
 WATCHED_FILES = (
-    "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/hostname", "/etc/hosts",
-    "/usr/bin/apt-get", "/usr/bin/apt", "/usr/bin/yum", "/usr/bin/dnf", "/usr/sbin/service",
-    "/usr/bin/systemctl", "/usr/sbin/chkconfig", "/usr/bin/curl", "/usr/bin/wget",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/hostname",
+    "/etc/hosts",
+    "/usr/bin/apt-get",
+    "/usr/bin/apt",
+    "/usr/bin/yum",
+    "/usr/bin/dnf",
+    "/usr/sbin/service",
+    "/usr/bin/systemctl",
+    "/usr/sbin/chkconfig",
+    "/usr/bin/curl",
+    "/usr/bin/wget",
 )
 # Folders whose entries hosts create inside their own root (deployment targets, unit files, agent layout).
 WATCHED_FOLDERS = (
-    "/", "/etc", "/etc/init.d", "/etc/profile.d", "/etc/systemd/system", "/opt", "/srv", "/home", "/usr/local/bin",
-    "/usr/local/sbin", "/lib/systemd/system", "/var", "/var/lib", "/var/log", "/var/www",
+    "/",
+    "/etc",
+    "/etc/init.d",
+    "/etc/profile.d",
+    "/etc/systemd/system",
+    "/opt",
+    "/srv",
+    "/home",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/lib/systemd/system",
+    "/var",
+    "/var/lib",
+    "/var/log",
+    "/var/www",
 )
 
 

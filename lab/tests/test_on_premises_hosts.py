@@ -15,8 +15,15 @@ import uuid
 
 import pytest
 
-from codedeploy_lab.deployments.testing import (failures, host_page, run_web_instances, targets_of, terminate, unique,
-                                                upload_revision, wait_deployment, wait_web_ready)
+from codedeploy_lab.deployments.testing import failures
+from codedeploy_lab.deployments.testing import host_page
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import targets_of
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_web_ready
 from codedeploy_lab.faults import AGENT_MESSAGE
 
 SESSION_ARN = "arn:aws:sts::123456789012:assumed-role/CodeDeployInstanceRole/{}"
@@ -30,8 +37,11 @@ systemctl restart httpd
 
 def run(lab, name: str, argv: list[str], stdin: bytes = b"") -> dict[str, t.Any]:
     answer = lab.post(f"/_lab/hosts/{name}/exec", {"argv": argv, "stdin": base64.b64encode(stdin).decode()})
-    return {"rc": answer["rc"], "stdout": base64.b64decode(answer["stdout"]).decode(),
-            "stderr": base64.b64decode(answer["stderr"]).decode()}
+    return {
+        "rc": answer["rc"],
+        "stdout": base64.b64decode(answer["stdout"]).decode(),
+        "stderr": base64.b64decode(answer["stderr"]).decode(),
+    }
 
 
 def start_host(lab, name: str) -> dict[str, t.Any]:
@@ -46,8 +56,12 @@ def stop_host(lab, name: str) -> None:
 def configure_agent(lab, name: str, iam_arn: str, region: str = "us-east-1") -> None:
     """What the on_premises role does on a server: the agent's configuration, then the agent started."""
     config = f"---\nregion: {region}\niam_session_arn: {iam_arn}\naws_credentials_file: /etc/codedeploy-agent/creds\n"
-    written = run(lab, name, ["/bin/sh", "-c", 'cat > "$1"', "sh",
-                              "/etc/codedeploy-agent/conf/codedeploy.onpremises.yml"], config.encode())
+    written = run(
+        lab,
+        name,
+        ["/bin/sh", "-c", 'cat > "$1"', "sh", "/etc/codedeploy-agent/conf/codedeploy.onpremises.yml"],
+        config.encode(),
+    )
     assert written["rc"] == 0, written
     started = run(lab, name, ["service", "codedeploy-agent", "start"])
     assert started["rc"] == 0, started
@@ -60,11 +74,19 @@ def http_error(call: t.Callable[[], t.Any]) -> tuple[int, dict[str, t.Any]]:
 
 
 def deploy(lab, application: str, group: str, bucket: str, version: str) -> tuple[str, dict[str, t.Any]]:
-    revision = upload_revision(lab.client, bucket, f"{group}/{version}.zip", version,
-                               hooks={"ApplicationStart": PAGE_HOOK.format(version=version)})
+    revision = upload_revision(
+        lab.client,
+        bucket,
+        f"{group}/{version}.zip",
+        version,
+        hooks={"ApplicationStart": PAGE_HOOK.format(version=version)},
+    )
     deployment_id = lab.client("codedeploy").create_deployment(
-        applicationName=application, deploymentGroupName=group, revision=revision,
-        deploymentConfigName="CodeDeployDefault.AllAtOnce")["deploymentId"]
+        applicationName=application,
+        deploymentGroupName=group,
+        revision=revision,
+        deploymentConfigName="CodeDeployDefault.AllAtOnce",
+    )["deploymentId"]
     return deployment_id, wait_deployment(lab.client, deployment_id)
 
 
@@ -113,8 +135,11 @@ def test_a_tag_set_group_deploys_to_the_hosts_whose_agents_are_the_registered_in
         configure_agent(lab, name, SESSION_ARN.format(name))
     group = unique("group")
     codedeploy.create_deployment_group(
-        applicationName=app, deploymentGroupName=group, serviceRoleArn=role,
-        onPremisesTagSet={"onPremisesTagSetList": [[{"Key": "Tier", "Value": tier, "Type": "KEY_AND_VALUE"}]]})
+        applicationName=app,
+        deploymentGroupName=group,
+        serviceRoleArn=role,
+        onPremisesTagSet={"onPremisesTagSetList": [[{"Key": "Tier", "Value": tier, "Type": "KEY_AND_VALUE"}]]},
+    )
     bucket = unique("revisions")
 
     deployment_id, info = deploy(lab, app, group, bucket, "v1")
@@ -143,9 +168,12 @@ def test_an_instance_no_agent_answers_for_fails_as_on_aws(lab, hosts, applicatio
     codedeploy.add_tags_to_on_premises_instances(instanceNames=[name], tags=[{"Key": "Lonely", "Value": name}])
     configure_agent(lab, name, arn, region="eu-west-1")
     group = unique("group")
-    codedeploy.create_deployment_group(applicationName=app, deploymentGroupName=group, serviceRoleArn=role,
-                                       onPremisesInstanceTagFilters=[{"Key": "Lonely", "Value": name,
-                                                                      "Type": "KEY_AND_VALUE"}])
+    codedeploy.create_deployment_group(
+        applicationName=app,
+        deploymentGroupName=group,
+        serviceRoleArn=role,
+        onPremisesInstanceTagFilters=[{"Key": "Lonely", "Value": name, "Type": "KEY_AND_VALUE"}],
+    )
 
     deployment_id, info = deploy(lab, app, group, unique("revisions"), "v1")
     assert info["status"] == "Failed"
@@ -169,8 +197,13 @@ def test_ec2_tag_filters_and_on_premises_tag_filters_select_together(lab, hosts,
         configure_agent(lab, name, SESSION_ARN.format(name))
         group = unique("group")
         tag_filter = [{"Key": "Mixed", "Value": tag, "Type": "KEY_AND_VALUE"}]
-        codedeploy.create_deployment_group(applicationName=app, deploymentGroupName=group, serviceRoleArn=role,
-                                           ec2TagFilters=tag_filter, onPremisesInstanceTagFilters=tag_filter)
+        codedeploy.create_deployment_group(
+            applicationName=app,
+            deploymentGroupName=group,
+            serviceRoleArn=role,
+            ec2TagFilters=tag_filter,
+            onPremisesInstanceTagFilters=tag_filter,
+        )
 
         deployment_id, info = deploy(lab, app, group, unique("revisions"), "v1")
         assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
@@ -196,9 +229,22 @@ def test_bad_requests_name_the_field_and_the_fix(lab, hosts):
 
 def test_a_host_cannot_start_hosts_or_enter_one_through_its_gateway(lab, hosts):
     """The new endpoints are the lab's controls: from inside a host they answer 403, like every /_lab/ path."""
-    for method, path in (("POST", "/_lab/hosts"), ("POST", f"/_lab/hosts/{hosts[1]}/exec"),
-                         ("DELETE", f"/_lab/hosts/{hosts[1]}")):
-        answer = run(lab, hosts[0], ["/bin/sh", "-c", 'curl -s -o /dev/null -w "%{http_code}" -X "$1" '
-                                     '-d "{}" "$AWS_ENDPOINT_URL$2"', "sh", method, path])
+    for method, path in (
+        ("POST", "/_lab/hosts"),
+        ("POST", f"/_lab/hosts/{hosts[1]}/exec"),
+        ("DELETE", f"/_lab/hosts/{hosts[1]}"),
+    ):
+        answer = run(
+            lab,
+            hosts[0],
+            [
+                "/bin/sh",
+                "-c",
+                'curl -s -o /dev/null -w "%{http_code}" -X "$1" -d "{}" "$AWS_ENDPOINT_URL$2"',
+                "sh",
+                method,
+                path,
+            ],
+        )
         assert answer["stdout"] == "403", (method, path, answer)
     assert lab.get(f"/_lab/hosts/{hosts[1]}")["state"] == "running"

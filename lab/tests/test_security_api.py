@@ -25,7 +25,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from codedeploy_lab.cli import INHERITED_ENVIRONMENT
-from codedeploy_lab.testing import CREDENTIALS, RunningLab, lab_command, run_cli, start_lab, stop_lab
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.testing import CREDENTIALS
+from codedeploy_lab.testing import RunningLab
+from codedeploy_lab.testing import lab_command
+from codedeploy_lab.testing import run_cli
+from codedeploy_lab.testing import start_lab
+from codedeploy_lab.testing import stop_lab
 
 FOREIGN_ORIGIN = "http://attacker.example"
 JSON_11 = "application/x-amz-json-1.1"
@@ -33,8 +39,9 @@ JSON_11 = "application/x-amz-json-1.1"
 Answer = tuple[int, dict[str, str], bytes]
 
 
-def send(lab: RunningLab, method: str, path: str, body: bytes | None = None,
-         headers: dict[str, str] | None = None) -> Answer:
+def send(
+    lab: RunningLab, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> Answer:
     """One raw HTTP request to the lab: (status, headers with lower-case names, body)."""
     request = urllib.request.Request(f"{lab.endpoint}{path}", data=body, method=method, headers=headers or {})
     try:
@@ -44,18 +51,24 @@ def send(lab: RunningLab, method: str, path: str, body: bytes | None = None,
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
-def signed_headers(lab: RunningLab, service: str, method: str, path: str, body: bytes,
-                   headers: dict[str, str]) -> dict[str, str]:
+def signed_headers(
+    lab: RunningLab, service: str, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> dict[str, str]:
     """The headers of a SigV4-signed request (credentials "testing"), as boto3 would send them."""
     request = AWSRequest(method=method, url=f"{lab.endpoint}{path}", data=body, headers=headers)
-    SigV4Auth(Credentials(CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]), service,
-              CREDENTIALS["region_name"]).add_auth(request)
+    SigV4Auth(
+        Credentials(CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]),
+        service,
+        CREDENTIALS["region_name"],
+    ).add_auth(request)
     return dict(request.headers.items())
 
 
 def create_application_request(name: str) -> tuple[bytes, dict[str, str]]:
     return json.dumps({"applicationName": name}).encode(), {
-        "Content-Type": JSON_11, "X-Amz-Target": "CodeDeploy_20141006.CreateApplication"}
+        "Content-Type": JSON_11,
+        "X-Amz-Target": "CodeDeploy_20141006.CreateApplication",
+    }
 
 
 def application_exists(lab: RunningLab, name: str) -> bool:
@@ -68,17 +81,26 @@ def cors_headers(headers: dict[str, str]) -> list[str]:
 
 # -- other origins, DNS rebinding --------------------------------------------------------------------------------------
 
+
 def test_preflight_from_another_origin_gets_no_cors_allowance(control_plane_lab):
-    status, headers, body = send(control_plane_lab, "OPTIONS", "/", headers={
-        "Origin": FOREIGN_ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "x-amz-target,content-type,authorization"})
+    status, headers, body = send(
+        control_plane_lab,
+        "OPTIONS",
+        "/",
+        headers={
+            "Origin": FOREIGN_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-amz-target,content-type,authorization",
+        },
+    )
     assert status == 403 and cors_headers(headers) == []
     assert json.loads(body)["error"] == "ForeignOrigin" and FOREIGN_ORIGIN in json.loads(body)["message"]
 
     # No CORS from the lab at all, not even for its own pages or a plain answer from moto.
     own = f"http://127.0.0.1:{control_plane_lab.port}"
-    status, headers, _ = send(control_plane_lab, "OPTIONS", "/", headers={
-        "Origin": own, "Access-Control-Request-Method": "POST"})
+    status, headers, _ = send(
+        control_plane_lab, "OPTIONS", "/", headers={"Origin": own, "Access-Control-Request-Method": "POST"}
+    )
     assert cors_headers(headers) == [], headers
     answer = control_plane_lab.client("s3").list_buckets()
     assert cors_headers(answer["ResponseMetadata"]["HTTPHeaders"]) == []
@@ -95,16 +117,22 @@ def test_signed_call_from_another_origin_is_refused(control_plane_lab, unique_na
     assert not application_exists(control_plane_lab, name)
 
     # The lab's own origin (its console) may call it.
-    status, _, answer = send(control_plane_lab, "POST", "/", body,
-                             {**headers, "Origin": f"http://127.0.0.1:{control_plane_lab.port}"})
+    status, _, answer = send(
+        control_plane_lab, "POST", "/", body, {**headers, "Origin": f"http://127.0.0.1:{control_plane_lab.port}"}
+    )
     assert status == 200, answer
     assert application_exists(control_plane_lab, name)
 
 
 def test_foreign_host_header_is_refused(control_plane_lab, unique_name):
     port = control_plane_lab.port
-    for host in (f"attacker.example:{port}", f"127.0.0.1:{port + 1}", "localhost", f"localhost.example:{port}",
-                 f"evil.localhost.example:{port}"):
+    for host in (
+        f"attacker.example:{port}",
+        f"127.0.0.1:{port + 1}",
+        "localhost",
+        f"localhost.example:{port}",
+        f"evil.localhost.example:{port}",
+    ):
         status, _, body = send(control_plane_lab, "GET", "/_lab/health", headers={"Host": host})
         assert status == 403 and json.loads(body)["error"] == "ForeignHost", (host, body)
     # A rebound name cannot drive the AWS APIs either, signed or not.
@@ -120,6 +148,7 @@ def test_foreign_host_header_is_refused(control_plane_lab, unique_name):
 
 
 # -- unsigned AWS calls ------------------------------------------------------------------------------------------------
+
 
 def test_unsigned_create_application_is_refused(control_plane_lab, unique_name):
     name = unique_name("unsigned")
@@ -138,13 +167,15 @@ def test_unsigned_query_call_in_a_url_is_refused(control_plane_lab):
     image = ec2.describe_images()["Images"][0]["ImageId"]
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     try:
-        status, _, answer = send(control_plane_lab, "GET",
-                                 f"/?Action=TerminateInstances&InstanceId.1={instance}&Version=2016-11-15")
+        status, _, answer = send(
+            control_plane_lab, "GET", f"/?Action=TerminateInstances&InstanceId.1={instance}&Version=2016-11-15"
+        )
         assert status == 403
         assert b"<Code>MissingAuthenticationToken</Code>" in answer
         form = f"Action=TerminateInstances&InstanceId.1={instance}&Version=2016-11-15".encode()
-        status, _, answer = send(control_plane_lab, "POST", "/", form,
-                                 {"Content-Type": "application/x-www-form-urlencoded"})
+        status, _, answer = send(
+            control_plane_lab, "POST", "/", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         assert status == 403 and b"MissingAuthenticationToken" in answer
         (reservation,) = ec2.describe_instances(InstanceIds=[instance])["Reservations"]
         assert reservation["Instances"][0]["State"]["Name"] in ("pending", "running")
@@ -168,13 +199,24 @@ def test_unsigned_s3_request_is_refused_and_presigned_urls_work(control_plane_la
 
 # -- the control token -------------------------------------------------------------------------------------------------
 
-CONTROL_ENDPOINTS = [("POST", "/_lab/reset"), ("GET", "/_lab/calls"), ("DELETE", "/_lab/calls"),
-                     ("GET", "/_lab/faults"), ("PUT", "/_lab/faults/api/codedeploy"), ("DELETE", "/_lab/faults"),
-                     ("POST", "/_lab/faults/hosts/i-0123456789abcdef0/terminate"), ("GET", "/_lab/hosts"),
-                     ("POST", "/_lab/hosts/i-0123456789abcdef0/services/httpd"),
-                     ("GET", "/_lab/hosts/i-0123456789abcdef0/imds/latest/meta-data/"),
-                     ("GET", "/_lab/load-balancers"), ("POST", "/moto-api/reset"), ("GET", "/moto-api/data.json"),
-                     ("GET", "/moto-api/"), ("POST", "/moto-api/seed?a=42"), ("GET", "/moto-apis")]
+CONTROL_ENDPOINTS = [
+    ("POST", "/_lab/reset"),
+    ("GET", "/_lab/calls"),
+    ("DELETE", "/_lab/calls"),
+    ("GET", "/_lab/faults"),
+    ("PUT", "/_lab/faults/api/codedeploy"),
+    ("DELETE", "/_lab/faults"),
+    ("POST", "/_lab/faults/hosts/i-0123456789abcdef0/terminate"),
+    ("GET", "/_lab/hosts"),
+    ("POST", "/_lab/hosts/i-0123456789abcdef0/services/httpd"),
+    ("GET", "/_lab/hosts/i-0123456789abcdef0/imds/latest/meta-data/"),
+    ("GET", "/_lab/load-balancers"),
+    ("POST", "/moto-api/reset"),
+    ("GET", "/moto-api/data.json"),
+    ("GET", "/moto-api/"),
+    ("POST", "/moto-api/seed?a=42"),
+    ("GET", "/moto-apis"),
+]
 
 
 @pytest.mark.parametrize(("method", "path"), CONTROL_ENDPOINTS)
@@ -183,8 +225,11 @@ def test_control_endpoints_need_the_token(lab, unique_name, method, path):
     lab.client("codedeploy").create_application(applicationName=name)
     data = b'{"fraction": 1}' if method in ("PUT", "POST") else None
     json_type = {"Content-Type": "application/json"}
-    for headers, expected, error in (({}, 401, "MissingLabToken"), ({"X-Lab-Token": "guess"}, 403, "WrongLabToken"),
-                                     ({"X-Lab-Token": lab.token[:-1]}, 403, "WrongLabToken")):
+    for headers, expected, error in (
+        ({}, 401, "MissingLabToken"),
+        ({"X-Lab-Token": "guess"}, 403, "WrongLabToken"),
+        ({"X-Lab-Token": lab.token[:-1]}, 403, "WrongLabToken"),
+    ):
         status, _, body = send(lab, method, path, data, {**json_type, **headers})
         answer = json.loads(body)
         assert (status, answer["error"]) == (expected, error), body
@@ -203,8 +248,13 @@ def test_health_and_status_stay_open_and_reveal_no_token(lab):
 
 # -- a lab of our own: its files, its port, its environment, its control endpoints with the token ----------------------
 
-CALLER_SECRETS = {"AWS_SECRET_ACCESS_KEY": "caller-secret-key", "AWS_ACCESS_KEY_ID": "AKIACALLER",
-                  "AWS_SESSION_TOKEN": "caller-session", "GITHUB_TOKEN": "ghp_caller", "VAULT_TOKEN": "vault-caller"}
+CALLER_SECRETS = {
+    "AWS_SECRET_ACCESS_KEY": "caller-secret-key",
+    "AWS_ACCESS_KEY_ID": "AKIACALLER",
+    "AWS_SESSION_TOKEN": "caller-session",
+    "GITHUB_TOKEN": "ghp_caller",
+    "VAULT_TOKEN": "vault-caller",
+}
 
 
 @pytest.fixture(scope="module")
@@ -212,10 +262,20 @@ def own_lab(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[RunningLab]:
     """``codedeploy-lab up`` without --port, started by a caller whose environment holds AWS credentials."""
     state = tmp_path_factory.mktemp("own") / "state"
     package = str(Path(__file__).resolve().parents[1])
-    environment = {**os.environ, **CALLER_SECRETS, "CODEDEPLOY_LAB_EXAMPLE": "kept",
-                   "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))}
-    up = subprocess.run(lab_command("up", "--state-dir", str(state), "--rooms", "none"), check=False,
-                        capture_output=True, text=True, env=environment, timeout=180)
+    environment = {
+        **os.environ,
+        **CALLER_SECRETS,
+        "CODEDEPLOY_LAB_EXAMPLE": "kept",
+        "PYTHONPATH": os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])),
+    }
+    up = subprocess.run(
+        lab_command("up", "--state-dir", str(state), "--rooms", "none"),
+        check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=180,
+    )
     assert up.returncode == 0, up.stderr
     lab = RunningLab.from_state_dir(state)
     try:
@@ -267,6 +327,7 @@ def test_control_endpoints_work_with_the_token(own_lab):
 
 
 # -- debris after a crash ----------------------------------------------------------------------------------------------
+
 
 def kill_lab(lab: RunningLab) -> None:
     """``kill -9`` of the lab this test started, and wait until it is gone."""
@@ -325,8 +386,6 @@ def test_reset_and_up_remove_what_a_killed_lab_left(tmp_path):
 
 
 def test_down_removes_host_roots_after_kill_9(tmp_path):
-    from codedeploy_lab.deployments.testing import wait_for
-
     state = tmp_path / "state"
     lab = start_lab(state, rooms="fleet")
     try:

@@ -23,16 +23,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from redteam import MachineWatch, listening_on
+from redteam import MachineWatch
+from redteam import listening_on
 
 from codedeploy_lab.agent.bundles import make_bundle
-from codedeploy_lab.deployments.testing import (run_web_instances, upload_revision, wait_deployment,
-                                                web_load_balancer)
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import web_load_balancer
 from codedeploy_lab.fleet import sandbox as sandbox_module
-from codedeploy_lab.testing import RunningLab, run_cli
+from codedeploy_lab.testing import RunningLab
+from codedeploy_lab.testing import run_cli
 
-pytestmark = pytest.mark.skipif(sandbox_module.sandbox_support_problem() is not None,
-                                reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}")
+pytestmark = pytest.mark.skipif(
+    sandbox_module.sandbox_support_problem() is not None,
+    reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}",
+)
 
 NOBODY = 65534
 HOST_CAPABILITY_MASK = sum(1 << number for number in sandbox_module.HOST_CAPABILITIES.values())
@@ -48,10 +54,26 @@ def start_unprivileged_lab() -> RunningLab:
     folder.chmod(0o755)
     os.chown(folder, NOBODY, NOBODY)
     lab_dir = Path(__file__).resolve().parent.parent
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(folder), "LANG": "C.UTF-8",
-           "PYTHONPATH": f"{sysconfig.get_paths()['purelib']}:{lab_dir}"}
-    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "/usr/bin/python3", "-m",
-               "codedeploy_lab.cli", "up", "--state-dir", str(folder / "state"), "--port", "0"]
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(folder),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": f"{sysconfig.get_paths()['purelib']}:{lab_dir}",
+    }
+    command = [
+        "setpriv",
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        "/usr/bin/python3",
+        "-m",
+        "codedeploy_lab.cli",
+        "up",
+        "--state-dir",
+        str(folder / "state"),
+        "--port",
+        "0",
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
@@ -70,11 +92,16 @@ def target(request: pytest.FixtureRequest, lab: RunningLab) -> t.Iterator[Runnin
         return
     if not os.access("/usr/bin/python3", os.X_OK) or shutil.which("setpriv") is None:
         pytest.skip("an unprivileged lab needs /usr/bin/python3 and setpriv")
-    hidden = [path for path in (sysconfig.get_paths()["purelib"], str(Path(__file__).resolve().parent.parent))
-              if not reachable_by_others(Path(path))]
+    hidden = [
+        path
+        for path in (sysconfig.get_paths()["purelib"], str(Path(__file__).resolve().parent.parent))
+        if not reachable_by_others(Path(path))
+    ]
     if hidden:
-        pytest.skip(f"nobody cannot read {', '.join(hidden)} (a folder on the way is closed to other users): "
-                    "run the tests from a checkout other users can read, e.g. under /work or /srv")
+        pytest.skip(
+            f"nobody cannot read {', '.join(hidden)} (a folder on the way is closed to other users): "
+            "run the tests from a checkout other users can read, e.g. under /work or /srv"
+        )
     unprivileged = start_unprivileged_lab()
     try:
         assert os.stat(f"/proc/{unprivileged.pid}").st_uid == NOBODY
@@ -106,13 +133,16 @@ def wait_for(predicate: t.Callable[[], t.Any], what: str, timeout: float = 120) 
 
 def run_hostile(target: RunningLab, script: str, count: int = 1) -> list[tuple[str, str, dict[str, t.Any]]]:
     """Boot ``count`` hosts whose user data is ``script``; (instance id, its output, its description) each."""
-    reservation = target.client("ec2").run_instances(ImageId="ami-12345678", MinCount=count, MaxCount=count,
-                                                     UserData="#!/bin/bash\n" + script)
+    reservation = target.client("ec2").run_instances(
+        ImageId="ami-12345678", MinCount=count, MaxCount=count, UserData="#!/bin/bash\n" + script
+    )
     results = []
     for instance in reservation["Instances"]:
         instance_id = instance["InstanceId"]
-        described = wait_for(lambda i=instance_id: (d := target.get(f"/_lab/hosts/{i}"))["booted"] and d,
-                             f"host {instance_id} to run its user data")
+        described = wait_for(
+            lambda i=instance_id: (d := target.get(f"/_lab/hosts/{i}"))["booted"] and d,
+            f"host {instance_id} to run its user data",
+        )
         assert described["sandbox_error"] is None, described
         log = Path(described["root"], "var/log/cloud-init-output.log").read_text()
         results.append((instance_id, log, described))
@@ -151,12 +181,15 @@ def status_fields(pid: int) -> dict[str, str]:
 
 # -- escaping the root --------------------------------------------------------------------------------------------------
 
+
 def test_double_chroot_escape_fails_and_the_machine_root_is_out_of_sight(target, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with MachineWatch(tmp_path) as watch:
         machine_only = Path(f"/tmp/{watch.token}-machine-only")
         machine_only.mkdir()
         try:
-            [(instance_id, log, _)] = run_hostile(target, f"""
+            [(instance_id, log, _)] = run_hostile(
+                target,
+                f"""
 python3 - <<'EOF'
 import os
 os.makedirs("/tmp/jail", exist_ok=True)
@@ -175,7 +208,8 @@ except OSError as error:
 open("/tmp/{watch.token}-escaped", "w").write("escaped")
 print("tmp now:", sorted(os.listdir("/tmp")))
 EOF
-""")
+""",
+            )
         finally:
             machine_only.rmdir()
         terminate(target, instance_id)
@@ -188,7 +222,9 @@ EOF
 def test_the_machines_processes_hostname_and_devices_are_out_of_reach(target, tmp_path) -> None:  # type: ignore[no-untyped-def]
     machine_hostname = socket.gethostname()
     with MachineWatch(tmp_path) as watch:
-        [(instance_id, log, described)] = run_hostile(target, f"""
+        [(instance_id, log, described)] = run_hostile(
+            target,
+            f"""
 echo "processes: $(ls /proc | grep -c '^[0-9]*$')"
 cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo
 hostname {watch.token}; echo "sethostname=$?"; echo "hostname now: $(hostname)"
@@ -196,7 +232,8 @@ mknod /tmp/disk b 8 0; echo "mknod=$?"
 mknod /dev/shm/mem c 1 1; echo "mknod-shm=$?"
 python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)' 2>/dev/null; echo "raw=$?"
 mount -t tmpfs tmpfs /mnt 2>/dev/null; echo "mount=$?"
-""")
+""",
+        )
         terminate(target, instance_id)
     assert socket.gethostname() == machine_hostname
     assert int(log.split("processes: ")[1].split()[0]) < 15, log  # PID 1, the script and what it runs
@@ -211,8 +248,9 @@ mount -t tmpfs tmpfs /mnt 2>/dev/null; echo "mount=$?"
 
 def test_host_processes_have_few_capabilities_no_new_privileges_and_are_not_root_outside(target) -> None:  # type: ignore[no-untyped-def]
     marker = f"{700 + uuid.uuid4().int % 97}.{uuid.uuid4().int % 10**6}"
-    [(instance_id, log, _)] = run_hostile(target, f"nohup sleep {marker} >/dev/null 2>&1 &\n"
-                                                  "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status\n")
+    [(instance_id, log, _)] = run_hostile(
+        target, f"nohup sleep {marker} >/dev/null 2>&1 &\ngrep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status\n"
+    )
     try:
         [pid] = wait_for(lambda: processes_with(f"sleep {marker}"), "the host's sleep")
         fields = status_fields(pid)
@@ -232,6 +270,7 @@ def test_host_processes_have_few_capabilities_no_new_privileges_and_are_not_root
 
 # -- reading the machine ------------------------------------------------------------------------------------------------
 
+
 def test_files_outside_the_host_cannot_be_read(target, lab, tmp_path) -> None:  # type: ignore[no-untyped-def]
     home_marker = Path.home() / f".codedeploy-lab-redteam-{uuid.uuid4().hex[:8]}"
     home_marker.write_text("home secret\n")
@@ -240,7 +279,9 @@ def test_files_outside_the_host_cannot_be_read(target, lab, tmp_path) -> None:  
     (other_lab / "lab.json").write_text('{"other": "lab state"}\n')
     try:
         with MachineWatch(tmp_path) as watch:
-            [(instance_id, log, _)] = run_hostile(target, f"""
+            [(instance_id, log, _)] = run_hostile(
+                target,
+                f"""
 for path in {watch.secret} {home_marker} {other_lab}/lab.json {lab.state_dir}/lab.json {target.state_dir}/lab.json \\
             /root/.aws/credentials /root/.ssh /etc/shadow; do
   cat "$path" 2>/dev/null && echo "READ $path"
@@ -248,7 +289,8 @@ done
 echo "root has: $(ls -A /root | tr '\\n' ' ')"
 echo "home has: $(ls -A /home | tr '\\n' ' ')"
 find / -xdev -name 'lab.json' 2>/dev/null | sed 's/^/found /'
-""")
+""",
+            )
             terminate(target, instance_id)
         assert watch.secret_text not in log and "home secret" not in log and "lab state" not in log, log
         assert "READ" not in log.replace("READ /etc/shadow", ""), log
@@ -310,7 +352,9 @@ def test_a_host_reaches_aws_and_its_metadata_but_no_machine_service_and_no_lab_c
     code = "curl -s -o /dev/null -w '%{http_code}' -m 5"
     try:
         with MachineWatch(tmp_path):
-            [(instance_id, log, _)] = run_hostile(target, f"""
+            [(instance_id, log, _)] = run_hostile(
+                target,
+                f"""
 curl -s -m 3 http://127.0.0.1:{port}/; echo "machine-service=$?"
 curl -s -m 3 http://127.0.0.1:47111/; echo "other-host=$?"
 python3 -c "{connect_abstract}" 2>/dev/null; echo "abstract=$?"
@@ -322,7 +366,8 @@ echo "moto=$({code} -X POST "$AWS_ENDPOINT_URL/moto-api/reset")"
 echo "s3=$(curl -s -m 10 '{presigned}')"
 echo "imds=$(curl -s -m 5 http://169.254.169.254/latest/meta-data/instance-id)"
 echo "imds-port=$(curl -s -m 5 "$AWS_ENDPOINT_URL/latest/meta-data/instance-id")"
-""")
+""",
+            )
             terminate(target, instance_id)
         with pytest.raises(BlockingIOError):
             machine_service.accept()  # nothing ever connected to the machine's service
@@ -343,10 +388,13 @@ echo "imds-port=$(curl -s -m 5 "$AWS_ENDPOINT_URL/latest/meta-data/instance-id")
 
 # -- the web server -----------------------------------------------------------------------------------------------------
 
+
 def test_swapping_files_and_symlinks_under_the_document_root_serves_nothing_of_the_machine(target, tmp_path) -> None:  # type: ignore[no-untyped-def]
     lab_state_file = target.state_dir / "lab.json"
     with MachineWatch(tmp_path) as watch:
-        [(instance_id, _, _)] = run_hostile(target, f"""
+        [(instance_id, _, _)] = run_hostile(
+            target,
+            f"""
 yum install -y httpd >/dev/null
 mkdir -p /var/www/html
 echo page > /var/www/html/index.html
@@ -366,7 +414,8 @@ while time.time() < deadline:
         os.unlink(path)
         os.symlink(target, path)
 EOF
-""")
+""",
+        )
         try:
             name = web_load_balancer(target.client, [instance_id], interval=5)
             url = target.get("/_lab/status")["load_balancers"][name]
@@ -390,6 +439,7 @@ EOF
 
 # -- limits -------------------------------------------------------------------------------------------------------------
 
+
 def test_a_fork_bomb_and_a_memory_hog_are_stopped_by_the_hosts_limits(target) -> None:  # type: ignore[no-untyped-def]
     if not privileged(target):
         # An unprivileged lab cannot create cgroups: it says so, and nothing is limited (no bomb is set off here).
@@ -398,7 +448,9 @@ def test_a_fork_bomb_and_a_memory_hog_are_stopped_by_the_hosts_limits(target) ->
         limits = described["limits"]
         assert limits["enforced"] is False and "not run as root" in limits["reason"], limits
         return
-    [(instance_id, log, described)] = run_hostile(target, """
+    [(instance_id, log, described)] = run_hostile(
+        target,
+        """
 python3 - <<'EOF'
 import os, signal
 children = []
@@ -417,10 +469,14 @@ for pid in children:
     os.waitpid(pid, 0)
 EOF
 exec python3 -c 'chunks = [b"x" * (256 << 20) for _ in range(12)]; print("allocated 3 GiB")'
-""")
+""",
+    )
     try:
-        assert described["limits"] == {"enforced": True, "memory_bytes": sandbox_module.MEMORY_LIMIT,
-                          "pids": sandbox_module.PIDS_LIMIT}, described
+        assert described["limits"] == {
+            "enforced": True,
+            "memory_bytes": sandbox_module.MEMORY_LIMIT,
+            "pids": sandbox_module.PIDS_LIMIT,
+        }, described
         refused = log.split("fork refused after ")[1].split()[0]
         assert int(refused) < sandbox_module.PIDS_LIMIT, log
         assert "allocated 3 GiB" not in log, log
@@ -434,8 +490,10 @@ def test_stopping_a_host_removes_its_cgroups(target) -> None:  # type: ignore[no
     if not privileged(target):
         pytest.skip("an unprivileged lab makes no cgroups")
     [(instance_id, _, described)] = run_hostile(target, "true\n")
-    cgroups = [Path(f"/sys/fs/cgroup/{controller}/{sandbox_module.CGROUP_PREFIX}{instance_id}")
-               for controller in ("memory", "pids")]
+    cgroups = [
+        Path(f"/sys/fs/cgroup/{controller}/{sandbox_module.CGROUP_PREFIX}{instance_id}")
+        for controller in ("memory", "pids")
+    ]
     assert described["limits"]["enforced"] and all(path.is_dir() for path in cgroups)
     terminate(target, instance_id)
     wait_for(lambda: not any(path.exists() for path in cgroups), "the host's cgroups to go", 30)
@@ -446,6 +504,7 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 # -- the API and the agent hold in this lab too (the rest of their attacks: test_security_api.py, _agent.py) ----------
+
 
 def test_the_api_answers_only_its_user(target) -> None:  # type: ignore[no-untyped-def]
     """Other origins, a foreign Host, unsigned calls and control calls without the token change nothing."""
@@ -465,12 +524,14 @@ def test_the_api_answers_only_its_user(target) -> None:  # type: ignore[no-untyp
 
     preflight = send("OPTIONS", "/", {"Origin": "http://attacker.example", "Access-Control-Request-Method": "POST"})
     assert not [name for name in preflight[1] if name.startswith("access-control-")], preflight
-    refused = [send("POST", "/", {**create, "Origin": "http://attacker.example"}, b'{"applicationName": "a1"}'),
-               send("POST", "/", {**create, "Host": f"attacker.example:{target.port}"}, b'{"applicationName": "a2"}'),
-               send("POST", "/", create, b'{"applicationName": "a3"}'),  # unsigned
-               send("POST", "/_lab/reset", {}),
-               send("POST", "/_lab/reset", {"X-Lab-Token": "guessed"}),
-               send("POST", "/moto-api/reset", {})]
+    refused = [
+        send("POST", "/", {**create, "Origin": "http://attacker.example"}, b'{"applicationName": "a1"}'),
+        send("POST", "/", {**create, "Host": f"attacker.example:{target.port}"}, b'{"applicationName": "a2"}'),
+        send("POST", "/", create, b'{"applicationName": "a3"}'),  # unsigned
+        send("POST", "/_lab/reset", {}),
+        send("POST", "/_lab/reset", {"X-Lab-Token": "guessed"}),
+        send("POST", "/moto-api/reset", {}),
+    ]
     assert [status for status, _ in refused] == [403, 403, 403, 401, 403, 401], refused
     names = target.client("codedeploy").list_applications()["applications"]
     assert application in names and not {"a1", "a2", "a3"} & set(names)
@@ -495,16 +556,28 @@ def test_hostile_revisions_fail_and_the_next_deployment_succeeds(target, tmp_pat
     codedeploy, iam, s3 = target.client("codedeploy"), target.client("iam"), target.client("s3")
     role = iam.create_role(RoleName=f"{tag}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     codedeploy.create_application(applicationName=tag)
-    codedeploy.create_deployment_group(applicationName=tag, deploymentGroupName=tag, serviceRoleArn=role,
-                                       ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}])
+    codedeploy.create_deployment_group(
+        applicationName=tag,
+        deploymentGroupName=tag,
+        serviceRoleArn=role,
+        ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}],
+    )
     [instance_id] = run_web_instances(target.client, 1, {"Fleet": tag})
     s3.create_bucket(Bucket=tag)
     hostile = {
-        "source-escape": make_bundle({"appspec.yml": "version: 0.0\nos: linux\nfiles:\n"
-                                                     "  - source: ../../../../../../etc/hostname\n"
-                                                     "    destination: /opt/leak\n"}),
-        "hook-outside": make_bundle({"appspec.yml": "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n"
-                                                    "    - location: ../../../../../../usr/bin/id\n"}),
+        "source-escape": make_bundle(
+            {
+                "appspec.yml": "version: 0.0\nos: linux\nfiles:\n"
+                "  - source: ../../../../../../etc/hostname\n"
+                "    destination: /opt/leak\n"
+            }
+        ),
+        "hook-outside": make_bundle(
+            {
+                "appspec.yml": "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n"
+                "    - location: ../../../../../../usr/bin/id\n"
+            }
+        ),
         "link-chain": link_chain_zip(),
     }
     try:
@@ -512,13 +585,18 @@ def test_hostile_revisions_fail_and_the_next_deployment_succeeds(target, tmp_pat
             for name, bundle in hostile.items():
                 s3.put_object(Bucket=tag, Key=f"{name}.zip", Body=bundle)
                 deployment_id = codedeploy.create_deployment(
-                    applicationName=tag, deploymentGroupName=tag,
-                    revision={"revisionType": "S3", "s3Location": {"bucket": tag, "key": f"{name}.zip",
-                                                                   "bundleType": "zip"}})["deploymentId"]
+                    applicationName=tag,
+                    deploymentGroupName=tag,
+                    revision={
+                        "revisionType": "S3",
+                        "s3Location": {"bucket": tag, "key": f"{name}.zip", "bundleType": "zip"},
+                    },
+                )["deploymentId"]
                 assert wait_deployment(target.client, deployment_id)["status"] == "Failed", name
             good = upload_revision(target.client, tag, "good.zip", "good")
-            deployment_id = codedeploy.create_deployment(applicationName=tag, deploymentGroupName=tag,
-                                                         revision=good)["deploymentId"]
+            deployment_id = codedeploy.create_deployment(applicationName=tag, deploymentGroupName=tag, revision=good)[
+                "deploymentId"
+            ]
             assert wait_deployment(target.client, deployment_id)["status"] == "Succeeded"
             watch.assert_clean()
         root = Path(target.get(f"/_lab/hosts/{instance_id}")["root"])

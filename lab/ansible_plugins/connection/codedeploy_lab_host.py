@@ -52,8 +52,10 @@ import typing as t
 import urllib.error
 import urllib.request
 
-from ansible.errors import AnsibleConnectionFailure, AnsibleError
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
@@ -81,7 +83,8 @@ class Connection(ConnectionBase):
         except (OSError, ValueError, KeyError) as error:
             raise AnsibleConnectionFailure(
                 f"lab_state_dir: no running lab in {state} ({error}); start one with `codedeploy-lab up`, or set "
-                "LAB_ENDPOINT and LAB_TOKEN") from None
+                "LAB_ENDPOINT and LAB_TOKEN"
+            ) from None
         return endpoint.rstrip("/"), token
 
     def _exec(self, argv: list[str], stdin: bytes = b"") -> tuple[int, bytes, bytes]:
@@ -89,8 +92,12 @@ class Connection(ConnectionBase):
         host = self.get_option("host")
         timeout = int(self.get_option("timeout"))
         body = json.dumps({"argv": argv, "stdin": base64.b64encode(stdin).decode(), "timeout": timeout}).encode()
-        request = urllib.request.Request(f"{endpoint}/_lab/hosts/{host}/exec", data=body, method="POST",
-                                         headers={"X-Lab-Token": token, "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{endpoint}/_lab/hosts/{host}/exec",
+            data=body,
+            method="POST",
+            headers={"X-Lab-Token": token, "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout + 30) as response:
                 answer = json.load(response)
@@ -104,8 +111,7 @@ class Connection(ConnectionBase):
             raise AnsibleConnectionFailure(f"lab host {host}: the lab at {endpoint} does not answer: {error}") from None
         return answer["rc"], base64.b64decode(answer["stdout"]), base64.b64decode(answer["stderr"])
 
-    def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True
-                     ) -> tuple[int, bytes, bytes]:
+    def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         display.vvv(f"EXEC {cmd}", host=self.get_option("host"))
         return self._exec(["/bin/sh", "-c", to_text(cmd)], in_data or b"")
