@@ -38,7 +38,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from . import deployments as api
 from .common import AnsibleCodeDeployError
 from .deployment_groups import get_deployment_group
-from .deployment_handoff import Handoff as Handoff  # the face re-exports it as DeploymentHandoff
+from .deployment_handoff import Handoff  # the face re-exports it as DeploymentHandoff
 from .deployment_handoff import Purpose
 from .deployment_planning import Plan
 from .deployment_planning import expects_rollback
