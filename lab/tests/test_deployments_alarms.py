@@ -6,12 +6,23 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from test_deployments_rollback import SLOW
+from test_deployments_rollback import Fleet
+from test_deployments_rollback import assert_rolled_back
+from test_deployments_rollback import deploy
+from test_deployments_rollback import info_of
+from test_deployments_rollback import make_group
+from test_deployments_rollback import running
+from test_deployments_rollback import start
 
-from codedeploy_lab.deployments.testing import (failures, run_web_instances, targets_of, terminate, unique,
-                                                wait_deployment, wait_for, wait_web_ready)
-
-from test_deployments_rollback import (SLOW, Fleet, assert_rolled_back, deploy, info_of, make_group, running,
-                                       start)
+from codedeploy_lab.deployments.testing import failures
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import targets_of
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.deployments.testing import wait_web_ready
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +44,15 @@ def fleet(lab) -> t.Iterator[Fleet]:
 def make_alarm(lab) -> str:
     name = unique("errors-high")
     lab.client("cloudwatch").put_metric_alarm(
-        AlarmName=name, MetricName="5XXError", Namespace="Lab/Web", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold")
+        AlarmName=name,
+        MetricName="5XXError",
+        Namespace="Lab/Web",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
     return name
 
 
@@ -44,8 +62,13 @@ def alarm_configuration(name: str, ignore_poll_failure: bool = False) -> dict[st
 
 def test_an_alarm_raised_mid_deployment_stops_it_and_rolls_back(lab, fleet, service_role, bucket):
     alarm = make_alarm(lab)
-    group = make_group(lab, service_role, fleet.tag, alarmConfiguration=alarm_configuration(alarm),
-                       autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_ALARM"]})
+    group = make_group(
+        lab,
+        service_role,
+        fleet.tag,
+        alarmConfiguration=alarm_configuration(alarm),
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_ALARM"]},
+    )
     good_id, good = deploy(lab, group, bucket, "good")  # the alarm is OK (moto's initial state)
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     cloudwatch = lab.client("cloudwatch")
@@ -58,8 +81,10 @@ def test_an_alarm_raised_mid_deployment_stops_it_and_rolls_back(lab, fleet, serv
         assert stopped["status"] == "Stopped"
         assert stopped["errorInformation"]["code"] == "ALARM_ACTIVE"
         assert alarm in stopped["errorInformation"]["message"]
-        statuses = {e["lifecycleEventName"]: e["status"]
-                    for e in targets_of(lab.client, deployment_id)[fleet.instances[0]]["lifecycleEvents"]}
+        statuses = {
+            e["lifecycleEventName"]: e["status"]
+            for e in targets_of(lab.client, deployment_id)[fleet.instances[0]]["lifecycleEvents"]
+        }
         # A stop, an alarm's included, ends the hook that runs (see Security in lab/README.md).
         assert statuses["AfterInstall"] == "Failed" and statuses["ApplicationStart"] == "Skipped"
         # The rollback is not stopped by the alarm that is still ringing (a lab choice, see alarms.py).
@@ -71,8 +96,13 @@ def test_an_alarm_raised_mid_deployment_stops_it_and_rolls_back(lab, fleet, serv
 def test_an_alarm_in_alarm_without_the_rollback_event_only_stops(lab, fleet, service_role, bucket):
     """The group rolls back on failures only: the alarm's stop leaves the hosts as they are."""
     alarm = make_alarm(lab)
-    group = make_group(lab, service_role, fleet.tag, alarmConfiguration=alarm_configuration(alarm),
-                       autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
+    group = make_group(
+        lab,
+        service_role,
+        fleet.tag,
+        alarmConfiguration=alarm_configuration(alarm),
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+    )
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     lab.client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="already ringing")
@@ -82,8 +112,9 @@ def test_an_alarm_in_alarm_without_the_rollback_event_only_stops(lab, fleet, ser
     assert stopped["status"] == "Stopped" and stopped["errorInformation"]["code"] == "ALARM_ACTIVE"
     assert "rollbackInfo" not in stopped
     # An override with enabled=false turns polling off for this deployment (a fix-forward while the alarm rings).
-    fixed_id, fixed = deploy(lab, group, bucket, "fix-forward",
-                             overrideAlarmConfiguration={"enabled": False, "alarms": [{"name": alarm}]})
+    fixed_id, fixed = deploy(
+        lab, group, bucket, "fix-forward", overrideAlarmConfiguration={"enabled": False, "alarms": [{"name": alarm}]}
+    )
     assert fixed["status"] == "Succeeded", failures(lab.client, fixed_id)
     assert fixed["overrideAlarmConfiguration"]["enabled"] is False
 
@@ -92,8 +123,9 @@ def test_an_alarm_that_cannot_be_read(lab, fleet, service_role, bucket):
     """A configured alarm deleted from CloudWatch stops the deployment unless ignorePollAlarmFailure is true."""
     alarm = make_alarm(lab)
     strict = make_group(lab, service_role, fleet.tag, alarmConfiguration=alarm_configuration(alarm))
-    lenient = make_group(lab, service_role, fleet.tag,
-                         alarmConfiguration=alarm_configuration(alarm, ignore_poll_failure=True))
+    lenient = make_group(
+        lab, service_role, fleet.tag, alarmConfiguration=alarm_configuration(alarm, ignore_poll_failure=True)
+    )
     lab.client("cloudwatch").delete_alarms(AlarmNames=[alarm])
 
     stopped_id, stopped = deploy(lab, strict, bucket, "strict")

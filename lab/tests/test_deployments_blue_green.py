@@ -12,12 +12,31 @@ import typing as t
 
 import pytest
 
-from codedeploy_lab.deployments.testing import (failures, http_get, run_web_instances, targets_of, terminate, unique,
-                                                upload_revision, wait_deployment, wait_for, wait_web_ready,
-                                                web_launch_template, web_load_balancer)
+from codedeploy_lab.deployments.testing import failures
+from codedeploy_lab.deployments.testing import http_get
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import targets_of
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.deployments.testing import wait_web_ready
+from codedeploy_lab.deployments.testing import web_launch_template
+from codedeploy_lab.deployments.testing import web_load_balancer
 
-GREEN_EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart",
-                "ValidateService", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
+GREEN_EVENTS = [
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+]
 BLUE_EVENTS = ["BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic"]
 ALL_AT_ONCE = "CodeDeployDefault.AllAtOnce"
 
@@ -43,15 +62,26 @@ def load_balancer(lab) -> tuple[str, str]:
 
 
 def in_service(lab, name: str) -> set[str]:
-    return {s["InstanceId"] for s in lab.client("elb").describe_instance_health(LoadBalancerName=name)
-            ["InstanceStates"] if s["State"] == "InService"}
+    return {
+        s["InstanceId"]
+        for s in lab.client("elb").describe_instance_health(LoadBalancerName=name)["InstanceStates"]
+        if s["State"] == "InService"
+    }
 
 
-def blue_green_config(*, provisioning: str = "COPY_AUTO_SCALING_GROUP", ready: str = "CONTINUE_DEPLOYMENT",
-                      ready_minutes: int = 0, blue: str = "TERMINATE", blue_minutes: int = 0) -> dict[str, t.Any]:
-    return {"deploymentReadyOption": {"actionOnTimeout": ready, "waitTimeInMinutes": ready_minutes},
-            "greenFleetProvisioningOption": {"action": provisioning},
-            "terminateBlueInstancesOnDeploymentSuccess": {"action": blue, "terminationWaitTimeInMinutes": blue_minutes}}
+def blue_green_config(
+    *,
+    provisioning: str = "COPY_AUTO_SCALING_GROUP",
+    ready: str = "CONTINUE_DEPLOYMENT",
+    ready_minutes: int = 0,
+    blue: str = "TERMINATE",
+    blue_minutes: int = 0,
+) -> dict[str, t.Any]:
+    return {
+        "deploymentReadyOption": {"actionOnTimeout": ready, "waitTimeInMinutes": ready_minutes},
+        "greenFleetProvisioningOption": {"action": provisioning},
+        "terminateBlueInstancesOnDeploymentSuccess": {"action": blue, "terminationWaitTimeInMinutes": blue_minutes},
+    }
 
 
 def asg_site(lab, role: str, config: dict[str, t.Any], count: int = 2, **group_options: t.Any) -> Site:
@@ -60,12 +90,23 @@ def asg_site(lab, role: str, config: dict[str, t.Any], count: int = 2, **group_o
     asg = unique("bg-asg")
     autoscaling = lab.client("autoscaling")
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=asg, MinSize=count, MaxSize=count + 2, DesiredCapacity=count,
-        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)}, AvailabilityZones=["us-east-1a"],
-        LoadBalancerNames=[elb_name], HealthCheckType="ELB", HealthCheckGracePeriod=120,
-        Tags=[{"Key": "Site", "Value": asg, "PropagateAtLaunch": True}])
-    blue = sorted(i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[asg])["AutoScalingGroups"][0]["Instances"])
+        AutoScalingGroupName=asg,
+        MinSize=count,
+        MaxSize=count + 2,
+        DesiredCapacity=count,
+        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)},
+        AvailabilityZones=["us-east-1a"],
+        LoadBalancerNames=[elb_name],
+        HealthCheckType="ELB",
+        HealthCheckGracePeriod=120,
+        Tags=[{"Key": "Site", "Value": asg, "PropagateAtLaunch": True}],
+    )
+    blue = sorted(
+        i["InstanceId"]
+        for i in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[asg])["AutoScalingGroups"][0][
+            "Instances"
+        ]
+    )
     wait_web_ready(lab, blue)
     wait_for(lambda: in_service(lab, elb_name) == set(blue), "the blue fleet InService", timeout=60)
     application, group = _group(lab, role, config, elb_name, autoScalingGroups=[asg], **group_options)
@@ -77,20 +118,25 @@ def _group(lab, role: str, config: dict[str, t.Any], elb_name: str, **group_opti
     application, group = unique("bg-app"), unique("bg-group")
     codedeploy.create_application(applicationName=application)
     codedeploy.create_deployment_group(
-        applicationName=application, deploymentGroupName=group, serviceRoleArn=role,
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=role,
         deploymentConfigName=ALL_AT_ONCE,
         deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-        loadBalancerInfo={"elbInfoList": [{"name": elb_name}]}, blueGreenDeploymentConfiguration=config,
-        **group_options)
+        loadBalancerInfo={"elbInfoList": [{"name": elb_name}]},
+        blueGreenDeploymentConfiguration=config,
+        **group_options,
+    )
     return application, group
 
 
 def start(lab, site: Site, bucket: str, version: str, **options: t.Any) -> str:
-    revision = upload_revision(lab.client, bucket, f"{site.group}/{version}.zip", version,
-                               hooks=options.pop("hooks", None))
-    return lab.client("codedeploy").create_deployment(applicationName=site.application,
-                                                      deploymentGroupName=site.group, revision=revision,
-                                                      **options)["deploymentId"]
+    revision = upload_revision(
+        lab.client, bucket, f"{site.group}/{version}.zip", version, hooks=options.pop("hooks", None)
+    )
+    return lab.client("codedeploy").create_deployment(
+        applicationName=site.application, deploymentGroupName=site.group, revision=revision, **options
+    )["deploymentId"]
 
 
 def status_of(lab, deployment_id: str) -> dict[str, t.Any]:
@@ -98,13 +144,17 @@ def status_of(lab, deployment_id: str) -> dict[str, t.Any]:
 
 
 def asg_names(lab) -> set[str]:
-    return {g["AutoScalingGroupName"] for page in lab.client("autoscaling").get_paginator(
-        "describe_auto_scaling_groups").paginate() for g in page["AutoScalingGroups"]}
+    return {
+        g["AutoScalingGroupName"]
+        for page in lab.client("autoscaling").get_paginator("describe_auto_scaling_groups").paginate()
+        for g in page["AutoScalingGroups"]
+    }
 
 
 def group_asgs(lab, site: Site) -> list[str]:
-    info = lab.client("codedeploy").get_deployment_group(applicationName=site.application,
-                                                         deploymentGroupName=site.group)["deploymentGroupInfo"]
+    info = lab.client("codedeploy").get_deployment_group(
+        applicationName=site.application, deploymentGroupName=site.group
+    )["deploymentGroupInfo"]
     return [asg["name"] for asg in info.get("autoScalingGroups", [])]
 
 
@@ -150,8 +200,10 @@ class Hammer:
 def test_copied_auto_scaling_group_reroutes_without_losing_a_request(lab, service_role, bucket):
     site = asg_site(lab, service_role, blue_green_config())
     with Hammer(site.url) as hammer:
-        wait_for(lambda: {body for _, body in list(hammer.answers)} >= {f"v0 {i}" for i in site.blue},
-                 "every blue host to answer")
+        wait_for(
+            lambda: {body for _, body in list(hammer.answers)} >= {f"v0 {i}" for i in site.blue},
+            "every blue host to answer",
+        )
         deployment_id = start(lab, site, bucket, "v1")
         info = wait_deployment(lab.client, deployment_id, timeout=300)
         final = {http_get(site.url)[1] for _ in range(8)}
@@ -193,12 +245,16 @@ def test_copied_auto_scaling_group_reroutes_without_losing_a_request(lab, servic
         assert tags == {"Site": site.auto_scaling_group, "CodeDeployProvisioningDeploymentId": deployment_id}
         assert group_asgs(lab, site) == [green_asg]
         hooks = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=green_asg)["LifecycleHooks"]
-        assert [h["LifecycleHookName"].startswith(f"CodeDeploy-managed-automatic-launch-deployment-hook-{site.group}-")
-                for h in hooks] == [True]
+        assert [
+            h["LifecycleHookName"].startswith(f"CodeDeploy-managed-automatic-launch-deployment-hook-{site.group}-")
+            for h in hooks
+        ] == [True]
         # The original group is gone, its instances terminated, the load balancer serves green only.
         assert site.auto_scaling_group not in asg_names(lab)
-        wait_for(lambda: set(instance_states(lab, blue).values()) <= {"shutting-down", "terminated"},
-                 "the blue instances terminated")
+        wait_for(
+            lambda: set(instance_states(lab, blue).values()) <= {"shutting-down", "terminated"},
+            "the blue instances terminated",
+        )
         assert in_service(lab, site.load_balancer) == set(green)
     finally:
         cleanup_asgs(lab, site.auto_scaling_group, green_asg)
@@ -212,16 +268,18 @@ def _event(target: dict[str, t.Any], name: str) -> dict[str, t.Any]:
 
 
 def test_ready_wait_then_continue_deployment(lab, service_role, bucket, aws_error):
-    site = asg_site(lab, service_role, blue_green_config(ready="STOP_DEPLOYMENT", ready_minutes=120,
-                                                         blue="KEEP_ALIVE"))
+    site = asg_site(lab, service_role, blue_green_config(ready="STOP_DEPLOYMENT", ready_minutes=120, blue="KEEP_ALIVE"))
     codedeploy = lab.client("codedeploy")
     deployment_id = start(lab, site, bucket, "v1")
     green_asg = f"CodeDeploy_{site.group}_{deployment_id}"
     try:
         with aws_error("DeploymentIsNotInReadyStateException", "does not have a status of Ready"):
             codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="TERMINATION_WAIT")
-        info = wait_for(lambda: (i := status_of(lab, deployment_id))["status"] in ("Ready", "Failed", "Stopped")
-                        and i, "the deployment Ready", timeout=240)
+        info = wait_for(
+            lambda: (i := status_of(lab, deployment_id))["status"] in ("Ready", "Failed", "Stopped") and i,
+            "the deployment Ready",
+            timeout=240,
+        )
         assert info["status"] == "Ready", failures(lab.client, deployment_id)
         assert info["deploymentOverview"]["Ready"] == 2
         targets = targets_of(lab.client, deployment_id)
@@ -242,15 +300,26 @@ def test_ready_wait_then_continue_deployment(lab, service_role, bucket, aws_erro
         assert in_service(lab, site.load_balancer) == set(green)
         assert group_asgs(lab, site) == [green_asg]
         assert site.auto_scaling_group in asg_names(lab)
-        assert lab.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[
-            site.auto_scaling_group])["AutoScalingGroups"][0]["LoadBalancerNames"] == []
+        assert (
+            lab.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[site.auto_scaling_group])[
+                "AutoScalingGroups"
+            ][0]["LoadBalancerNames"]
+            == []
+        )
 
         # The copy carries the launch hook: an instance it launches gets v1 (creator autoscaling) before traffic.
         autoscaling = lab.client("autoscaling")
         autoscaling.set_desired_capacity(AutoScalingGroupName=green_asg, DesiredCapacity=3)
-        launch_id = wait_for(lambda: [d for d in codedeploy.list_deployments(
-            applicationName=site.application, deploymentGroupName=site.group)["deployments"] if d != deployment_id],
-            "the launch deployment")[0]
+        launch_id = wait_for(
+            lambda: [
+                d
+                for d in codedeploy.list_deployments(applicationName=site.application, deploymentGroupName=site.group)[
+                    "deployments"
+                ]
+                if d != deployment_id
+            ],
+            "the launch deployment",
+        )[0]
         launch = wait_deployment(lab.client, launch_id)
         assert launch["status"] == "Succeeded" and launch["creator"] == "autoscaling", failures(lab.client, launch_id)
         (newcomer,) = targets_of(lab.client, launch_id)
@@ -266,9 +335,15 @@ def test_ready_wait_that_runs_out_stops_the_deployment(lab, service_role, bucket
     green_asg = f"CodeDeploy_{site.group}_{deployment_id}"
     try:
         seen = set()
-        info = wait_for(lambda: seen.add((i := status_of(lab, deployment_id))["status"]) or
-                        (i["status"] in ("Succeeded", "Failed", "Stopped") and i), "the deployment to end",
-                        timeout=240, interval=0.1)
+        info = wait_for(
+            lambda: (
+                seen.add((i := status_of(lab, deployment_id))["status"])
+                or (i["status"] in ("Succeeded", "Failed", "Stopped") and i)
+            ),
+            "the deployment to end",
+            timeout=240,
+            interval=0.1,
+        )
         assert info["status"] == "Stopped" and "Ready" in seen, (seen, failures(lab.client, deployment_id))
         assert info["errorInformation"]["code"] == "TIMEOUT"
         assert "rollbackInfo" not in info
@@ -287,7 +362,9 @@ def test_ready_wait_that_runs_out_stops_the_deployment(lab, service_role, bucket
 
 def test_failing_green_hook_fails_and_traffic_stays_on_blue(lab, service_role, bucket):
     site = asg_site(lab, service_role, blue_green_config(), count=1)
-    deployment_id = start(lab, site, bucket, "broken", hooks={"ValidateService": "#!/bin/bash\necho nope >&2\nexit 3\n"})
+    deployment_id = start(
+        lab, site, bucket, "broken", hooks={"ValidateService": "#!/bin/bash\necho nope >&2\nexit 3\n"}
+    )
     green_asg = f"CodeDeploy_{site.group}_{deployment_id}"
     try:
         info = wait_deployment(lab.client, deployment_id)
@@ -298,8 +375,9 @@ def test_failing_green_hook_fails_and_traffic_stays_on_blue(lab, service_role, b
         assert targets[green]["status"] == "Failed"
         assert events["ValidateService"]["status"] == "Failed"
         assert events["ValidateService"]["diagnostics"]["errorCode"] == "ScriptFailed"
-        assert {events[name]["status"] for name in ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")} == \
-            {"Skipped"}
+        assert {events[name]["status"] for name in ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")} == {
+            "Skipped"
+        }
         assert {targets[i]["status"] for i in site.blue} == {"Skipped"}
         assert {http_get(site.url)[1] for _ in range(4)} == {f"v0 {i}" for i in site.blue}
         assert in_service(lab, site.load_balancer) == set(site.blue)
@@ -319,17 +397,34 @@ def test_discover_existing_by_tags(lab, service_role, bucket):
     green = run_web_instances(lab.client, 1, {"Fleet": tag, "Colour": "green"})
     try:
         wait_web_ready(lab, blue + green)
-        lab.client("elb").register_instances_with_load_balancer(LoadBalancerName=elb_name,
-                                                                Instances=[{"InstanceId": i} for i in blue])
+        lab.client("elb").register_instances_with_load_balancer(
+            LoadBalancerName=elb_name, Instances=[{"InstanceId": i} for i in blue]
+        )
         wait_for(lambda: in_service(lab, elb_name) == set(blue), "blue InService")
-        application, group = _group(lab, service_role, blue_green_config(provisioning="DISCOVER_EXISTING",
-                                                                          blue_minutes=1), elb_name,
-                                    ec2TagFilters=[{"Key": "Colour", "Value": "blue", "Type": "KEY_AND_VALUE"}])
+        application, group = _group(
+            lab,
+            service_role,
+            blue_green_config(provisioning="DISCOVER_EXISTING", blue_minutes=1),
+            elb_name,
+            ec2TagFilters=[{"Key": "Colour", "Value": "blue", "Type": "KEY_AND_VALUE"}],
+        )
         site = Site(application, group, elb_name, url, None, blue)
-        deployment_id = start(lab, site, bucket, "v1", targetInstances={
-            "tagFilters": [{"Key": "Colour", "Value": "green", "Type": "KEY_AND_VALUE"}]})
-        info = wait_for(lambda: (i := status_of(lab, deployment_id))["instanceTerminationWaitTimeStarted"] and i
-                        or (i["status"] in ("Failed", "Stopped") and i), "the termination wait", timeout=240)
+        deployment_id = start(
+            lab,
+            site,
+            bucket,
+            "v1",
+            targetInstances={"tagFilters": [{"Key": "Colour", "Value": "green", "Type": "KEY_AND_VALUE"}]},
+        )
+        info = wait_for(
+            lambda: (
+                (i := status_of(lab, deployment_id))["instanceTerminationWaitTimeStarted"]
+                and i
+                or (i["status"] in ("Failed", "Stopped") and i)
+            ),
+            "the termination wait",
+            timeout=240,
+        )
         assert info["status"] == "InProgress", failures(lab.client, deployment_id)
         assert {http_get(url)[1] for _ in range(4)} == {f"v1 {i}" for i in green}
         lab.client("codedeploy").skip_wait_time_for_instance_termination(deploymentId=deployment_id)
@@ -338,8 +433,10 @@ def test_discover_existing_by_tags(lab, service_role, bucket):
         assert info["targetInstances"]["tagFilters"][0]["Value"] == "green"
         targets = targets_of(lab.client, deployment_id)
         assert {i: target["instanceLabel"] for i, target in targets.items()} == {blue[0]: "Blue", green[0]: "Green"}
-        wait_for(lambda: set(instance_states(lab, blue).values()) <= {"shutting-down", "terminated"},
-                 "the blue instance terminated")
+        wait_for(
+            lambda: set(instance_states(lab, blue).values()) <= {"shutting-down", "terminated"},
+            "the blue instance terminated",
+        )
         assert instance_states(lab, green) == {green[0]: "running"}
     finally:
         terminate(lab.client, blue + green)
@@ -358,13 +455,22 @@ def test_failed_deployment_rolls_back_to_the_blue_fleet(lab, service_role, bucke
         info = wait_deployment(lab.client, first)
         assert info["status"] == "Succeeded", failures(lab.client, first)
         (serving,) = [i for i, target in targets_of(lab.client, first).items() if target["instanceLabel"] == "Green"]
-        failing = start(lab, site, bucket, "broken", hooks={"ValidateService": "#!/bin/bash\nexit 1\n"},
-                        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
+        failing = start(
+            lab,
+            site,
+            bucket,
+            "broken",
+            hooks={"ValidateService": "#!/bin/bash\nexit 1\n"},
+            autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+        )
         second_green_asg = f"CodeDeploy_{site.group}_{failing}"
         info = wait_deployment(lab.client, failing)
         assert info["status"] == "Failed"
-        rollback_id = wait_for(lambda: status_of(lab, failing).get("rollbackInfo", {}).get("rollbackDeploymentId"),
-                               "the rollback deployment", timeout=30)
+        rollback_id = wait_for(
+            lambda: status_of(lab, failing).get("rollbackInfo", {}).get("rollbackDeploymentId"),
+            "the rollback deployment",
+            timeout=30,
+        )
         rollback = wait_deployment(lab.client, rollback_id)
         assert rollback["status"] == "Succeeded", failures(lab.client, rollback_id)
         assert rollback["creator"] == "codeDeployRollback"
@@ -372,8 +478,11 @@ def test_failed_deployment_rolls_back_to_the_blue_fleet(lab, service_role, bucke
         assert rollback["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
         targets = targets_of(lab.client, rollback_id)
         (replacement,) = [i for i, target in targets.items() if target["instanceLabel"] == "Green"]
-        assert [e["lifecycleEventName"] for e in targets[serving]["lifecycleEvents"]] == \
-            ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
+        assert [e["lifecycleEventName"] for e in targets[serving]["lifecycleEvents"]] == [
+            "BeforeAllowTraffic",
+            "AllowTraffic",
+            "AfterAllowTraffic",
+        ]
         assert targets[serving]["instanceLabel"] == "Blue"
         assert [e["lifecycleEventName"] for e in targets[replacement]["lifecycleEvents"]] == BLUE_EVENTS
         assert {target["status"] for target in targets.values()} == {"Succeeded"}
@@ -397,21 +506,43 @@ def test_copied_group_behind_a_target_group(lab, service_role, bucket):
     alb = elbv2.create_load_balancer(Name=unique("bg-alb"), Subnets=subnets)["LoadBalancers"][0]
     target_group_name = unique("bg-tg")
     arn = elbv2.create_target_group(
-        Name=target_group_name, Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/index.html",
-        HealthCheckIntervalSeconds=6, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0][
-        "TargetGroupArn"]
-    elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
+        Name=target_group_name,
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        HealthCheckPath="/index.html",
+        HealthCheckIntervalSeconds=6,
+        HealthyThresholdCount=2,
+        UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=alb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}],
+    )
     asg = unique("bg-asg")
     autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=asg, MinSize=1, MaxSize=2, DesiredCapacity=1, TargetGroupARNs=[arn],
-        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)}, AvailabilityZones=["us-east-1a"])
-    (blue,) = [i["InstanceId"] for i in autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[asg])["AutoScalingGroups"][0]["Instances"]]
+        AutoScalingGroupName=asg,
+        MinSize=1,
+        MaxSize=2,
+        DesiredCapacity=1,
+        TargetGroupARNs=[arn],
+        LaunchTemplate={"LaunchTemplateName": web_launch_template(lab.client)},
+        AvailabilityZones=["us-east-1a"],
+    )
+    (blue,) = [
+        i["InstanceId"]
+        for i in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[asg])["AutoScalingGroups"][0][
+            "Instances"
+        ]
+    ]
 
     def health() -> dict[str, str]:
-        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
-                for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]}
+        return {
+            d["Target"]["Id"]: d["TargetHealth"]["State"]
+            for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        }
 
     wait_web_ready(lab, [blue])
     wait_for(lambda: health() == {blue: "healthy"}, "blue healthy")
@@ -419,11 +550,14 @@ def test_copied_group_behind_a_target_group(lab, service_role, bucket):
     application, group = unique("bg-app"), unique("bg-group")
     codedeploy.create_application(applicationName=application)
     codedeploy.create_deployment_group(
-        applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
-        autoScalingGroups=[asg], deploymentStyle={"deploymentType": "BLUE_GREEN",
-                                                  "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
+        autoScalingGroups=[asg],
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
         loadBalancerInfo={"targetGroupInfoList": [{"name": target_group_name}]},
-        blueGreenDeploymentConfiguration=blue_green_config())
+        blueGreenDeploymentConfiguration=blue_green_config(),
+    )
     url = lab.get("/_lab/status")["load_balancers"][alb["LoadBalancerName"]]
     site = Site(application, group, alb["LoadBalancerName"], url, asg, [blue])
     deployment_id = start(lab, site, bucket, "v1")
@@ -431,8 +565,9 @@ def test_copied_group_behind_a_target_group(lab, service_role, bucket):
     try:
         info = wait_deployment(lab.client, deployment_id)
         assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
-        (green,) = [i for i, target in targets_of(lab.client, deployment_id).items()
-                    if target["instanceLabel"] == "Green"]
+        (green,) = [
+            i for i, target in targets_of(lab.client, deployment_id).items() if target["instanceLabel"] == "Green"
+        ]
         assert health() == {green: "healthy"}
         assert {http_get(url)[1] for _ in range(4)} == {f"v1 {green}"}
         copy = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[green_asg])["AutoScalingGroups"][0]
@@ -448,8 +583,11 @@ def test_stop_while_ready(lab, service_role, bucket):
     deployment_id = start(lab, site, bucket, "v1")
     green_asg = f"CodeDeploy_{site.group}_{deployment_id}"
     try:
-        wait_for(lambda: status_of(lab, deployment_id)["status"] in ("Ready", "Failed", "Stopped"),
-                 "the deployment Ready", timeout=240)
+        wait_for(
+            lambda: status_of(lab, deployment_id)["status"] in ("Ready", "Failed", "Stopped"),
+            "the deployment Ready",
+            timeout=240,
+        )
         answer = codedeploy.stop_deployment(deploymentId=deployment_id)
         assert answer["status"] == "Succeeded"
         info = wait_deployment(lab.client, deployment_id)

@@ -6,6 +6,7 @@ in the lab's S3 whose ApplicationStart writes the page ``<version> <instance id>
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -16,10 +17,21 @@ from pathlib import Path
 
 import pytest
 
-from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS, TRAFFIC_EVENTS
-from codedeploy_lab.deployments.testing import (failures, host_page, http_get, run_web_instances, targets_of, terminate,
-                                                unique, upload_revision, wait_deployment, wait_for, wait_web_ready,
-                                                web_launch_template, web_load_balancer)
+from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS
+from codedeploy_lab.deployments.planning import TRAFFIC_EVENTS
+from codedeploy_lab.deployments.testing import failures
+from codedeploy_lab.deployments.testing import host_page
+from codedeploy_lab.deployments.testing import http_get
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import targets_of
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.deployments.testing import wait_web_ready
+from codedeploy_lab.deployments.testing import web_launch_template
+from codedeploy_lab.deployments.testing import web_load_balancer
 
 SUCCESS = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
 
@@ -32,8 +44,9 @@ def bucket() -> str:
 @pytest.fixture(scope="module")
 def custom_config(lab) -> str:
     name = unique("HostCount1")
-    lab.client("codedeploy").create_deployment_config(deploymentConfigName=name,
-                                                      minimumHealthyHosts={"type": "HOST_COUNT", "value": 1})
+    lab.client("codedeploy").create_deployment_config(
+        deploymentConfigName=name, minimumHealthyHosts={"type": "HOST_COUNT", "value": 1}
+    )
     return name
 
 
@@ -56,11 +69,17 @@ def make_fleet(lab, role: str, count: int, *, load_balancer: bool) -> Fleet:
     name = None
     if load_balancer:
         name = web_load_balancer(lab.client, instances, draining_seconds=300)
-        extra = {"deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-                 "loadBalancerInfo": {"elbInfoList": [{"name": name}]}}
-    codedeploy.create_deployment_group(applicationName=application, deploymentGroupName=group,
-                                       serviceRoleArn=role, ec2TagFilters=[
-                                           {"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}], **extra)
+        extra = {
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            "loadBalancerInfo": {"elbInfoList": [{"name": name}]},
+        }
+    codedeploy.create_deployment_group(
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=role,
+        ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}],
+        **extra,
+    )
     return Fleet(application, group, instances, name)
 
 
@@ -79,11 +98,12 @@ def lb_fleet(lab, service_role):
 
 
 def deploy(lab, fleet: Fleet, bucket: str, version: str, **options: t.Any) -> tuple[str, dict[str, t.Any]]:
-    revision = upload_revision(lab.client, bucket, f"{fleet.group}/{version}.zip", version,
-                               **options.pop("revision_options", {}))
+    revision = upload_revision(
+        lab.client, bucket, f"{fleet.group}/{version}.zip", version, **options.pop("revision_options", {})
+    )
     deployment_id = lab.client("codedeploy").create_deployment(
-        applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision,
-        **options)["deploymentId"]
+        applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision, **options
+    )["deploymentId"]
     return deployment_id, wait_deployment(lab.client, deployment_id)
 
 
@@ -99,15 +119,24 @@ def host_file(lab, instance_id: str, path: str) -> str | None:
 
 def max_concurrency(targets: dict[str, dict[str, t.Any]]) -> int:
     """The most targets whose lifecycle events ran at the same time."""
-    spans = [(min(e["startTime"] for e in target["lifecycleEvents"] if "startTime" in e),
-              max(e["endTime"] for e in target["lifecycleEvents"])) for target in targets.values()]
+    spans = [
+        (
+            min(e["startTime"] for e in target["lifecycleEvents"] if "startTime" in e),
+            max(e["endTime"] for e in target["lifecycleEvents"]),
+        )
+        for target in targets.values()
+    ]
     return max(sum(1 for start, end in spans if start <= moment < end) for moment, _ in spans)
 
 
 # -- configurations, with and without a load balancer ---------------------------------------------------------------
 
-CONFIGS = [("CodeDeployDefault.OneAtATime", 1), ("CodeDeployDefault.HalfAtATime", 2),
-           ("CodeDeployDefault.AllAtOnce", 4), ("custom", 3)]
+CONFIGS = [
+    ("CodeDeployDefault.OneAtATime", 1),
+    ("CodeDeployDefault.HalfAtATime", 2),
+    ("CodeDeployDefault.AllAtOnce", 4),
+    ("custom", 3),
+]
 
 
 @pytest.mark.parametrize("traffic_control", [False, True], ids=["without-lb", "with-lb"])
@@ -121,13 +150,18 @@ def test_in_place_deployment_configs(lab, request, bucket, custom_config, config
 
     assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
     assert info["deploymentConfigName"] == config_name
-    assert info["deploymentOverview"] == {"Pending": 0, "InProgress": 0, "Succeeded": 4, "Failed": 0,
-                                          "Skipped": 0, "Ready": 0}
+    assert info["deploymentOverview"] == {
+        "Pending": 0,
+        "InProgress": 0,
+        "Succeeded": 4,
+        "Failed": 0,
+        "Skipped": 0,
+        "Ready": 0,
+    }
     assert info["createTime"] <= info["startTime"] <= info["completeTime"]
     codedeploy = lab.client("codedeploy")
     assert codedeploy.batch_get_deployments(deploymentIds=[deployment_id])["deploymentsInfo"] == [info]
-    assert sorted(codedeploy.list_deployment_instances(deploymentId=deployment_id)["instancesList"]) == \
-        fleet.instances
+    assert sorted(codedeploy.list_deployment_instances(deploymentId=deployment_id)["instancesList"]) == fleet.instances
     targets = targets_of(lab.client, deployment_id)
     assert sorted(targets) == fleet.instances
     events = TRAFFIC_EVENTS if traffic_control else IN_PLACE_EVENTS
@@ -136,8 +170,9 @@ def test_in_place_deployment_configs(lab, request, bucket, custom_config, config
         assert target["targetArn"] == f"arn:aws:ec2:us-east-1:123456789012:instance/{instance_id}"
         assert [e["lifecycleEventName"] for e in target["lifecycleEvents"]] == list(events)
         assert {e["status"] for e in target["lifecycleEvents"]} == {"Succeeded"}
-        agent_events = [e for e in target["lifecycleEvents"] if e["lifecycleEventName"] not in
-                        ("BlockTraffic", "AllowTraffic")]
+        agent_events = [
+            e for e in target["lifecycleEvents"] if e["lifecycleEventName"] not in ("BlockTraffic", "AllowTraffic")
+        ]
         assert all(e["diagnostics"] == SUCCESS for e in agent_events)
         assert page(lab, instance_id) == f"{version} {instance_id}"
     assert max_concurrency(targets) == concurrency
@@ -163,10 +198,14 @@ def test_rollout_through_the_load_balancer_loses_no_request(lab, lb_fleet, bucke
     client = threading.Thread(target=hammer)
     client.start()
     try:
-        wait_for(lambda: all(any(body.endswith(i) for _, body in list(answers)) for i in lb_fleet.instances),
-                 "every host to answer before the deployment")
+        wait_for(
+            lambda: all(any(body.endswith(i) for _, body in list(answers)) for i in lb_fleet.instances),
+            "every host to answer before the deployment",
+        )
         version = f"v-{uuid.uuid4().hex[:6]}"
-        deployment_id, info = deploy(lab, lb_fleet, bucket, version, deploymentConfigName="CodeDeployDefault.OneAtATime")
+        deployment_id, info = deploy(
+            lab, lb_fleet, bucket, version, deploymentConfigName="CodeDeployDefault.OneAtATime"
+        )
     finally:
         done.set()
         client.join()
@@ -177,7 +216,7 @@ def test_rollout_through_the_load_balancer_loses_no_request(lab, lb_fleet, bucke
     *earlier, last = lb_fleet.instances  # OneAtATime goes in instance-id order
     for instance_id in lb_fleet.instances:
         seen = [body.split()[0] for _, body in answers if body.endswith(instance_id)]
-        switches = [(a, b) for a, b in zip(seen, seen[1:]) if a != b]
+        switches = [(a, b) for a, b in itertools.pairwise(seen) if a != b]
         # Exactly one switch, from old to new, never back; the last host may end the stream before it is seen new.
         expected = [[(old, version)]] if instance_id in earlier else [[(old, version)], []]
         assert seen[0] == old and switches in expected, (instance_id, switches)
@@ -191,8 +230,9 @@ def test_a_failing_hook_fails_the_deployment_and_skips_the_rest(lab, service_rol
     fleet = make_fleet(lab, service_role, 3, load_balancer=False)
     try:
         failing = "#!/bin/bash\necho checking the service\necho 'health check failed' >&2\nexit 3\n"
-        deployment_id, info = deploy(lab, fleet, bucket, "broken",
-                                     revision_options={"hooks": {"ValidateService": failing}})
+        deployment_id, info = deploy(
+            lab, fleet, bucket, "broken", revision_options={"hooks": {"ValidateService": failing}}
+        )
         assert info["status"] == "Failed"
         assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
         assert info["deploymentOverview"]["Failed"] == 1 and info["deploymentOverview"]["Skipped"] == 2
@@ -204,8 +244,10 @@ def test_a_failing_hook_fails_the_deployment_and_skips_the_rest(lab, service_rol
         assert validate["status"] == "Failed"
         assert validate["diagnostics"]["errorCode"] == "ScriptFailed"
         assert validate["diagnostics"]["scriptName"] == "scripts/ValidateService.sh"
-        assert validate["diagnostics"]["message"] == \
-            "Script at specified location: scripts/ValidateService.sh failed with exit code 3"
+        assert (
+            validate["diagnostics"]["message"]
+            == "Script at specified location: scripts/ValidateService.sh failed with exit code 3"
+        )
         assert "[stdout]checking the service" in validate["diagnostics"]["logTail"]
         assert "[stderr]health check failed" in validate["diagnostics"]["logTail"]
         for name in rest:
@@ -213,16 +255,21 @@ def test_a_failing_hook_fails_the_deployment_and_skips_the_rest(lab, service_rol
             assert {e["status"] for e in targets[name]["lifecycleEvents"]} == {"Skipped"}
             assert all("startTime" not in e and "endTime" in e for e in targets[name]["lifecycleEvents"])
         codedeploy = lab.client("codedeploy")
-        assert codedeploy.list_deployment_targets(deploymentId=deployment_id, targetFilters={
-            "TargetStatus": ["Skipped"]})["targetIds"] == rest
-        assert codedeploy.list_deployments(applicationName=fleet.application, deploymentGroupName=fleet.group,
-                                           includeOnlyStatuses=["Failed"])["deployments"] == [deployment_id]
-        summaries = codedeploy.batch_get_deployment_instances(deploymentId=deployment_id,
-                                                              instanceIds=fleet.instances)
+        assert (
+            codedeploy.list_deployment_targets(deploymentId=deployment_id, targetFilters={"TargetStatus": ["Skipped"]})[
+                "targetIds"
+            ]
+            == rest
+        )
+        assert codedeploy.list_deployments(
+            applicationName=fleet.application, deploymentGroupName=fleet.group, includeOnlyStatuses=["Failed"]
+        )["deployments"] == [deployment_id]
+        summaries = codedeploy.batch_get_deployment_instances(deploymentId=deployment_id, instanceIds=fleet.instances)
         assert summaries["errorMessage"] == ""
         assert [s["status"] for s in summaries["instancesSummary"]] == ["Failed", "Skipped", "Skipped"]
-        assert codedeploy.list_deployment_instances(deploymentId=deployment_id, instanceStatusFilter=[
-            "Failed"])["instancesList"] == [first]
+        assert codedeploy.list_deployment_instances(deploymentId=deployment_id, instanceStatusFilter=["Failed"])[
+            "instancesList"
+        ] == [first]
         instance = codedeploy.get_deployment_instance(deploymentId=deployment_id, instanceId=first)
         assert instance["instanceSummary"]["status"] == "Failed"
         assert instance["instanceSummary"]["instanceId"].endswith(f"instance/{first}")
@@ -234,9 +281,12 @@ def test_no_instances(lab, service_role, bucket):
     codedeploy = lab.client("codedeploy")
     application, group = unique("app"), unique("group")
     codedeploy.create_application(applicationName=application)
-    codedeploy.create_deployment_group(applicationName=application, deploymentGroupName=group,
-                                       serviceRoleArn=service_role,
-                                       ec2TagFilters=[{"Key": "Nobody", "Value": "here", "Type": "KEY_AND_VALUE"}])
+    codedeploy.create_deployment_group(
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
+        ec2TagFilters=[{"Key": "Nobody", "Value": "here", "Type": "KEY_AND_VALUE"}],
+    )
     fleet = Fleet(application, group, [], None)
     deployment_id, info = deploy(lab, fleet, bucket, "v1")
     assert info["status"] == "Failed"
@@ -248,8 +298,9 @@ def test_no_instances(lab, service_role, bucket):
 def test_minimum_healthy_hosts_that_cannot_be_met(lab, plain_fleet, bucket):
     codedeploy = lab.client("codedeploy")
     config = unique("All4Healthy")
-    codedeploy.create_deployment_config(deploymentConfigName=config,
-                                        minimumHealthyHosts={"type": "HOST_COUNT", "value": 4})
+    codedeploy.create_deployment_config(
+        deploymentConfigName=config, minimumHealthyHosts={"type": "HOST_COUNT", "value": 4}
+    )
     before = {i: page(lab, i) for i in plain_fleet.instances}
     deployment_id, info = deploy(lab, plain_fleet, bucket, "never", deploymentConfigName=config)
     assert info["status"] == "Failed"
@@ -282,19 +333,28 @@ def test_second_deployment_disallow_and_previous_application_stop(lab, service_r
 
         # Another group over the same files: DISALLOW fails at Install, OVERWRITE succeeds.
         codedeploy = lab.client("codedeploy")
-        group = codedeploy.get_deployment_group(applicationName=fleet.application,
-                                                deploymentGroupName=fleet.group)["deploymentGroupInfo"]
+        group = codedeploy.get_deployment_group(applicationName=fleet.application, deploymentGroupName=fleet.group)[
+            "deploymentGroupInfo"
+        ]
         other = Fleet(fleet.application, unique("other"), fleet.instances, None)
-        codedeploy.create_deployment_group(applicationName=fleet.application, deploymentGroupName=other.group,
-                                           serviceRoleArn=service_role, ec2TagFilters=group["ec2TagFilters"])
+        codedeploy.create_deployment_group(
+            applicationName=fleet.application,
+            deploymentGroupName=other.group,
+            serviceRoleArn=service_role,
+            ec2TagFilters=group["ec2TagFilters"],
+        )
         disallowed_id, disallowed = deploy(lab, other, bucket, "three")
         assert disallowed["status"] == "Failed"
-        install = next(e for e in targets_of(lab.client, disallowed_id)[fleet.instances[0]]["lifecycleEvents"]
-                       if e["lifecycleEventName"] == "Install")
+        install = next(
+            e
+            for e in targets_of(lab.client, disallowed_id)[fleet.instances[0]]["lifecycleEvents"]
+            if e["lifecycleEventName"] == "Install"
+        )
         assert install["status"] == "Failed"
         assert install["diagnostics"]["errorCode"] == "UnknownError"
-        assert install["diagnostics"]["message"] == ("The deployment failed because a specified file already "
-                                                     "exists at this location: /opt/app/VERSION")
+        assert install["diagnostics"]["message"] == (
+            "The deployment failed because a specified file already exists at this location: /opt/app/VERSION"
+        )
         _, overwritten = deploy(lab, other, bucket, "four", fileExistsBehavior="OVERWRITE")
         assert overwritten["status"] == "Succeeded", overwritten.get("errorInformation")
         assert overwritten["fileExistsBehavior"] == "OVERWRITE"
@@ -331,22 +391,31 @@ def test_update_outdated_instances_only(lab, service_role, bucket):
     try:
         codedeploy = lab.client("codedeploy")
         revision = upload_revision(lab.client, bucket, f"{fleet.group}/same.zip", "same")
-        first = codedeploy.create_deployment(applicationName=fleet.application, deploymentGroupName=fleet.group,
-                                             revision=revision)["deploymentId"]
+        first = codedeploy.create_deployment(
+            applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision
+        )["deploymentId"]
         assert wait_deployment(lab.client, first)["status"] == "Succeeded", failures(lab.client, first)
         # A new instance joins the group (same tag): only it is outdated.
-        tag = {"Fleet": codedeploy.get_deployment_group(applicationName=fleet.application,
-                                                        deploymentGroupName=fleet.group)
-               ["deploymentGroupInfo"]["ec2TagFilters"][0]["Value"]}
+        tag = {
+            "Fleet": codedeploy.get_deployment_group(
+                applicationName=fleet.application, deploymentGroupName=fleet.group
+            )["deploymentGroupInfo"]["ec2TagFilters"][0]["Value"]
+        }
         newcomer = run_web_instances(lab.client, 1, tag)
         wait_web_ready(lab, newcomer)
-        second = codedeploy.create_deployment(applicationName=fleet.application, deploymentGroupName=fleet.group,
-                                              revision=revision, updateOutdatedInstancesOnly=True)["deploymentId"]
+        second = codedeploy.create_deployment(
+            applicationName=fleet.application,
+            deploymentGroupName=fleet.group,
+            revision=revision,
+            updateOutdatedInstancesOnly=True,
+        )["deploymentId"]
         info = wait_deployment(lab.client, second)
         assert info["status"] == "Succeeded" and info["updateOutdatedInstancesOnly"] is True
         targets = targets_of(lab.client, second)
         assert {i: target["status"] for i, target in targets.items()} == {
-            **{i: "Skipped" for i in fleet.instances}, newcomer[0]: "Succeeded"}
+            **{i: "Skipped" for i in fleet.instances},
+            newcomer[0]: "Succeeded",
+        }
         assert page(lab, newcomer[0]) == f"same {newcomer[0]}"
         fleet.instances.extend(newcomer)
     finally:
@@ -363,10 +432,19 @@ def test_tag_set_selects_instances_matching_every_group(lab, service_role, bucke
         application, group = unique("app"), unique("group")
         codedeploy.create_application(applicationName=application)
         codedeploy.create_deployment_group(
-            applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
-            ec2TagSet={"ec2TagSetList": [[{"Key": "Tier", "Value": web, "Type": "KEY_AND_VALUE"}],
-                                         [{"Key": "Stage", "Value": "prod", "Type": "KEY_AND_VALUE"},
-                                          {"Value": "production", "Type": "VALUE_ONLY"}]]})
+            applicationName=application,
+            deploymentGroupName=group,
+            serviceRoleArn=service_role,
+            ec2TagSet={
+                "ec2TagSetList": [
+                    [{"Key": "Tier", "Value": web, "Type": "KEY_AND_VALUE"}],
+                    [
+                        {"Key": "Stage", "Value": "prod", "Type": "KEY_AND_VALUE"},
+                        {"Value": "production", "Type": "VALUE_ONLY"},
+                    ],
+                ]
+            },
+        )
         deployment_id, info = deploy(lab, Fleet(application, group, matching, None), bucket, "tagged")
         assert info["status"] == "Succeeded", failures(lab.client, deployment_id)
         assert list(targets_of(lab.client, deployment_id)) == matching
@@ -381,15 +459,32 @@ def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role
     client = lab.client
     elb_name = unique("asg-elb")
     elb = client("elb")
-    elb.create_load_balancer(LoadBalancerName=elb_name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=elb_name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": 6, "Timeout": 5, "UnhealthyThreshold": 2, "HealthyThreshold": 2})
+    elb.create_load_balancer(
+        LoadBalancerName=elb_name,
+        AvailabilityZones=["us-east-1a"],
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+    )
+    elb.configure_health_check(
+        LoadBalancerName=elb_name,
+        HealthCheck={
+            "Target": "HTTP:80/index.html",
+            "Interval": 6,
+            "Timeout": 5,
+            "UnhealthyThreshold": 2,
+            "HealthyThreshold": 2,
+        },
+    )
     asg_name = unique("asg")
     autoscaling = client("autoscaling")
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName=asg_name, MinSize=1, MaxSize=3, DesiredCapacity=1,
-                                          LaunchTemplate={"LaunchTemplateName": web_launch_template(client)},
-                                          AvailabilityZones=["us-east-1a"], LoadBalancerNames=[elb_name])
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=asg_name,
+        MinSize=1,
+        MaxSize=3,
+        DesiredCapacity=1,
+        LaunchTemplate={"LaunchTemplateName": web_launch_template(client)},
+        AvailabilityZones=["us-east-1a"],
+        LoadBalancerNames=[elb_name],
+    )
 
     def group_instances() -> list[str]:
         group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[asg_name])["AutoScalingGroups"][0]
@@ -400,20 +495,30 @@ def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role
     codedeploy = client("codedeploy")
     application, group = unique("app"), unique("group")
     codedeploy.create_application(applicationName=application)
-    codedeploy.create_deployment_group(applicationName=application, deploymentGroupName=group,
-                                       serviceRoleArn=service_role, autoScalingGroups=[asg_name])
+    codedeploy.create_deployment_group(
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
+        autoScalingGroups=[asg_name],
+    )
     deployed_id, deployed = deploy(lab, Fleet(application, group, first, None), bucket, "good")
     assert deployed["status"] == "Succeeded", failures(client, deployed_id)
 
     autoscaling.set_desired_capacity(AutoScalingGroupName=asg_name, DesiredCapacity=2)
     newcomer = wait_for(lambda: [i for i in group_instances() if i not in first], "the new instance")[0]
-    launch_id = wait_for(lambda: [d for d in codedeploy.list_deployments(
-        applicationName=application, deploymentGroupName=group)["deployments"] if d != deployed_id],
-        "the launch deployment")[0]
+    launch_id = wait_for(
+        lambda: [
+            d
+            for d in codedeploy.list_deployments(applicationName=application, deploymentGroupName=group)["deployments"]
+            if d != deployed_id
+        ],
+        "the launch deployment",
+    )[0]
     early = []  # times the load balancer listed the newcomer while its deployment had not succeeded
     while True:
-        registered = {s["InstanceId"] for s in elb.describe_instance_health(LoadBalancerName=elb_name)
-                      ["InstanceStates"]}
+        registered = {
+            s["InstanceId"] for s in elb.describe_instance_health(LoadBalancerName=elb_name)["InstanceStates"]
+        }
         status = codedeploy.get_deployment(deploymentId=launch_id)["deploymentInfo"]["status"]
         if newcomer in registered and status != "Succeeded":
             early.append(status)
@@ -428,8 +533,16 @@ def test_auto_scaling_launch_gets_the_last_successful_revision(lab, service_role
     assert list(targets_of(client, launch_id)) == [newcomer]
     assert page(lab, newcomer) == f"good {newcomer}"
     # Only then does it join its load balancer.
-    wait_for(lambda: {s["InstanceId"]: s["State"] for s in elb.describe_instance_health(
-        LoadBalancerName=elb_name)["InstanceStates"]}.get(newcomer) == "InService", "the newcomer InService")
+    wait_for(
+        lambda: (
+            {
+                s["InstanceId"]: s["State"]
+                for s in elb.describe_instance_health(LoadBalancerName=elb_name)["InstanceStates"]
+            }.get(newcomer)
+            == "InService"
+        ),
+        "the newcomer InService",
+    )
     url = lab.get("/_lab/status")["load_balancers"][elb_name]
     assert f"good {newcomer}" in {http_get(url)[1] for _ in range(4)}
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName=asg_name, ForceDelete=True)
@@ -443,14 +556,37 @@ def test_aws_cli_create_deployment_and_wait(lab, plain_fleet, bucket):
     aws = str(Path(sys.executable).parent / "aws")
     env = {"PATH": "/usr/bin:/bin", **lab.env()}
     created = subprocess.run(
-        [aws, "deploy", "create-deployment", "--application-name", plain_fleet.application,
-         "--deployment-group-name", plain_fleet.group, "--deployment-config-name", "CodeDeployDefault.AllAtOnce",
-         "--s3-location", f"bucket={bucket},key={plain_fleet.group}/cli.zip,bundleType=zip",
-         "--query", "deploymentId", "--output", "text"], env=env, capture_output=True, text=True, timeout=60)
+        [
+            aws,
+            "deploy",
+            "create-deployment",
+            "--application-name",
+            plain_fleet.application,
+            "--deployment-group-name",
+            plain_fleet.group,
+            "--deployment-config-name",
+            "CodeDeployDefault.AllAtOnce",
+            "--s3-location",
+            f"bucket={bucket},key={plain_fleet.group}/cli.zip,bundleType=zip",
+            "--query",
+            "deploymentId",
+            "--output",
+            "text",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert created.returncode == 0, created.stderr
     deployment_id = created.stdout.strip()
-    waited = subprocess.run([aws, "deploy", "wait", "deployment-successful", "--deployment-id", deployment_id],
-                            env=env, capture_output=True, text=True, timeout=300)
+    waited = subprocess.run(
+        [aws, "deploy", "wait", "deployment-successful", "--deployment-id", deployment_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert waited.returncode == 0, waited.stderr
     assert {page(lab, i) for i in plain_fleet.instances} == {f"cli {i}" for i in plain_fleet.instances}
 
@@ -463,10 +599,11 @@ def test_stop_deployment(lab, service_role, bucket, aws_error):
     try:
         codedeploy = lab.client("codedeploy")
         slow = "#!/bin/bash\nsleep 3\n"
-        revision = upload_revision(lab.client, bucket, f"{fleet.group}/slow.zip", "slow",
-                                   hooks={"BeforeInstall": slow})
-        deployment_id = codedeploy.create_deployment(applicationName=fleet.application,
-                                                     deploymentGroupName=fleet.group, revision=revision)["deploymentId"]
+        revision = upload_revision(lab.client, bucket, f"{fleet.group}/slow.zip", "slow", hooks={"BeforeInstall": slow})
+        deployment_id = codedeploy.create_deployment(
+            applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision
+        )["deploymentId"]
+
         def before_install_running() -> bool:
             if codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] != "InProgress":
                 return False
@@ -505,26 +642,42 @@ def test_traffic_control_with_a_target_group(lab, service_role, bucket):
         alb = elbv2.create_load_balancer(Name=unique("alb"), Subnets=subnets)["LoadBalancers"][0]
         group_name = unique("tg")
         target_group = elbv2.create_target_group(
-            Name=group_name, Protocol="HTTP", Port=80, VpcId=vpc, HealthCheckPath="/index.html",
-            HealthCheckIntervalSeconds=6, HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]
+            Name=group_name,
+            Protocol="HTTP",
+            Port=80,
+            VpcId=vpc,
+            HealthCheckPath="/index.html",
+            HealthCheckIntervalSeconds=6,
+            HealthyThresholdCount=2,
+            UnhealthyThresholdCount=2,
+        )["TargetGroups"][0]
         arn = target_group["TargetGroupArn"]
-        elbv2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                              DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
+        elbv2.create_listener(
+            LoadBalancerArn=alb["LoadBalancerArn"],
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}],
+        )
         elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in instances])
 
         def health() -> dict[str, str]:
-            return {d["Target"]["Id"]: d["TargetHealth"]["State"]
-                    for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]}
+            return {
+                d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+            }
 
         wait_for(lambda: health() == {i: "healthy" for i in instances}, "both targets healthy")
         codedeploy = lab.client("codedeploy")
         application, group = unique("app"), unique("group")
         codedeploy.create_application(applicationName=application)
         codedeploy.create_deployment_group(
-            applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+            applicationName=application,
+            deploymentGroupName=group,
+            serviceRoleArn=service_role,
             ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}],
             deploymentStyle={"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            loadBalancerInfo={"targetGroupInfoList": [{"name": group_name}]})
+            loadBalancerInfo={"targetGroupInfoList": [{"name": group_name}]},
+        )
         seen: dict[str, list[str]] = {i: ["healthy"] for i in instances}  # as waited for above
         done = threading.Event()
 

@@ -4,32 +4,46 @@ from __future__ import annotations
 
 import pytest
 
-from codedeploy_lab.deployments.planning import (IN_PLACE_EVENTS, TRAFFIC_EVENTS, lifecycle_events, matches_any,
-                                                 matches_tag_set, order_targets, plan, uses_traffic_control)
+from codedeploy_lab.deployments.planning import IN_PLACE_EVENTS
+from codedeploy_lab.deployments.planning import TRAFFIC_EVENTS
+from codedeploy_lab.deployments.planning import lifecycle_events
+from codedeploy_lab.deployments.planning import matches_any
+from codedeploy_lab.deployments.planning import matches_tag_set
+from codedeploy_lab.deployments.planning import order_targets
+from codedeploy_lab.deployments.planning import plan
+from codedeploy_lab.deployments.planning import uses_traffic_control
 
 ONE = ("CodeDeployDefault.OneAtATime", {"type": "MOST_CONCURRENCY", "value": 1})
 HALF = ("CodeDeployDefault.HalfAtATime", {"type": "FLEET_PERCENT", "value": 50})
 ALL = ("CodeDeployDefault.AllAtOnce", {"type": "HOST_COUNT", "value": 0})
 
 
-@pytest.mark.parametrize("config,targets,minimum,concurrency", [
-    (ONE, 10, 9, 1), (ONE, 1, 0, 1),
-    (HALF, 9, 5, 4), (HALF, 4, 2, 2),
-    (ALL, 10, 0, 10),
-    (("custom", {"type": "HOST_COUNT", "value": 6}), 9, 6, 3),
-    (("custom", {"type": "FLEET_PERCENT", "value": 40}), 9, 4, 5),  # 3.6 rounds up
-])
+@pytest.mark.parametrize(
+    "config,targets,minimum,concurrency",
+    [
+        (ONE, 10, 9, 1),
+        (ONE, 1, 0, 1),
+        (HALF, 9, 5, 4),
+        (HALF, 4, 2, 2),
+        (ALL, 10, 0, 10),
+        (("custom", {"type": "HOST_COUNT", "value": 6}), 9, 6, 3),
+        (("custom", {"type": "FLEET_PERCENT", "value": 40}), 9, 4, 5),  # 3.6 rounds up
+    ],
+)
 def test_minimum_healthy_and_concurrency(config, targets, minimum, concurrency):
     result = plan(config[0], config[1], targets)
     assert (result.minimum_healthy, result.concurrency) == (minimum, concurrency)
     assert result.can_start
 
 
-@pytest.mark.parametrize("config,targets", [
-    (("custom", {"type": "FLEET_PERCENT", "value": 95}), 10),  # M = 10 = N
-    (("custom", {"type": "HOST_COUNT", "value": 1}), 1),
-    (HALF, 1),
-])
+@pytest.mark.parametrize(
+    "config,targets",
+    [
+        (("custom", {"type": "FLEET_PERCENT", "value": 95}), 10),  # M = 10 = N
+        (("custom", {"type": "HOST_COUNT", "value": 1}), 1),
+        (HALF, 1),
+    ],
+)
 def test_a_minimum_that_cannot_be_met_cannot_start(config, targets):
     assert not plan(config[0], config[1], targets).can_start
 
@@ -62,15 +76,22 @@ def test_half_at_a_time_needs_half_rounded_up():
 
 
 def test_lifecycle_events_follow_traffic_control():
-    with_lb = uses_traffic_control({"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-                                   {"targetGroupInfoList": [{"name": "tg"}]})
-    without_option = uses_traffic_control({"deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
-                                          {"elbInfoList": [{"name": "elb"}]})
+    with_lb = uses_traffic_control(
+        {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        {"targetGroupInfoList": [{"name": "tg"}]},
+    )
+    without_option = uses_traffic_control(
+        {"deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}, {"elbInfoList": [{"name": "elb"}]}
+    )
     without_lb = uses_traffic_control({"deploymentOption": "WITH_TRAFFIC_CONTROL"}, {"elbInfoList": []})
     assert (with_lb, without_option, without_lb) == (True, False, False)
     assert len(lifecycle_events(False)) == 7 and lifecycle_events(False) == IN_PLACE_EVENTS
-    assert len(lifecycle_events(True)) == 13 and lifecycle_events(True)[:4] == (
-        "BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", "ApplicationStop") == TRAFFIC_EVENTS[:4]
+    assert (
+        len(lifecycle_events(True)) == 13
+        and lifecycle_events(True)[:4]
+        == ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", "ApplicationStop")
+        == TRAFFIC_EVENTS[:4]
+    )
 
 
 def test_tag_filters_and_tag_sets():
@@ -79,10 +100,11 @@ def test_tag_filters_and_tag_sets():
     assert matches_any([{"Key": "Name", "Type": "KEY_ONLY"}], tags)
     assert matches_any([{"Value": "web-1", "Type": "VALUE_ONLY"}], tags)
     assert not matches_any([{"Key": "Stage", "Value": "test", "Type": "KEY_AND_VALUE"}], tags)
-    assert matches_tag_set([[{"Key": "Name", "Type": "KEY_ONLY"}],
-                            [{"Key": "Stage", "Value": "test"}, {"Key": "Stage", "Value": "prod"}]], tags)
-    assert not matches_tag_set([[{"Key": "Name", "Type": "KEY_ONLY"}], [{"Key": "Team", "Type": "KEY_ONLY"}]],
-                               tags)
+    assert matches_tag_set(
+        [[{"Key": "Name", "Type": "KEY_ONLY"}], [{"Key": "Stage", "Value": "test"}, {"Key": "Stage", "Value": "prod"}]],
+        tags,
+    )
+    assert not matches_tag_set([[{"Key": "Name", "Type": "KEY_ONLY"}], [{"Key": "Team", "Type": "KEY_ONLY"}]], tags)
 
 
 def test_previously_failed_instances_go_first():

@@ -11,9 +11,18 @@ import typing as t
 
 import pytest
 
-from codedeploy_lab.deployments.testing import (failures, host_page, http_get, run_web_instances, targets_of, terminate,
-                                                unique, upload_revision, wait_deployment, wait_for, wait_web_ready,
-                                                web_load_balancer)
+from codedeploy_lab.deployments.testing import failures
+from codedeploy_lab.deployments.testing import host_page
+from codedeploy_lab.deployments.testing import http_get
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import targets_of
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.deployments.testing import wait_web_ready
+from codedeploy_lab.deployments.testing import web_load_balancer
 
 FAILING = "#!/bin/bash\necho 'health check failed' >&2\nexit 2\n"
 SLOW = "#!/bin/bash\nsleep 3\n"  # time for a test to act while the deployment runs
@@ -52,23 +61,28 @@ def make_group(lab, role: str, tag: str, **settings: t.Any) -> Group:
     application, name = unique("app"), unique("group")
     codedeploy.create_application(applicationName=application)
     codedeploy.create_deployment_group(
-        applicationName=application, deploymentGroupName=name, serviceRoleArn=role,
+        applicationName=application,
+        deploymentGroupName=name,
+        serviceRoleArn=role,
         deploymentConfigName=settings.pop("deploymentConfigName", "CodeDeployDefault.AllAtOnce"),
-        ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}], **settings)
+        ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}],
+        **settings,
+    )
     return Group(application, name, tag)
 
 
-def start(lab, group: Group, bucket: str, version: str, hooks: dict[str, str] | None = None,
-          **options: t.Any) -> str:
-    revision = upload_revision(lab.client, bucket, f"{group.name}/{version}.zip", version, hooks=hooks,
-                               destination=f"/opt/{group.name}")
-    return lab.client("codedeploy").create_deployment(applicationName=group.application,
-                                                      deploymentGroupName=group.name, revision=revision,
-                                                      **options)["deploymentId"]
+def start(lab, group: Group, bucket: str, version: str, hooks: dict[str, str] | None = None, **options: t.Any) -> str:
+    revision = upload_revision(
+        lab.client, bucket, f"{group.name}/{version}.zip", version, hooks=hooks, destination=f"/opt/{group.name}"
+    )
+    return lab.client("codedeploy").create_deployment(
+        applicationName=group.application, deploymentGroupName=group.name, revision=revision, **options
+    )["deploymentId"]
 
 
-def deploy(lab, group: Group, bucket: str, version: str, hooks: dict[str, str] | None = None,
-           **options: t.Any) -> tuple[str, dict[str, t.Any]]:
+def deploy(
+    lab, group: Group, bucket: str, version: str, hooks: dict[str, str] | None = None, **options: t.Any
+) -> tuple[str, dict[str, t.Any]]:
     deployment_id = start(lab, group, bucket, version, hooks, **options)
     return deployment_id, wait_deployment(lab.client, deployment_id)
 
@@ -101,8 +115,7 @@ def running(lab, deployment_id: str, instance_id: str, event: str) -> t.Callable
     return check
 
 
-def assert_rolled_back(lab, deployment_id: str, good_id: str, instances: list[str], version: str
-                       ) -> dict[str, t.Any]:
+def assert_rolled_back(lab, deployment_id: str, good_id: str, instances: list[str], version: str) -> dict[str, t.Any]:
     """The deployment's rollback redeployed ``good_id``'s revision to every instance and is linked both ways."""
     triggering, rollback = rollback_of(lab, deployment_id)
     good = info_of(lab, good_id)
@@ -118,8 +131,9 @@ def assert_rolled_back(lab, deployment_id: str, good_id: str, instances: list[st
     assert sorted(targets_of(lab.client, rollback["deploymentId"])) == sorted(instances)
     for instance_id in instances:
         assert page(lab, instance_id) == f"{version} {instance_id}"
-    group = lab.client("codedeploy").get_deployment_group(applicationName=rollback["applicationName"],
-                                                          deploymentGroupName=rollback["deploymentGroupName"])
+    group = lab.client("codedeploy").get_deployment_group(
+        applicationName=rollback["applicationName"], deploymentGroupName=rollback["deploymentGroupName"]
+    )
     # As on AWS, a successful rollback is the group's last successful deployment.
     assert group["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"] == rollback["deploymentId"]
     return rollback
@@ -136,10 +150,15 @@ def test_failing_hook_rolls_back_and_the_site_keeps_serving_the_last_good_revisi
     try:
         wait_web_ready(lab, instances)
         name = web_load_balancer(lab.client, instances, draining_seconds=300)
-        group = make_group(lab, service_role, tag, deploymentConfigName="CodeDeployDefault.OneAtATime",
-                           deploymentStyle={"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-                           loadBalancerInfo={"elbInfoList": [{"name": name}]},
-                           autoRollbackConfiguration=ROLLBACK_ON_FAILURE)
+        group = make_group(
+            lab,
+            service_role,
+            tag,
+            deploymentConfigName="CodeDeployDefault.OneAtATime",
+            deploymentStyle={"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            loadBalancerInfo={"elbInfoList": [{"name": name}]},
+            autoRollbackConfiguration=ROLLBACK_ON_FAILURE,
+        )
         good_id, good = deploy(lab, group, bucket, "good")
         assert good["status"] == "Succeeded", failures(lab.client, good_id)
         url = lab.get("/_lab/status")["load_balancers"][name]
@@ -173,8 +192,9 @@ def test_failing_hook_rolls_back_and_the_site_keeps_serving_the_last_good_revisi
         assert {body.split()[0] for body in bodies} == {"good"}, sorted(set(bodies))
         assert {http_get(url)[1] for _ in range(8)} == {f"good {i}" for i in instances}
         codedeploy = lab.client("codedeploy")
-        assert codedeploy.list_deployments(applicationName=group.application, deploymentGroupName=group.name
-                                           )["deployments"] == [rollback["deploymentId"], failed_id, good_id]
+        assert codedeploy.list_deployments(applicationName=group.application, deploymentGroupName=group.name)[
+            "deployments"
+        ] == [rollback["deploymentId"], failed_id, good_id]
     finally:
         terminate(lab.client, instances)
 
@@ -187,9 +207,14 @@ def test_the_deployments_own_configuration_overrides_its_groups(lab, fleet, serv
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
 
-    declined_id, declined = deploy(lab, group, bucket, "broken", hooks={"ValidateService": FAILING},
-                                   autoRollbackConfiguration={"enabled": False,
-                                                              "events": ["DEPLOYMENT_FAILURE"]})
+    declined_id, declined = deploy(
+        lab,
+        group,
+        bucket,
+        "broken",
+        hooks={"ValidateService": FAILING},
+        autoRollbackConfiguration={"enabled": False, "events": ["DEPLOYMENT_FAILURE"]},
+    )
     assert declined["status"] == "Failed"
     assert declined["autoRollbackConfiguration"]["enabled"] is False
     assert "rollbackInfo" not in declined
@@ -197,8 +222,14 @@ def test_the_deployments_own_configuration_overrides_its_groups(lab, fleet, serv
     quiet = make_group(lab, service_role, fleet.tag)  # rollbacks disabled on the group
     good_id, good = deploy(lab, quiet, bucket, "quiet-good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
-    asked_id, asked = deploy(lab, quiet, bucket, "quiet-broken", hooks={"ValidateService": FAILING},
-                             autoRollbackConfiguration=ROLLBACK_ON_FAILURE)
+    asked_id, asked = deploy(
+        lab,
+        quiet,
+        bucket,
+        "quiet-broken",
+        hooks={"ValidateService": FAILING},
+        autoRollbackConfiguration=ROLLBACK_ON_FAILURE,
+    )
     assert asked["status"] == "Failed"
     assert_rolled_back(lab, asked_id, good_id, fleet.instances, "quiet-good")
 
@@ -209,8 +240,9 @@ def test_no_earlier_success_means_no_rollback(lab, fleet, service_role, bucket):
     assert failed["status"] == "Failed"
     assert "rollbackDeploymentId" not in failed["rollbackInfo"]
     assert "no earlier successful deployment" in failed["rollbackInfo"]["rollbackMessage"]
-    assert lab.client("codedeploy").list_deployments(applicationName=group.application,
-                                                     deploymentGroupName=group.name)["deployments"] == [failed_id]
+    assert lab.client("codedeploy").list_deployments(applicationName=group.application, deploymentGroupName=group.name)[
+        "deployments"
+    ] == [failed_id]
 
 
 def test_a_failed_rollback_is_reported_and_rolls_back_no_further(lab, fleet, service_role, bucket):
@@ -220,17 +252,18 @@ def test_a_failed_rollback_is_reported_and_rolls_back_no_further(lab, fleet, ser
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     failing_stop = "#!/bin/bash\nexit 1\n"
-    failed_id, failed = deploy(lab, group, bucket, "broken",
-                               hooks={"ValidateService": FAILING, "ApplicationStop": failing_stop})
+    failed_id, failed = deploy(
+        lab, group, bucket, "broken", hooks={"ValidateService": FAILING, "ApplicationStop": failing_stop}
+    )
     assert failed["status"] == "Failed"
     triggering, rollback = rollback_of(lab, failed_id)
     assert rollback["status"] == "Failed"
     assert rollback["creator"] == "codeDeployRollback"
     assert triggering["rollbackInfo"]["rollbackMessage"].startswith("Rollback failed"), triggering["rollbackInfo"]
     assert "rollbackDeploymentId" not in rollback["rollbackInfo"]
-    assert lab.client("codedeploy").list_deployments(applicationName=group.application,
-                                                     deploymentGroupName=group.name)["deployments"] == \
-        [rollback["deploymentId"], failed_id, good_id]
+    assert lab.client("codedeploy").list_deployments(applicationName=group.application, deploymentGroupName=group.name)[
+        "deployments"
+    ] == [rollback["deploymentId"], failed_id, good_id]
 
 
 # -- StopDeployment --------------------------------------------------------------------------------------------------
@@ -257,8 +290,12 @@ def test_stop_with_rollback(lab, fleet, service_role, bucket):
 
 def test_stop_without_rollback(lab, fleet, service_role, bucket):
     """autoRollbackEnabled=false declines the rollback the group asks for on a stop; the hosts keep what they got."""
-    group = make_group(lab, service_role, fleet.tag,
-                       autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_REQUEST"]})
+    group = make_group(
+        lab,
+        service_role,
+        fleet.tag,
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_REQUEST"]},
+    )
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     deployment_id = start(lab, group, bucket, "half", hooks={"ApplicationStart": SLOW})
@@ -272,8 +309,9 @@ def test_stop_without_rollback(lab, fleet, service_role, bucket):
     assert stopped["errorInformation"] == {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
     assert "rollbackInfo" not in stopped
     codedeploy = lab.client("codedeploy")
-    assert codedeploy.list_deployments(applicationName=group.application, deploymentGroupName=group.name
-                                       )["deployments"] == [deployment_id, good_id]
+    assert codedeploy.list_deployments(applicationName=group.application, deploymentGroupName=group.name)[
+        "deployments"
+    ] == [deployment_id, good_id]
     with pytest.raises(codedeploy.exceptions.DeploymentAlreadyCompletedException):
         codedeploy.stop_deployment(deploymentId=deployment_id)
 
@@ -281,8 +319,12 @@ def test_stop_without_rollback(lab, fleet, service_role, bucket):
 def test_stop_without_an_answer_follows_the_group(lab, fleet, service_role, bucket):
     """No autoRollbackEnabled: the group's DEPLOYMENT_STOP_ON_REQUEST decides; a stop before any host finished
     still rolls back every target."""
-    group = make_group(lab, service_role, fleet.tag,
-                       autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_REQUEST"]})
+    group = make_group(
+        lab,
+        service_role,
+        fleet.tag,
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_REQUEST"]},
+    )
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     deployment_id = start(lab, group, bucket, "slow", hooks={"BeforeInstall": SLOW})

@@ -13,11 +13,24 @@ import typing as t
 
 import pytest
 
-from codedeploy_lab.deployments.testing import (run_web_instances, terminate, unique, upload_revision,
-                                                wait_deployment, wait_for, wait_web_ready)
+from codedeploy_lab.deployments.testing import run_web_instances
+from codedeploy_lab.deployments.testing import terminate
+from codedeploy_lab.deployments.testing import unique
+from codedeploy_lab.deployments.testing import upload_revision
+from codedeploy_lab.deployments.testing import wait_deployment
+from codedeploy_lab.deployments.testing import wait_for
+from codedeploy_lab.deployments.testing import wait_web_ready
 
-EVERYTHING = ["DeploymentStart", "DeploymentSuccess", "DeploymentFailure", "DeploymentStop", "DeploymentRollback",
-              "InstanceStart", "InstanceSuccess", "InstanceFailure"]
+EVERYTHING = [
+    "DeploymentStart",
+    "DeploymentSuccess",
+    "DeploymentFailure",
+    "DeploymentStop",
+    "DeploymentRollback",
+    "InstanceStart",
+    "InstanceSuccess",
+    "InstanceFailure",
+]
 JAVA_DATE = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d UTC \d{4}$")
 EPOCH = re.compile(r"^\d{10}\.\d{3}$")
 
@@ -44,12 +57,16 @@ def notified(lab, service_role) -> t.Iterator[Notified]:
     application, group = unique("app"), unique("group")
     codedeploy.create_application(applicationName=application)
     codedeploy.create_deployment_group(
-        applicationName=application, deploymentGroupName=group, serviceRoleArn=service_role,
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
         deploymentConfigName="CodeDeployDefault.AllAtOnce",
         ec2TagFilters=[{"Key": "Fleet", "Value": tag, "Type": "KEY_AND_VALUE"}],
         triggerConfigurations=[
             {"triggerName": "everything", "triggerTargetArn": topic, "triggerEvents": EVERYTHING},
-            {"triggerName": "failures", "triggerTargetArn": topic, "triggerEvents": ["DeploymentFailure"]}])
+            {"triggerName": "failures", "triggerTargetArn": topic, "triggerEvents": ["DeploymentFailure"]},
+        ],
+    )
     wait_web_ready(lab, instances)
     yield Notified(application, group, instances[0], topic, queue_url, unique("revisions"))
     terminate(lab.client, instances)
@@ -80,7 +97,8 @@ def notifications(lab, queue_url: str, deployment_id: str, count: int) -> list[d
 def deploy(lab, fleet: Notified, version: str, **revision_options: t.Any) -> tuple[str, dict[str, t.Any]]:
     revision = upload_revision(lab.client, fleet.bucket, f"{version}.zip", version, **revision_options)
     deployment_id = lab.client("codedeploy").create_deployment(
-        applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision)["deploymentId"]
+        applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision
+    )["deploymentId"]
     return deployment_id, wait_deployment(lab.client, deployment_id)
 
 
@@ -108,9 +126,10 @@ def test_successful_deployment_notifies_start_instances_and_success(lab, notifie
     # DeploymentStart, InstanceStart, InstanceSuccess, DeploymentSuccess; "failures" stays silent.
     envelopes = notifications(lab, notified.queue_url, deployment_id, 4)
     messages = by_subject_status(envelopes)
-    assert set(messages) == {("everything", "CREATED"), ("everything", "IN_PROGRESS"),
-                             ("everything", "SUCCEEDED")} and len(envelopes) == 4, \
-        [e["Subject"] for e in envelopes]
+    assert (
+        set(messages) == {("everything", "CREATED"), ("everything", "IN_PROGRESS"), ("everything", "SUCCEEDED")}
+        and len(envelopes) == 4
+    ), [e["Subject"] for e in envelopes]
     region_app = f"AWS CodeDeploy {deployment_id} in us-east-1 to {notified.application}"
     assert all(e["Subject"].endswith(region_app) and e["TopicArn"] == notified.topic for e in envelopes)
 
@@ -120,35 +139,48 @@ def test_successful_deployment_notifies_start_instances_and_success(lab, notifie
     assert JAVA_DATE.match(start["createTime"]), start
     assert "deploymentOverview" not in start and "errorInformation" not in start
 
-    deployment_successes = [e["Message"] for e in envelopes if e["Subject"].startswith("SUCCEEDED")
-                            and "deploymentGroupName" in e["Message"]]
-    instance_successes = [e["Message"] for e in envelopes if e["Subject"].startswith("SUCCEEDED")
-                          and "instanceId" in e["Message"]]
+    deployment_successes = [
+        e["Message"]
+        for e in envelopes
+        if e["Subject"].startswith("SUCCEEDED") and "deploymentGroupName" in e["Message"]
+    ]
+    instance_successes = [
+        e["Message"] for e in envelopes if e["Subject"].startswith("SUCCEEDED") and "instanceId" in e["Message"]
+    ]
     assert len(deployment_successes) == len(instance_successes) == 1
     success = deployment_successes[0]
     assert success["status"] == "SUCCEEDED" and JAVA_DATE.match(success["completeTime"])
-    assert json.loads(success["deploymentOverview"]) == {"Succeeded": 1, "Failed": 0, "Skipped": 0,
-                                                        "InProgress": 0, "Pending": 0}
+    assert json.loads(success["deploymentOverview"]) == {
+        "Succeeded": 1,
+        "Failed": 0,
+        "Skipped": 0,
+        "InProgress": 0,
+        "Pending": 0,
+    }
     assert "errorInformation" not in success
     check_instance_message(instance_successes[0], notified, deployment_id, "Succeeded")
-    assert {e["LifecycleEventStatus"] for e in json.loads(instance_successes[0]["lifecycleEvents"])} == \
-        {"Succeeded"}
-    check_instance_message(messages[("everything", "IN_PROGRESS")]["Message"], notified, deployment_id,
-                           "InProgress")
+    assert {e["LifecycleEventStatus"] for e in json.loads(instance_successes[0]["lifecycleEvents"])} == {"Succeeded"}
+    check_instance_message(messages[("everything", "IN_PROGRESS")]["Message"], notified, deployment_id, "InProgress")
 
 
 def test_failed_deployment_notifies_failure_with_error_information(lab, notified: Notified) -> None:
-    deployment_id, info = deploy(lab, notified, "broken",
-                                 hooks={"ValidateService": "#!/bin/bash\necho not serving >&2\nexit 3\n"})
+    deployment_id, info = deploy(
+        lab, notified, "broken", hooks={"ValidateService": "#!/bin/bash\necho not serving >&2\nexit 3\n"}
+    )
     assert info["status"] == "Failed", info
     # DeploymentStart, InstanceStart, InstanceFailure, DeploymentFailure twice (both triggers name it).
     envelopes = notifications(lab, notified.queue_url, deployment_id, 5)
     messages = by_subject_status(envelopes)
-    assert set(messages) == {("everything", "CREATED"), ("everything", "IN_PROGRESS"), ("everything", "FAILED"),
-                             ("failures", "FAILED")}, [e["Subject"] for e in envelopes]
+    assert set(messages) == {
+        ("everything", "CREATED"),
+        ("everything", "IN_PROGRESS"),
+        ("everything", "FAILED"),
+        ("failures", "FAILED"),
+    }, [e["Subject"] for e in envelopes]
 
-    failures = [e["Message"] for e in envelopes if "deploymentGroupName" in e["Message"]
-                and e["Message"]["status"] == "FAILED"]
+    failures = [
+        e["Message"] for e in envelopes if "deploymentGroupName" in e["Message"] and e["Message"]["status"] == "FAILED"
+    ]
     assert {m["eventTriggerName"] for m in failures} == {"everything", "failures"}
     for message in failures:
         assert json.loads(message["deploymentOverview"])["Failed"] == 1
@@ -157,8 +189,9 @@ def test_failed_deployment_notifies_failure_with_error_information(lab, notified
         assert error["ErrorMessage"] == info["errorInformation"]["message"]
         assert message["rollbackInformation"] == "{}"
 
-    instance_failure = next(e["Message"] for e in envelopes if "instanceId" in e["Message"]
-                            and e["Message"]["instanceStatus"] == "Failed")
+    instance_failure = next(
+        e["Message"] for e in envelopes if "instanceId" in e["Message"] and e["Message"]["instanceStatus"] == "Failed"
+    )
     check_instance_message(instance_failure, notified, deployment_id, "Failed")
     statuses = {e["LifecycleEvent"]: e["LifecycleEventStatus"] for e in json.loads(instance_failure["lifecycleEvents"])}
     assert statuses["ValidateService"] == "Failed" and statuses["ApplicationStart"] == "Succeeded", statuses
@@ -169,14 +202,18 @@ def test_a_missing_topic_does_not_break_the_deployment(lab, notified: Notified, 
     group = unique("group")
     doomed = sns.create_topic(Name=unique("doomed"))["TopicArn"]
     codedeploy.create_deployment_group(
-        applicationName=notified.application, deploymentGroupName=group, serviceRoleArn=service_role,
+        applicationName=notified.application,
+        deploymentGroupName=group,
+        serviceRoleArn=service_role,
         deploymentConfigName="CodeDeployDefault.AllAtOnce",
         ec2TagFilters=[{"Key": "Name", "Value": unique("nobody"), "Type": "KEY_AND_VALUE"}],
-        triggerConfigurations=[{"triggerName": "gone", "triggerEvents": EVERYTHING, "triggerTargetArn": doomed}])
+        triggerConfigurations=[{"triggerName": "gone", "triggerEvents": EVERYTHING, "triggerTargetArn": doomed}],
+    )
     sns.delete_topic(TopicArn=doomed)  # deleted after the group was made: publishing fails, the deployment goes on
     revision = upload_revision(lab.client, notified.bucket, "gone.zip", "gone")
-    deployment_id = codedeploy.create_deployment(applicationName=notified.application, deploymentGroupName=group,
-                                                 revision=revision)["deploymentId"]
+    deployment_id = codedeploy.create_deployment(
+        applicationName=notified.application, deploymentGroupName=group, revision=revision
+    )["deploymentId"]
     info = wait_deployment(lab.client, deployment_id)
     # No instance matches: the deployment ends as it would without triggers (NO_INSTANCES), not INTERNAL_ERROR.
     assert info["status"] == "Failed" and info["errorInformation"]["code"] == "NO_INSTANCES", info
@@ -188,15 +225,23 @@ def test_a_stop_with_rollback_notifies_stopped_rollback_and_the_rollback_deploym
     assert good["status"] == "Succeeded", good
     notifications(lab, notified.queue_url, good_id, 4)
 
-    revision = upload_revision(lab.client, notified.bucket, "slow.zip", "slow",
-                               hooks={"BeforeInstall": "#!/bin/bash\nsleep 2\n"})
-    deployment_id = codedeploy.create_deployment(applicationName=notified.application,
-                                                 deploymentGroupName=notified.group, revision=revision)["deploymentId"]
-    wait_for(lambda: any(e["lifecycleEventName"] == "BeforeInstall" and e["status"] == "InProgress"
-                         for e in codedeploy.get_deployment_target(deploymentId=deployment_id,
-                                                                   targetId=notified.instance)
-                         ["deploymentTarget"]["instanceTarget"]["lifecycleEvents"]),
-             "BeforeInstall to run", timeout=60, interval=0.05)
+    revision = upload_revision(
+        lab.client, notified.bucket, "slow.zip", "slow", hooks={"BeforeInstall": "#!/bin/bash\nsleep 2\n"}
+    )
+    deployment_id = codedeploy.create_deployment(
+        applicationName=notified.application, deploymentGroupName=notified.group, revision=revision
+    )["deploymentId"]
+    wait_for(
+        lambda: any(
+            e["lifecycleEventName"] == "BeforeInstall" and e["status"] == "InProgress"
+            for e in codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=notified.instance)[
+                "deploymentTarget"
+            ]["instanceTarget"]["lifecycleEvents"]
+        ),
+        "BeforeInstall to run",
+        timeout=60,
+        interval=0.05,
+    )
     codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
     info = wait_deployment(lab.client, deployment_id)
     assert info["status"] == "Stopped", info
@@ -214,6 +259,9 @@ def test_a_stop_with_rollback_notifies_stopped_rollback_and_the_rollback_deploym
 
     assert wait_deployment(lab.client, rollback_id)["status"] == "Succeeded"
     rollback_messages = notifications(lab, notified.queue_url, rollback_id, 4)
-    success = next(e["Message"] for e in rollback_messages
-                   if e["Subject"].startswith("SUCCEEDED") and "deploymentGroupName" in e["Message"])
+    success = next(
+        e["Message"]
+        for e in rollback_messages
+        if e["Subject"].startswith("SUCCEEDED") and "deploymentGroupName" in e["Message"]
+    )
     assert json.loads(success["rollbackInformation"])["RollbackTriggeringDeploymentId"] == deployment_id
