@@ -4,10 +4,8 @@
 ``lab.engine.submit(backend, deployment)`` (see ``service/models.py``), and Auto Scaling launches of a deployment
 group's Auto Scaling groups get the group's last successful revision before they take traffic.
 
-What imports what (each arrow one way; ``run`` is the interface the engine's helpers see of a running deployment)::
-
-    engine -> blue_green -> green_fleet, rollback, triggers
-           -> alarms, on_premises, rollback, triggers -> run -> planning, traffic
+Inside the package the engine imports its helpers and the helpers import ``run.py``, the interface they see of a
+running deployment, never the engine (see ``run.py``).
 """
 
 from __future__ import annotations

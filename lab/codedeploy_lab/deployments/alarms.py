@@ -42,8 +42,9 @@ class AlarmWatch:
     def start(self) -> None:
         if self.run.deployment.creator in UNWATCHED_CREATORS:
             return
-        self._thread = threading.Thread(target=self._watch, daemon=True,
-                                        name=f"alarms-{self.run.deployment.deployment_id}")
+        self._thread = threading.Thread(
+            target=self._watch, daemon=True, name=f"alarms-{self.run.deployment.deployment_id}"
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -85,15 +86,21 @@ class AlarmWatch:
         states = self._alarm_states(names)
         firing = [name for name in names if states.get(name) == "ALARM"]
         if firing:
-            return StopCause(code="ALARM_ACTIVE", rollback_event="DEPLOYMENT_STOP_ON_ALARM",
-                             message=f"The deployment was stopped because the CloudWatch alarm "
-                                     f"{', '.join(firing)} is in the ALARM state.")
+            return StopCause(
+                code="ALARM_ACTIVE",
+                rollback_event="DEPLOYMENT_STOP_ON_ALARM",
+                message=f"The deployment was stopped because the CloudWatch alarm "
+                f"{', '.join(firing)} is in the ALARM state.",
+            )
         unreadable = [name for name in names if name not in states]
         if unreadable and not config.get("ignorePollAlarmFailure"):
-            return StopCause(code="ALARM_ACTIVE", rollback_event="DEPLOYMENT_STOP_ON_ALARM",
-                             message=f"The deployment was stopped because the state of the CloudWatch alarm "
-                                     f"{', '.join(unreadable)} could not be read (it does not exist). Set "
-                                     f"ignorePollAlarmFailure to true to go on when alarms cannot be read.")
+            return StopCause(
+                code="ALARM_ACTIVE",
+                rollback_event="DEPLOYMENT_STOP_ON_ALARM",
+                message=f"The deployment was stopped because the state of the CloudWatch alarm "
+                f"{', '.join(unreadable)} could not be read (it does not exist). Set "
+                f"ignorePollAlarmFailure to true to go on when alarms cannot be read.",
+            )
         return None
 
     def _alarm_states(self, names: list[str]) -> dict[str, str]:

@@ -24,9 +24,9 @@ import typing as t
 from ..agent import DEPLOYMENT_ROOT
 from ..agent import AgentCommand
 from ..rooms import LabHost
-from ..service.models import DeploymentGroup
-from ..service.models import DeploymentTarget
-from ..service.models import LifecycleEvent
+from ..service.records import DeploymentGroup
+from ..service.records import DeploymentTarget
+from ..service.records import LifecycleEvent
 from . import green_fleet
 from . import planning
 from . import triggers
@@ -93,8 +93,11 @@ class _Walk:
         self.backend = deployment_run.backend
         self.lock = deployment_run.lock
         self.clock = deployment_run.clock
-        self.configuration = self.deployment.blue_green_deployment_configuration or \
-            group.settings.get("blueGreenDeploymentConfiguration") or DEFAULT_CONFIGURATION
+        self.configuration = (
+            self.deployment.blue_green_deployment_configuration
+            or group.settings.get("blueGreenDeploymentConfiguration")
+            or DEFAULT_CONFIGURATION
+        )
 
     @property
     def stopping(self) -> bool:
@@ -106,7 +109,9 @@ class _Walk:
             self.deployment.targets[instance_id] = DeploymentTarget(
                 target_id=instance_id,
                 target_arn=f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
-                lifecycle_events=[LifecycleEvent(name) for name in events], instance_label=label)
+                lifecycle_events=[LifecycleEvent(name) for name in events],
+                instance_label=label,
+            )
 
     def _start(self) -> None:
         with self.lock:
@@ -162,8 +167,9 @@ class _BlueGreenRun(_Walk):
     def run(self) -> None:
         deployment, group = self.deployment, self.group
         provisioning = self.configuration["greenFleetProvisioningOption"]["action"]
-        fleets = green_fleet.Fleets(blue=self.deployment_run.group_instances(group),
-                                    original_groups=group.auto_scaling_group_names)
+        fleets = green_fleet.Fleets(
+            blue=self.deployment_run.group_instances(group), original_groups=group.auto_scaling_group_names
+        )
         with self.lock:
             self._add_targets(fleets.blue, "Blue", BLOCK_EVENTS)
         self._start()
@@ -171,27 +177,39 @@ class _BlueGreenRun(_Walk):
         try:
             if provisioning == "COPY_AUTO_SCALING_GROUP":
                 if len(fleets.original_groups) != 1:
-                    self._fail("AUTO_SCALING_CONFIGURATION",
-                               "COPY_AUTO_SCALING_GROUP needs exactly one Auto Scaling group in the deployment "
-                               f"group; {group.name} has {len(fleets.original_groups)}.")
+                    self._fail(
+                        "AUTO_SCALING_CONFIGURATION",
+                        "COPY_AUTO_SCALING_GROUP needs exactly one Auto Scaling group in the deployment "
+                        f"group; {group.name} has {len(fleets.original_groups)}.",
+                    )
                     return
                 fleets.green_group = green_fleet.green_group_name(group.name, deployment.deployment_id)
-                fleets.green = green_fleet.copy_auto_scaling_group(self.backend, fleets.original_groups[0],
-                                                                   fleets.green_group, deployment.deployment_id)
+                fleets.green = green_fleet.copy_auto_scaling_group(
+                    self.backend, fleets.original_groups[0], fleets.green_group, deployment.deployment_id
+                )
             else:
-                fleets.green = [i for i in green_fleet.discover(self.backend, deployment.target_instances)
-                                if i not in fleets.blue]
+                fleets.green = [
+                    i for i in green_fleet.discover(self.backend, deployment.target_instances) if i not in fleets.blue
+                ]
         except green_fleet.ProvisioningError as error:
             code = "NO_INSTANCES" if str(error) == planning.NO_INSTANCES_MESSAGE else "AUTO_SCALING_CONFIGURATION"
             self._fail(code, str(error))
             return
         if not fleets.green:
-            self._fail("NO_INSTANCES", "No replacement instances were found: targetInstances of the deployment "
-                                       "(tagFilters, ec2TagSet or autoScalingGroups) must name running instances "
-                                       "that are not in the deployment group already.")
+            self._fail(
+                "NO_INSTANCES",
+                "No replacement instances were found: targetInstances of the deployment "
+                "(tagFilters, ec2TagSet or autoScalingGroups) must name running instances "
+                "that are not in the deployment group already.",
+            )
             return
-        LOG.info("deployment %s: blue %s, green %s%s", deployment.deployment_id, fleets.blue, fleets.green,
-                 f" in {fleets.green_group}" if fleets.green_group else "")
+        LOG.info(
+            "deployment %s: blue %s, green %s%s",
+            deployment.deployment_id,
+            fleets.blue,
+            fleets.green,
+            f" in {fleets.green_group}" if fleets.green_group else "",
+        )
         green_fleet.wait_booted(self.deployment_run.fleet, fleets.green)
         with self.lock:
             self._add_targets(fleets.green, "Green", GREEN_EVENTS)
@@ -200,13 +218,17 @@ class _BlueGreenRun(_Walk):
             return
 
         config = self.backend.find_config(deployment.deployment_config_name)
-        plan = planning.plan(deployment.deployment_config_name,
-                             config.minimum_healthy_hosts if config is not None else None, len(fleets.green))
+        plan = planning.plan(
+            deployment.deployment_config_name,
+            config.minimum_healthy_hosts if config is not None else None,
+            len(fleets.green),
+        )
         if not plan.can_start:
             self._fail("HEALTH_CONSTRAINTS_INVALID", planning.HEALTH_CONSTRAINTS_INVALID_MESSAGE)
             return
-        installed, halted = self.deployment_run.dispatch(planning.order_targets(fleets.green, ()), plan,
-                                                         only=GREEN_INSTALL_EVENTS)
+        installed, halted = self.deployment_run.dispatch(
+            planning.order_targets(fleets.green, ()), plan, only=GREEN_INSTALL_EVENTS
+        )
         if self.stopping:
             self._stopped()
             return
@@ -231,10 +253,13 @@ class _BlueGreenRun(_Walk):
             self._stopped()
             return
         if blocked < len(fleets.blue):
-            self._fail("HEALTH_CONSTRAINTS", "Traffic was routed to the replacement instances, but not every "
-                                             "original instance could be taken out of the load balancers (see "
-                                             "the Blue targets' BeforeBlockTraffic, BlockTraffic and "
-                                             "AfterBlockTraffic).")
+            self._fail(
+                "HEALTH_CONSTRAINTS",
+                "Traffic was routed to the replacement instances, but not every "
+                "original instance could be taken out of the load balancers (see "
+                "the Blue targets' BeforeBlockTraffic, BlockTraffic and "
+                "AfterBlockTraffic).",
+            )
             return
         with self.lock:
             green_fleet.hand_over(self.backend, group, fleets)
@@ -255,8 +280,9 @@ class _BlueGreenRun(_Walk):
         for instance_id in ready:
             triggers.instance_event(self.deployment_run, deployment.targets[instance_id], "InstanceReady")
         minutes = option.get("waitTimeInMinutes", 0)
-        LOG.info("deployment %s: Ready, waiting up to %s minute(s) for ContinueDeployment", deployment.deployment_id,
-                 minutes)
+        LOG.info(
+            "deployment %s: Ready, waiting up to %s minute(s) for ContinueDeployment", deployment.deployment_id, minutes
+        )
         outcome = self._wait(READY_WAIT, self.clock.minutes(minutes))
         if outcome == "stopped":
             self._stopped()
@@ -264,10 +290,13 @@ class _BlueGreenRun(_Walk):
         if outcome == "timeout":
             # Not a user's stop: no DEPLOYMENT_STOP_ON_REQUEST rollback (traffic never moved).
             self.deployment_run.stop_cause = StopCause(
-                code="TIMEOUT", rollback_event="", rollback=False,
+                code="TIMEOUT",
+                rollback_event="",
+                rollback=False,
                 message=f"The deployment was stopped because traffic was not rerouted to the replacement "
-                        f"instances within the ready wait of {minutes} minute(s) (deploymentReadyOption "
-                        f"STOP_DEPLOYMENT); continue a Ready deployment with ContinueDeployment.")
+                f"instances within the ready wait of {minutes} minute(s) (deploymentReadyOption "
+                f"STOP_DEPLOYMENT); continue a Ready deployment with ContinueDeployment.",
+            )
             self._stopped()
             return False
         return True  # continue_run made it InProgress again
@@ -290,8 +319,11 @@ class _BlueGreenRun(_Walk):
                 return
             green_fleet.terminate_blue(self.backend, fleets)
         else:
-            LOG.info("deployment %s: KEEP_ALIVE, %s keep running outside the load balancers",
-                     self.deployment.deployment_id, fleets.blue)
+            LOG.info(
+                "deployment %s: KEEP_ALIVE, %s keep running outside the load balancers",
+                self.deployment.deployment_id,
+                fleets.blue,
+            )
         self.deployment_run.finish("Succeeded")
 
 
@@ -307,8 +339,10 @@ class _RerouteBack(_Walk):
         got traffic)."""
         triggering = self.backend.deployments.get(self.triggering_id)
         targets = list(triggering.targets.values()) if triggering is not None else []
-        return green_fleet.Fleets(blue=[x.target_id for x in targets if x.instance_label == "Blue"],
-                                  green=[x.target_id for x in targets if x.instance_label == "Green"])
+        return green_fleet.Fleets(
+            blue=[x.target_id for x in targets if x.instance_label == "Blue"],
+            green=[x.target_id for x in targets if x.instance_label == "Green"],
+        )
 
     def run(self) -> None:
         fleets = self._fleets()
@@ -319,8 +353,11 @@ class _RerouteBack(_Walk):
             self._add_targets(green, "Green", BLOCK_EVENTS)
         self._start()
         if not blue:
-            self._fail("NO_INSTANCES", f"Traffic cannot be routed back: the original instances of deployment "
-                                       f"{self.triggering_id} no longer exist.")
+            self._fail(
+                "NO_INSTANCES",
+                f"Traffic cannot be routed back: the original instances of deployment "
+                f"{self.triggering_id} no longer exist.",
+            )
             return
         self.deployment_run.event_runner = HooksFromEarlierInstalls(self.deployment_run, blue)
         allowed = self._all_at_once(blue)
@@ -328,8 +365,10 @@ class _RerouteBack(_Walk):
             self._stopped()
             return
         if allowed == 0:
-            self._fail("HEALTH_CONSTRAINTS", "Traffic could not be routed back to any original instance (see the "
-                                             "Blue targets' AllowTraffic).")
+            self._fail(
+                "HEALTH_CONSTRAINTS",
+                "Traffic could not be routed back to any original instance (see the Blue targets' AllowTraffic).",
+            )
             return
         blocked = self._all_at_once(green)
         if self.stopping:
@@ -338,8 +377,11 @@ class _RerouteBack(_Walk):
         with self.lock:
             green_fleet.hand_back(self.backend, self.group, fleets)
         if blocked < len(green):
-            self._fail("HEALTH_CONSTRAINTS", "Traffic was routed back to the original instances, but not every "
-                                             "replacement instance could be taken out of the load balancers.")
+            self._fail(
+                "HEALTH_CONSTRAINTS",
+                "Traffic was routed back to the original instances, but not every "
+                "replacement instance could be taken out of the load balancers.",
+            )
             return
         self.deployment_run.finish("Succeeded")
 
@@ -374,17 +416,24 @@ class HooksFromEarlierInstalls:
         # The host agent's own reader of a host's small files, which rooms.HostAgent does not name (yet); a
         # simulated fleet's agent has none, and its blue/green rollbacks fail here as they always did.
         files = t.cast(_HostFiles, agent)
-        pointer = files._read(host, f"{DEPLOYMENT_ROOT}/deployment-instructions/"
-                                    f"{deployment.deployment_group_id}_{pointer_name}")
+        pointer = files._read(
+            host, f"{DEPLOYMENT_ROOT}/deployment-instructions/{deployment.deployment_group_id}_{pointer_name}"
+        )
         if pointer is None:  # nothing installed by this group: no scripts to run
             return EventResult(True, dict(SUCCESS_DIAGNOSTICS), started, now())
         source_deployment_id = pointer.decode().strip().rstrip("/").rsplit("/", 1)[-1]
         command = AgentCommand(
-            event=name, deployment_id=source_deployment_id, application_name=deployment.application_name,
+            event=name,
+            deployment_id=source_deployment_id,
+            application_name=deployment.application_name,
             deployment_group_name=deployment.deployment_group_name,
-            deployment_group_id=deployment.deployment_group_id, revision=None,
-            file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
-            deployment_type="BLUE_GREEN", stop_requested=self.deployment_run.stop_requested,
-            hour_limit_seconds=self.deployment_run.clock.minutes(60))
+            deployment_group_id=deployment.deployment_group_id,
+            revision=None,
+            file_exists_behavior=deployment.file_exists_behavior,
+            deployment_creator=deployment.creator,
+            deployment_type="BLUE_GREEN",
+            stop_requested=self.deployment_run.stop_requested,
+            hour_limit_seconds=self.deployment_run.clock.minutes(60),
+        )
         outcome = agent.run_event(host, command)
         return EventResult(outcome.succeeded, outcome.diagnostics(), outcome.started_at, outcome.ended_at)

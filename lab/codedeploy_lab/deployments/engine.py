@@ -6,7 +6,7 @@ Failed (or Stopped), runs each target's lifecycle events on its lab host through
 AllowTraffic itself, through the load balancers), and mutates the service's ``Deployment``/``DeploymentTarget``/
 ``LifecycleEvent`` objects only while holding the service lock, so every API call sees a consistent state.
 
-Each deployment runs in an ``EngineRun``, the ``run.DeploymentRun`` the helpers modules are handed (blue/green,
+Each deployment runs in an ``EngineRun``, the ``run.DeploymentRun`` the helper modules are handed (blue/green,
 alarms, rollbacks, triggers, on-premises targets); they import ``run``, never this module.
 """
 
@@ -35,11 +35,11 @@ from ..rooms import LoadBalancerRoom
 from ..service import exceptions
 from ..service import validation
 from ..service.models import CodeDeployBackend
-from ..service.models import Deployment
-from ..service.models import DeploymentGroup
-from ..service.models import DeploymentTarget
-from ..service.models import LifecycleEvent
-from ..service.models import OnPremisesInstance
+from ..service.records import Deployment
+from ..service.records import DeploymentGroup
+from ..service.records import DeploymentTarget
+from ..service.records import LifecycleEvent
+from ..service.records import OnPremisesInstance
 from . import alarms
 from . import blue_green
 from . import on_premises
@@ -85,8 +85,13 @@ class Engine:
     and AllowTraffic, and the faults asked before and after each event; any room but the clock may be missing.
     """
 
-    def __init__(self, clock: LabClock, fleet: FleetRoom | None = None, load_balancers: LoadBalancerRoom | None = None,
-                 faults: FaultsRoom | None = None) -> None:
+    def __init__(
+        self,
+        clock: LabClock,
+        fleet: FleetRoom | None = None,
+        load_balancers: LoadBalancerRoom | None = None,
+        faults: FaultsRoom | None = None,
+    ) -> None:
         self.clock = clock
         self.fleet = fleet
         self.load_balancers = load_balancers
@@ -97,9 +102,13 @@ class Engine:
 
     # -- the service's hand-off points --------------------------------------------------------------------------------
 
-    def submit(self, backend: CodeDeployBackend, deployment: Deployment,
-               instance_ids: t.Sequence[str] | None = None,
-               on_finished: t.Callable[[Deployment], t.Any] | None = None) -> EngineRun:
+    def submit(
+        self,
+        backend: CodeDeployBackend,
+        deployment: Deployment,
+        instance_ids: t.Sequence[str] | None = None,
+        on_finished: t.Callable[[Deployment], t.Any] | None = None,
+    ) -> EngineRun:
         """Start running ``deployment`` in its own thread (``instance_ids``: fixed targets, e.g. an ASG launch)."""
         run = EngineRun(self, backend, deployment, instance_ids, on_finished)
         with self._lock:
@@ -107,8 +116,7 @@ class Engine:
         threading.Thread(target=run.run, daemon=True, name=f"deployment-{deployment.deployment_id}").start()
         return run
 
-    def stop(self, backend: CodeDeployBackend, deployment: Deployment,
-             auto_rollback_enabled: t.Any) -> tuple[str, str]:
+    def stop(self, backend: CodeDeployBackend, deployment: Deployment, auto_rollback_enabled: t.Any) -> tuple[str, str]:
         """StopDeployment: no further events are scheduled; ``Pending`` while events are still running."""
         run = self._runs.get(deployment.deployment_id)
         if run is None:
@@ -121,7 +129,8 @@ class Engine:
         run = self._runs.get(deployment.deployment_id)
         if run is None or not blue_green.continue_run(run, wait_type):
             raise exceptions.DeploymentIsNotInReadyState(
-                f"The deployment {deployment.deployment_id} does not have a status of Ready.")
+                f"The deployment {deployment.deployment_id} does not have a status of Ready."
+            )
 
     # -- bookkeeping shared by runs -------------------------------------------------------------------------------------
 
@@ -147,8 +156,14 @@ class Engine:
 class EngineRun:
     """One deployment being walked through, the engine's ``DeploymentRun``; ``run()`` is its thread."""
 
-    def __init__(self, engine: Engine, backend: CodeDeployBackend, deployment: Deployment,
-                 instance_ids: t.Sequence[str] | None, on_finished: t.Callable[[Deployment], t.Any] | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        backend: CodeDeployBackend,
+        deployment: Deployment,
+        instance_ids: t.Sequence[str] | None,
+        on_finished: t.Callable[[Deployment], t.Any] | None,
+    ) -> None:
         self.engine = engine
         self.backend = backend
         self.deployment = deployment
@@ -165,8 +180,7 @@ class EngineRun:
         self.parked: ContinueWait | None = None  # blue_green's wait for ContinueDeployment, while the run sits in one
         self.finished = threading.Event()
         self.traffic = Traffic(engine.load_balancers, engine.clock, backend.account_id, backend.region)
-        self.traffic_control = planning.uses_traffic_control(deployment.deployment_style,
-                                                             deployment.load_balancer_info)
+        self.traffic_control = planning.uses_traffic_control(deployment.deployment_style, deployment.load_balancer_info)
         self.event_runner: EventRunner = self.run_event
 
     # -- the thread -----------------------------------------------------------------------------------------------------
@@ -204,8 +218,11 @@ class EngineRun:
             self.finish_stopped()
             return
         if group is None:
-            self.finish("Failed", "DEPLOYMENT_GROUP_MISSING",
-                         f"The deployment group {deployment.deployment_group_name} no longer exists.")
+            self.finish(
+                "Failed",
+                "DEPLOYMENT_GROUP_MISSING",
+                f"The deployment group {deployment.deployment_group_name} no longer exists.",
+            )
             return
         # An Auto Scaling launch deployment (fixed instances) is in-place even in a blue/green group.
         if (deployment.deployment_style or {}).get("deploymentType") == "BLUE_GREEN" and self.fixed_instances is None:
@@ -222,8 +239,9 @@ class EngineRun:
         previously_failed = {i for i in outdated if (r := self.engine.record_of(group.group_id, i)) and not r.succeeded}
         order = planning.order_targets(outdated, previously_failed)
         config = self.backend.find_config(deployment.deployment_config_name)
-        plan = planning.plan(deployment.deployment_config_name,
-                             config.minimum_healthy_hosts if config is not None else None, len(order))
+        plan = planning.plan(
+            deployment.deployment_config_name, config.minimum_healthy_hosts if config is not None else None, len(order)
+        )
         if not instance_ids:
             self.finish("Failed", "NO_INSTANCES", planning.NO_INSTANCES_MESSAGE)
             return
@@ -237,17 +255,24 @@ class EngineRun:
                 on_premises_instance = self.on_premises_instances.get(instance_id)
                 deployment.targets[instance_id] = DeploymentTarget(
                     target_id=instance_id,
-                    target_arn=on_premises_instance.instance_arn if on_premises_instance else
-                    f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
-                    lifecycle_events=[LifecycleEvent(name) for name in events])
+                    target_arn=on_premises_instance.instance_arn
+                    if on_premises_instance
+                    else f"arn:aws:ec2:{self.backend.region}:{self.backend.account_id}:instance/{instance_id}",
+                    lifecycle_events=[LifecycleEvent(name) for name in events],
+                )
             for instance_id in up_to_date:  # updateOutdatedInstancesOnly: already on this revision
                 self._skip_rest(deployment.targets[instance_id])
             deployment.status = "InProgress"
             deployment.start_time = now()
         triggers.deployment_event(self, "DeploymentStart")
-        LOG.info("deployment %s: %d target(s), %d at a time, minimum healthy %d%s", deployment.deployment_id,
-                 len(order), plan.concurrency, plan.minimum_healthy,
-                 f", {len(up_to_date)} up to date" if up_to_date else "")
+        LOG.info(
+            "deployment %s: %d target(s), %d at a time, minimum healthy %d%s",
+            deployment.deployment_id,
+            len(order),
+            plan.concurrency,
+            plan.minimum_healthy,
+            f", {len(up_to_date)} up to date" if up_to_date else "",
+        )
 
         succeeded, halted = self.dispatch(order, plan)
         if self.stop_requested.is_set():
@@ -257,8 +282,9 @@ class EngineRun:
         else:
             self.finish("Succeeded")
 
-    def dispatch(self, order: list[str], plan: planning.Plan,
-                  only: t.Collection[str] | None = None) -> tuple[int, bool]:
+    def dispatch(
+        self, order: list[str], plan: planning.Plan, only: t.Collection[str] | None = None
+    ) -> tuple[int, bool]:
         """Run targets, at most ``plan.concurrency`` at once; stop dispatching when the health rule says so.
 
         ``only``: run just these lifecycle events of each target (see ``_deploy_target``).
@@ -267,8 +293,10 @@ class EngineRun:
         running: dict[Future[bool], str] = {}
         succeeded = failed = 0
         halted = False
-        with ThreadPoolExecutor(max_workers=max(1, min(plan.concurrency, MAX_TARGET_THREADS)),
-                                thread_name_prefix=f"deploy-{self.deployment.deployment_id}") as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(plan.concurrency, MAX_TARGET_THREADS)),
+            thread_name_prefix=f"deploy-{self.deployment.deployment_id}",
+        ) as pool:
             while queue or running:
                 while queue and len(running) < plan.concurrency and not halted and not self.stop_requested.is_set():
                     instance_id = queue.popleft()
@@ -334,12 +362,15 @@ class EngineRun:
                 target.last_updated_at = result.ended
             if not result.ok:
                 if event.name in planning.STOP_EVENTS and deployment.ignore_application_stop_failures:
-                    LOG.info("deployment %s: %s failed on %s, ignored (ignoreApplicationStopFailures)",
-                             deployment.deployment_id, event.name, instance_id)
+                    LOG.info(
+                        "deployment %s: %s failed on %s, ignored (ignoreApplicationStopFailures)",
+                        deployment.deployment_id,
+                        event.name,
+                        instance_id,
+                    )
                     continue
                 failed = True
-        if only is not None and not failed and target.lifecycle_events and \
-                target.lifecycle_events[-1].name not in only:
+        if only is not None and not failed and target.lifecycle_events and target.lifecycle_events[-1].name not in only:
             return True  # more events to come
         with self.lock:
             target.status = "Failed" if failed else "Succeeded"
@@ -359,20 +390,34 @@ class EngineRun:
             return EventResult(False, refused, started, now())
         if name in planning.SERVICE_EVENTS:
             info = deployment.load_balancer_info or {}
-            moved = self.traffic.block(info, instance_id) if name == "BlockTraffic" else \
-                self.traffic.allow(info, instance_id)
+            moved = (
+                self.traffic.block(info, instance_id)
+                if name == "BlockTraffic"
+                else self.traffic.allow(info, instance_id)
+            )
             return EventResult(moved.ok, None if moved.ok else failure(moved.message), started, now())
         if host is None or self.agent is None:  # a host comes from the fleet, which has an agent
-            return EventResult(False, failure(f"The CodeDeploy agent on {instance_id} cannot be reached: the lab has "
-                                              "no host for this instance."), started, now())
+            return EventResult(
+                False,
+                failure(
+                    f"The CodeDeploy agent on {instance_id} cannot be reached: the lab has no host for this instance."
+                ),
+                started,
+                now(),
+            )
         revision = deployment.revision or {}
         command = AgentCommand(
-            event=name, deployment_id=deployment.deployment_id, application_name=deployment.application_name,
+            event=name,
+            deployment_id=deployment.deployment_id,
+            application_name=deployment.application_name,
             deployment_group_name=deployment.deployment_group_name,
             deployment_group_id=deployment.deployment_group_id,
             revision=S3Revision.from_api(revision["s3Location"]) if revision.get("revisionType") == "S3" else None,
-            file_exists_behavior=deployment.file_exists_behavior, deployment_creator=deployment.creator,
-            stop_requested=self.stop_requested, hour_limit_seconds=self.clock.minutes(60))
+            file_exists_behavior=deployment.file_exists_behavior,
+            deployment_creator=deployment.creator,
+            stop_requested=self.stop_requested,
+            hour_limit_seconds=self.clock.minutes(60),
+        )
         outcome = self.agent.run_event(host, command)
         diagnostics: dict[str, str] | None = outcome.diagnostics()
         if faults is not None and not outcome.succeeded:
@@ -405,8 +450,9 @@ class EngineRun:
                 if instance.state not in ("pending", "running", "stopped", "stopping"):
                     continue  # CodeDeploy tries stopped instances too (they fail); terminated ones are gone
                 tags = {tag["key"]: tag["value"] for tag in instance.get_tags()}
-                if (tag_filters and planning.matches_any(tag_filters, tags)) or \
-                        (tag_set and planning.matches_tag_set(tag_set, tags)):
+                if (tag_filters and planning.matches_any(tag_filters, tags)) or (
+                    tag_set and planning.matches_tag_set(tag_set, tags)
+                ):
                     found.add(instance.id)
         auto_scaling = autoscaling_backends[self.backend.account_id][self.backend.region]
         for name in group.auto_scaling_group_names:
@@ -421,9 +467,13 @@ class EngineRun:
         if not deployment.update_outdated_instances_only or not deployment.revision:
             return list(instance_ids), []
         wanted = validation.revision_key(deployment.revision)
-        up_to_date = [i for i in instance_ids
-                      if (r := self.engine.record_of(deployment.deployment_group_id, i)) and r.succeeded
-                      and r.revision_key == wanted]
+        up_to_date = [
+            i
+            for i in instance_ids
+            if (r := self.engine.record_of(deployment.deployment_group_id, i))
+            and r.succeeded
+            and r.revision_key == wanted
+        ]
         return [i for i in instance_ids if i not in up_to_date], up_to_date
 
     def finish_stopped(self) -> None:

@@ -21,7 +21,7 @@ from moto.ec2.models import ec2_backends
 
 from ..rooms import FleetRoom
 from ..service.models import CodeDeployBackend
-from ..service.models import DeploymentGroup
+from ..service.records import DeploymentGroup
 from . import planning
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
@@ -57,15 +57,17 @@ def _ec2(backend: CodeDeployBackend) -> t.Any:
 
 
 def in_service(auto_scaling_group: t.Any) -> list[str]:
-    return sorted(state.instance.id for state in auto_scaling_group.instance_states
-                  if state.lifecycle_state == "InService")
+    return sorted(
+        state.instance.id for state in auto_scaling_group.instance_states if state.lifecycle_state == "InService"
+    )
 
 
 # -- provisioning ------------------------------------------------------------------------------------------------------
 
 
-def copy_auto_scaling_group(backend: CodeDeployBackend, original_name: str, new_name: str,
-                            deployment_id: str) -> list[str]:
+def copy_auto_scaling_group(
+    backend: CodeDeployBackend, original_name: str, new_name: str, deployment_id: str
+) -> list[str]:
     """Create ``new_name`` as a copy of ``original_name`` with as many instances as the original has InService.
 
     Copied: launch template (or configuration, or mixed instances policy), sizes, AZs, subnets, health check
@@ -76,8 +78,10 @@ def copy_auto_scaling_group(backend: CodeDeployBackend, original_name: str, new_
     auto_scaling = _auto_scaling(backend)
     original = auto_scaling.autoscaling_groups.get(original_name)
     if original is None:
-        raise ProvisioningError(f"The Auto Scaling group {original_name} of the deployment group no longer exists, "
-                                "so there is nothing to copy for the replacement fleet.")
+        raise ProvisioningError(
+            f"The Auto Scaling group {original_name} of the deployment group no longer exists, "
+            "so there is nothing to copy for the replacement fleet."
+        )
     if new_name in auto_scaling.autoscaling_groups:
         return in_service(auto_scaling.autoscaling_groups[new_name])
     capacity = len(in_service(original))
@@ -92,22 +96,47 @@ def copy_auto_scaling_group(backend: CodeDeployBackend, original_name: str, new_
         launch_template = {"LaunchTemplateId": original.ec2_launch_template.id}
         if original.provided_launch_template_version:
             launch_template["Version"] = original.provided_launch_template_version
-    tags = [{"ResourceId": new_name, "ResourceType": "auto-scaling-group", "Key": tag["Key"], "Value": tag["Value"],
-             "PropagateAtLaunch": tag.get("PropagateAtLaunch", False)}
-            for tag in original.tags if tag["Key"] != PROVISIONING_TAG]
-    tags.append({"ResourceId": new_name, "ResourceType": "auto-scaling-group", "Key": PROVISIONING_TAG,
-                 "Value": deployment_id, "PropagateAtLaunch": False})
+    tags = [
+        {
+            "ResourceId": new_name,
+            "ResourceType": "auto-scaling-group",
+            "Key": tag["Key"],
+            "Value": tag["Value"],
+            "PropagateAtLaunch": tag.get("PropagateAtLaunch", False),
+        }
+        for tag in original.tags
+        if tag["Key"] != PROVISIONING_TAG
+    ]
+    tags.append(
+        {
+            "ResourceId": new_name,
+            "ResourceType": "auto-scaling-group",
+            "Key": PROVISIONING_TAG,
+            "Value": deployment_id,
+            "PropagateAtLaunch": False,
+        }
+    )
     try:
         group = auto_scaling.create_auto_scaling_group(
-            name=new_name, availability_zones=list(original.availability_zones or []),
-            desired_capacity=capacity, max_size=max(original.max_size, capacity),
-            min_size=min(original.min_size, capacity), launch_config_name=launch_config_name,
-            launch_template=launch_template, vpc_zone_identifier=original.vpc_zone_identifier,
-            default_cooldown=original.default_cooldown, health_check_period=original.health_check_grace_period,
-            health_check_type=original.health_check_type, load_balancers=[], target_group_arns=[],
-            placement_group=original.placement_group, termination_policies=list(original.termination_policies),
-            tags=tags, new_instances_protected_from_scale_in=original.new_instances_protected_from_scale_in,
-            mixed_instances_policy=mixed_policy)
+            name=new_name,
+            availability_zones=list(original.availability_zones or []),
+            desired_capacity=capacity,
+            max_size=max(original.max_size, capacity),
+            min_size=min(original.min_size, capacity),
+            launch_config_name=launch_config_name,
+            launch_template=launch_template,
+            vpc_zone_identifier=original.vpc_zone_identifier,
+            default_cooldown=original.default_cooldown,
+            health_check_period=original.health_check_grace_period,
+            health_check_type=original.health_check_type,
+            load_balancers=[],
+            target_group_arns=[],
+            placement_group=original.placement_group,
+            termination_policies=list(original.termination_policies),
+            tags=tags,
+            new_instances_protected_from_scale_in=original.new_instances_protected_from_scale_in,
+            mixed_instances_policy=mixed_policy,
+        )
     except Exception as error:  # moto's validation error, e.g. a launch template deleted meanwhile
         raise ProvisioningError(f"CodeDeploy could not create the Auto Scaling group {new_name}: {error}") from error
     LOG.info("blue/green: %s copied to %s with %d instance(s)", original_name, new_name, capacity)
@@ -125,8 +154,9 @@ def discover(backend: CodeDeployBackend, target_instances: t.Mapping[str, t.Any]
             if instance.state not in ("pending", "running"):
                 continue
             tags = {tag["key"]: tag["value"] for tag in instance.get_tags()}
-            if (tag_filters and planning.matches_any(tag_filters, tags)) or \
-                    (tag_set and planning.matches_tag_set(tag_set, tags)):
+            if (tag_filters and planning.matches_any(tag_filters, tags)) or (
+                tag_set and planning.matches_tag_set(tag_set, tags)
+            ):
                 found.add(instance.id)
     auto_scaling = _auto_scaling(backend)
     for name in target_instances.get("autoScalingGroups") or []:
@@ -193,8 +223,9 @@ def hand_back(backend: CodeDeployBackend, group: DeploymentGroup, fleets: Fleets
     originals = [name for name in fleets.original_groups if name in auto_scaling.autoscaling_groups]
     if not originals:
         return
-    names = [name for name in group.auto_scaling_group_names if name != fleets.green_group] + \
-        [name for name in originals if name not in group.auto_scaling_group_names]
+    names = [name for name in group.auto_scaling_group_names if name != fleets.green_group] + [
+        name for name in originals if name not in group.auto_scaling_group_names
+    ]
     group.settings = {**group.settings, "autoScalingGroups": names}
     backend._sync_hooks(group)
     load_balancers, target_groups = _detach(auto_scaling, fleets.green_group)
@@ -238,8 +269,14 @@ def terminate_blue(backend: CodeDeployBackend, fleets: Fleets) -> None:
     loose = [i for i in fleets.blue if i not in in_groups and instance_exists(backend, i)]
     for instance_id in loose:
         # An instance of some other Auto Scaling group leaves it (and is not replaced); a plain one terminates.
-        member = next((g for g in list(auto_scaling.autoscaling_groups.values())
-                       if any(s.instance.id == instance_id for s in g.instance_states)), None)
+        member = next(
+            (
+                g
+                for g in list(auto_scaling.autoscaling_groups.values())
+                if any(s.instance.id == instance_id for s in g.instance_states)
+            ),
+            None,
+        )
         if member is not None:
             auto_scaling.terminate_instance(instance_id, should_decrement=True)
         else:

@@ -2,7 +2,8 @@
 
 A group selects registered on-premises instances by ``onPremisesInstanceTagFilters`` (any filter) or
 ``onPremisesTagSet`` (some filter of every list), beside its EC2 tag filters and Auto Scaling groups
-(https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html). A deregistered instance is
+(https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html,
+docs/codedeploy-behavior.md#on-premises-instances). A deregistered instance is
 never selected. A target is the instance's name; the lab host that runs its events is the one whose agent is
 configured with the instance's IAM ARN (``fleet/on_premises.py``), looked up when the target starts, as a real
 agent polls with its IAM identity. When no agent asks for the command within AWS's five minutes (lab clock), the
@@ -19,8 +20,8 @@ from ..faults.model import AGENT_TIMEOUT_MINUTES
 from ..fleet.on_premises import host_for
 from ..rooms import LabHost
 from ..service.models import CodeDeployBackend
-from ..service.models import DeploymentGroup
-from ..service.models import OnPremisesInstance
+from ..service.records import DeploymentGroup
+from ..service.records import OnPremisesInstance
 from . import planning
 from .run import DeploymentRun
 from .run import Diagnostics
@@ -36,9 +37,15 @@ def select(backend: CodeDeployBackend, group: DeploymentGroup) -> dict[str, OnPr
     tag_set = (settings.get("onPremisesTagSet") or {}).get("onPremisesTagSetList") or []
     if not tag_filters and not tag_set:
         return {}
-    return {name: instance for name, instance in sorted(backend.on_premises_instances.items())
-            if instance.registered and ((tag_filters and planning.matches_any(tag_filters, instance.tags))
-                                        or (tag_set and planning.matches_tag_set(tag_set, instance.tags)))}
+    return {
+        name: instance
+        for name, instance in sorted(backend.on_premises_instances.items())
+        if instance.registered
+        and (
+            (tag_filters and planning.matches_any(tag_filters, instance.tags))
+            or (tag_set and planning.matches_tag_set(tag_set, instance.tags))
+        )
+    }
 
 
 def iam_arn(instance: OnPremisesInstance) -> str:

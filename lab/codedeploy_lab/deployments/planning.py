@@ -13,10 +13,24 @@ from dataclasses import dataclass
 
 ONE_AT_A_TIME = "CodeDeployDefault.OneAtATime"
 
-IN_PLACE_EVENTS = ("ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall",
-                   "ApplicationStart", "ValidateService")
-TRAFFIC_EVENTS = ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", *IN_PLACE_EVENTS,
-                  "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+IN_PLACE_EVENTS = (
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+)
+TRAFFIC_EVENTS = (
+    "BeforeBlockTraffic",
+    "BlockTraffic",
+    "AfterBlockTraffic",
+    *IN_PLACE_EVENTS,
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
 SERVICE_EVENTS = frozenset({"BlockTraffic", "AllowTraffic"})  # done by the service, never sent to the agent
 # A failure of these does not fail the instance when ignoreApplicationStopFailures is true.
 STOP_EVENTS = frozenset({"ApplicationStop", "BeforeBlockTraffic", "AfterBlockTraffic"})
@@ -24,18 +38,22 @@ STOP_EVENTS = frozenset({"ApplicationStop", "BeforeBlockTraffic", "AfterBlockTra
 NO_INSTANCES_MESSAGE = (
     "The deployment failed because no instances were found for your deployment group. Check your deployment group "
     "settings to make sure the tags for your EC2 instances or Auto Scaling groups correctly identify the instances "
-    "you want to deploy to, and then try again.")
+    "you want to deploy to, and then try again."
+)
 HEALTH_CONSTRAINTS_MESSAGE = (
     "The overall deployment failed because too many individual instances failed deployment, too few healthy "
-    "instances are available for deployment, or some instances in your deployment group are experiencing problems.")
+    "instances are available for deployment, or some instances in your deployment group are experiencing problems."
+)
 HEALTH_CONSTRAINTS_INVALID_MESSAGE = (
     "The deployment can't start because the minimum number of healthy instances, as defined by your deployment "
     "configuration, are not available. You can reduce the required number of healthy instances by updating your "
-    "deployment configuration or increase the number of instances in this deployment group.")
+    "deployment configuration or increase the number of instances in this deployment group."
+)
 
 
-def uses_traffic_control(deployment_style: t.Mapping[str, str] | None,
-                         load_balancer_info: t.Mapping[str, t.Any] | None) -> bool:
+def uses_traffic_control(
+    deployment_style: t.Mapping[str, str] | None, load_balancer_info: t.Mapping[str, t.Any] | None
+) -> bool:
     """In-place with WITH_TRAFFIC_CONTROL and at least one Classic Load Balancer or target group."""
     if (deployment_style or {}).get("deploymentOption") != "WITH_TRAFFIC_CONTROL":
         return False

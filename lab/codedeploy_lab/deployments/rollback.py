@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 
-from ..service.models import Deployment
-from ..service.models import new_deployment_id
+from ..service.records import Deployment
+from ..service.records import new_deployment_id
 from .run import DeploymentRun
 
 LOG = logging.getLogger("codedeploy_lab.deployments")
@@ -70,48 +70,65 @@ def start_if_configured(run: DeploymentRun) -> DeploymentRun | None:
     group = run.group()
     last = backend.deployments.get(group.last_successful_deployment_id or "") if group is not None else None
     if group is None:
-        deployment.rollback_info = {"rollbackMessage": "Rollback not possible: the deployment group no longer "
-                                                       "exists."}
+        deployment.rollback_info = {"rollbackMessage": "Rollback not possible: the deployment group no longer exists."}
         return None
     if last is None or last.revision is None:
-        deployment.rollback_info = {"rollbackMessage": "Rollback not possible: the deployment group has no earlier "
-                                                       "successful deployment to roll back to."}
+        deployment.rollback_info = {
+            "rollbackMessage": "Rollback not possible: the deployment group has no earlier "
+            "successful deployment to roll back to."
+        }
         return None
     blue_green = (deployment.deployment_style or {}).get("deploymentType") == "BLUE_GREEN"
     instance_ids = None if blue_green else list(deployment.targets)
     if not blue_green and not instance_ids:
-        deployment.rollback_info = {"rollbackMessage": "Rollback not needed: the deployment did not reach any "
-                                                       "instance."}
+        deployment.rollback_info = {
+            "rollbackMessage": "Rollback not needed: the deployment did not reach any instance."
+        }
         return None
 
     rollback_id = new_deployment_id()
     while rollback_id in backend.deployments:
         rollback_id = new_deployment_id()
     rollback = Deployment(
-        deployment_id=rollback_id, application_name=deployment.application_name,
-        deployment_group_name=deployment.deployment_group_name, deployment_group_id=deployment.deployment_group_id,
-        deployment_config_name=deployment.deployment_config_name, revision=last.revision, creator=ROLLBACK_CREATOR,
+        deployment_id=rollback_id,
+        application_name=deployment.application_name,
+        deployment_group_name=deployment.deployment_group_name,
+        deployment_group_id=deployment.deployment_group_id,
+        deployment_config_name=deployment.deployment_config_name,
+        revision=last.revision,
+        creator=ROLLBACK_CREATOR,
         previous_revision=last.revision,
         ignore_application_stop_failures=deployment.ignore_application_stop_failures,
         auto_rollback_configuration=deployment.auto_rollback_configuration,
         deployment_style=dict(deployment.deployment_style) if deployment.deployment_style else None,
         target_instances=deployment.target_instances,
         blue_green_deployment_configuration=deployment.blue_green_deployment_configuration,
-        load_balancer_info=deployment.load_balancer_info, file_exists_behavior=last.file_exists_behavior,
-        compute_platform=deployment.compute_platform, ec2_deployment_options=deployment.ec2_deployment_options,
-        rollback_info={"rollbackTriggeringDeploymentId": deployment.deployment_id,
-                       "rollbackMessage": f"Rollback of deployment {deployment.deployment_id} to the revision of "
-                                          f"the last successful deployment {last.deployment_id}"},
+        load_balancer_info=deployment.load_balancer_info,
+        file_exists_behavior=last.file_exists_behavior,
+        compute_platform=deployment.compute_platform,
+        ec2_deployment_options=deployment.ec2_deployment_options,
+        rollback_info={
+            "rollbackTriggeringDeploymentId": deployment.deployment_id,
+            "rollbackMessage": f"Rollback of deployment {deployment.deployment_id} to the revision of "
+            f"the last successful deployment {last.deployment_id}",
+        },
     )
-    deployment.rollback_info = {"rollbackDeploymentId": rollback_id,
-                                "rollbackMessage": f"Rollback in progress: deployment {rollback_id} redeploys the "
-                                                   f"revision of the last successful deployment "
-                                                   f"{last.deployment_id}"}
+    deployment.rollback_info = {
+        "rollbackDeploymentId": rollback_id,
+        "rollbackMessage": f"Rollback in progress: deployment {rollback_id} redeploys the "
+        f"revision of the last successful deployment "
+        f"{last.deployment_id}",
+    }
     backend.deployments[rollback_id] = rollback
     group.last_attempted_deployment_id = rollback_id
     group.target_revision = last.revision
-    LOG.info("deployment %s: %s, automatic rollback %s to the revision of %s", deployment.deployment_id,
-             deployment.status, rollback_id, last.deployment_id)
+    LOG.info(
+        "deployment %s: %s, automatic rollback %s to the revision of %s",
+        deployment.deployment_id,
+        deployment.status,
+        rollback_id,
+        last.deployment_id,
+    )
     return run.submit(rollback, instance_ids)
 
 
@@ -122,10 +139,10 @@ def _report_outcome(run: DeploymentRun) -> None:
     triggering = run.backend.deployments.get(triggering_id or "")
     if triggering is None:
         return
-    outcome = {"Succeeded": "Rollback succeeded", "Stopped": "Rollback stopped"}.get(rollback.status,
-                                                                                    "Rollback failed")
+    outcome = {"Succeeded": "Rollback succeeded", "Stopped": "Rollback stopped"}.get(rollback.status, "Rollback failed")
     error = rollback.error_information or {}
     detail = f" ({error.get('code')}: {error.get('message')})" if rollback.status != "Succeeded" and error else ""
-    triggering.rollback_info = {**(triggering.rollback_info or {}),
-                                "rollbackMessage": f"{outcome}: deployment {rollback.deployment_id} ended "
-                                                   f"{rollback.status}{detail}"}
+    triggering.rollback_info = {
+        **(triggering.rollback_info or {}),
+        "rollbackMessage": f"{outcome}: deployment {rollback.deployment_id} ended {rollback.status}{detail}",
+    }

@@ -1,11 +1,10 @@
 """The run interface of deployments: what the engine's helpers may use of a deployment while it runs.
 
 The engine (``engine.py``) walks each deployment in an ``EngineRun``, which is a ``DeploymentRun``. The helpers it
-calls (``alarms``, ``blue_green``, ``rollback``, ``triggers``, ``on_premises``) take a ``DeploymentRun`` and import
-this module, never the engine, so every arrow points one way::
+calls take a ``DeploymentRun`` and import this module, never the engine, so every arrow points one way::
 
-    engine -> blue_green -> green_fleet, rollback, triggers -> run -> planning, traffic
-           -> alarms, on_premises                           -> run
+    engine -> alarms, blue_green, on_premises, rollback, triggers -> run -> planning, traffic
+    blue_green -> green_fleet, rollback, triggers   (a helper may use another helper, never the engine)
 
 Beside the protocol: why a run stops (``StopCause``), how one lifecycle event ended (``EventResult``), the wait a
 blue/green run parks in (``ContinueWait``), and the small rules on lifecycle events every walk shares.
@@ -24,9 +23,9 @@ from ..rooms import FleetRoom
 from ..rooms import HostAgent
 from ..rooms import LabHost
 from ..service.models import CodeDeployBackend
-from ..service.models import Deployment
-from ..service.models import DeploymentGroup
-from ..service.models import LifecycleEvent
+from ..service.records import Deployment
+from ..service.records import DeploymentGroup
+from ..service.records import LifecycleEvent
 from .planning import Plan
 from .traffic import Traffic
 

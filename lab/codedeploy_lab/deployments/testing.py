@@ -69,17 +69,21 @@ def unique(prefix: str) -> str:
 
 def web_launch_template(client: Client, name: str | None = None) -> str:
     name = name or unique("web-lt")
-    client("ec2").create_launch_template(LaunchTemplateName=name, LaunchTemplateData={
-        "ImageId": AMI, "InstanceType": "t3.micro", "UserData": _b64(WEB_USER_DATA)})
+    client("ec2").create_launch_template(
+        LaunchTemplateName=name,
+        LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro", "UserData": _b64(WEB_USER_DATA)},
+    )
     return name
 
 
-def run_web_instances(client: Client, count: int, tags: t.Mapping[str, str], template: str | None = None
-                      ) -> list[str]:
+def run_web_instances(client: Client, count: int, tags: t.Mapping[str, str], template: str | None = None) -> list[str]:
     template = template or web_launch_template(client)
     reservation = client("ec2").run_instances(
-        MinCount=count, MaxCount=count, LaunchTemplate={"LaunchTemplateName": template},
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+        MinCount=count,
+        MaxCount=count,
+        LaunchTemplate={"LaunchTemplateName": template},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
+    )
     return sorted(instance["InstanceId"] for instance in reservation["Instances"])
 
 
@@ -99,19 +103,27 @@ def host_page(lab: t.Any, instance_id: str, path: str = "/", timeout: float = 30
 def wait_web_ready(lab: t.Any, instance_ids: t.Iterable[str], timeout: float = 120.0) -> None:
     """Until every host booted and its web server answers its first page."""
     for instance_id in instance_ids:
+
         def ready(instance_id: str = instance_id) -> bool:
             host = lab.get(f"/_lab/hosts/{instance_id}")
             if not host.get("booted") or not host["web"]["running"]:
                 return False
             return host_page(lab, instance_id)[0] == 200
+
         try:
             wait_for(ready, f"the web server of {instance_id}", timeout)
         except AssertionError as error:
             raise AssertionError(f"{error}: {lab.get(f'/_lab/hosts/{instance_id}')}") from None
 
 
-def web_load_balancer(client: Client, instance_ids: t.Sequence[str] = (), *, interval: int = 6,
-                      draining_seconds: int | None = None, wait_in_service: bool = True) -> str:
+def web_load_balancer(
+    client: Client,
+    instance_ids: t.Sequence[str] = (),
+    *,
+    interval: int = 6,
+    draining_seconds: int | None = None,
+    wait_in_service: bool = True,
+) -> str:
     """A Classic Load Balancer on port 80, health-checked on /index.html every ``interval`` seconds, in front of
     ``instance_ids`` (once they are InService unless ``wait_in_service`` is false); returns its name.
 
@@ -120,20 +132,38 @@ def web_load_balancer(client: Client, instance_ids: t.Sequence[str] = (), *, int
     """
     name = unique("elb")
     elb = client("elb")
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.configure_health_check(LoadBalancerName=name, HealthCheck={
-        "Target": "HTTP:80/index.html", "Interval": interval, "Timeout": 5, "UnhealthyThreshold": 2,
-        "HealthyThreshold": 2})
+    elb.create_load_balancer(
+        LoadBalancerName=name,
+        AvailabilityZones=["us-east-1a"],
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+    )
+    elb.configure_health_check(
+        LoadBalancerName=name,
+        HealthCheck={
+            "Target": "HTTP:80/index.html",
+            "Interval": interval,
+            "Timeout": 5,
+            "UnhealthyThreshold": 2,
+            "HealthyThreshold": 2,
+        },
+    )
     if draining_seconds is not None:
-        elb.modify_load_balancer_attributes(LoadBalancerName=name, LoadBalancerAttributes={
-            "ConnectionDraining": {"Enabled": True, "Timeout": draining_seconds}})
+        elb.modify_load_balancer_attributes(
+            LoadBalancerName=name,
+            LoadBalancerAttributes={"ConnectionDraining": {"Enabled": True, "Timeout": draining_seconds}},
+        )
     if instance_ids:
-        elb.register_instances_with_load_balancer(LoadBalancerName=name,
-                                                  Instances=[{"InstanceId": i} for i in instance_ids])
+        elb.register_instances_with_load_balancer(
+            LoadBalancerName=name, Instances=[{"InstanceId": i} for i in instance_ids]
+        )
         if wait_in_service:
-            wait_for(lambda: all(s["State"] == "InService" for s in elb.describe_instance_health(
-                LoadBalancerName=name)["InstanceStates"]), "the fleet InService")
+            wait_for(
+                lambda: all(
+                    s["State"] == "InService"
+                    for s in elb.describe_instance_health(LoadBalancerName=name)["InstanceStates"]
+                ),
+                "the fleet InService",
+            )
     return name
 
 
@@ -142,16 +172,27 @@ def terminate(client: Client, instance_ids: t.Sequence[str]) -> None:
         client("ec2").terminate_instances(InstanceIds=list(instance_ids))
 
 
-def upload_revision(client: Client, bucket: str, key: str, version: str, *,
-                    hooks: t.Mapping[str, str] | None = None, files: t.Mapping[str, str] | None = None,
-                    destination: str = "/opt/app", file_exists_behavior: str | None = None,
-                    bundle_type: str = "zip") -> dict[str, t.Any]:
+def upload_revision(
+    client: Client,
+    bucket: str,
+    key: str,
+    version: str,
+    *,
+    hooks: t.Mapping[str, str] | None = None,
+    files: t.Mapping[str, str] | None = None,
+    destination: str = "/opt/app",
+    file_exists_behavior: str | None = None,
+    bundle_type: str = "zip",
+) -> dict[str, t.Any]:
     """A revision whose ApplicationStart writes the page ``<version> <instance id>``; returns its RevisionLocation.
 
     ``hooks`` maps more events to script bodies; ``files`` are installed under ``destination``.
     """
-    scripts = {"ApplicationStart": PAGE_SCRIPT.format(version=version),
-               "ApplicationStop": STOP_SCRIPT.format(version=version), **(hooks or {})}
+    scripts = {
+        "ApplicationStart": PAGE_SCRIPT.format(version=version),
+        "ApplicationStop": STOP_SCRIPT.format(version=version),
+        **(hooks or {}),
+    }
     appspec = ["version: 0.0", "os: linux"]
     if file_exists_behavior:
         appspec.append(f"file_exists_behavior: {file_exists_behavior}")
@@ -174,23 +215,33 @@ def upload_revision(client: Client, bucket: str, key: str, version: str, *,
 def targets_of(client: Client, deployment_id: str) -> dict[str, dict[str, t.Any]]:
     """Every target of a deployment: ``{instance id: instanceTarget}``."""
     codedeploy = client("codedeploy")
-    ids = [i for page in codedeploy.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id)
-           for i in page["targetIds"]]
+    ids = [
+        i
+        for page in codedeploy.get_paginator("list_deployment_targets").paginate(deploymentId=deployment_id)
+        for i in page["targetIds"]
+    ]
     found: dict[str, dict[str, t.Any]] = {}
     for start in range(0, len(ids), 25):
-        answer = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start:start + 25])
-        found.update({target["instanceTarget"]["targetId"]: target["instanceTarget"]
-                      for target in answer["deploymentTargets"]})
+        answer = codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=ids[start : start + 25])
+        found.update(
+            {target["instanceTarget"]["targetId"]: target["instanceTarget"] for target in answer["deploymentTargets"]}
+        )
     return found
 
 
 def failures(client: Client, deployment_id: str) -> dict[str, t.Any]:
     """Why a deployment failed: its errorInformation and each failed event's diagnostics (for assertion messages)."""
     info = client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-    events = {f"{target_id} {event['lifecycleEventName']}": event.get("diagnostics")
-              for target_id, target in targets_of(client, deployment_id).items()
-              for event in target["lifecycleEvents"] if event["status"] == "Failed"} \
-        if info.get("startTime") else {}
+    events = (
+        {
+            f"{target_id} {event['lifecycleEventName']}": event.get("diagnostics")
+            for target_id, target in targets_of(client, deployment_id).items()
+            for event in target["lifecycleEvents"]
+            if event["status"] == "Failed"
+        }
+        if info.get("startTime")
+        else {}
+    )
     return {"errorInformation": info.get("errorInformation"), "failed events": events}
 
 

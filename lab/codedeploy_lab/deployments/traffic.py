@@ -92,10 +92,16 @@ class Traffic:
         pools, _ = self._pools(info)
         timeout = max((pool.draining_timeout for pool in pools), default=0.0) + DRAIN_MARGIN
         load_balancers = self._load_balancers  # not None when there are pools
-        if pools and load_balancers is not None and \
-                not load_balancers.wait_until_gone(pools, instance_id, self._clock.seconds(timeout)):
-            return TrafficOutcome(False, f"The instance {instance_id} did not finish draining from its load "
-                                         f"balancers within {timeout:g} seconds.")
+        if (
+            pools
+            and load_balancers is not None
+            and not load_balancers.wait_until_gone(pools, instance_id, self._clock.seconds(timeout))
+        ):
+            return TrafficOutcome(
+                False,
+                f"The instance {instance_id} did not finish draining from its load "
+                f"balancers within {timeout:g} seconds.",
+            )
         return TrafficOutcome(True)
 
     def allow(self, info: t.Mapping[str, t.Any], instance_id: str) -> TrafficOutcome:
@@ -108,8 +114,9 @@ class Traffic:
             if instance_id not in load_balancer.instance_ids:
                 # An instance its Auto Scaling group registered goes back on the group's list, so the group can
                 # still take it out when it terminates the instance.
-                elb.register_instances(entry["name"], [instance_id],
-                                       from_autoscaling=entry["name"] in from_auto_scaling)
+                elb.register_instances(
+                    entry["name"], [instance_id], from_autoscaling=entry["name"] in from_auto_scaling
+                )
         elbv2 = self._elbv2()
         for entry in info.get("targetGroupInfoList") or []:
             group = self._target_group(entry["name"])
@@ -121,9 +128,15 @@ class Traffic:
         if missing:
             return TrafficOutcome(False, f"No lab load balancer serves {', '.join(missing)}.")
         load_balancers = self._load_balancers  # not None when there are pools
-        if pools and load_balancers is not None and \
-                not load_balancers.wait_until_healthy(pools, instance_id, self._clock.seconds(ALLOW_TRAFFIC_TIMEOUT)):
+        if (
+            pools
+            and load_balancers is not None
+            and not load_balancers.wait_until_healthy(pools, instance_id, self._clock.seconds(ALLOW_TRAFFIC_TIMEOUT))
+        ):
             names = ", ".join(pool.name for pool in pools)
-            return TrafficOutcome(False, f"The instance {instance_id} did not pass the health checks of {names} "
-                                         f"within {ALLOW_TRAFFIC_TIMEOUT / 60:g} minutes.")
+            return TrafficOutcome(
+                False,
+                f"The instance {instance_id} did not pass the health checks of {names} "
+                f"within {ALLOW_TRAFFIC_TIMEOUT / 60:g} minutes.",
+            )
         return TrafficOutcome(True)

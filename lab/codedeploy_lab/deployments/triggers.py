@@ -35,8 +35,8 @@ from datetime import datetime
 
 from moto.sns.models import sns_backends
 
-from ..service.models import Deployment
-from ..service.models import DeploymentTarget
+from ..service.records import Deployment
+from ..service.records import DeploymentTarget
 from .run import DeploymentRun
 
 LOG = logging.getLogger("codedeploy_lab.deployments.triggers")
@@ -44,8 +44,13 @@ LOG = logging.getLogger("codedeploy_lab.deployments.triggers")
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 
 # The status word of a deployment event (subject and message); DeploymentStart is sent as CREATED, as AWS does.
-EVENT_STATUS = {"DeploymentStart": "CREATED", "DeploymentSuccess": "SUCCEEDED", "DeploymentFailure": "FAILED",
-                "DeploymentStop": "STOPPED", "DeploymentReady": "READY"}
+EVENT_STATUS = {
+    "DeploymentStart": "CREATED",
+    "DeploymentSuccess": "SUCCEEDED",
+    "DeploymentFailure": "FAILED",
+    "DeploymentStop": "STOPPED",
+    "DeploymentReady": "READY",
+}
 # DeploymentRollback: the subject says ROLLBACK, the message carries the deployment's own status.
 ROLLBACK_WORD = "ROLLBACK"
 OVERVIEW_KEYS = ("Succeeded", "Failed", "Skipped", "InProgress", "Pending")
@@ -70,16 +75,21 @@ def subject(status_word: str, deployment_id: str, region: str, application: str)
     return f"{status_word}: AWS CodeDeploy {deployment_id} in {region} to {application}"[:SUBJECT_LIMIT]
 
 
-def deployment_message(deployment: Deployment, event_type: str, trigger_name: str, region: str,
-                       account_id: str) -> tuple[str, dict[str, t.Any]]:
+def deployment_message(
+    deployment: Deployment, event_type: str, trigger_name: str, region: str, account_id: str
+) -> tuple[str, dict[str, t.Any]]:
     """(subject, message) of a deployment event; call with the service lock held (reads live state)."""
     status = EVENT_STATUS.get(event_type) or upper_snake(deployment.status)
     word = ROLLBACK_WORD if event_type == "DeploymentRollback" else status
     message: dict[str, t.Any] = {
-        "region": region, "accountId": account_id, "eventTriggerName": trigger_name,
-        "applicationName": deployment.application_name, "deploymentId": deployment.deployment_id,
+        "region": region,
+        "accountId": account_id,
+        "eventTriggerName": trigger_name,
+        "applicationName": deployment.application_name,
+        "deploymentId": deployment.deployment_id,
         "deploymentGroupName": deployment.deployment_group_name,
-        "createTime": java_date(deployment.create_time), "completeTime": java_date(deployment.complete_time),
+        "createTime": java_date(deployment.create_time),
+        "completeTime": java_date(deployment.complete_time),
     }
     if event_type != "DeploymentStart":
         counts = deployment.overview
@@ -90,17 +100,23 @@ def deployment_message(deployment: Deployment, event_type: str, trigger_name: st
     message["status"] = status
     if deployment.error_information:
         message["errorInformation"] = json.dumps(
-            {"ErrorCode": deployment.error_information.get("code", ""),
-             "ErrorMessage": deployment.error_information.get("message", "")}, separators=(",", ":"))
+            {
+                "ErrorCode": deployment.error_information.get("code", ""),
+                "ErrorMessage": deployment.error_information.get("message", ""),
+            },
+            separators=(",", ":"),
+        )
     rollback = deployment.rollback_info or {}
     if rollback or deployment.complete_time is not None:
         message["rollbackInformation"] = json.dumps(
-            {key[0].upper() + key[1:]: value for key, value in rollback.items() if value}, separators=(",", ":"))
+            {key[0].upper() + key[1:]: value for key, value in rollback.items() if value}, separators=(",", ":")
+        )
     return subject(word, deployment.deployment_id, region, deployment.application_name), message
 
 
-def instance_message(deployment: Deployment, target: DeploymentTarget, trigger_name: str, region: str,
-                     account_id: str) -> tuple[str, dict[str, t.Any]]:
+def instance_message(
+    deployment: Deployment, target: DeploymentTarget, trigger_name: str, region: str, account_id: str
+) -> tuple[str, dict[str, t.Any]]:
     """(subject, message) of an instance event; call with the service lock held."""
     events = []
     for event in target.lifecycle_events:
@@ -111,13 +127,16 @@ def instance_message(deployment: Deployment, target: DeploymentTarget, trigger_n
             entry["EndTime"] = epoch(event.end_time)
         events.append(entry)
     message = {
-        "region": region, "accountId": account_id, "eventTriggerName": trigger_name,
-        "deploymentId": deployment.deployment_id, "instanceId": target.target_arn,
-        "lastUpdatedAt": epoch(target.last_updated_at), "instanceStatus": target.status,
+        "region": region,
+        "accountId": account_id,
+        "eventTriggerName": trigger_name,
+        "deploymentId": deployment.deployment_id,
+        "instanceId": target.target_arn,
+        "lastUpdatedAt": epoch(target.last_updated_at),
+        "instanceStatus": target.status,
         "lifecycleEvents": json.dumps(events, separators=(",", ":")),
     }
-    return subject(upper_snake(target.status), deployment.deployment_id, region, deployment.application_name), \
-        message
+    return subject(upper_snake(target.status), deployment.deployment_id, region, deployment.application_name), message
 
 
 def publish(topic_arn: str, subject_line: str, message: dict[str, t.Any]) -> None:
@@ -126,20 +145,31 @@ def publish(topic_arn: str, subject_line: str, message: dict[str, t.Any]) -> Non
     if len(parts) < 6 or parts[2] != "sns":
         raise ValueError(f"{topic_arn!r} is not an SNS topic ARN")
     region, account_id = parts[3], parts[4]
-    sns_backends[account_id][region].publish(json.dumps(message, separators=(",", ":")), arn=topic_arn,
-                                             subject=subject_line)
+    sns_backends[account_id][region].publish(
+        json.dumps(message, separators=(",", ":")), arn=topic_arn, subject=subject_line
+    )
 
 
 def deployment_event(run: DeploymentRun, event_type: str) -> None:
     """Publish ``event_type`` of the run's deployment to the group's triggers that name it."""
-    _send(run, event_type, lambda trigger: deployment_message(
-        run.deployment, event_type, trigger["triggerName"], run.backend.region, run.backend.account_id))
+    _send(
+        run,
+        event_type,
+        lambda trigger: deployment_message(
+            run.deployment, event_type, trigger["triggerName"], run.backend.region, run.backend.account_id
+        ),
+    )
 
 
 def instance_event(run: DeploymentRun, target: DeploymentTarget, event_type: str) -> None:
     """Publish ``event_type`` of one of the run's targets to the group's triggers that name it."""
-    _send(run, event_type, lambda trigger: instance_message(
-        run.deployment, target, trigger["triggerName"], run.backend.region, run.backend.account_id))
+    _send(
+        run,
+        event_type,
+        lambda trigger: instance_message(
+            run.deployment, target, trigger["triggerName"], run.backend.region, run.backend.account_id
+        ),
+    )
 
 
 def _triggers_for(run: DeploymentRun, event_type: str) -> list[dict[str, t.Any]]:
@@ -147,25 +177,40 @@ def _triggers_for(run: DeploymentRun, event_type: str) -> list[dict[str, t.Any]]
     group = run.group()
     if group is None:
         return []
-    return [trigger for trigger in group.settings.get("triggerConfigurations") or []
-            if event_type in (trigger.get("triggerEvents") or []) and trigger.get("triggerTargetArn")]
+    return [
+        trigger
+        for trigger in group.settings.get("triggerConfigurations") or []
+        if event_type in (trigger.get("triggerEvents") or []) and trigger.get("triggerTargetArn")
+    ]
 
 
-def _send(run: DeploymentRun, event_type: str,
-          build: t.Callable[[dict[str, t.Any]], tuple[str, dict[str, t.Any]]]) -> None:
+def _send(
+    run: DeploymentRun, event_type: str, build: t.Callable[[dict[str, t.Any]], tuple[str, dict[str, t.Any]]]
+) -> None:
     try:
         with run.lock:  # a consistent picture of the deployment; published after the lock is released
             messages = [(trigger, *build(trigger)) for trigger in _triggers_for(run, event_type)]
     except Exception:
-        LOG.exception("deployment %s: building the %s trigger messages failed", run.deployment.deployment_id,
-                      event_type)
+        LOG.exception(
+            "deployment %s: building the %s trigger messages failed", run.deployment.deployment_id, event_type
+        )
         return
     for trigger, subject_line, message in messages:
         try:
             publish(trigger["triggerTargetArn"], subject_line, message)
-            LOG.info("deployment %s: %s published to %s (trigger %s)", run.deployment.deployment_id,
-                     event_type, trigger["triggerTargetArn"], trigger["triggerName"])
+            LOG.info(
+                "deployment %s: %s published to %s (trigger %s)",
+                run.deployment.deployment_id,
+                event_type,
+                trigger["triggerTargetArn"],
+                trigger["triggerName"],
+            )
         except Exception as error:  # a trigger must never break a deployment
-            LOG.warning("deployment %s: trigger %s could not publish %s to %s: %s",
-                        run.deployment.deployment_id, trigger["triggerName"], event_type,
-                        trigger["triggerTargetArn"], error)
+            LOG.warning(
+                "deployment %s: trigger %s could not publish %s to %s: %s",
+                run.deployment.deployment_id,
+                trigger["triggerName"],
+                event_type,
+                trigger["triggerTargetArn"],
+                error,
+            )
