@@ -436,10 +436,11 @@ import typing as t
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentHandoff
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskFailed
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import codedeploy_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import selected_instance_ids
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import target_instances_to_boto3
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
@@ -455,7 +456,8 @@ def count_targets(module: AnsibleCodeDeployModule) -> t.Callable[[dict, dict | N
         else:
             tag_filters, tag_set = group.get("ec2TagFilters"), (group.get("ec2TagSet") or {}).get("ec2TagSetList")
             groups = [asg["name"] for asg in group.get("autoScalingGroups") or []]
-        instances = selected_instance_ids(module.client("ec2"), module.client("autoscaling"), tag_filters, tag_set, groups)
+        ec2, autoscaling = aws_client(module, "ec2"), aws_client(module, "autoscaling")
+        instances = selected_instance_ids(ec2, autoscaling, tag_filters, tag_set, groups)
         return len(instances)
 
     return count
@@ -486,7 +488,7 @@ def progress_writer(path: str | None) -> t.Callable[[str], None] | None:
 def do(module: AnsibleCodeDeployModule) -> None:
     check_names(module.params)
     result = run_deployment_task(
-        codedeploy_client(module),
+        aws_client(module, "codedeploy"),
         module.params,
         check_mode=module.check_mode,
         count_targets=count_targets(module),
@@ -497,11 +499,6 @@ def do(module: AnsibleCodeDeployModule) -> None:
 
 
 def main() -> None:
-    tag_filter = dict(
-        key=dict(type="str", no_log=False),
-        value=dict(type="str"),
-        type=dict(type="str", choices=["KEY_ONLY", "VALUE_ONLY", "KEY_AND_VALUE"]),
-    )
     argument_spec = revision_argument_spec(required=False)
     argument_spec.update(
         application_name=dict(type="str", aliases=["application"]),
@@ -533,7 +530,7 @@ def main() -> None:
         target_instances=dict(
             type="dict",
             options=dict(
-                tag_filters=dict(type="list", elements="dict", options=tag_filter),
+                tag_filters=tag_filters_spec(),
                 auto_scaling_groups=dict(type="list", elements="str"),
                 ec2_tag_set=dict(type="list", elements="list"),
             ),
