@@ -86,8 +86,9 @@ def test_update_application_renames_and_keeps_groups(boto3_client, unique_name, 
         client.update_application(applicationName="gone-app", newApplicationName=unique_name("x"))
 
 
-def test_delete_application_removes_groups_and_is_silent_when_missing(boto3_client, unique_name, aws_error,
-                                                                      service_role):
+def test_delete_application_removes_groups_and_is_silent_when_missing(
+    boto3_client, unique_name, aws_error, service_role
+):
     client = boto3_client("codedeploy")
     name = unique_name("del")
     client.create_application(applicationName=name)

@@ -3,7 +3,9 @@ per group, stop. The engine's own tests cover what happens once it walks a deplo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 
@@ -28,8 +30,12 @@ def group(boto3_client, unique_name, service_role):
     client = boto3_client("codedeploy")
     app = unique_name("dep-app")
     client.create_application(applicationName=app)
-    client.create_deployment_group(applicationName=app, deploymentGroupName="web", serviceRoleArn=service_role,
-                                   deploymentConfigName="CodeDeployDefault.AllAtOnce")
+    client.create_deployment_group(
+        applicationName=app,
+        deploymentGroupName="web",
+        serviceRoleArn=service_role,
+        deploymentConfigName="CodeDeployDefault.AllAtOnce",
+    )
     return app, "web"
 
 
@@ -37,8 +43,13 @@ def test_create_deployment_stays_created_and_links_everything(boto3_client, grou
     assert control_plane_lab.get("/_lab/status")["engine"] is None
     client = boto3_client("codedeploy")
     app, name = group
-    deployment_id = client.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION,
-                                             description="first", fileExistsBehavior="OVERWRITE")["deploymentId"]
+    deployment_id = client.create_deployment(
+        applicationName=app,
+        deploymentGroupName=name,
+        revision=REVISION,
+        description="first",
+        fileExistsBehavior="OVERWRITE",
+    )["deploymentId"]
     assert deployment_id.startswith("d-") and len(deployment_id) == 11 and deployment_id[2:].isupper()
     info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     assert info["status"] == "Created"
@@ -46,8 +57,14 @@ def test_create_deployment_stays_created_and_links_everything(boto3_client, grou
     assert info["revision"] == REVISION
     assert info["deploymentConfigName"] == "CodeDeployDefault.AllAtOnce"  # the group's
     assert info["fileExistsBehavior"] == "OVERWRITE"
-    assert info["deploymentOverview"] == {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 0,
-                                          "Skipped": 0, "Ready": 0}
+    assert info["deploymentOverview"] == {
+        "Pending": 0,
+        "InProgress": 0,
+        "Succeeded": 0,
+        "Failed": 0,
+        "Skipped": 0,
+        "Ready": 0,
+    }
     assert info["deploymentStyle"] == {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}
     group_info = client.get_deployment_group(applicationName=app, deploymentGroupName=name)["deploymentGroupInfo"]
     assert group_info["targetRevision"] == REVISION
@@ -59,16 +76,19 @@ def test_create_deployment_stays_created_and_links_everything(boto3_client, grou
     assert revision_info["deploymentGroups"] == [name]
     assert "firstUsedTime" in revision_info
     assert client.list_deployments(applicationName=app, deploymentGroupName=name)["deployments"] == [deployment_id]
-    assert client.batch_get_deployments(deploymentIds=[deployment_id, "d-NOTTHERE1"])["deploymentsInfo"][0][
-        "deploymentId"] == deployment_id
+    assert (
+        client.batch_get_deployments(deploymentIds=[deployment_id, "d-NOTTHERE1"])["deploymentsInfo"][0]["deploymentId"]
+        == deployment_id
+    )
 
 
 def test_one_active_deployment_per_group_then_stop(boto3_client, group, aws_error):
     client = boto3_client("codedeploy")
     app, name = group
     first = client.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION)["deploymentId"]
-    with aws_error("DeploymentLimitExceededException",
-                   f"The Deployment Group '{name}' already has an active Deployment '{first}'"):
+    with aws_error(
+        "DeploymentLimitExceededException", f"The Deployment Group '{name}' already has an active Deployment '{first}'"
+    ):
         client.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION)
     stopped = client.stop_deployment(deploymentId=first)
     assert stopped["status"] == "Succeeded"
@@ -81,33 +101,68 @@ def test_one_active_deployment_per_group_then_stop(boto3_client, group, aws_erro
     assert second != first
     listed = client.list_deployments(applicationName=app, deploymentGroupName=name)["deployments"]
     assert listed == [second, first]  # newest first
-    only_stopped = client.list_deployments(applicationName=app, deploymentGroupName=name,
-                                           includeOnlyStatuses=["Stopped"])["deployments"]
+    only_stopped = client.list_deployments(
+        applicationName=app, deploymentGroupName=name, includeOnlyStatuses=["Stopped"]
+    )["deployments"]
     assert only_stopped == [first]
-    future = datetime.now(timezone.utc) + timedelta(hours=1)
-    assert client.list_deployments(applicationName=app, deploymentGroupName=name,
-                                   createTimeRange={"start": future})["deployments"] == []
+    future = datetime.now(UTC) + timedelta(hours=1)
+    assert (
+        client.list_deployments(applicationName=app, deploymentGroupName=name, createTimeRange={"start": future})[
+            "deployments"
+        ]
+        == []
+    )
 
 
-@pytest.mark.parametrize(("params", "code", "message"), [
-    ({"deploymentGroupName": None}, "DeploymentGroupNameRequiredException", "The deployment group name is required"),
-    ({"deploymentGroupName": "nope"}, "DeploymentGroupDoesNotExistException", "No Deployment Group found for name: nope"),
-    ({"revision": None}, "RevisionRequiredException", "The revision is required"),
-    ({"revision": {"revisionType": "S3", "s3Location": {"bucket": "b"}}}, "InvalidRevisionException",
-     "revision.s3Location.key is required"),
-    ({"deploymentConfigName": "Missing"}, "DeploymentConfigDoesNotExistException",
-     "No deployment configuration found for name: Missing"),
-    ({"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"}, "InvalidDeploymentConfigNameException",
-     "is for the ECS compute platform, not Server"),
-    ({"description": "x" * 257}, "DescriptionTooLongException", "(the maximum is 256)"),
-    ({"fileExistsBehavior": "MERGE"}, "InvalidFileExistsBehaviorException", "fileExistsBehavior 'MERGE' is invalid"),
-    ({"targetInstances": {"tagFilters": [{"Key": "a", "Type": "KEY_ONLY"}]}}, "InvalidTargetInstancesException",
-     "targetInstances applies to blue/green deployments only"),
-    ({"autoRollbackConfiguration": {"enabled": True, "events": []}}, "InvalidAutoRollbackConfigException",
-     "lists no events"),
-    ({"deploymentMode": "RESTART"}, "InvalidRevisionException", "A RESTART deployment reuses"),
-    ({"deploymentMode": "RESTART", "revision": None}, "InvalidRevisionException", "has no successful deployment"),
-])
+@pytest.mark.parametrize(
+    ("params", "code", "message"),
+    [
+        (
+            {"deploymentGroupName": None},
+            "DeploymentGroupNameRequiredException",
+            "The deployment group name is required",
+        ),
+        (
+            {"deploymentGroupName": "nope"},
+            "DeploymentGroupDoesNotExistException",
+            "No Deployment Group found for name: nope",
+        ),
+        ({"revision": None}, "RevisionRequiredException", "The revision is required"),
+        (
+            {"revision": {"revisionType": "S3", "s3Location": {"bucket": "b"}}},
+            "InvalidRevisionException",
+            "revision.s3Location.key is required",
+        ),
+        (
+            {"deploymentConfigName": "Missing"},
+            "DeploymentConfigDoesNotExistException",
+            "No deployment configuration found for name: Missing",
+        ),
+        (
+            {"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"},
+            "InvalidDeploymentConfigNameException",
+            "is for the ECS compute platform, not Server",
+        ),
+        ({"description": "x" * 257}, "DescriptionTooLongException", "(the maximum is 256)"),
+        (
+            {"fileExistsBehavior": "MERGE"},
+            "InvalidFileExistsBehaviorException",
+            "fileExistsBehavior 'MERGE' is invalid",
+        ),
+        (
+            {"targetInstances": {"tagFilters": [{"Key": "a", "Type": "KEY_ONLY"}]}},
+            "InvalidTargetInstancesException",
+            "targetInstances applies to blue/green deployments only",
+        ),
+        (
+            {"autoRollbackConfiguration": {"enabled": True, "events": []}},
+            "InvalidAutoRollbackConfigException",
+            "lists no events",
+        ),
+        ({"deploymentMode": "RESTART"}, "InvalidRevisionException", "A RESTART deployment reuses"),
+        ({"deploymentMode": "RESTART", "revision": None}, "InvalidRevisionException", "has no successful deployment"),
+    ],
+)
 def test_create_deployment_validation(boto3_client, group, aws_error, params, code, message):
     app, name = group
     request = {"applicationName": app, "deploymentGroupName": name, "revision": REVISION, **params}
@@ -127,7 +182,7 @@ def test_get_deployment_errors(boto3_client, aws_error):
         client.list_deployments(deploymentGroupName="x")
     with aws_error("InvalidDeploymentStatusException", "includeOnlyStatuses 'Done' is invalid"):
         client.list_deployments(includeOnlyStatuses=["Done"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with aws_error("InvalidTimeRangeException", "createTimeRange.start is after createTimeRange.end"):
         client.list_deployments(createTimeRange={"start": now, "end": now - timedelta(days=1)})
 
@@ -135,8 +190,9 @@ def test_get_deployment_errors(boto3_client, aws_error):
 def test_targets_of_a_deployment_not_started(boto3_client, group, aws_error):
     client = boto3_client("codedeploy")
     app, name = group
-    deployment_id = client.create_deployment(applicationName=app, deploymentGroupName=name,
-                                             revision=REVISION)["deploymentId"]
+    deployment_id = client.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION)[
+        "deploymentId"
+    ]
     with aws_error("DeploymentNotStartedException", f"The deployment {deployment_id} has not started"):
         client.list_deployment_targets(deploymentId=deployment_id)
     with aws_error("UnsupportedActionForDeploymentTypeException", "ContinueDeployment applies to blue/green"):
@@ -147,8 +203,9 @@ def test_targets_of_a_deployment_not_started(boto3_client, group, aws_error):
 def test_deleting_the_group_deletes_its_deployments(boto3_client, group, aws_error):
     client = boto3_client("codedeploy")
     app, name = group
-    deployment_id = client.create_deployment(applicationName=app, deploymentGroupName=name,
-                                             revision=REVISION)["deploymentId"]
+    deployment_id = client.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION)[
+        "deploymentId"
+    ]
     client.delete_deployment_group(applicationName=app, deploymentGroupName=name)
     with aws_error("DeploymentDoesNotExistException", deployment_id):
         client.get_deployment(deploymentId=deployment_id)
@@ -157,4 +214,5 @@ def test_deleting_the_group_deletes_its_deployments(boto3_client, group, aws_err
 def test_not_implemented_operations_say_so(boto3_client, aws_error):
     with aws_error("OperationNotSupportedException", "Lambda and ECS deployments only"):
         boto3_client("codedeploy").put_lifecycle_event_hook_execution_status(
-            deploymentId="d-AAAAAAAAA", lifecycleEventHookExecutionId="x", status="Succeeded")
+            deploymentId="d-AAAAAAAAA", lifecycleEventHookExecutionId="x", status="Succeeded"
+        )

@@ -25,7 +25,8 @@ def test_register_get_list_deregister(boto3_client, unique_name):
 
     client.add_tags_to_on_premises_instances(tags=[{"Key": "site", "Value": "berlin"}], instanceNames=[name])
     tagged = client.list_on_premises_instances(
-        tagFilters=[{"Key": "site", "Value": "berlin", "Type": "KEY_AND_VALUE"}])["instanceNames"]
+        tagFilters=[{"Key": "site", "Value": "berlin", "Type": "KEY_AND_VALUE"}]
+    )["instanceNames"]
     assert name in tagged and other not in tagged
 
     client.deregister_on_premises_instance(instanceName=name)
@@ -45,12 +46,15 @@ def test_remove_tags_matches_key_and_value(boto3_client, unique_name):
     client = boto3_client("codedeploy")
     name = unique_name("host")
     client.register_on_premises_instance(instanceName=name, iamSessionArn=SESSION.format(name))
-    client.add_tags_to_on_premises_instances(tags=[{"Key": "site", "Value": "berlin"}, {"Key": "role", "Value": "web"}],
-                                             instanceNames=[name])
+    client.add_tags_to_on_premises_instances(
+        tags=[{"Key": "site", "Value": "berlin"}, {"Key": "role", "Value": "web"}], instanceNames=[name]
+    )
     client.remove_tags_from_on_premises_instances(
-        tags=[{"Key": "site", "Value": "paris"}, {"Key": "role", "Value": "web"}], instanceNames=[name])
+        tags=[{"Key": "site", "Value": "paris"}, {"Key": "role", "Value": "web"}], instanceNames=[name]
+    )
     assert client.get_on_premises_instance(instanceName=name)["instanceInfo"]["tags"] == [
-        {"Key": "site", "Value": "berlin"}]
+        {"Key": "site", "Value": "berlin"}
+    ]
 
 
 def test_other_partitions_and_accounts_are_accepted(boto3_client, unique_name):
@@ -64,15 +68,27 @@ def test_other_partitions_and_accounts_are_accepted(boto3_client, unique_name):
     assert client.get_on_premises_instance(instanceName=govcloud)["instanceInfo"]["iamSessionArn"] == session_arn
 
 
-@pytest.mark.parametrize(("params", "code", "message"), [
-    ({"iamUserArn": USER.format("a"), "iamSessionArn": SESSION.format("a")}, "MultipleIamArnsProvidedException",
-     "Both an user ARN and an IAM session ARN were included in the request. Use only one ARN type."),
-    ({}, "IamArnRequiredException",
-     "No IAM ARN was included in the request. You must use an IAM session ARN or user ARN in the request."),
-    ({"iamUserArn": "arn:aws:iam::123456789012:role/x"}, "InvalidIamUserArnException",
-     "The IAM user ARN 'arn:aws:iam::123456789012:role/x' is invalid"),
-    ({"iamSessionArn": "session"}, "InvalidIamSessionArnException", "The IAM session ARN 'session' is invalid"),
-])
+@pytest.mark.parametrize(
+    ("params", "code", "message"),
+    [
+        (
+            {"iamUserArn": USER.format("a"), "iamSessionArn": SESSION.format("a")},
+            "MultipleIamArnsProvidedException",
+            "Both an user ARN and an IAM session ARN were included in the request. Use only one ARN type.",
+        ),
+        (
+            {},
+            "IamArnRequiredException",
+            "No IAM ARN was included in the request. You must use an IAM session ARN or user ARN in the request.",
+        ),
+        (
+            {"iamUserArn": "arn:aws:iam::123456789012:role/x"},
+            "InvalidIamUserArnException",
+            "The IAM user ARN 'arn:aws:iam::123456789012:role/x' is invalid",
+        ),
+        ({"iamSessionArn": "session"}, "InvalidIamSessionArnException", "The IAM session ARN 'session' is invalid"),
+    ],
+)
 def test_register_validation(boto3_client, unique_name, aws_error, params, code, message):
     client = boto3_client("codedeploy")
     name = unique_name("bad")
@@ -83,8 +99,7 @@ def test_register_validation(boto3_client, unique_name, aws_error, params, code,
 
 def test_invalid_instance_name(boto3_client, aws_error):
     with aws_error("InvalidInstanceNameException", "The on-premises instance name 'has space' is invalid"):
-        boto3_client("codedeploy").register_on_premises_instance(instanceName="has space",
-                                                                 iamUserArn=USER.format("x"))
+        boto3_client("codedeploy").register_on_premises_instance(instanceName="has space", iamUserArn=USER.format("x"))
 
 
 def test_names_and_arns_already_registered(boto3_client, unique_name, aws_error):
@@ -93,15 +108,21 @@ def test_names_and_arns_already_registered(boto3_client, unique_name, aws_error)
     client.register_on_premises_instance(instanceName=by_user, iamUserArn=USER.format(by_user))
     client.register_on_premises_instance(instanceName=by_session, iamSessionArn=SESSION.format(by_session))
 
-    with aws_error("InstanceNameAlreadyRegisteredException",
-                   f"The specified on-premises instance name is already registered: {by_user}"):
+    with aws_error(
+        "InstanceNameAlreadyRegisteredException",
+        f"The specified on-premises instance name is already registered: {by_user}",
+    ):
         client.register_on_premises_instance(instanceName=by_user, iamUserArn=USER.format("x" + by_user))
-    with aws_error("IamUserArnAlreadyRegisteredException",
-                   f"The specified user ARN is already registered with an on-premises instance: {by_user}"):
+    with aws_error(
+        "IamUserArnAlreadyRegisteredException",
+        f"The specified user ARN is already registered with an on-premises instance: {by_user}",
+    ):
         client.register_on_premises_instance(instanceName=unique_name("dup"), iamUserArn=USER.format(by_user))
-    with aws_error("IamSessionArnAlreadyRegisteredException",
-                   "The request included an IAM session ARN that has already been used to register a different "
-                   f"instance: {by_session}"):
+    with aws_error(
+        "IamSessionArnAlreadyRegisteredException",
+        "The request included an IAM session ARN that has already been used to register a different "
+        f"instance: {by_session}",
+    ):
         client.register_on_premises_instance(instanceName=unique_name("dup"), iamSessionArn=SESSION.format(by_session))
 
     # Once deregistered, the ARN is free again, and the name can be registered again (a lab fidelity choice).
@@ -131,14 +152,17 @@ def test_tag_errors(boto3_client, unique_name, aws_error):
     client = boto3_client("codedeploy")
     name = unique_name("tags")
     client.register_on_premises_instance(instanceName=name, iamUserArn=USER.format(name))
-    with aws_error("InvalidTagException",
-                   "The tag was specified in an invalid format: Tag key 'aws:site' is invalid: the prefix 'aws:'"):
+    with aws_error(
+        "InvalidTagException",
+        "The tag was specified in an invalid format: Tag key 'aws:site' is invalid: the prefix 'aws:'",
+    ):
         client.add_tags_to_on_premises_instances(tags=[{"Key": "aws:site", "Value": "b"}], instanceNames=[name])
     with aws_error("InvalidTagException", "The tag was specified in an invalid format: Tag key '' is invalid"):
         client.remove_tags_from_on_premises_instances(tags=[{"Key": "", "Value": "b"}], instanceNames=[name])
     with aws_error("TagLimitExceededException", "would have more than 10 tags"):
-        client.add_tags_to_on_premises_instances(tags=[{"Key": f"k{i}", "Value": "v"} for i in range(11)],
-                                                 instanceNames=[name])
+        client.add_tags_to_on_premises_instances(
+            tags=[{"Key": f"k{i}", "Value": "v"} for i in range(11)], instanceNames=[name]
+        )
     with aws_error("TagRequiredException", "At least one tag is required"):
         client.add_tags_to_on_premises_instances(tags=[], instanceNames=[name])
     assert client.get_on_premises_instance(instanceName=name)["instanceInfo"]["tags"] == []

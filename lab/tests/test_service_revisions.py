@@ -61,19 +61,37 @@ def test_github_revision(boto3_client, app):
     assert client.get_application_revision(applicationName=app, revision=revision)["revision"] == revision
 
 
-@pytest.mark.parametrize(("revision", "code", "message"), [
-    ({"revisionType": "S3", "s3Location": {"key": "k", "bundleType": "zip"}}, "InvalidRevisionException",
-     "revision.s3Location.bucket is required"),
-    ({"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k"}}, "InvalidRevisionException",
-     "revision.s3Location.bundleType is required"),
-    ({"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k", "bundleType": "YAML"}},
-     "InvalidRevisionException", "revision.s3Location.bundleType 'YAML' is invalid; valid values are: tar, tgz, zip"),
-    ({"revisionType": "String", "string": {"content": "x"}}, "InvalidRevisionException",
-     "is not supported for the Server compute platform"),
-    ({"revisionType": "FTP"}, "InvalidRevisionException", "revision.revisionType 'FTP' is invalid"),
-    ({"revisionType": "GitHub", "gitHubLocation": {"repository": "no-slash", "commitId": "a"}},
-     "InvalidRevisionException", "revision.gitHubLocation.repository 'no-slash' is invalid"),
-])
+@pytest.mark.parametrize(
+    ("revision", "code", "message"),
+    [
+        (
+            {"revisionType": "S3", "s3Location": {"key": "k", "bundleType": "zip"}},
+            "InvalidRevisionException",
+            "revision.s3Location.bucket is required",
+        ),
+        (
+            {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k"}},
+            "InvalidRevisionException",
+            "revision.s3Location.bundleType is required",
+        ),
+        (
+            {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k", "bundleType": "YAML"}},
+            "InvalidRevisionException",
+            "revision.s3Location.bundleType 'YAML' is invalid; valid values are: tar, tgz, zip",
+        ),
+        (
+            {"revisionType": "String", "string": {"content": "x"}},
+            "InvalidRevisionException",
+            "is not supported for the Server compute platform",
+        ),
+        ({"revisionType": "FTP"}, "InvalidRevisionException", "revision.revisionType 'FTP' is invalid"),
+        (
+            {"revisionType": "GitHub", "gitHubLocation": {"repository": "no-slash", "commitId": "a"}},
+            "InvalidRevisionException",
+            "revision.gitHubLocation.repository 'no-slash' is invalid",
+        ),
+    ],
+)
 def test_register_validation(boto3_client, app, aws_error, revision, code, message):
     with aws_error(code, message):
         boto3_client("codedeploy").register_application_revision(applicationName=app, revision=revision)
@@ -82,8 +100,7 @@ def test_register_validation(boto3_client, app, aws_error, revision, code, messa
 def test_register_errors(boto3_client, app, aws_error):
     client = boto3_client("codedeploy")
     with aws_error("DescriptionTooLongException", "257 characters (the maximum is 256)"):
-        client.register_application_revision(applicationName=app, revision=s3_revision("b", "k"),
-                                             description="d" * 257)
+        client.register_application_revision(applicationName=app, revision=s3_revision("b", "k"), description="d" * 257)
     with aws_error("ApplicationDoesNotExistException", "No application found for name: ghost"):
         client.register_application_revision(applicationName="ghost", revision=s3_revision("b", "k"))
     with aws_error("RevisionDoesNotExistException", "No application revision found for application"):
@@ -94,28 +111,36 @@ def test_batch_get_revisions(boto3_client, app, aws_error):
     client = boto3_client("codedeploy")
     known = s3_revision("bucket-b", "a.zip")
     client.register_application_revision(applicationName=app, revision=known, description="a")
-    result = client.batch_get_application_revisions(applicationName=app,
-                                                    revisions=[known, s3_revision("bucket-b", "missing.zip")])
+    result = client.batch_get_application_revisions(
+        applicationName=app, revisions=[known, s3_revision("bucket-b", "missing.zip")]
+    )
     assert [r["revisionLocation"] for r in result["revisions"]] == [known]
     assert result["revisions"][0]["genericRevisionInfo"]["description"] == "a"
     assert "s3://bucket-b/missing.zip" in result["errorMessage"]
     with aws_error("BatchLimitExceededException", "26 revisions were given; the maximum is 25"):
-        client.batch_get_application_revisions(applicationName=app,
-                                               revisions=[s3_revision("b", f"{i}.zip") for i in range(26)])
+        client.batch_get_application_revisions(
+            applicationName=app, revisions=[s3_revision("b", f"{i}.zip") for i in range(26)]
+        )
 
 
 def test_list_revisions_filters_and_sorting(boto3_client, app, aws_error):
     client = boto3_client("codedeploy")
-    order = [s3_revision("bucket-c", "releases/v1.zip"), s3_revision("bucket-c", "releases/v2.zip"),
-             s3_revision("bucket-c", "other/v3.zip"), s3_revision("bucket-d", "releases/v4.zip")]
+    order = [
+        s3_revision("bucket-c", "releases/v1.zip"),
+        s3_revision("bucket-c", "releases/v2.zip"),
+        s3_revision("bucket-c", "other/v3.zip"),
+        s3_revision("bucket-d", "releases/v4.zip"),
+    ]
     for revision in order:
         client.register_application_revision(applicationName=app, revision=revision)
         time.sleep(0.01)  # distinct registerTime values
-    listed = client.list_application_revisions(applicationName=app, sortBy="registerTime",
-                                               sortOrder="descending")["revisions"]
+    listed = client.list_application_revisions(applicationName=app, sortBy="registerTime", sortOrder="descending")[
+        "revisions"
+    ]
     assert listed == list(reversed(order))
-    filtered = client.list_application_revisions(applicationName=app, s3Bucket="bucket-c",
-                                                 s3KeyPrefix="releases/")["revisions"]
+    filtered = client.list_application_revisions(applicationName=app, s3Bucket="bucket-c", s3KeyPrefix="releases/")[
+        "revisions"
+    ]
     assert filtered == order[:2]
     assert client.list_application_revisions(applicationName=app, deployed="include")["revisions"] == []
     assert len(client.list_application_revisions(applicationName=app, deployed="exclude")["revisions"]) == 4

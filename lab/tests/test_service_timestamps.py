@@ -17,8 +17,12 @@ def group(control_plane_lab, codedeploy, unique_name):
     role = control_plane_lab.client("iam").create_role(RoleName=unique_name("ts-role"), AssumeRolePolicyDocument="{}")
     app = unique_name("ts-app")
     codedeploy.create_application(applicationName=app)
-    codedeploy.create_deployment_group(applicationName=app, deploymentGroupName="web", serviceRoleArn=role["Role"]["Arn"],
-                                       deploymentConfigName="CodeDeployDefault.AllAtOnce")
+    codedeploy.create_deployment_group(
+        applicationName=app,
+        deploymentGroupName="web",
+        serviceRoleArn=role["Role"]["Arn"],
+        deploymentConfigName="CodeDeployDefault.AllAtOnce",
+    )
     return app, "web"
 
 
@@ -26,13 +30,15 @@ def test_create_time_range_that_starts_and_ends_at_create_time_finds_the_deploym
     app, name = group
     # Several deployments, so that some createTime almost surely falls inside a millisecond rather than on its edge.
     for _ in range(5):
-        deployment_id = codedeploy.create_deployment(applicationName=app, deploymentGroupName=name,
-                                                     revision=REVISION)["deploymentId"]
+        deployment_id = codedeploy.create_deployment(applicationName=app, deploymentGroupName=name, revision=REVISION)[
+            "deploymentId"
+        ]
         created = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["createTime"]
         assert created.microsecond % 1000 == 0, created
         window = {"start": created, "end": created}
-        assert codedeploy.list_deployments(applicationName=app, deploymentGroupName=name,
-                                           createTimeRange=window)["deployments"] == [deployment_id]
+        assert codedeploy.list_deployments(applicationName=app, deploymentGroupName=name, createTimeRange=window)[
+            "deployments"
+        ] == [deployment_id]
         codedeploy.stop_deployment(deploymentId=deployment_id)
         info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
         assert info["completeTime"].microsecond % 1000 == 0
