@@ -48,8 +48,8 @@ EMPTIED: dict[str, tuple[str, t.Any]] = {
     "onPremisesTagSet": ("onPremisesInstanceTagFilters", []),
 }
 
-# The parts of a blue/green configuration the lab fills in when they are left out (the choices the CodeDeploy
-# console preselects); their numbers come from the API model's defaults (api_model.MEMBER_DEFAULTS).
+# What the lab fills in for the parts of a blue/green configuration that are left out
+# (docs/codedeploy-behavior.md#where-the-lab-decides); their numbers are the API model's defaults (api_model.py).
 BLUE_GREEN_DEFAULTS: dict[str, dict[str, t.Any]] = {
     "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"},
     "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},

@@ -1,9 +1,11 @@
 """The CodeDeploy control plane: one backend per account and region, all of them under one lock.
 
-Shapes follow botocore's model (``api_model.py``); behaviour follows docs/codedeploy-behavior.md. Every public
-backend method is one API operation: it takes unpacked parameters (``responses.py`` does the unpacking), validates
-them as AWS does, changes state under the service lock and returns the response body as a dict. The operations live
-with their resource, one module each; ``CodeDeployBackend`` composes them:
+Shapes follow botocore's model (``api_model.py``); behaviour follows docs/codedeploy-behavior.md (from
+docs/codedeploy-behavior.md#conventions-and-quotas on; the lab's own choices:
+docs/codedeploy-behavior.md#where-the-lab-decides). Every public backend method is one API operation: it takes
+unpacked parameters (``responses.py`` does the unpacking), validates them as AWS does, changes state under the
+service lock and returns the response body as a dict. The operations live with their resource, one module each;
+``CodeDeployBackend`` composes them:
 
 | module | operations |
 |---|---|
