@@ -145,7 +145,9 @@ def plan_rolled_back(
         in_flight = active[0]
         reason = f"deployment {in_flight['deploymentId']} is in flight"
         if when_busy == "fail":
-            return Plan("fail", f"{reason} ({in_flight.get('status')}); wait for it, stop it, or set when_busy", in_flight)
+            return Plan(
+                "fail", f"{reason} ({in_flight.get('status')}); wait for it, stop it, or set when_busy", in_flight
+            )
         return Plan("stop_other" if when_busy == "stop" else "wait_for_other", reason, in_flight)
     if current is None:
         return Plan("fail", "the group has no deployments: there is nothing to roll back to")
@@ -200,7 +202,12 @@ def plan_continued(deployment: dict[str, t.Any] | None) -> Plan:
         return Plan("none", "no deployment in flight to continue")
     status = deployment.get("status")
     if status == "Ready":
-        return Plan("continue", f"reroute traffic for {deployment['deploymentId']}", deployment, extra={"wait_type": "READY_WAIT"})
+        return Plan(
+            "continue",
+            f"reroute traffic for {deployment['deploymentId']}",
+            deployment,
+            extra={"wait_type": "READY_WAIT"},
+        )
     if status in ("InProgress", "Baking") and deployment.get("instanceTerminationWaitTimeStarted"):
         return Plan(
             "continue",

@@ -275,7 +275,9 @@ def _rollback_history(
     """The group's last attempted deployment, the one it rolled back (when it is a rollback that did not succeed),
     and the group's successful deployments: what plan_rolled_back decides from."""
     current = _deployment(task, (group.get("lastAttemptedDeployment") or {}).get("deploymentId"))
-    triggering = _deployment(task, rolled_back_from(current)) if current and current.get("status") != "Succeeded" else None
+    triggering = (
+        _deployment(task, rolled_back_from(current)) if current and current.get("status") != "Succeeded" else None
+    )
     succeeded_ids = api.list_deployment_ids(task.client, task.application, task.group_name, ["Succeeded"])
     succeeded = api.get_deployments(task.client, succeeded_ids) if succeeded_ids else []
     return current, triggering, succeeded
@@ -286,7 +288,9 @@ def _target_deployment(task: Task) -> dict[str, t.Any] | None:
     if task.params.get("deployment_id"):
         deployment = api.get_deployment(task.client, task.params["deployment_id"])
         if deployment is None:
-            raise AnsibleCodeDeployError(message=f"deployment_id: deployment {task.params['deployment_id']} does not exist")
+            raise AnsibleCodeDeployError(
+                message=f"deployment_id: deployment {task.params['deployment_id']} does not exist"
+            )
         return deployment
     _group(task)
     active = _active(task)

@@ -254,14 +254,20 @@ def progress_line(snapshot: Snapshot) -> str:
     """e.g. 'd-X: InProgress, 2/6 succeeded, 1 failed, i-abc AfterInstall'."""
     deployment = snapshot.deployment
     overview = deployment.get("deploymentOverview") or {}
-    total = sum(overview.get(name) or 0 for name in ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready"))
+    total = sum(
+        overview.get(name) or 0 for name in ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready")
+    )
     parts = [f"{deployment.get('deploymentId')}: {snapshot.status}"]
     if total:
         parts.append(f"{overview.get('Succeeded') or 0}/{total} succeeded")
         for name in ("Failed", "Skipped", "Ready"):
             if overview.get(name):
                 parts.append(f"{overview[name]} {name.lower()}")
-    busy = [f"{target.get('targetId')} {current_event(target)}" for target in snapshot.active_targets if current_event(target)]
+    busy = [
+        f"{target.get('targetId')} {current_event(target)}"
+        for target in snapshot.active_targets
+        if current_event(target)
+    ]
     parts.extend(busy[:INSTANCES_IN_PROGRESS_LINE])
     if len(busy) > INSTANCES_IN_PROGRESS_LINE:
         parts.append(f"+{len(busy) - INSTANCES_IN_PROGRESS_LINE} more in progress")
@@ -421,14 +427,18 @@ def _snake_case(value: t.Any) -> t.Any:
 
 def target_to_ansible(target: dict[str, t.Any]) -> dict[str, t.Any]:
     """A target with each lifecycle event's duration in seconds added beside its start and end times."""
-    durations = [_seconds_between(event.get("startTime"), event.get("endTime")) for event in target.get("lifecycleEvents") or []]
+    durations = [
+        _seconds_between(event.get("startTime"), event.get("endTime")) for event in target.get("lifecycleEvents") or []
+    ]
     result = _snake_case(normalize_boto3_result(target))
     for event, duration in zip(result.get("lifecycle_events") or [], durations):
         event["duration"] = duration
     return result
 
 
-def deployment_to_ansible(deployment: dict[str, t.Any] | None, targets: list[dict[str, t.Any]] | None = None) -> dict[str, t.Any]:
+def deployment_to_ansible(
+    deployment: dict[str, t.Any] | None, targets: list[dict[str, t.Any]] | None = None
+) -> dict[str, t.Any]:
     if not deployment:
         return {}
     result = camel_dict_to_snake_dict(normalize_boto3_result(deployment))

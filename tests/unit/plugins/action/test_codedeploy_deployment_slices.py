@@ -47,11 +47,15 @@ def test_each_slice_carries_on_from_the_handoff_the_last_one_returned():
     handoffs = [Handoff.from_dict(args["progress_handoff"]) for args in plugin.module_args]
     assert handoffs == [Handoff(window=PROGRESS_WINDOW), FIRST, SECOND]
     assert all(args["state"] == "present" for args in plugin.module_args)
-    assert plugin.shown == result["progress"] == [
-        "d-X: InProgress, 0/2 succeeded",
-        "d-X: InProgress, 1/2 succeeded",
-        "d-X: Succeeded, 2/2 succeeded",
-    ]
+    assert (
+        plugin.shown
+        == result["progress"]
+        == [
+            "d-X: InProgress, 0/2 succeeded",
+            "d-X: InProgress, 1/2 succeeded",
+            "d-X: Succeeded, 2/2 succeeded",
+        ]
+    )
     assert "progress_handoff" not in result and result["msg"] == "d-X succeeded"
 
 

@@ -13,7 +13,6 @@ import typing as t
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.rollout.codedeploy.plugins.modules import codedeploy_deployment
 
 IN_PROGRESS = {"deploymentInfo": {"deploymentId": "d-X", "status": "InProgress"}}

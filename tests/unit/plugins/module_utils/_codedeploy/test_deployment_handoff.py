@@ -105,4 +105,8 @@ def test_the_action_plugin_imports_it_without_boto3_or_amazon_aws(collection_roo
 
 def test_the_check_sees_what_the_deployment_task_imports(collection_root):
     # The counterpart: the check does see the AWS libraries, so the test above cannot pass by seeing nothing.
-    assert aws_libraries_imported_by("deployment_runs", collection_root) == ["ansible_collections.amazon", "boto3", "botocore"]
+    assert aws_libraries_imported_by("deployment_runs", collection_root) == [
+        "ansible_collections.amazon",
+        "boto3",
+        "botocore",
+    ]

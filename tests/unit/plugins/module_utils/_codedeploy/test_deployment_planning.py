@@ -46,10 +46,18 @@ R1, R2, R3 = s3("app-1.zip", "e1"), s3("app-2.zip", "e2"), s3("app-3.zip", "e3")
 def group_with(last_success: dict | None, last_attempt: dict | None = None) -> dict:
     group: dict = {}
     if last_success:
-        group["lastSuccessfulDeployment"] = {"deploymentId": last_success["deploymentId"], "status": "Succeeded", "createTime": last_success["createTime"]}
+        group["lastSuccessfulDeployment"] = {
+            "deploymentId": last_success["deploymentId"],
+            "status": "Succeeded",
+            "createTime": last_success["createTime"],
+        }
     attempt = last_attempt or last_success
     if attempt:
-        group["lastAttemptedDeployment"] = {"deploymentId": attempt["deploymentId"], "status": attempt["status"], "createTime": attempt["createTime"]}
+        group["lastAttemptedDeployment"] = {
+            "deploymentId": attempt["deploymentId"],
+            "status": attempt["status"],
+            "createTime": attempt["createTime"],
+        }
     return group
 
 
@@ -85,7 +93,9 @@ class TestPlanPresent:
         in_flight = deployment("d-2", R2, status="Created", created=2)
         assert plan_present(R2, {}, [in_flight], None, force=True, when_busy="wait").action == "attach"
 
-    @pytest.mark.parametrize("when_busy, action", [("wait", "wait_for_other"), ("stop", "stop_other"), ("fail", "fail")])
+    @pytest.mark.parametrize(
+        "when_busy, action", [("wait", "wait_for_other"), ("stop", "stop_other"), ("fail", "fail")]
+    )
     def test_other_revision_in_flight_follows_when_busy(self, when_busy, action):
         in_flight = deployment("d-3", R3, status="InProgress", created=3)
         plan = plan_present(R2, {}, [in_flight], None, force=False, when_busy=when_busy)
@@ -118,7 +128,11 @@ class TestPlanRolledBack:
         assert (plan.action, plan.revision, plan.extra["rollback_target"]["deploymentId"]) == ("create", R1, "d-1")
 
     def test_skips_redeploys_of_the_same_revision(self):
-        d1, d2, d3 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2), deployment("d-3", R2, created=3)
+        d1, d2, d3 = (
+            deployment("d-1", R1, created=1),
+            deployment("d-2", R2, created=2),
+            deployment("d-3", R2, created=3),
+        )
         assert plan_rolled_back([], d3, None, [d3, d2, d1], "wait", None).revision == R1
 
     def test_after_a_failed_deployment_goes_back_to_the_last_good_one(self):
@@ -135,12 +149,16 @@ class TestPlanRolledBack:
 
     def test_automatic_rollback_counts_as_rolled_back(self):
         d1 = deployment("d-1", R1, created=1)
-        auto = deployment("d-4", R1, created=4, creator="codeDeployRollback", rollbackInfo={"rollbackTriggeringDeploymentId": "d-3"})
+        auto = deployment(
+            "d-4", R1, created=4, creator="codeDeployRollback", rollbackInfo={"rollbackTriggeringDeploymentId": "d-3"}
+        )
         assert plan_rolled_back([], auto, None, [auto, d1], "wait", None).action == "none"
 
     def test_failed_rollback_is_retried_from_the_deployment_it_undid(self):
         d1, d2 = deployment("d-1", R1, created=1), deployment("d-2", R2, created=2)
-        failed_rollback = deployment("d-3", R1, status="Failed", created=3, description=rollback_description(d2, d1, "oops"))
+        failed_rollback = deployment(
+            "d-3", R1, status="Failed", created=3, description=rollback_description(d2, d1, "oops")
+        )
         assert rolled_back_from(failed_rollback) == "d-2"
         plan = plan_rolled_back([], failed_rollback, d2, [d2, d1], "wait", None)
         assert (plan.action, plan.revision) == ("create", R1)
@@ -231,7 +249,10 @@ def failed(status: str = "Failed", events: list[str] | None = None, enabled: boo
 class TestWhenTheDeploymentEnded:
     def test_success_is_reported(self):
         plan = plan_ended(deployment("d-5", R2, created=5))
-        assert (plan.action, plan.reason) == ("report", "d-5 succeeded: the group runs s3://bundles/app-2.zip (zip, etag e2)")
+        assert (plan.action, plan.reason) == (
+            "report",
+            "d-5 succeeded: the group runs s3://bundles/app-2.zip (zip, etag e2)",
+        )
 
     def test_ready_is_reported_with_how_traffic_moves(self):
         plan = plan_ended(deployment("d-5", R2, status="Ready", created=5))
@@ -273,18 +294,30 @@ class TestWhenTheDeploymentEnded:
 
 
 class TestConclusion:
-    FAILURE = {"target_id": "i-1", "lifecycle_event": "ValidateService", "error_code": "ScriptFailed", "script_name": "check.sh"}
+    FAILURE = {
+        "target_id": "i-1",
+        "lifecycle_event": "ValidateService",
+        "error_code": "ScriptFailed",
+        "script_name": "check.sh",
+    }
 
     def test_a_failed_deployment_fails_the_task_with_the_instance_and_the_rollback(self):
         rollback = deployment("d-RB", R1, created=6)
         plan = plan_conclusion(failed(), rollback, True, [self.FAILURE], "present")
         assert plan.action == "fail"
         assert plan.reason.startswith("deployment d-5 failed: i-1 failed at ValidateService (ScriptFailed) in check.sh")
-        assert plan.reason.endswith("; automatic rollback d-RB succeeded: the group runs s3://bundles/app-1.zip (zip, etag e1) again")
+        assert plan.reason.endswith(
+            "; automatic rollback d-RB succeeded: the group runs s3://bundles/app-1.zip (zip, etag e1) again"
+        )
 
     def test_without_a_rollback_it_says_so_with_codedeploys_reason(self):
-        plan = plan_conclusion(failed(rollbackInfo={"rollbackMessage": "no last known good"}), None, False, [], "present")
-        assert (plan.action, plan.reason) == ("fail", "deployment d-5 failed; no automatic rollback (no last known good)")
+        plan = plan_conclusion(
+            failed(rollbackInfo={"rollbackMessage": "no last known good"}), None, False, [], "present"
+        )
+        assert (plan.action, plan.reason) == (
+            "fail",
+            "deployment d-5 failed; no automatic rollback (no last known good)",
+        )
 
     def test_the_deployment_the_task_stopped_is_reported(self):
         plan = plan_conclusion(failed("Stopped"), None, False, [], "stopped")
@@ -293,13 +326,18 @@ class TestConclusion:
     def test_the_stopped_deployments_rollback_that_failed_fails_the_task(self):
         rollback = deployment("d-RB", R1, status="Failed", created=6)
         plan = plan_conclusion(failed("Stopped"), rollback, True, [], "stopped")
-        assert (plan.action, plan.reason) == ("fail", "d-5 stopped; automatic rollback d-RB to s3://bundles/app-1.zip (zip, etag e1) failed")
+        assert (plan.action, plan.reason) == (
+            "fail",
+            "d-5 stopped; automatic rollback d-RB to s3://bundles/app-1.zip (zip, etag e1) failed",
+        )
 
     def test_a_rollback_not_followed_is_reported_as_it_was(self):
         rollback = deployment("d-RB", R1, status="InProgress", created=6)
         plan = plan_conclusion(failed("Stopped"), rollback, False, [], "stopped")
         assert plan.action == "report"
-        assert plan.reason.endswith("automatic rollback d-RB to s3://bundles/app-1.zip (zip, etag e1) is InProgress (not followed)")
+        assert plan.reason.endswith(
+            "automatic rollback d-RB to s3://bundles/app-1.zip (zip, etag e1) is InProgress (not followed)"
+        )
 
     def test_a_deployment_that_stopped_by_itself_fails_a_present_task(self):
         plan = plan_conclusion(failed("Stopped"), None, False, [], "present")

@@ -24,7 +24,10 @@ from botocore.exceptions import ClientError
 
 R1 = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "r1.zip", "bundleType": "zip", "eTag": "e1"}}
 R2 = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "r2.zip", "bundleType": "zip", "eTag": "e2"}}
-R2_OPTION = {"revision_type": "S3", "s3_location": {"bucket": "b", "key": "r2.zip", "bundle_type": "zip", "e_tag": "e2"}}
+R2_OPTION = {
+    "revision_type": "S3",
+    "s3_location": {"bucket": "b", "key": "r2.zip", "bundle_type": "zip", "e_tag": "e2"},
+}
 
 
 class Pages:
@@ -49,17 +52,41 @@ class FakeCodeDeploy:
         self.next_script: list[str] = ["Created", "InProgress", "Succeeded"]
         self.on_failure_rollback: str | None = None
 
-    def add(self, deployment_id: str, revision: dict, status: str, created: float, script: list[str] | None = None, **extra: t.Any) -> dict:
-        info = {"deploymentId": deployment_id, "revision": revision, "status": status, "createTime": created,
-                "applicationName": "app", "deploymentGroupName": "web", "deploymentOverview": {"Succeeded": 0}, **extra}
+    def add(
+        self,
+        deployment_id: str,
+        revision: dict,
+        status: str,
+        created: float,
+        script: list[str] | None = None,
+        **extra: t.Any,
+    ) -> dict:
+        info = {
+            "deploymentId": deployment_id,
+            "revision": revision,
+            "status": status,
+            "createTime": created,
+            "applicationName": "app",
+            "deploymentGroupName": "web",
+            "deploymentOverview": {"Succeeded": 0},
+            **extra,
+        }
         self.deployments[deployment_id] = info
         self.scripts[deployment_id] = list(script or [])
         return info
 
     def succeeded(self, deployment_id: str, revision: dict, created: float) -> None:
         self.add(deployment_id, revision, "Succeeded", created)
-        self.group["lastSuccessfulDeployment"] = {"deploymentId": deployment_id, "status": "Succeeded", "createTime": created}
-        self.group["lastAttemptedDeployment"] = {"deploymentId": deployment_id, "status": "Succeeded", "createTime": created}
+        self.group["lastSuccessfulDeployment"] = {
+            "deploymentId": deployment_id,
+            "status": "Succeeded",
+            "createTime": created,
+        }
+        self.group["lastAttemptedDeployment"] = {
+            "deploymentId": deployment_id,
+            "status": "Succeeded",
+            "createTime": created,
+        }
 
     # --- the API surface the run uses ---
     def get_deployment_group(self, **kwargs: t.Any) -> dict:
@@ -92,7 +119,14 @@ class FakeCodeDeploy:
     def create_deployment(self, **request: t.Any) -> dict:
         self.calls.append(("create_deployment", request))
         deployment_id = f"d-NEW{len(self.deployments)}"
-        self.add(deployment_id, request["revision"], "Created", 100 + len(self.deployments), list(self.next_script), description=request.get("description"))
+        self.add(
+            deployment_id,
+            request["revision"],
+            "Created",
+            100 + len(self.deployments),
+            list(self.next_script),
+            description=request.get("description"),
+        )
         return {"deploymentId": deployment_id}
 
     def stop_deployment(self, **kwargs: t.Any) -> dict:
@@ -131,23 +165,48 @@ class Clock:
 
 def params(**overrides: t.Any) -> dict[str, t.Any]:
     base = dict(
-        application_name="app", deployment_group_name="web", state="present", revision=R2_OPTION, s3_bucket=None,
-        github_repository=None, deployment_config_name=None, description=None, file_exists_behavior=None,
-        ignore_application_stop_failures=None, update_outdated_instances_only=None, auto_rollback=None,
-        target_instances=None, force=False, when_busy="wait", deployment_id=None, rollback_on_stop=None, wait=True,
-        wait_timeout=600, follow_rollback=True, progress_handoff=None,
+        application_name="app",
+        deployment_group_name="web",
+        state="present",
+        revision=R2_OPTION,
+        s3_bucket=None,
+        github_repository=None,
+        deployment_config_name=None,
+        description=None,
+        file_exists_behavior=None,
+        ignore_application_stop_failures=None,
+        update_outdated_instances_only=None,
+        auto_rollback=None,
+        target_instances=None,
+        force=False,
+        when_busy="wait",
+        deployment_id=None,
+        rollback_on_stop=None,
+        wait=True,
+        wait_timeout=600,
+        follow_rollback=True,
+        progress_handoff=None,
     )
     return {**base, **overrides}
 
 
 def run_task(
-    fake: FakeCodeDeploy, check_mode: bool = False, handoff: dict | None = None, clock: Clock | None = None, **overrides: t.Any
+    fake: FakeCodeDeploy,
+    check_mode: bool = False,
+    handoff: dict | None = None,
+    clock: Clock | None = None,
+    **overrides: t.Any,
 ) -> dict:
     """One run of the task; handoff is what the action plugin passes (a dict, as on the wire)."""
     clock = clock or Clock()
     return run(
-        fake, params(**overrides), check_mode=check_mode, count_targets=lambda group, target_instances: 3,
-        handoff=Handoff.from_dict(handoff), clock=clock.time, sleep=clock.sleep,
+        fake,
+        params(**overrides),
+        check_mode=check_mode,
+        count_targets=lambda group, target_instances: 3,
+        handoff=Handoff.from_dict(handoff),
+        clock=clock.time,
+        sleep=clock.sleep,
     )
 
 
@@ -176,7 +235,10 @@ def test_deploys_a_new_revision_and_follows_it():
     assert result["changed"] is True
     request = fake.created()[0]
     assert request["revision"] == R2
-    assert (request["fileExistsBehavior"], request["deploymentConfigName"]) == ("OVERWRITE", "CodeDeployDefault.AllAtOnce")
+    assert (request["fileExistsBehavior"], request["deploymentConfigName"]) == (
+        "OVERWRITE",
+        "CodeDeployDefault.AllAtOnce",
+    )
     assert "ignoreApplicationStopFailures" not in request  # unset options are left to the group
     assert result["deployment"]["status"] == "Succeeded"
     assert result["progress"] == ["d-NEW1: Created", "d-NEW1: InProgress", "d-NEW1: Succeeded"]
@@ -198,7 +260,11 @@ def test_attaches_to_the_same_revision_in_flight():
     fake.add("d-2", R2, "InProgress", 2, ["InProgress", "Succeeded"])
     result = run_task(fake)
     assert fake.created() == []
-    assert (result["plan"]["action"], result["deployment"]["deployment_id"], result["changed"]) == ("attach", "d-2", True)
+    assert (result["plan"]["action"], result["deployment"]["deployment_id"], result["changed"]) == (
+        "attach",
+        "d-2",
+        True,
+    )
 
 
 def test_check_mode_creates_nothing_and_counts_targets():
@@ -239,7 +305,9 @@ def test_failure_follows_the_automatic_rollback_and_reports_it():
     with pytest.raises(DeploymentTaskFailed) as failure:
         run_task(fake)
     assert "failed" in failure.value.message
-    assert failure.value.message.endswith("automatic rollback d-RB succeeded: the group runs s3://b/r1.zip (zip, etag e1) again")
+    assert failure.value.message.endswith(
+        "automatic rollback d-RB succeeded: the group runs s3://b/r1.zip (zip, etag e1) again"
+    )
     assert failure.value.result["rollback_deployment"]["deployment_id"] == "d-RB"
 
 
@@ -296,7 +364,11 @@ def test_create_request_converts_overrides():
     request = create_request(
         params(
             auto_rollback={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
-            target_instances={"tag_filters": [{"key": "Name", "value": "green"}], "auto_scaling_groups": None, "ec2_tag_set": None},
+            target_instances={
+                "tag_filters": [{"key": "Name", "value": "green"}],
+                "auto_scaling_groups": None,
+                "ec2_tag_set": None,
+            },
             ignore_application_stop_failures=True,
         ),
         R2,
@@ -347,7 +419,11 @@ def test_the_handoff_keeps_the_plan_while_it_waits_for_another_deployment_then_f
     purposes = [(handoff["deployment_id"], handoff["purpose"]) for handoff in handoffs]
     assert ("d-2", "other") in purposes and ("d-NEW2", "ours") in purposes
     waiting = next(handoff for handoff in handoffs if handoff["purpose"] == "other")
-    assert (waiting["changed"], waiting["plan"]["action"], waiting["plan"]["deployment_id"]) == (True, "wait_for_other", "d-2")
+    assert (waiting["changed"], waiting["plan"]["action"], waiting["plan"]["deployment_id"]) == (
+        True,
+        "wait_for_other",
+        "d-2",
+    )
     assert all(handoff["deadline"] == waiting["deadline"] for handoff in handoffs)  # one wait_timeout for the task
 
 
@@ -394,5 +470,7 @@ def test_stopping_reports_the_stop_and_the_deployment_it_stopped():
 def test_check_mode_says_it_would_wait_for_the_other_deployment():
     fake = waiting_for_another()
     result = run_task(fake, check_mode=True)
-    assert result["msg"] == "deployment d-2 of s3://b/r1.zip (zip, etag e1) is in flight: would wait for it, then deploy"
+    assert (
+        result["msg"] == "deployment d-2 of s3://b/r1.zip (zip, etag e1) is in flight: would wait for it, then deploy"
+    )
     assert result["changed"] is True and fake.created() == []

@@ -9,13 +9,12 @@ import datetime
 from unittest.mock import MagicMock
 
 import pytest
-
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import PollSchedule
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_duration
-from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_end
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import Snapshot
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import blue_green_outcome
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import deployment_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_duration
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_end
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import explain_failure
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import explain_rollback
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import failed_events
@@ -24,7 +23,15 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.fol
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import progress_line
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import take_snapshot
 
-EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]
+EVENTS = [
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+]
 
 
 def target(target_id: str, at: str | None, status: str = "InProgress") -> dict:
@@ -96,7 +103,13 @@ class TestLearnedSchedule:
     @pytest.mark.parametrize(
         ("summary", "seconds"),
         [
-            ({"createTime": datetime.datetime(2026, 1, 1, 0, 0, 0), "endTime": datetime.datetime(2026, 1, 1, 0, 1, 30)}, 90.0),
+            (
+                {
+                    "createTime": datetime.datetime(2026, 1, 1, 0, 0, 0),
+                    "endTime": datetime.datetime(2026, 1, 1, 0, 1, 30),
+                },
+                90.0,
+            ),
             ({"createTime": datetime.datetime(2026, 1, 1, 0, 0, 0)}, None),
             (None, None),
         ],
@@ -105,7 +118,7 @@ class TestLearnedSchedule:
         assert expected_duration(summary) == seconds
 
     def test_the_expected_end_counts_from_the_deployments_creation(self):
-        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
         assert expected_end({"createTime": created}, 90.0) == created.timestamp() + 90.0
         assert expected_end({"createTime": created}, None) is None
         assert expected_end({}, 90.0) is None
@@ -114,15 +127,25 @@ class TestLearnedSchedule:
 class TestProgressLine:
     def test_counts_and_busy_instances(self):
         snapshot = Snapshot(
-            {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": overview(Succeeded=2, InProgress=1, Pending=3)},
+            {
+                "deploymentId": "d-X",
+                "status": "InProgress",
+                "deploymentOverview": overview(Succeeded=2, InProgress=1, Pending=3),
+            },
             [target("i-abc", "AfterInstall")],
         )
         assert progress_line(snapshot) == "d-X: InProgress, 2/6 succeeded, i-abc AfterInstall"
 
     def test_failures_and_many_busy_instances(self):
         busy = [target(f"i-{n}", "Install") for n in range(5)]
-        snapshot = Snapshot({"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": overview(Failed=1, InProgress=5)}, busy)
-        assert progress_line(snapshot) == "d-X: InProgress, 0/6 succeeded, 1 failed, i-0 Install, i-1 Install, i-2 Install, +2 more in progress"
+        snapshot = Snapshot(
+            {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": overview(Failed=1, InProgress=5)},
+            busy,
+        )
+        assert (
+            progress_line(snapshot)
+            == "d-X: InProgress, 0/6 succeeded, 1 failed, i-0 Install, i-1 Install, i-2 Install, +2 more in progress"
+        )
 
     def test_created_has_no_counts(self):
         assert progress_line(Snapshot({"deploymentId": "d-X", "status": "Created"})) == "d-X: Created"
@@ -173,20 +196,31 @@ class TestFollow:
     def test_each_new_line_is_told_at_once(self):
         clock, told = FakeClock(), []
         take = scripted(["InProgress", "InProgress", "Succeeded"], clock)
-        follow(take, clock.now, clock.now + 60, clock=clock.time, sleep=lambda seconds: told.append(f"slept {seconds}"), on_line=told.append)
+        follow(
+            take,
+            clock.now,
+            clock.now + 60,
+            clock=clock.time,
+            sleep=lambda seconds: told.append(f"slept {seconds}"),
+            on_line=told.append,
+        )
         assert told == ["d-X: InProgress", "slept 0.5", "slept 0.5", "d-X: Succeeded"]
 
     def test_a_blue_green_deployment_in_ready_ends_following_only_when_asked(self):
         clock = FakeClock()
         statuses = ["InProgress", "Ready", "Ready", "InProgress", "Succeeded"]
-        outcome = follow(scripted(statuses, clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep, until_ready=True)
+        outcome = follow(
+            scripted(statuses, clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep, until_ready=True
+        )
         assert outcome.finished and outcome.snapshot.status == "Ready"
         outcome = follow(scripted(statuses, clock), clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep)
         assert outcome.finished and outcome.snapshot.status == "Succeeded"
 
     def test_times_out_at_the_deadline(self):
         clock = FakeClock()
-        outcome = follow(scripted(["InProgress"], clock), clock.now, clock.now + 30, clock=clock.time, sleep=clock.sleep)
+        outcome = follow(
+            scripted(["InProgress"], clock), clock.now, clock.now + 30, clock=clock.time, sleep=clock.sleep
+        )
         assert outcome.timed_out and not outcome.finished
         assert clock.now == pytest.approx(1030.0)  # never sleeps past the deadline
 
@@ -208,13 +242,27 @@ class TestFollow:
     def test_no_change_keeps_following(self):
         clock = FakeClock()
         take = scripted(["InProgress"] * 30 + ["Succeeded"], clock)
-        outcome = follow(take, clock.now, clock.now + 600, last_line="d-X: InProgress", return_on_change_after=2.0, clock=clock.time, sleep=clock.sleep)
+        outcome = follow(
+            take,
+            clock.now,
+            clock.now + 600,
+            last_line="d-X: InProgress",
+            return_on_change_after=2.0,
+            clock=clock.time,
+            sleep=clock.sleep,
+        )
         assert outcome.finished
         assert outcome.lines == ["d-X: Succeeded"]
 
     def test_backoff_continues_from_when_following_began(self):
         clock = FakeClock()
-        follow(scripted(["InProgress", "Succeeded"], clock), started=clock.now - 300, deadline=clock.now + 600, clock=clock.time, sleep=clock.sleep)
+        follow(
+            scripted(["InProgress", "Succeeded"], clock),
+            started=clock.now - 300,
+            deadline=clock.now + 600,
+            clock=clock.time,
+            sleep=clock.sleep,
+        )
         assert clock.sleeps == [10.0]
 
 
@@ -240,7 +288,11 @@ FAILED_TARGET = {
 
 class TestExplainFailure:
     def test_message_names_instance_event_script_code_and_log(self):
-        deployment = {"deploymentId": "d-X", "status": "Failed", "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "too many failed"}}
+        deployment = {
+            "deploymentId": "d-X",
+            "status": "Failed",
+            "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "too many failed"},
+        }
         failures = failed_events([FAILED_TARGET, {"targetId": "i-ok", "status": "Succeeded"}])
         message = explain_failure(deployment, failures)
         assert message.startswith(
@@ -259,23 +311,32 @@ class TestExplainFailure:
         assert explain_rollback({"deploymentId": "d-Y", "status": "Succeeded", "revision": revision}, None, True) == (
             "automatic rollback d-Y succeeded: the group runs s3://b/r1.zip (zip) again"
         )
-        assert explain_rollback({"deploymentId": "d-Y", "status": "Failed", "revision": revision}, None, True).endswith("failed")
+        assert explain_rollback({"deploymentId": "d-Y", "status": "Failed", "revision": revision}, None, True).endswith(
+            "failed"
+        )
         assert explain_rollback(None, {"rollbackMessage": "no previous successful deployment"}, True) == (
             "no automatic rollback (no previous successful deployment)"
         )
 
 
 def test_durations_are_added_to_lifecycle_events():
-    start = datetime.datetime(2026, 11, 27, 10, 0, 0, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2026, 11, 27, 10, 0, 0, tzinfo=datetime.UTC)
     target_info = {
         "targetId": "i-1",
         "status": "Succeeded",
         "lifecycleEvents": [
-            {"lifecycleEventName": "Install", "status": "Succeeded", "startTime": start, "endTime": start + datetime.timedelta(seconds=2.5)},
+            {
+                "lifecycleEventName": "Install",
+                "status": "Succeeded",
+                "startTime": start,
+                "endTime": start + datetime.timedelta(seconds=2.5),
+            },
             {"lifecycleEventName": "ValidateService", "status": "Skipped", "endTime": start},
         ],
     }
-    result = deployment_to_ansible({"deploymentId": "d-X", "status": "Succeeded", "deploymentOverview": overview(Succeeded=1)}, [target_info])
+    result = deployment_to_ansible(
+        {"deploymentId": "d-X", "status": "Succeeded", "deploymentOverview": overview(Succeeded=1)}, [target_info]
+    )
     events = result["targets"][0]["lifecycle_events"]
     assert [event["duration"] for event in events] == [2.5, None]
     assert result["deployment_overview"]["Succeeded"] == 1  # API status names are kept
@@ -316,15 +377,21 @@ class TestBlueGreenOutcome:
 
     def test_ready_blue_still_serves(self):
         deployment = {"status": "Ready", "deploymentStyle": {"deploymentType": "BLUE_GREEN"}}
-        assert blue_green_outcome(deployment, [], None)["blue_instances"].startswith("serving until the deployment is continued")
+        assert blue_green_outcome(deployment, [], None)["blue_instances"].startswith(
+            "serving until the deployment is continued"
+        )
 
 
 class TestTakeSnapshot:
     def client(self, counts: dict, busy: list[dict]) -> MagicMock:
         client = MagicMock()
-        client.get_deployment.return_value = {"deploymentInfo": {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": counts}}
+        client.get_deployment.return_value = {
+            "deploymentInfo": {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": counts}
+        }
         client.list_deployment_targets.return_value = {"targetIds": [target["targetId"] for target in busy]}
-        client.batch_get_deployment_targets.return_value = {"deploymentTargets": [{"instanceTarget": target} for target in busy]}
+        client.batch_get_deployment_targets.return_value = {
+            "deploymentTargets": [{"instanceTarget": target} for target in busy]
+        }
         return client
 
     def test_lists_busy_targets_first_then_reads_them_directly(self):
@@ -340,7 +407,9 @@ class TestTakeSnapshot:
         client = self.client(overview(InProgress=1, Pending=1), [target("i-1", "Install")])
         first = take_snapshot(client, "d-X")
         counts = overview(InProgress=1, Succeeded=1)
-        client.get_deployment.return_value = {"deploymentInfo": {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": counts}}
+        client.get_deployment.return_value = {
+            "deploymentInfo": {"deploymentId": "d-X", "status": "InProgress", "deploymentOverview": counts}
+        }
         take_snapshot(client, "d-X", first)
         assert client.list_deployment_targets.call_count == 2
 

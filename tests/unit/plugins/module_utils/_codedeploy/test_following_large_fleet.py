@@ -10,13 +10,20 @@ from __future__ import annotations
 import datetime
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import normalize_boto3_result
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import deployment_to_ansible
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import target_to_ansible
 
-START = datetime.datetime(2026, 11, 27, 12, 0, 0, tzinfo=datetime.timezone.utc)
-EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]
+START = datetime.datetime(2026, 11, 27, 12, 0, 0, tzinfo=datetime.UTC)
+EVENTS = [
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+]
 
 
 def instance_target(number: int) -> dict:

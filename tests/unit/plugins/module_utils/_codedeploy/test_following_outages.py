@@ -123,8 +123,14 @@ def following(client: t.Any, clock: Clock, lines: list[str]) -> dict[str, t.Any]
     plan = {"action": "create", "deployment_id": "d-X"}
     handoff = {"deployment_id": "d-X", "purpose": "ours", "started": 0.0, "changed": True, "plan": plan}
     return run(
-        client, params, check_mode=False, count_targets=lambda *_args: None, handoff=Handoff.from_dict(handoff),
-        on_line=lines.append, clock=clock.time, sleep=clock.sleep,
+        client,
+        params,
+        check_mode=False,
+        count_targets=lambda *_args: None,
+        handoff=Handoff.from_dict(handoff),
+        on_line=lines.append,
+        clock=clock.time,
+        sleep=clock.sleep,
     )
 
 
