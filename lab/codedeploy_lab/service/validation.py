@@ -108,6 +108,7 @@ class Rule:
     max_items: int | None = None
     missing: str = "{label} is required."
     invalid: str = ""  # "" for the standard message of the rule's kind (enum or range)
+    not_text: str = ""  # for a value that should be a string and is not; "" for ``invalid``
     wrong_length: str = "{label} is too long: {length} characters (the maximum is {max_length})."
     too_many: str = "{label} lists {count} items; the maximum is {max_items}."
 
@@ -129,6 +130,7 @@ def _name(what: str, error: Error, required: Error) -> Rule:
         max_length=NAME_MAX,
         pattern=NAME_PATTERN,
         invalid=INVALID_NAME,
+        not_text="{label} must be a string, got {type}.",
     )
 
 
@@ -444,7 +446,9 @@ def _apply(rule: Rule, value: t.Any, label: str, error: Error) -> t.Any:
         length = len(value) if isinstance(value, str) else 0
         if length < rule.min_length or (rule.max_length is not None and length > rule.max_length):
             fail(rule.wrong_length, length=length)
-        if not isinstance(value, str) or (rule.pattern is not None and not rule.pattern.match(value)):
+        if not isinstance(value, str):
+            fail(rule.not_text or rule.invalid, type=type(value).__name__)
+        if rule.pattern is not None and not rule.pattern.match(value):
             fail(rule.invalid)
     if rule.max_items is not None and len(value or []) > rule.max_items:
         fail(rule.too_many, count=len(value))
