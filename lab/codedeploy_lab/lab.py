@@ -189,7 +189,8 @@ class Lab:
         return f"http://{self.host}:{self.port}"
 
     def on_reset(self, callback: Callable0) -> None:
-        """Run ``callback()`` when the lab is reset (after moto's and CodeDeploy's state are emptied)."""
+        """Run ``callback()`` when the lab is reset (after earlier callbacks: moto's and CodeDeploy's state are
+        emptied first)."""
         self._reset_callbacks.append(callback)
 
     def on_shutdown(self, callback: Callable0) -> None:
@@ -197,12 +198,8 @@ class Lab:
         self._shutdown_callbacks.append(callback)
 
     def reset(self) -> None:
-        # Here, not at the top: the codedeploy-lab command imports this module and must start without moto.
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()
-        if self.codedeploy is not None:
-            self.codedeploy.reset()
+        """Empty the lab's state: the callbacks in the order they were registered (``server.build_lab`` registers
+        moto's and CodeDeploy's reset first)."""
         self.calls.clear()
         for callback in self._reset_callbacks:
             callback()

@@ -48,10 +48,12 @@ from urllib.parse import parse_qs
 
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.moto_server.werkzeug_app import create_backend_app
-from werkzeug.serving import ThreadedWSGIServer, make_server
+from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from . import console
@@ -118,7 +120,7 @@ def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     signing = _signing_service(environ)
     if target.startswith(CODEDEPLOY_TARGET_PREFIX):
-        return "codedeploy", target[len(CODEDEPLOY_TARGET_PREFIX):]
+        return "codedeploy", target[len(CODEDEPLOY_TARGET_PREFIX) :]
     if path.startswith(CODEDEPLOY_CBOR_PREFIX):
         return "codedeploy", path.rsplit("/", 1)[-1]
     service = SIGNING_NAME_TO_SERVICE.get(signing or "", signing or "unknown")
@@ -135,8 +137,13 @@ def identify_call(environ: dict[str, t.Any]) -> tuple[str, str] | None:
             service = "elbv2" if version == ELBV2_API_VERSION else "elb"
         return service, action
     if service == "s3" or signing is None:
-        return "s3", s3_call(environ.get("REQUEST_METHOD", "GET"), environ.get("HTTP_HOST", ""), path, query,
-                             "HTTP_X_AMZ_COPY_SOURCE" in environ).operation
+        return "s3", s3_call(
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("HTTP_HOST", ""),
+            path,
+            query,
+            "HTTP_X_AMZ_COPY_SOURCE" in environ,
+        ).operation
     return service, f"{environ.get('REQUEST_METHOD', 'GET')} {path}"
 
 
@@ -144,9 +151,11 @@ MOTO_API_PREFIX = "/moto-api"
 # Read-only lab endpoints that reveal no secret: health checks, and the playbooks finding a load balancer's address.
 OPEN_LAB_ENDPOINTS = (f"{LAB_PREFIX}/health", f"{LAB_PREFIX}/status")
 SIGNATURE_QUERY_PARAMETERS = ("X-Amz-Signature", "Signature")  # presigned URLs (SigV4, and SigV2 for S3)
-UNSIGNED_MESSAGE = ("Request is missing Authentication Token: the lab serves signed AWS requests only (a SigV4 "
-                    "Authorization header or a presigned URL); sign it with any credentials, e.g. "
-                    "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
+UNSIGNED_MESSAGE = (
+    "Request is missing Authentication Token: the lab serves signed AWS requests only (a SigV4 "
+    "Authorization header or a presigned URL); sign it with any credentials, e.g. "
+    "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+)
 
 
 def is_lab_path(path: str) -> bool:
@@ -171,12 +180,13 @@ def _unsigned_call_response(environ: dict[str, t.Any]) -> Response:
     if environ.get("HTTP_X_AMZ_TARGET") or path.startswith("/service/") or "json" in environ.get("CONTENT_TYPE", ""):
         code = "MissingAuthenticationTokenException"
         body = json.dumps({"__type": code, "message": UNSIGNED_MESSAGE})
-        return Response(body, status=403, content_type="application/x-amz-json-1.1",
-                        headers={"x-amzn-ErrorType": code})
+        return Response(body, status=403, content_type="application/x-amz-json-1.1", headers={"x-amzn-ErrorType": code})
     query = parse_qs(environ.get("QUERY_STRING", ""))
     if "Action" in query or "Action" in _form_body(environ):
-        body = ("<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"
-                f"<Message>{UNSIGNED_MESSAGE}</Message></Error><RequestId>lab-unsigned</RequestId></ErrorResponse>")
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"
+            f"<Message>{UNSIGNED_MESSAGE}</Message></Error><RequestId>lab-unsigned</RequestId></ErrorResponse>"
+        )
     else:  # S3 answers an anonymous request to a private resource with AccessDenied
         body = f"<Error><Code>AccessDenied</Code><Message>{UNSIGNED_MESSAGE}</Message></Error>"
     return Response(body, status=403, content_type="application/xml")
@@ -217,14 +227,18 @@ class RequestGuard:
         """``(status, JSON error)`` when the request must not reach the lab, else None."""
         host = environ.get("HTTP_HOST", "")
         if not self.host_is_ours(host):
-            return 403, {"error": "ForeignHost",
-                         "message": f"Host {host!r} is not this lab: the lab answers requests addressed to "
-                                    f"127.0.0.1:{self.lab.port} or localhost:{self.lab.port} only"}
+            return 403, {
+                "error": "ForeignHost",
+                "message": f"Host {host!r} is not this lab: the lab answers requests addressed to "
+                f"127.0.0.1:{self.lab.port} or localhost:{self.lab.port} only",
+            }
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and origin.rstrip("/").lower() not in self.own_origins():
-            return 403, {"error": "ForeignOrigin",
-                         "message": f"Origin {origin!r} may not use this lab: only pages served by the lab itself "
-                                    f"({' or '.join(self.own_origins())}) may; other web pages are refused"}
+            return 403, {
+                "error": "ForeignOrigin",
+                "message": f"Origin {origin!r} may not use this lab: only pages served by the lab itself "
+                f"({' or '.join(self.own_origins())}) may; other web pages are refused",
+            }
         path = environ.get("PATH_INFO", "")
         if is_lab_path(path) or is_moto_api_path(path):
             if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and path.rstrip("/") in OPEN_LAB_ENDPOINTS:
@@ -233,8 +247,10 @@ class RequestGuard:
         return None
 
     def _token_refusal(self, sent: str | None) -> tuple[int, dict[str, str]] | None:
-        where = (f"send the header {TOKEN_HEADER} with the lab's control token; read it from "
-                 f"{self.lab.state_dir / TOKEN_FILE} or `codedeploy-lab status --json` (\"control_token\")")
+        where = (
+            f"send the header {TOKEN_HEADER} with the lab's control token; read it from "
+            f'{self.lab.state_dir / TOKEN_FILE} or `codedeploy-lab status --json` ("control_token")'
+        )
         if not sent:
             return 401, {"error": "MissingLabToken", "message": f"this endpoint needs the control token: {where}"}
         if not hmac.compare_digest(sent.encode(), self.token.encode()):
@@ -331,12 +347,20 @@ def prewarm(region: str = "us-east-1") -> threading.Thread:
     return thread
 
 
-def build_lab(state_dir: Path | str, port: int = 0, seconds_per_aws_minute: float = 1.0,
-              enforce_iam: bool = False, simulation: SimulationSettings | None = None) -> Lab:
+def build_lab(
+    state_dir: Path | str,
+    port: int = 0,
+    seconds_per_aws_minute: float = 1.0,
+    enforce_iam: bool = False,
+    simulation: SimulationSettings | None = None,
+) -> Lab:
     """A Lab with moto patched, our CodeDeploy service and the lab endpoints; rooms attach to it afterwards."""
     moto_patches.install()
     lab = Lab(state_dir, host=LOOPBACK, port=port, clock=LabClock(seconds_per_aws_minute), simulation=simulation)
-    lab.codedeploy = CodeDeployService(lab)
+    service = CodeDeployService(lab)
+    lab.codedeploy = service
+    lab.on_reset(moto_api_backend.reset)  # first: every room resets against empty moto and CodeDeploy states
+    lab.on_reset(service.reset)
     _register_lab_endpoints(lab)
     faults.attach(lab)  # lab.faults and /_lab/faults
     console.attach(lab)  # lab.console, served under /console/
@@ -376,9 +400,14 @@ def _attach_rooms(lab: Lab, rooms: t.Sequence[str] = ROOMS) -> None:
         LOG.info("room %s attached", room)
 
 
-def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-          rooms: t.Sequence[str] = ROOMS, simulation: SimulationSettings | None = None,
-          enforce_iam: bool = False) -> int:
+def serve(
+    state_dir: Path | str,
+    port: int,
+    seconds_per_aws_minute: float = 1.0,
+    rooms: t.Sequence[str] = ROOMS,
+    simulation: SimulationSettings | None = None,
+    enforce_iam: bool = False,
+) -> int:
     """Run a lab in the foreground until SIGTERM/SIGINT. Writes ``<state>/lab.json`` once it listens.
 
     ``simulation``: simulated hosts (the large-fleet mode) with these settings; None: sandboxed hosts.
@@ -400,15 +429,22 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     tempfile.tempdir = str(tmp)
 
     token = write_control_token(state)
-    lab = build_lab(state, port=port, seconds_per_aws_minute=seconds_per_aws_minute, enforce_iam=enforce_iam,
-                    simulation=simulation)
+    lab = build_lab(
+        state, port=port, seconds_per_aws_minute=seconds_per_aws_minute, enforce_iam=enforce_iam, simulation=simulation
+    )
     try:
-        server = t.cast(ThreadedWSGIServer, make_server(LOOPBACK, port, LabApplication(lab, token), threaded=True,
-                                                        request_handler=MotoRequestHandler))
+        server = t.cast(
+            ThreadedWSGIServer,
+            make_server(LOOPBACK, port, LabApplication(lab, token), threaded=True, request_handler=MotoRequestHandler),
+        )
     except (OSError, SystemExit) as error:  # werkzeug exits itself when the port is taken
         reason = getattr(error, "strerror", None) or "the port is in use"
-        LOG.error("cannot listen on %s:%s (%s); choose another port with --port, or leave --port out for a free "
-                  "one", LOOPBACK, port, reason)
+        LOG.error(
+            "cannot listen on %s:%s (%s); choose another port with --port, or leave --port out for a free one",
+            LOOPBACK,
+            port,
+            reason,
+        )
         (state / TOKEN_FILE).unlink(missing_ok=True)
         return 2
     server.daemon_threads = True
@@ -425,9 +461,16 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
-    info = {"endpoint": lab.endpoint, "port": lab.port, "pid": os.getpid(), "state_dir": str(state),
-            "seconds_per_aws_minute": seconds_per_aws_minute, "rooms": list(rooms),
-            "fleet": "simulated" if simulation is not None else "sandboxed", "enforce_iam": enforce_iam}
+    info = {
+        "endpoint": lab.endpoint,
+        "port": lab.port,
+        "pid": os.getpid(),
+        "state_dir": str(state),
+        "seconds_per_aws_minute": seconds_per_aws_minute,
+        "rooms": list(rooms),
+        "fleet": "simulated" if simulation is not None else "sandboxed",
+        "enforce_iam": enforce_iam,
+    }
     lab_json = state / "lab.json"
     tmp_json = state / "lab.json.tmp"
     tmp_json.write_text(json.dumps(info, indent=2) + "\n")
@@ -450,9 +493,14 @@ def serve(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
     return 0
 
 
-def serve_and_exit(state_dir: Path | str, port: int, seconds_per_aws_minute: float = 1.0,
-                   rooms: t.Sequence[str] = ROOMS, simulation: SimulationSettings | None = None,
-                   enforce_iam: bool = False) -> t.NoReturn:
+def serve_and_exit(
+    state_dir: Path | str,
+    port: int,
+    seconds_per_aws_minute: float = 1.0,
+    rooms: t.Sequence[str] = ROOMS,
+    simulation: SimulationSettings | None = None,
+    enforce_iam: bool = False,
+) -> t.NoReturn:
     """``serve``, then leave without interpreter finalisation.
 
     Every room has stopped by then (``Lab.shutdown``); tearing down moto's large in-memory state object by object

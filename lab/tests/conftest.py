@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import typing as t
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
-
-import pytest
-
-from codedeploy_lab.testing import RunningLab, start_lab, stop_lab
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 
 import machine_guard
+import pytest
+from botocore.exceptions import ClientError
+
+from codedeploy_lab.testing import RunningLab
+from codedeploy_lab.testing import start_lab
+from codedeploy_lab.testing import stop_lab
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -27,7 +30,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if leaked:
         session.config.get_terminal_writer().line(
             "MACHINE CHANGED during the lab tests (a host wrote outside its sandbox?):\n  " + "\n  ".join(leaked),
-            red=True)
+            red=True,
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -37,8 +41,9 @@ _SESSION_LABS = {"lab": {}, "control_plane_lab": {"rooms": "none"}}
 
 
 @pytest.fixture(scope="session")
-def _session_labs(request: pytest.FixtureRequest,
-                  tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Callable[[str], Future[RunningLab]]]:
+def _session_labs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[t.Callable[[str], Future[RunningLab]]]:
     """Session labs, started on first use and stopped at the end.
 
     In a plain run every session lab that a collected test uses starts at once, in parallel; under pytest-xdist a
@@ -49,8 +54,9 @@ def _session_labs(request: pytest.FixtureRequest,
 
     def start(name: str) -> Future[RunningLab]:
         if name not in futures:
-            futures[name] = pool.submit(start_lab, tmp_path_factory.mktemp(name) / "state", port=0,
-                                        **_SESSION_LABS[name])
+            futures[name] = pool.submit(
+                start_lab, tmp_path_factory.mktemp(name) / "state", port=0, **_SESSION_LABS[name]
+            )
         return futures[name]
 
     if "PYTEST_XDIST_WORKER" not in os.environ:
@@ -103,7 +109,6 @@ class _ExpectedError:
         return self
 
     def __exit__(self, kind: t.Any, error: t.Any, traceback: t.Any) -> bool:
-        from botocore.exceptions import ClientError
 
         if error is None:
             raise AssertionError(f"expected {self.code}, but the call succeeded")

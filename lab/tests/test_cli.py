@@ -6,11 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 
-from codedeploy_lab.testing import CREDENTIALS, lab_command, run_cli
+from codedeploy_lab.clock import LabClock
+from codedeploy_lab.testing import CREDENTIALS
+from codedeploy_lab.testing import lab_command
+from codedeploy_lab.testing import run_cli
 
 
 def _status(state: Path) -> tuple[int, dict]:
@@ -36,7 +42,7 @@ def _listening_addresses(pid: int) -> list[tuple[str, int]]:
             if state == "0A" and inode in inodes:  # 0A = LISTEN
                 address, port = local.split(":")
                 if width == 8:
-                    octets = [str(int(address[i:i + 2], 16)) for i in range(0, 8, 2)]
+                    octets = [str(int(address[i : i + 2], 16)) for i in range(0, 8, 2)]
                     found.append((".".join(reversed(octets)), int(port, 16)))
                 else:
                     found.append((address, int(port, 16)))
@@ -47,10 +53,18 @@ def test_two_labs_side_by_side(lab, tmp_path):
     """A second lab (default state directory .lab/ in its working directory) next to the session lab."""
     cwd = tmp_path / "project"
     cwd.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
-                                                                       os.environ.get("PYTHONPATH")]))}
-    up = subprocess.run(lab_command("up", "--port", "0", "--time-factor", "0.5", "--rooms", "none"), cwd=cwd,
-                        capture_output=True, text=True, env=env, timeout=180)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH")])),
+    }
+    up = subprocess.run(
+        lab_command("up", "--port", "0", "--time-factor", "0.5", "--rooms", "none"),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
     assert up.returncode == 0, up.stderr
     state = cwd / ".lab"
     try:
@@ -69,7 +83,6 @@ def test_two_labs_side_by_side(lab, tmp_path):
         assert "codedeploy-lab down --state-dir .lab" in again.stderr
 
         # The labs are independent, and reset empties one of them (CodeDeploy and moto alike).
-        import boto3
 
         ours = boto3.client("codedeploy", endpoint_url=status["endpoint"], **CREDENTIALS)
         s3 = boto3.client("s3", endpoint_url=status["endpoint"], **CREDENTIALS)
@@ -108,8 +121,11 @@ def test_bundle_limit_flags_reach_the_agent(tmp_path):
     run_cli("up", "--state-dir", str(state), "--rooms", "none", "--max-ratio", "7", "--max-entries", "9")
     try:
         pid = json.loads((state / "lab.json").read_text())["pid"]
-        environ = dict(entry.split("=", 1) for entry in
-                       Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0") if "=" in entry)
+        environ = dict(
+            entry.split("=", 1)
+            for entry in Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+            if "=" in entry
+        )
     finally:
         run_cli("down", "--state-dir", str(state))
     assert environ["CODEDEPLOY_LAB_MAX_RATIO"] == "7"
@@ -130,8 +146,6 @@ def test_lab_endpoints(lab):
     status = lab.get("/_lab/status")
     assert status["endpoint"] == lab.endpoint and status["pid"] == lab.pid
     assert isinstance(status["load_balancers"], dict)
-    import urllib.error
-    import urllib.request
 
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(lab.request("GET", "/_lab/nothing-here"), timeout=10)
@@ -142,8 +156,9 @@ def test_lab_endpoints(lab):
 def _aws(lab, *args: str) -> subprocess.CompletedProcess[str]:
     aws = Path(sys.executable).parent / "aws"
     assert aws.exists(), f"the AWS CLI is expected next to {sys.executable}"
-    return subprocess.run([str(aws), *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **lab.env(), "AWS_PAGER": ""})
+    return subprocess.run(
+        [str(aws), *args], capture_output=True, text=True, timeout=120, env={**os.environ, **lab.env(), "AWS_PAGER": ""}
+    )
 
 
 def test_aws_deploy_push_uploads_and_registers(lab, tmp_path, unique_name):
@@ -153,8 +168,17 @@ def test_aws_deploy_push_uploads_and_registers(lab, tmp_path, unique_name):
     bucket, app = unique_name("push"), unique_name("push-app")
     lab.client("s3").create_bucket(Bucket=bucket)
     lab.client("codedeploy").create_application(applicationName=app)
-    pushed = _aws(lab, "deploy", "push", "--application-name", app, "--s3-location", f"s3://{bucket}/site.zip",
-                  "--source", str(source))
+    pushed = _aws(
+        lab,
+        "deploy",
+        "push",
+        "--application-name",
+        app,
+        "--s3-location",
+        f"s3://{bucket}/site.zip",
+        "--source",
+        str(source),
+    )
     assert pushed.returncode == 0, pushed.stderr
     (revision,) = lab.client("codedeploy").list_application_revisions(applicationName=app)["revisions"]
     assert revision["s3Location"]["bucket"] == bucket and revision["s3Location"]["bundleType"] == "zip"
@@ -172,13 +196,13 @@ def test_aws_cli_drives_the_lab(lab):
     configs = _aws(lab, "deploy", "list-deployment-configs")
     assert configs.returncode == 0, configs.stderr
     names = json.loads(configs.stdout)["deploymentConfigsList"]
-    assert {"CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"} <= \
-        set(names)
+    assert {"CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"} <= set(
+        names
+    )
     lab.client("codedeploy").delete_application(applicationName="demo-app")
 
 
 def test_lab_clock_scales_aws_time():
-    from codedeploy_lab.clock import LabClock
 
     clock = LabClock(seconds_per_aws_minute=0.5)
     assert clock.minutes(60) == 30.0  # a 60-minute termination wait lasts 30 lab seconds

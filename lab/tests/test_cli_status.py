@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from codedeploy_lab.testing import RunningLab, run_cli
+from codedeploy_lab.testing import RunningLab
+from codedeploy_lab.testing import run_cli
 
 IMAGE = "ami-03cf127a"  # one of moto's default Amazon Linux AMIs
 
@@ -20,18 +21,28 @@ def test_status_lists_hosts_with_their_addresses_in_every_region(lab: RunningLab
     autoscaling = lab.client("autoscaling")
     ireland = lab.client("ec2", region_name="eu-west-1")
     alone = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1)["Instances"][0]
-    far = ireland.run_instances(ImageId=ireland.describe_images()["Images"][0]["ImageId"], MinCount=1,
-                                MaxCount=1)["Instances"][0]
-    elb.create_load_balancer(LoadBalancerName="status-elb", AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}])
-    elb.register_instances_with_load_balancer(LoadBalancerName="status-elb",
-                                              Instances=[{"InstanceId": alone["InstanceId"]}])
-    autoscaling.create_launch_configuration(LaunchConfigurationName="status-lc", ImageId=IMAGE,
-                                            InstanceType="t3.micro")
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName="status-asg", LaunchConfigurationName="status-lc",
-                                          MinSize=1, MaxSize=1, AvailabilityZones=["us-east-1a"])
-    grouped = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["status-asg"])[
-        "AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    far = ireland.run_instances(ImageId=ireland.describe_images()["Images"][0]["ImageId"], MinCount=1, MaxCount=1)[
+        "Instances"
+    ][0]
+    elb.create_load_balancer(
+        LoadBalancerName="status-elb",
+        AvailabilityZones=["us-east-1a"],
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+    )
+    elb.register_instances_with_load_balancer(
+        LoadBalancerName="status-elb", Instances=[{"InstanceId": alone["InstanceId"]}]
+    )
+    autoscaling.create_launch_configuration(LaunchConfigurationName="status-lc", ImageId=IMAGE, InstanceType="t3.micro")
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="status-asg",
+        LaunchConfigurationName="status-lc",
+        MinSize=1,
+        MaxSize=1,
+        AvailabilityZones=["us-east-1a"],
+    )
+    grouped = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["status-asg"])["AutoScalingGroups"][0][
+        "Instances"
+    ][0]["InstanceId"]
     try:
         hosts = {host["instance_id"]: host for host in json.loads(_status(lab, "--json"))["hosts"]}
         text = _status(lab)

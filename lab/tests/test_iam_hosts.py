@@ -7,10 +7,13 @@ import secrets
 import time
 import typing as t
 
+import boto3
 import pytest
 
 from codedeploy_lab.fleet import sandbox as sandbox_module
-from codedeploy_lab.testing import RunningLab, run_cli, running_lab
+from codedeploy_lab.testing import RunningLab
+from codedeploy_lab.testing import run_cli
+from codedeploy_lab.testing import running_lab
 
 
 def admin_keys(lab: RunningLab) -> dict[str, str]:
@@ -19,13 +22,15 @@ def admin_keys(lab: RunningLab) -> dict[str, str]:
 
 
 def client(lab: RunningLab, service: str, keys: dict[str, str]) -> t.Any:
-    import boto3
 
     return boto3.client(service, endpoint_url=lab.endpoint, region_name="us-east-1", **keys)
 
+
 pytestmark = [
-    pytest.mark.skipif(sandbox_module.sandbox_support_problem() is not None,
-                       reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}"),
+    pytest.mark.skipif(
+        sandbox_module.sandbox_support_problem() is not None,
+        reason=f"lab hosts need a sandbox: {sandbox_module.sandbox_support_problem()}",
+    ),
     pytest.mark.skipif(sandbox_module.aws_cli_packages() is None, reason="the AWS CLI is not in the lab's environment"),
 ]
 
@@ -47,8 +52,9 @@ def running_host(lab: RunningLab, instance_id: str) -> None:
 
 
 def in_host(lab: RunningLab, instance_id: str, command: str) -> tuple[int, str]:
-    result = run_cli("host", "exec", "--state-dir", str(lab.state_dir), "--name", instance_id, "--", "sh", "-c",
-                     command, check=False)
+    result = run_cli(
+        "host", "exec", "--state-dir", str(lab.state_dir), "--name", instance_id, "--", "sh", "-c", command, check=False
+    )
     return result.returncode, result.stdout + result.stderr
 
 
@@ -57,18 +63,28 @@ def test_hooks_call_aws_with_the_instance_profiles_role(enforcing_fleet_lab: Run
     admin = admin_keys(lab)
     iam = client(lab, "iam", admin)
     name = f"web{secrets.token_hex(3)}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"Service": "ec2.amazonaws.com"}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ec2.amazonaws.com"}}],
+    }
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(RoleName=name, PolicyName="list-buckets", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets",
-                                                 "Resource": "*"}]}))
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="list-buckets",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+            }
+        ),
+    )
     iam.create_instance_profile(InstanceProfileName=name)
     iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
     ec2 = client(lab, "ec2", admin)
     image = ec2.describe_images()["Images"][0]["ImageId"]
-    with_profile = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
-                                     IamInstanceProfile={"Name": name})["Instances"][0]["InstanceId"]
+    with_profile = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, IamInstanceProfile={"Name": name})[
+        "Instances"
+    ][0]["InstanceId"]
     without = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     running_host(lab, with_profile)
     running_host(lab, without)

@@ -20,39 +20,53 @@ def test_describe_attributes_of_missing_classic_elb(boto3_client, aws_error):
 def test_new_classic_elb_has_default_health_check(boto3_client):
     elb = boto3_client("elb")
     name = f"hc-{uuid.uuid4().hex[:8]}"
-    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"],
-                             Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}])
+    elb.create_load_balancer(
+        LoadBalancerName=name,
+        AvailabilityZones=["us-east-1a"],
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
+    )
     (description,) = elb.describe_load_balancers(LoadBalancerNames=[name])["LoadBalancerDescriptions"]
-    assert description["HealthCheck"] == {"Target": "TCP:8080", "Interval": 30, "Timeout": 5,
-                                          "UnhealthyThreshold": 2, "HealthyThreshold": 10}
+    assert description["HealthCheck"] == {
+        "Target": "TCP:8080",
+        "Interval": 30,
+        "Timeout": 5,
+        "UnhealthyThreshold": 2,
+        "HealthyThreshold": 10,
+    }
 
 
 @pytest.fixture
 def auto_scaling_group(boto3_client):
     name = f"fix-{uuid.uuid4().hex[:8]}"
     boto3_client("ec2").create_launch_template(
-        LaunchTemplateName=name, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})
+        LaunchTemplateName=name, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"}
+    )
     boto3_client("autoscaling").create_auto_scaling_group(
-        AutoScalingGroupName=name, MinSize=0, MaxSize=1, DesiredCapacity=0, AvailabilityZones=["us-east-1a"],
-        LaunchTemplate={"LaunchTemplateName": name})
+        AutoScalingGroupName=name,
+        MinSize=0,
+        MaxSize=1,
+        DesiredCapacity=0,
+        AvailabilityZones=["us-east-1a"],
+        LaunchTemplate={"LaunchTemplateName": name},
+    )
     return name
 
 
 def test_auto_scaling_calls_made_on_update(boto3_client, auto_scaling_group):
     autoscaling = boto3_client("autoscaling")
     topic = boto3_client("sns").create_topic(Name=f"asg-{uuid.uuid4().hex[:8]}")["TopicArn"]
-    autoscaling.enable_metrics_collection(AutoScalingGroupName=auto_scaling_group, Granularity="1Minute",
-                                          Metrics=["GroupMinSize", "GroupMaxSize"])
+    autoscaling.enable_metrics_collection(
+        AutoScalingGroupName=auto_scaling_group, Granularity="1Minute", Metrics=["GroupMinSize", "GroupMaxSize"]
+    )
     autoscaling.disable_metrics_collection(AutoScalingGroupName=auto_scaling_group, Metrics=["GroupMinSize"])
-    (group,) = autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"]
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"]
     assert [m["Metric"] for m in group["EnabledMetrics"]] == ["GroupMaxSize"]
     autoscaling.disable_metrics_collection(AutoScalingGroupName=auto_scaling_group)
-    (group,) = autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"]
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[auto_scaling_group])["AutoScalingGroups"]
     assert group.get("EnabledMetrics", []) == []
-    autoscaling.put_notification_configuration(AutoScalingGroupName=auto_scaling_group, TopicARN=topic,
-                                               NotificationTypes=["autoscaling:EC2_INSTANCE_LAUNCH"])
+    autoscaling.put_notification_configuration(
+        AutoScalingGroupName=auto_scaling_group, TopicARN=topic, NotificationTypes=["autoscaling:EC2_INSTANCE_LAUNCH"]
+    )
     autoscaling.delete_notification_configuration(AutoScalingGroupName=auto_scaling_group, TopicARN=topic)
 
 
