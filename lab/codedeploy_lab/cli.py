@@ -209,29 +209,58 @@ def cmd_up(args: argparse.Namespace) -> int:
     state = _state_dir(args)
     existing = running_lab(state)
     if existing:
-        raise LabError(f"a lab is already running in {state} (pid {existing['pid']}, {existing['endpoint']}); "
-                       f"stop it with: codedeploy-lab down --state-dir {args.state_dir}")
+        raise LabError(
+            f"a lab is already running in {state} (pid {existing['pid']}, {existing['endpoint']}); "
+            f"stop it with: codedeploy-lab down --state-dir {args.state_dir}"
+        )
     if args.port and not _port_is_free(args.port):
-        raise LabError(f"cannot listen on 127.0.0.1:{args.port} (the port is in use); choose another port with "
-                       "--port, or leave --port out for a free one")
+        raise LabError(
+            f"cannot listen on 127.0.0.1:{args.port} (the port is in use); choose another port with "
+            "--port, or leave --port out for a free one"
+        )
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     _clean_up_after_crash(state)
     log_path = state / "lab.log"
-    command = [sys.executable, "-m", "codedeploy_lab.cli", "serve", "--state-dir", str(state),
-               "--port", str(args.port), "--time-factor", str(args.time_factor),
-               "--rooms", ",".join(args.rooms) or "none"]
-    command += ["--fleet", args.fleet, "--hook-seconds", str(args.hook_seconds), "--fail-fraction",
-                str(args.fail_fraction)]
+    command = [
+        sys.executable,
+        "-m",
+        "codedeploy_lab.cli",
+        "serve",
+        "--state-dir",
+        str(state),
+        "--port",
+        str(args.port),
+        "--time-factor",
+        str(args.time_factor),
+        "--rooms",
+        ",".join(args.rooms) or "none",
+    ]
+    command += [
+        "--fleet",
+        args.fleet,
+        "--hook-seconds",
+        str(args.hook_seconds),
+        "--fail-fraction",
+        str(args.fail_fraction),
+    ]
     command += ["--enforce-iam"] if args.enforce_iam else []
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, close_fds=True,
-                                   env={**lab_environment(), **_bundle_limit_variables(args)})
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env={**lab_environment(), **_bundle_limit_variables(args)},
+        )
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LabError(f"the lab process exited with status {process.returncode} before answering; "
-                           f"last lines of {log_path}:\n{_tail(log_path)}")
+            raise LabError(
+                f"the lab process exited with status {process.returncode} before answering; "
+                f"last lines of {log_path}:\n{_tail(log_path)}"
+            )
         info = read_lab_json(state)
         if info and info.get("pid") == process.pid:
             try:
@@ -243,8 +272,10 @@ def cmd_up(args: argparse.Namespace) -> int:
                 return 0
         time.sleep(0.1)
     process.terminate()
-    raise LabError(f"the lab did not answer within {args.timeout:.0f} s (pid {process.pid} terminated); "
-                   f"see {log_path}:\n{_tail(log_path)}")
+    raise LabError(
+        f"the lab did not answer within {args.timeout:.0f} s (pid {process.pid} terminated); "
+        f"see {log_path}:\n{_tail(log_path)}"
+    )
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -276,16 +307,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     info = running_lab(state)
     if info is None:
         if args.json:
-            print(json.dumps({"running": False, "state_dir": str(state), "endpoint": None,
-                              "console": None, "load_balancers": {}, "control_token": None,
-                              "admin_credentials": None}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "running": False,
+                        "state_dir": str(state),
+                        "endpoint": None,
+                        "console": None,
+                        "load_balancers": {},
+                        "control_token": None,
+                        "admin_credentials": None,
+                    },
+                    indent=2,
+                )
+            )
         else:
             print(f"no lab running in {state}")
         return 1
     try:
         status = _http("GET", f"{info['endpoint']}/_lab/status")
     except (OSError, urllib.error.URLError) as error:
-        raise LabError(f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}") from None
+        raise LabError(
+            f"the lab process {info['pid']} is alive but {info['endpoint']} does not answer: {error}"
+        ) from None
     status["running"] = True
     status["control_token"] = read_control_token(state)
     status["admin_credentials"] = _admin_credentials(state, status)
@@ -300,14 +344,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  export AWS_ENDPOINT_URL={status['endpoint']}")
         print(f"  control token (header {TOKEN_HEADER}, for /_lab/ and /moto-api): {state / TOKEN_FILE}")
         if status["admin_credentials"]:
-            print(f"  IAM enforced; administrator's keys: {state / ADMIN_CREDENTIALS_FILE} "
-                  f"(codedeploy-lab env --admin)")
+            print(
+                f"  IAM enforced; administrator's keys: {state / ADMIN_CREDENTIALS_FILE} (codedeploy-lab env --admin)"
+            )
         print(f"  hosts: {len(status['hosts'])}" if status["hosts"] else "  hosts: none")
         for host in status["hosts"]:
             targets = ", ".join(f"{pool} {health}" for pool, health in host["load_balancers"].items())
-            print(f"    {host['instance_id']}  {host['state']}  {host['private_ip'] or '-'}"
-                  f"  asg {host['auto_scaling_group'] or '-'}  web {host['web_socket'] or '-'}"
-                  f"  load balancers {targets or '-'}")
+            print(
+                f"    {host['instance_id']}  {host['state']}  {host['private_ip'] or '-'}"
+                f"  asg {host['auto_scaling_group'] or '-'}  web {host['web_socket'] or '-'}"
+                f"  load balancers {targets or '-'}"
+            )
     return 0
 
 
@@ -317,8 +364,10 @@ def _admin_credentials(state: Path, status: dict[str, t.Any]) -> dict[str, str] 
         return None
     keys = read_admin_credentials(state)
     if keys is None:
-        raise LabError(f"the lab enforces IAM but {state / ADMIN_CREDENTIALS_FILE} is missing or unreadable; "
-                       f"restart it: codedeploy-lab down and up --enforce-iam")
+        raise LabError(
+            f"the lab enforces IAM but {state / ADMIN_CREDENTIALS_FILE} is missing or unreadable; "
+            f"restart it: codedeploy-lab down and up --enforce-iam"
+        )
     return {"access_key_id": keys.access_key_id, "secret_access_key": keys.secret_access_key}
 
 
@@ -333,8 +382,10 @@ def cmd_env(args: argparse.Namespace) -> int:
     if args.admin:
         keys = _admin_credentials(state, status)
         if keys is None:
-            raise LabError("--admin: this lab does not enforce IAM, so any key pair works (e.g. testing/testing); "
-                           "start it with: codedeploy-lab up --enforce-iam")
+            raise LabError(
+                "--admin: this lab does not enforce IAM, so any key pair works (e.g. testing/testing); "
+                "start it with: codedeploy-lab up --enforce-iam"
+            )
         lines.update({"AWS_ACCESS_KEY_ID": keys["access_key_id"], "AWS_SECRET_ACCESS_KEY": keys["secret_access_key"]})
     for name, value in lines.items():
         print(f"export {name}={shlex.quote(value)}")
@@ -361,16 +412,20 @@ def _describe_hosts(endpoint: str, token: str | None) -> list[dict[str, t.Any]]:
     for host in fleet["hosts"]:
         instance = instances.get(host["instance_id"], {})
         tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
-        described.append({
-            "instance_id": host["instance_id"],
-            "state": host.get("state"),
-            "private_ip": instance.get("PrivateIpAddress"),
-            "auto_scaling_group": tags.get("aws:autoscaling:groupName"),
-            "web_socket": (host.get("web") or {}).get("socket"),
-            "load_balancers": {pool: targets["targets"][host["instance_id"]]["state"]
-                               for pool, targets in sorted(balancers["pools"].items())
-                               if host["instance_id"] in targets["targets"]},
-        })
+        described.append(
+            {
+                "instance_id": host["instance_id"],
+                "state": host.get("state"),
+                "private_ip": instance.get("PrivateIpAddress"),
+                "auto_scaling_group": tags.get("aws:autoscaling:groupName"),
+                "web_socket": (host.get("web") or {}).get("socket"),
+                "load_balancers": {
+                    pool: targets["targets"][host["instance_id"]]["state"]
+                    for pool, targets in sorted(balancers["pools"].items())
+                    if host["instance_id"] in targets["targets"]
+                },
+            }
+        )
     return sorted(described, key=lambda host: host["instance_id"])
 
 
@@ -378,17 +433,28 @@ def _ec2_instances(endpoint: str, instance_ids: set[str]) -> dict[str, dict[str,
     """EC2's description of the lab's instances, looked up region by region (us-east-1 first) until all are found."""
     if not instance_ids:
         return {}
+
     def client(region: str) -> t.Any:
-        return boto3.client("ec2", endpoint_url=endpoint, region_name=region,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            "ec2",
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     found: dict[str, dict[str, t.Any]] = {}
     regions = ["us-east-1"] + [region["RegionName"] for region in client("us-east-1").describe_regions()["Regions"]]
     for region in dict.fromkeys(regions):
         for page in client(region).get_paginator("describe_instances").paginate():
             for reservation in page["Reservations"]:
-                found.update({instance["InstanceId"]: instance for instance in reservation["Instances"]
-                              if instance["InstanceId"] in instance_ids})
+                found.update(
+                    {
+                        instance["InstanceId"]: instance
+                        for instance in reservation["Instances"]
+                        if instance["InstanceId"] in instance_ids
+                    }
+                )
         if instance_ids <= found.keys():
             break
     return found
@@ -411,14 +477,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     serve_and_exit(_state_dir(args), args.port, args.time_factor, args.rooms, _simulation(args), args.enforce_iam)
 
 
-BUNDLE_LIMITS_IN_WORDS = {"max_unpacked_bytes": "bytes unpacked", "max_ratio": "unpacked bytes per bundle byte",
-                          "max_entries": "files, directories and links"}
+BUNDLE_LIMITS_IN_WORDS = {
+    "max_unpacked_bytes": "bytes unpacked",
+    "max_ratio": "unpacked bytes per bundle byte",
+    "max_entries": "files, directories and links",
+}
 
 
 def _bundle_limit_variables(args: argparse.Namespace) -> dict[str, str]:
     """``--max-unpacked-bytes`` and friends as the environment variables the agent reads (agent.bundle_limits)."""
-    return {variable: str(getattr(args, name)) for name, (variable, _) in LIMIT_VARIABLES.items()
-            if getattr(args, name) is not None}
+    return {
+        variable: str(getattr(args, name))
+        for name, (variable, _) in LIMIT_VARIABLES.items()
+        if getattr(args, name) is not None
+    }
 
 
 def _simulation(args: argparse.Namespace) -> Simulation | None:
@@ -476,38 +548,78 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, handler: t.Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--state-dir", default=DEFAULT_STATE_DIR,
-                         help=f"directory holding lab.json, lab.log and the hosts (default: ./{DEFAULT_STATE_DIR})")
+        sub.add_argument(
+            "--state-dir",
+            default=DEFAULT_STATE_DIR,
+            help=f"directory holding lab.json, lab.log and the hosts (default: ./{DEFAULT_STATE_DIR})",
+        )
         sub.set_defaults(handler=handler)
         return sub
 
-    for name, handler, help_text in (("up", cmd_up, "start a lab in the background and wait until it answers"),
-                                     ("serve", cmd_serve, "run a lab in the foreground (what `up` starts)")):
+    for name, handler, help_text in (
+        ("up", cmd_up, "start a lab in the background and wait until it answers"),
+        ("serve", cmd_serve, "run a lab in the foreground (what `up` starts)"),
+    ):
         sub = add(name, handler, help_text)
-        sub.add_argument("--port", type=_port, default=0,
-                         help="port on 127.0.0.1 (default: a free one; `status` and lab.json say which)")
-        sub.add_argument("--time-factor", type=_positive_float, default=1.0, metavar="SECONDS_PER_AWS_MINUTE",
-                         help="lab seconds that stand for one AWS minute (default 1.0)")
-        sub.add_argument("--rooms", type=_rooms, default="all", metavar="ROOMS",
-                         help="data-plane rooms to run: all (default), none (control plane only), or a "
-                              "comma-separated subset of fleet,loadbalancer,deployments")
-        sub.add_argument("--fleet", choices=("sandboxed", "simulated"), default="sandboxed",
-                         help="sandboxed (default): every instance is a host that runs user data and hooks; "
-                              "simulated: the large-fleet mode, hosts run nothing and each lifecycle event takes "
-                              "--hook-seconds (no sandbox, no web server)")
-        sub.add_argument("--hook-seconds", type=_seconds, default=0.05, metavar="SECONDS",
-                         help="with --fleet simulated: seconds each lifecycle event takes on a host (default 0.05)")
-        sub.add_argument("--fail-fraction", type=_fraction, default=0.0, metavar="FRACTION",
-                         help="with --fleet simulated: fraction of hosts whose ValidateService fails in each "
-                              "deployment (default 0)")
-        sub.add_argument("--enforce-iam", action="store_true",
-                         help="authenticate (SigV4 against the lab's IAM keys) and authorize (IAM policies) every "
-                              "AWS call as AWS does; the lab makes an administrator whose keys `status --json` and "
-                              "`env --admin` give")
+        sub.add_argument(
+            "--port",
+            type=_port,
+            default=0,
+            help="port on 127.0.0.1 (default: a free one; `status` and lab.json say which)",
+        )
+        sub.add_argument(
+            "--time-factor",
+            type=_positive_float,
+            default=1.0,
+            metavar="SECONDS_PER_AWS_MINUTE",
+            help="lab seconds that stand for one AWS minute (default 1.0)",
+        )
+        sub.add_argument(
+            "--rooms",
+            type=_rooms,
+            default="all",
+            metavar="ROOMS",
+            help="data-plane rooms to run: all (default), none (control plane only), or a "
+            "comma-separated subset of fleet,loadbalancer,deployments",
+        )
+        sub.add_argument(
+            "--fleet",
+            choices=("sandboxed", "simulated"),
+            default="sandboxed",
+            help="sandboxed (default): every instance is a host that runs user data and hooks; "
+            "simulated: the large-fleet mode, hosts run nothing and each lifecycle event takes "
+            "--hook-seconds (no sandbox, no web server)",
+        )
+        sub.add_argument(
+            "--hook-seconds",
+            type=_seconds,
+            default=0.05,
+            metavar="SECONDS",
+            help="with --fleet simulated: seconds each lifecycle event takes on a host (default 0.05)",
+        )
+        sub.add_argument(
+            "--fail-fraction",
+            type=_fraction,
+            default=0.0,
+            metavar="FRACTION",
+            help="with --fleet simulated: fraction of hosts whose ValidateService fails in each deployment (default 0)",
+        )
+        sub.add_argument(
+            "--enforce-iam",
+            action="store_true",
+            help="authenticate (SigV4 against the lab's IAM keys) and authorize (IAM policies) every "
+            "AWS call as AWS does; the lab makes an administrator whose keys `status --json` and "
+            "`env --admin` give",
+        )
         for name, (_, default) in LIMIT_VARIABLES.items():
-            sub.add_argument(f"--{name.replace('_', '-')}", type=_positive_int, default=None, metavar="N",
-                             help=f"the agent refuses a revision bundle with more {BUNDLE_LIMITS_IN_WORDS[name]} "
-                                  f"(default {default})")
+            sub.add_argument(
+                f"--{name.replace('_', '-')}",
+                type=_positive_int,
+                default=None,
+                metavar="N",
+                help=f"the agent refuses a revision bundle with more {BUNDLE_LIMITS_IN_WORDS[name]} "
+                f"(default {default})",
+            )
     up = commands.choices["up"]
     up.add_argument("--timeout", type=float, default=UP_TIMEOUT, help="seconds to wait for the lab to answer")
     up.add_argument("--json", action="store_true", help="print lab.json instead of the endpoint")
@@ -517,8 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON")
     add("reset", cmd_reset, "empty the lab's state (moto and CodeDeploy)")
     env = add("env", cmd_env, "print export lines pointing AWS clients at the running lab")
-    env.add_argument("--admin", action="store_true",
-                     help="with the administrator's key pair (a lab started with --enforce-iam)")
+    env.add_argument(
+        "--admin", action="store_true", help="with the administrator's key pair (a lab started with --enforce-iam)"
+    )
     add_fault_command(commands, DEFAULT_STATE_DIR)
     add_host_command(commands, DEFAULT_STATE_DIR)
     return parser

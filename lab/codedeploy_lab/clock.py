@@ -18,9 +18,7 @@ class LabClock:
 
     def __post_init__(self) -> None:
         if self.seconds_per_aws_minute <= 0:
-            raise ValueError(
-                f"seconds_per_aws_minute must be positive, got {self.seconds_per_aws_minute!r}"
-            )
+            raise ValueError(f"seconds_per_aws_minute must be positive, got {self.seconds_per_aws_minute!r}")
 
     @property
     def factor(self) -> float:

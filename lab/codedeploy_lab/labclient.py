@@ -27,7 +27,9 @@ def read_lab_json(state_dir: Path) -> dict[str, t.Any] | None:
     except FileNotFoundError:
         return None
     except ValueError as error:
-        raise LabError(f"{state_dir / 'lab.json'} is not valid JSON ({error}); remove it if no lab runs there") from None
+        raise LabError(
+            f"{state_dir / 'lab.json'} is not valid JSON ({error}); remove it if no lab runs there"
+        ) from None
 
 
 def is_lab_process(pid: int) -> bool:

@@ -41,11 +41,11 @@ def _environment() -> dict[str, str]:
 
 
 def run_cli(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(lab_command(*args), capture_output=True, text=True, env=_environment(),
-                            timeout=timeout)
+    result = subprocess.run(lab_command(*args), capture_output=True, text=True, env=_environment(), timeout=timeout)
     if check and result.returncode != 0:
-        raise RuntimeError(f"codedeploy-lab {' '.join(args)} failed ({result.returncode}):\n"
-                           f"{result.stdout}{result.stderr}")
+        raise RuntimeError(
+            f"codedeploy-lab {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
     return result
 
 
@@ -64,8 +64,9 @@ class RunningLab:
         info = json.loads((state / "lab.json").read_text())
         token = read_control_token(state)
         assert token, f"the lab in {state} wrote no control token"
-        return cls(endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]),
-                   token=token)
+        return cls(
+            endpoint=info["endpoint"], state_dir=state, pid=int(info["pid"]), port=int(info["port"]), token=token
+        )
 
     def request(self, method: str, path: str, body: t.Any = None, timeout: float = 30) -> urllib.request.Request:
         """A request to the lab's own endpoints with the control token (JSON ``body`` if given)."""
@@ -94,13 +95,16 @@ class RunningLab:
 
     def env(self) -> dict[str, str]:
         """Environment variables that point AWS clients (boto3, the AWS CLI, Ansible) at this lab."""
-        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-                "AWS_DEFAULT_REGION": CREDENTIALS["region_name"], "AWS_REGION": CREDENTIALS["region_name"]}
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": CREDENTIALS["region_name"],
+            "AWS_REGION": CREDENTIALS["region_name"],
+        }
 
 
-def start_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None,
-              **opts: t.Any) -> RunningLab:
+def start_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None, **opts: t.Any) -> RunningLab:
     """``codedeploy-lab up`` (a separate process); stop it with ``stop_lab``.
 
     Extra ``opts`` become ``--<name>`` options of ``up`` (underscores turn into dashes); ``True`` is a bare flag
@@ -122,8 +126,9 @@ def stop_lab(lab: RunningLab) -> None:
 
 
 @contextlib.contextmanager
-def running_lab(state_dir: Path | str, port: int = 0, time_factor: float | None = None,
-                **opts: t.Any) -> t.Iterator[RunningLab]:
+def running_lab(
+    state_dir: Path | str, port: int = 0, time_factor: float | None = None, **opts: t.Any
+) -> t.Iterator[RunningLab]:
     """Start a lab with ``codedeploy-lab up`` (a separate process), yield it, stop it by its PID."""
     lab = start_lab(state_dir, port, time_factor, **opts)
     try:

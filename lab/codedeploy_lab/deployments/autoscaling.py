@@ -36,8 +36,9 @@ def attach(engine: EngineRoom | None, service: CodeDeployRoom | None = None) -> 
     moto_patches.listen_to_auto_scaling_launches(launched)
 
 
-def launch_deployments(engine: EngineRoom, service: CodeDeployRoom, auto_scaling_group: t.Any,
-                       launched: list[t.Any]) -> None:
+def launch_deployments(
+    engine: EngineRoom, service: CodeDeployRoom, auto_scaling_group: t.Any, launched: list[t.Any]
+) -> None:
     """Hold each launched instance and deploy every interested deployment group's last good revision to it."""
     if not launched:
         return
@@ -60,18 +61,28 @@ def launch_deployments(engine: EngineRoom, service: CodeDeployRoom, auto_scaling
             waiting = _LaunchWait(auto_scaling_group, state, len(sources))
             for group, last in sources:
                 deployment = Deployment(
-                    deployment_id=_unique_id(backend), application_name=group.application.name,
-                    deployment_group_name=group.name, deployment_group_id=group.group_id,
-                    deployment_config_name=group.deployment_config_name, revision=last.revision,
-                    creator="autoscaling", previous_revision=last.revision,
+                    deployment_id=_unique_id(backend),
+                    application_name=group.application.name,
+                    deployment_group_name=group.name,
+                    deployment_group_id=group.group_id,
+                    deployment_config_name=group.deployment_config_name,
+                    revision=last.revision,
+                    creator="autoscaling",
+                    previous_revision=last.revision,
                     deployment_style=dict(group.settings["deploymentStyle"]),
                     load_balancer_info=group.settings["loadBalancerInfo"],
                     file_exists_behavior=last.file_exists_behavior,
                     auto_rollback_configuration=group.settings["autoRollbackConfiguration"],
-                    description=f"Auto Scaling launch of {state.instance.id} in {auto_scaling_group.name}")
+                    description=f"Auto Scaling launch of {state.instance.id} in {auto_scaling_group.name}",
+                )
                 backend.deployments[deployment.deployment_id] = deployment
-                LOG.info("Auto Scaling group %s launched %s: deployment %s of %s", auto_scaling_group.name,
-                         state.instance.id, deployment.deployment_id, group.name)
+                LOG.info(
+                    "Auto Scaling group %s launched %s: deployment %s of %s",
+                    auto_scaling_group.name,
+                    state.instance.id,
+                    deployment.deployment_id,
+                    group.name,
+                )
                 engine.submit(backend, deployment, instance_ids=[state.instance.id], on_finished=waiting.done)
 
 
@@ -101,8 +112,12 @@ class _LaunchWait:
         backend = self.group.autoscaling_backend
         instance_id = self.state.instance.id
         if self.failed:
-            LOG.info("Auto Scaling group %s: %s abandoned (launch deployment %s)", self.group.name, instance_id,
-                     deployment.status)
+            LOG.info(
+                "Auto Scaling group %s: %s abandoned (launch deployment %s)",
+                self.group.name,
+                instance_id,
+                deployment.status,
+            )
             # ABANDON: the group terminates the instance and launches a replacement (which gets the same revision;
             # a broken revision loops, as AWS's "deployment deadlock" does).
             try:

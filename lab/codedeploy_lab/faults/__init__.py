@@ -48,5 +48,17 @@ from .model import Faults
 from .model import diagnostics
 from .model import terminated_message
 
-__all__ = ["AGENT_ACTIONS", "AGENT_MESSAGE", "AGENT_TIMEOUT_MINUTES", "API_ERRORS", "SERVICE_EVENTS", "WEB_ACTIONS",
-           "ApiFault", "FaultError", "Faults", "attach", "diagnostics", "terminated_message"]
+__all__ = [
+    "AGENT_ACTIONS",
+    "AGENT_MESSAGE",
+    "AGENT_TIMEOUT_MINUTES",
+    "API_ERRORS",
+    "SERVICE_EVENTS",
+    "WEB_ACTIONS",
+    "ApiFault",
+    "FaultError",
+    "Faults",
+    "attach",
+    "diagnostics",
+    "terminated_message",
+]

@@ -17,16 +17,21 @@ from .model import WEB_ACTIONS
 
 # -- the command line: codedeploy-lab fault ... -------------------------------------------------------------------------
 
+
 def add_fault_command(commands: t.Any, default_state_dir: str) -> None:
     """``codedeploy-lab fault status|clear|api|agent|web|terminate`` (see ``--help``)."""
-    fault = commands.add_parser("fault", help="inject faults into the running lab (throttling, agents, hosts)",
-                                description="Inject faults into the running lab; see lab/README.md, Faults.")
+    fault = commands.add_parser(
+        "fault",
+        help="inject faults into the running lab (throttling, agents, hosts)",
+        description="Inject faults into the running lab; see lab/README.md, Faults.",
+    )
     actions = fault.add_subparsers(dest="fault_command", required=True, metavar="FAULT")
 
     def sub(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--state-dir", default=default_state_dir,
-                            help=f"the lab's state directory (default: ./{default_state_dir})")
+        parser.add_argument(
+            "--state-dir", default=default_state_dir, help=f"the lab's state directory (default: ./{default_state_dir})"
+        )
         parser.set_defaults(handler=_cli)
         return parser
 
@@ -43,8 +48,11 @@ def add_fault_command(commands: t.Any, default_state_dir: str) -> None:
     agent = sub("agent", "stop or start a host's CodeDeploy agent")
     agent.add_argument("instance_id")
     agent.add_argument("action", choices=AGENT_ACTIONS)
-    agent.add_argument("--timeout-minutes", type=float,
-                       help=f"AWS minutes before events waiting for this agent fail (default {AGENT_TIMEOUT_MINUTES:g})")
+    agent.add_argument(
+        "--timeout-minutes",
+        type=float,
+        help=f"AWS minutes before events waiting for this agent fail (default {AGENT_TIMEOUT_MINUTES:g})",
+    )
     web = sub("web", "make a host's web server answer errors (unhealthy) or pages again (healthy)")
     web.add_argument("instance_id")
     web.add_argument("action", choices=WEB_ACTIONS)
@@ -82,8 +90,9 @@ def _cli(args: argparse.Namespace) -> int:
         body = {"action": args.action, **({"timeout_minutes": args.timeout_minutes} if args.timeout_minutes else {})}
         answer = _request("POST", f"{base}/hosts/{args.instance_id}/agent", body)
     elif command == "web":
-        answer = _request("POST", f"{base}/hosts/{args.instance_id}/web", {"action": args.action,
-                                                                          "status": args.status})
+        answer = _request(
+            "POST", f"{base}/hosts/{args.instance_id}/web", {"action": args.action, "status": args.status}
+        )
     else:
         body = {"region": args.region, **({"at_event": args.at_event} if args.at_event else {})}
         answer = _request("POST", f"{base}/hosts/{args.instance_id}/terminate", body)

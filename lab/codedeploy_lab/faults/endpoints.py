@@ -14,6 +14,7 @@ from .model import Faults
 
 # -- the lab endpoints ------------------------------------------------------------------------------------------------
 
+
 def _body(request: Request) -> dict[str, t.Any]:
     body = request.get_json(force=True, silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
@@ -48,18 +49,21 @@ def register(faults: Faults, router: Router) -> None:
         def act() -> t.Any:
             body = _body(request)
             return faults.agent(instance_id, body.get("action", ""), body.get("timeout_minutes"))
+
         return _answer(act)
 
     def web(request: Request, instance_id: str) -> t.Any:
         def act() -> t.Any:
             body = _body(request)
             return faults.web(instance_id, body.get("action", ""), body.get("status", 503))
+
         return _answer(act)
 
     def terminate(request: Request, instance_id: str) -> t.Any:
         def act() -> t.Any:
             body = _body(request)
             return faults.terminate(instance_id, body.get("at_event"), body.get("region") or "us-east-1")
+
         return _answer(act)
 
     router.add(f"{LAB_PREFIX}/faults", status)

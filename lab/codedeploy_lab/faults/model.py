@@ -30,13 +30,17 @@ LOG = logging.getLogger("codedeploy_lab.faults")
 
 # AWS minutes: an event no agent picks up fails after about 5 minutes (docs/codedeploy-behavior.md#the-host-agent)
 AGENT_TIMEOUT_MINUTES = 5.0
-AGENT_MESSAGE = ("CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy agent logs on "
-                 "your host and make sure the agent is running and can connect to the CodeDeploy server.")
+AGENT_MESSAGE = (
+    "CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy agent logs on "
+    "your host and make sure the agent is running and can connect to the CodeDeploy server."
+)
 SERVICE_EVENTS = frozenset({"BlockTraffic", "AllowTraffic"})  # the service runs these itself: no agent needed
 
 API_ERRORS = {"codedeploy": ("ThrottlingException",), "s3": ("SlowDown", "ServiceUnavailable")}
-S3_MESSAGES = {"SlowDown": "Please reduce your request rate.",
-               "ServiceUnavailable": "Service is unable to handle request."}
+S3_MESSAGES = {
+    "SlowDown": "Please reduce your request rate.",
+    "ServiceUnavailable": "Service is unable to handle request.",
+}
 WEB_ACTIONS = ("unhealthy", "healthy")
 AGENT_ACTIONS = ("stop", "start")
 
@@ -50,8 +54,10 @@ def diagnostics(message: str) -> dict[str, str]:
 
 
 def terminated_message(instance_id: str, event: str) -> str:
-    return (f"The instance {instance_id} was terminated during the deployment, so its CodeDeploy agent could not "
-            f"run the lifecycle event {event}.")
+    return (
+        f"The instance {instance_id} was terminated during the deployment, so its CodeDeploy agent could not "
+        f"run the lifecycle event {event}."
+    )
 
 
 @dataclass
@@ -89,12 +95,16 @@ class ApiFault:
             raise FaultError(f"seed must be an integer, got {seed!r}")
         count = body.get("count")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-            raise FaultError(f"count must be a positive integer (failures before the fault ends) or null, got {count!r}")
+            raise FaultError(
+                f"count must be a positive integer (failures before the fault ends) or null, got {count!r}"
+            )
         operations = body.get("operations") or []
         if isinstance(operations, str):
             operations = [op for op in operations.split(",") if op]
         if not isinstance(operations, list) or not all(isinstance(op, str) and op for op in operations):
-            raise FaultError(f"operations must be a list of API operation names (e.g. GetDeployment), got {operations!r}")
+            raise FaultError(
+                f"operations must be a list of API operation names (e.g. GetDeployment), got {operations!r}"
+            )
         return cls(service, float(fraction), error, seed, count, tuple(operations))
 
     @property
@@ -112,9 +122,16 @@ class ApiFault:
         return False
 
     def describe(self) -> dict[str, t.Any]:
-        return {"fraction": self.fraction, "error": self.error, "seed": self.seed, "count": self.count,
-                "operations": list(self.operations), "matched": self.matched, "injected": self.injected,
-                "spent": self.spent}
+        return {
+            "fraction": self.fraction,
+            "error": self.error,
+            "seed": self.seed,
+            "count": self.count,
+            "operations": list(self.operations),
+            "matched": self.matched,
+            "injected": self.injected,
+            "spent": self.spent,
+        }
 
 
 class Faults:
@@ -167,8 +184,9 @@ class Faults:
     def agent(self, instance_id: str, action: str, timeout_minutes: t.Any = None) -> dict[str, t.Any]:
         if action not in AGENT_ACTIONS:
             raise FaultError(f"action must be one of {', '.join(AGENT_ACTIONS)}, got {action!r}")
-        if timeout_minutes is not None and (isinstance(timeout_minutes, bool) or
-                                            not isinstance(timeout_minutes, (int, float)) or timeout_minutes <= 0):
+        if timeout_minutes is not None and (
+            isinstance(timeout_minutes, bool) or not isinstance(timeout_minutes, (int, float)) or timeout_minutes <= 0
+        ):
             raise FaultError(f"timeout_minutes must be a positive number of AWS minutes, got {timeout_minutes!r}")
         host = self._host(instance_id)
         if not isinstance(host, AgentControl):
@@ -198,8 +216,9 @@ class Faults:
         LOG.info("fault: the web server of %s is %s", instance_id, action)
         return {"instance_id": instance_id, "web_healthy": web.healthy}
 
-    def terminate(self, instance_id: str, at_event: str | None = None, region: str = "us-east-1",
-                  account_id: str | None = None) -> dict[str, t.Any]:
+    def terminate(
+        self, instance_id: str, at_event: str | None = None, region: str = "us-east-1", account_id: str | None = None
+    ) -> dict[str, t.Any]:
         """Terminate through moto's EC2 (the fleet tears the host down), now or when ``at_event`` starts on it."""
         ec2 = ec2_backends[account_id or DEFAULT_ACCOUNT_ID][region]
         try:
@@ -219,8 +238,9 @@ class Faults:
 
     # -- the engine's hooks (DeploymentRun._run_event) -----------------------------------------------------------
 
-    def before_event(self, run: DeploymentRunView, name: str, host: LabHost | None,
-                     instance_id: str) -> dict[str, str] | None:
+    def before_event(
+        self, run: DeploymentRunView, name: str, host: LabHost | None, instance_id: str
+    ) -> dict[str, str] | None:
         """Diagnostics of a failure the lab's faults cause before ``name`` runs on the instance, or None."""
         with self._lock:
             armed = self._armed.get(instance_id) == name and self._armed.pop(instance_id)
@@ -233,8 +253,13 @@ class Faults:
             return None
         with self._lock:
             timeout = self.lab.clock.minutes(self._agent_timeouts.get(instance_id, AGENT_TIMEOUT_MINUTES))
-        LOG.info("deployment %s: the agent on %s is stopped; %s waits up to %.1f s", run.deployment.deployment_id,
-                 instance_id, name, timeout)
+        LOG.info(
+            "deployment %s: the agent on %s is stopped; %s waits up to %.1f s",
+            run.deployment.deployment_id,
+            instance_id,
+            name,
+            timeout,
+        )
         deadline = time.monotonic() + timeout
         while not gate.wait(min(0.2, max(0.0, deadline - time.monotonic()))):
             if self._terminated(run, host, instance_id, ask_ec2=False):
@@ -243,8 +268,9 @@ class Faults:
                 return diagnostics(AGENT_MESSAGE)
         return None
 
-    def after_failed_event(self, run: DeploymentRunView, name: str, host: LabHost | None, instance_id: str,
-                           found: dict[str, str] | None) -> dict[str, str] | None:
+    def after_failed_event(
+        self, run: DeploymentRunView, name: str, host: LabHost | None, instance_id: str, found: dict[str, str] | None
+    ) -> dict[str, str] | None:
         """A host terminated while the event ran: say so instead of the broken pipe the agent saw."""
         if self._terminated(run, host, instance_id, ask_ec2=True):
             return diagnostics(terminated_message(instance_id, name))
@@ -272,8 +298,9 @@ class Faults:
             return {
                 "api": {service: fault.describe() for service, fault in sorted(self._api.items())},
                 "injected": {service: dict(ops) for service, ops in sorted(self._injected.items())},
-                "agents_stopped": sorted(h.instance_id for h in hosts
-                                         if isinstance(h, AgentControl) and not h.agent_running.is_set()),
+                "agents_stopped": sorted(
+                    h.instance_id for h in hosts if isinstance(h, AgentControl) and not h.agent_running.is_set()
+                ),
                 "web_unhealthy": sorted(h.instance_id for h in hosts if not h.web.healthy),
                 "terminate_at_event": dict(sorted(self._armed.items())),
                 "agent_timeout_seconds": self.lab.clock.minutes(AGENT_TIMEOUT_MINUTES),
@@ -292,6 +319,7 @@ class Faults:
 
 
 # -- error responses --------------------------------------------------------------------------------------------------
+
 
 def _drain(environ: dict[str, t.Any]) -> None:
     """Read the request body we answer without using, so the next request on a kept-alive connection is intact."""
@@ -312,8 +340,14 @@ def _codedeploy_error(environ: dict[str, t.Any], code: str) -> Response:
 
 def _s3_error(environ: dict[str, t.Any], code: str) -> Response:
     request_id = uuid.uuid4().hex[:16].upper()
-    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{S3_MESSAGES[code]}'
-            f"</Message><RequestId>{request_id}</RequestId><HostId>codedeploy-lab</HostId></Error>")
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{S3_MESSAGES[code]}'
+        f"</Message><RequestId>{request_id}</RequestId><HostId>codedeploy-lab</HostId></Error>"
+    )
     head = environ.get("REQUEST_METHOD") == "HEAD"
-    return Response(b"" if head else body.encode(), status=503, content_type="application/xml",
-                    headers={"x-amz-request-id": request_id})
+    return Response(
+        b"" if head else body.encode(),
+        status=503,
+        content_type="application/xml",
+        headers={"x-amz-request-id": request_id},
+    )

@@ -47,8 +47,18 @@ from .sandbox import sandbox_support_problem
 from .sandbox import sanitised_etc
 from .webserver import HostWebServer
 
-__all__ = ["Fleet", "attach", "Host", "HostError", "HostWebServer", "InstanceIdentity", "SandboxUnavailable",
-           "ServiceState", "sandbox_support_problem", "user_data_scripts"]
+__all__ = [
+    "Fleet",
+    "attach",
+    "Host",
+    "HostError",
+    "HostWebServer",
+    "InstanceIdentity",
+    "SandboxUnavailable",
+    "ServiceState",
+    "sandbox_support_problem",
+    "user_data_scripts",
+]
 
 LOG = logging.getLogger("codedeploy_lab.fleet")
 LOOPBACK = "127.0.0.1"
@@ -57,8 +67,9 @@ LOOPBACK = "127.0.0.1"
 class Fleet(HostRegistry):
     """The lab's hosts, keyed by instance id."""
 
-    def __init__(self, state_dir: Path | str, *, endpoint_url: str, router: Router | None = None,
-                 region: str = "us-east-1") -> None:
+    def __init__(
+        self, state_dir: Path | str, *, endpoint_url: str, router: Router | None = None, region: str = "us-east-1"
+    ) -> None:
         super().__init__()
         self.state_dir = Path(state_dir).resolve()
         self.hosts_dir = self.state_dir / "hosts"
@@ -74,8 +85,7 @@ class Fleet(HostRegistry):
             api.register(self, own_router)
             on_premises.register(self, own_router)
             self._server = make_server(LOOPBACK, 0, own_router, threaded=True)
-            self._server_thread = threading.Thread(target=self._server.serve_forever, name="fleet-api",
-                                                   daemon=True)
+            self._server_thread = threading.Thread(target=self._server.serve_forever, name="fleet-api", daemon=True)
             self._server_thread.start()
             self.api_url = f"http://{LOOPBACK}:{self._server.server_port}"
         else:
@@ -94,9 +104,13 @@ class Fleet(HostRegistry):
         return sandbox_support_problem()
 
     def launch(self, identity: InstanceIdentity) -> Host:
-        host = Host(identity, self.hosts_dir / identity.instance_id, endpoint_url=self.endpoint_url,
-                    socket_dir=self.sockets_dir / identity.instance_id,
-                    etc_template=lambda: sanitised_etc(self.state_dir))
+        host = Host(
+            identity,
+            self.hosts_dir / identity.instance_id,
+            endpoint_url=self.endpoint_url,
+            socket_dir=self.sockets_dir / identity.instance_id,
+            etc_template=lambda: sanitised_etc(self.state_dir),
+        )
         self._register(host)
         LOG.info("host %s: launching", identity.instance_id)
         host.boot()
@@ -105,11 +119,21 @@ class Fleet(HostRegistry):
 
     def launch_on_premises(self, name: str) -> Host:
         """A host that is no EC2 instance (``on_premises.py``): no metadata, its agent starts when told to."""
-        identity = InstanceIdentity(instance_id=on_premises.check_host_name(name), region=self.region, availability_zone="",
-                                    hostname=name, private_ip="10.1.0.10")
-        host = Host(identity, self.hosts_dir / name, endpoint_url=self.endpoint_url,
-                    socket_dir=self.sockets_dir / name, etc_template=lambda: sanitised_etc(self.state_dir),
-                    on_premises=True)
+        identity = InstanceIdentity(
+            instance_id=on_premises.check_host_name(name),
+            region=self.region,
+            availability_zone="",
+            hostname=name,
+            private_ip="10.1.0.10",
+        )
+        host = Host(
+            identity,
+            self.hosts_dir / name,
+            endpoint_url=self.endpoint_url,
+            socket_dir=self.sockets_dir / name,
+            etc_template=lambda: sanitised_etc(self.state_dir),
+            on_premises=True,
+        )
         self._register(host)
         LOG.info("host %s: starting an on-premises host", name)
         host.boot(run_user_data=True)
@@ -120,7 +144,7 @@ class Fleet(HostRegistry):
         super().reset()
         owned = {host.instance_id for host in self.hosts()}
         for folder in (self.hosts_dir, self.sockets_dir):
-            for leftover in (folder.iterdir() if folder.is_dir() else ()):
+            for leftover in folder.iterdir() if folder.is_dir() else ():
                 if leftover.name not in owned:
                     remove_cgroups(leftover.name)
                     remove_host_dir(leftover)

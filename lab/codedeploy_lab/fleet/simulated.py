@@ -63,19 +63,23 @@ class Simulation:
         if not 0 <= self.fail_fraction <= 1:
             raise ValueError(f"fail_fraction must be between 0 and 1, got {self.fail_fraction}")
         if self.fail_event not in AGENT_EVENTS:
-            raise ValueError(f"fail_event must be a host agent event ({', '.join(sorted(AGENT_EVENTS))}), "
-                             f"got {self.fail_event!r}")
+            raise ValueError(
+                f"fail_event must be a host agent event ({', '.join(sorted(AGENT_EVENTS))}), got {self.fail_event!r}"
+            )
 
     def fails(self, deployment_id: str, instance_id: str, event: str) -> bool:
         if event != self.fail_event or self.fail_fraction <= 0:
             return False
         digest = hashlib.sha256(f"{deployment_id}/{instance_id}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2 ** 64 < self.fail_fraction
+        return int.from_bytes(digest[:8], "big") / 2**64 < self.fail_fraction
 
 
 def settings_of(settings: SimulationSettings) -> dict[str, t.Any]:
-    return {"hook_seconds": settings.hook_seconds, "fail_fraction": settings.fail_fraction,
-            "fail_event": settings.fail_event}
+    return {
+        "hook_seconds": settings.hook_seconds,
+        "fail_fraction": settings.fail_fraction,
+        "fail_event": settings.fail_event,
+    }
 
 
 class SimulatedWeb:
@@ -134,9 +138,18 @@ class SimulatedHost:
         return True
 
     def describe(self) -> dict[str, t.Any]:
-        return {"instance_id": self.instance_id, "state": self.state, "booted": True, "simulated": True,
-                "sandbox_error": None, "root": None, "web": {"socket": None, "running": False, "healthy": False},
-                "services": {}, "packages": [], "user_data_exit_codes": []}
+        return {
+            "instance_id": self.instance_id,
+            "state": self.state,
+            "booted": True,
+            "simulated": True,
+            "sandbox_error": None,
+            "root": None,
+            "web": {"socket": None, "running": False, "healthy": False},
+            "services": {},
+            "packages": [],
+            "user_data_exit_codes": [],
+        }
 
 
 class SimulatedAgent:
@@ -149,28 +162,51 @@ class SimulatedAgent:
     def run_event(self, host: SimulatedHost, command: AgentCommand) -> EventOutcome:
         started = dt.datetime.now(dt.UTC)
         if command.event not in AGENT_EVENTS:
-            return self._outcome(command, started, "UnknownError",
-                                 f"Unsupported lifecycle event for the host agent: {command.event}")
+            return self._outcome(
+                command, started, "UnknownError", f"Unsupported lifecycle event for the host agent: {command.event}"
+            )
         with host.lock:
             if host.state != "running":
-                return self._outcome(command, started, "UnknownError",
-                                     f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: "
-                                     f"the host is {host.state}")
+                return self._outcome(
+                    command,
+                    started,
+                    "UnknownError",
+                    f"The CodeDeploy lab cannot run lifecycle events on {host.instance_id}: the host is {host.state}",
+                )
             self._stopping.wait(self.settings.hook_seconds)
             if self.settings.fails(command.deployment_id, host.instance_id, command.event):
-                return self._outcome(command, started, "ScriptFailed",
-                                     "Script at specified location: scripts/simulated_check.sh run as user root "
-                                     "failed with exit code 1", script_name=FAILED_SCRIPT,
-                                     log_tail="[stderr]simulated failure (codedeploy-lab --fail-fraction)")
+                return self._outcome(
+                    command,
+                    started,
+                    "ScriptFailed",
+                    "Script at specified location: scripts/simulated_check.sh run as user root failed with exit code 1",
+                    script_name=FAILED_SCRIPT,
+                    log_tail="[stderr]simulated failure (codedeploy-lab --fail-fraction)",
+                )
             return self._outcome(command, started, "Success", "")
 
     @staticmethod
-    def _outcome(command: AgentCommand, started: dt.datetime, error_code: str, message: str, *,
-                 script_name: str = "", log_tail: str = "") -> EventOutcome:
+    def _outcome(
+        command: AgentCommand,
+        started: dt.datetime,
+        error_code: str,
+        message: str,
+        *,
+        script_name: str = "",
+        log_tail: str = "",
+    ) -> EventOutcome:
         succeeded = error_code == "Success"
-        return EventOutcome(event=command.event, status="Succeeded" if succeeded else "Failed",
-                            error_code=error_code, message=message, script_name=script_name, log_tail=log_tail,
-                            started_at=started, ended_at=dt.datetime.now(dt.UTC), output_tail=log_tail)
+        return EventOutcome(
+            event=command.event,
+            status="Succeeded" if succeeded else "Failed",
+            error_code=error_code,
+            message=message,
+            script_name=script_name,
+            log_tail=log_tail,
+            started_at=started,
+            ended_at=dt.datetime.now(dt.UTC),
+            output_tail=log_tail,
+        )
 
 
 class SimulatedFleet(HostRegistry):
@@ -211,12 +247,13 @@ class SimulatedFleet(HostRegistry):
     def _change_settings(self, request: t.Any) -> t.Any:
         body = request.get_json(force=True, silent=True)
         if not isinstance(body, dict):
-            return 400, {"error": "InvalidRequest", "message": "send a JSON object, e.g. {\"fail_fraction\": 0.1}"}
+            return 400, {"error": "InvalidRequest", "message": 'send a JSON object, e.g. {"fail_fraction": 0.1}'}
         unknown = sorted(set(body) - {"hook_seconds", "fail_fraction", "fail_event"})
         if unknown:
-            return 400, {"error": "InvalidRequest",
-                         "message": f"unknown field(s) {', '.join(unknown)}: use hook_seconds, fail_fraction, "
-                                    "fail_event"}
+            return 400, {
+                "error": "InvalidRequest",
+                "message": f"unknown field(s) {', '.join(unknown)}: use hook_seconds, fail_fraction, fail_event",
+            }
         try:
             candidate = Simulation(**{**settings_of(self.settings), **body})
         except (TypeError, ValueError) as error:
@@ -235,6 +272,10 @@ def attach(lab: Lab, settings: SimulationSettings | None = None) -> SimulatedFle
     lab.fleet = fleet
     lab.on_reset(fleet.reset)
     lab.on_shutdown(fleet.shutdown)
-    LOG.info("simulated fleet: each lifecycle event takes %.3f s, %.0f%% of hosts fail %s",
-             fleet.settings.hook_seconds, fleet.settings.fail_fraction * 100, fleet.settings.fail_event)
+    LOG.info(
+        "simulated fleet: each lifecycle event takes %.3f s, %.0f%% of hosts fail %s",
+        fleet.settings.hook_seconds,
+        fleet.settings.fail_fraction * 100,
+        fleet.settings.fail_event,
+    )
     return fleet

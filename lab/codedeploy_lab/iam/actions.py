@@ -24,14 +24,45 @@ IAM_PREFIX = {"elb": "elasticloadbalancing", "elbv2": "elasticloadbalancing", "m
 
 # S3 query parameters that name the operation's subresource, as S3 spells them; the others (prefix, versionId, ...)
 # are arguments.
-S3_ARGUMENTS = frozenset(("list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after",
-                          "encoding-type", "versionId", "x-id", "fetch-owner", "marker", "key-marker",
-                          "version-id-marker", "upload-id-marker", "max-uploads", "max-parts", "part-number-marker",
-                          "partNumber", "uploadId", "response-content-type", "response-content-disposition",
-                          "response-cache-control", "response-expires", "response-content-encoding",
-                          "response-content-language", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
-                          "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
-                          "AWSAccessKeyId", "Signature", "Expires"))
+S3_ARGUMENTS = frozenset(
+    (
+        "list-type",
+        "prefix",
+        "delimiter",
+        "max-keys",
+        "continuation-token",
+        "start-after",
+        "encoding-type",
+        "versionId",
+        "x-id",
+        "fetch-owner",
+        "marker",
+        "key-marker",
+        "version-id-marker",
+        "upload-id-marker",
+        "max-uploads",
+        "max-parts",
+        "part-number-marker",
+        "partNumber",
+        "uploadId",
+        "response-content-type",
+        "response-content-disposition",
+        "response-cache-control",
+        "response-expires",
+        "response-content-encoding",
+        "response-content-language",
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
+        "AWSAccessKeyId",
+        "Signature",
+        "Expires",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +104,10 @@ S3_BUCKET: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "inventory"): ("ListBucketInventoryConfigurations", "s3:GetInventoryConfiguration"),
     ("GET", "analytics"): ("ListBucketAnalyticsConfigurations", "s3:GetAnalyticsConfiguration"),
     ("GET", "metrics"): ("ListBucketMetricsConfigurations", "s3:GetMetricsConfiguration"),
-    ("GET", "intelligent-tiering"): ("ListBucketIntelligentTieringConfigurations",
-                                     "s3:GetIntelligentTieringConfiguration"),
+    ("GET", "intelligent-tiering"): (
+        "ListBucketIntelligentTieringConfigurations",
+        "s3:GetIntelligentTieringConfiguration",
+    ),
     ("GET", "lifecycle"): ("GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
     ("PUT", "lifecycle"): ("PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration"),
     ("DELETE", "lifecycle"): ("DeleteBucketLifecycle", "s3:PutLifecycleConfiguration"),

@@ -62,8 +62,11 @@ def _write_admin_credentials(state_dir: Path, keys: KeyPair, arn: str) -> None:
     temporary.unlink(missing_ok=True)
     descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        json.dump({"access_key_id": keys.access_key_id, "secret_access_key": keys.secret_access_key,
-                   "user_arn": arn}, file, indent=2)
+        json.dump(
+            {"access_key_id": keys.access_key_id, "secret_access_key": keys.secret_access_key, "user_arn": arn},
+            file,
+            indent=2,
+        )
         file.write("\n")
     temporary.replace(path)
 

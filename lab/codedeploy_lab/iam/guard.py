@@ -59,13 +59,18 @@ ACCOUNT = resources.ACCOUNT
 MOTO_ERRORS = (ServiceException, HTTPException)  # moto answers a missing resource with either kind
 MAX_SIGNED_BODY = 16 << 20  # non-S3 request bodies are small; S3 signs a hash header instead of its body
 INVALID_TOKEN = "The security token included in the request is invalid."
-SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS "
-                      "Secret Access Key and signing method. Consult the service documentation for details.")
-S3_SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your "
-                         "key and signing method.")
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS "
+    "Secret Access Key and signing method. Consult the service documentation for details."
+)
+S3_SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+)
 EC2_AUTH_FAILURE = "AWS was not able to validate the provided access credentials"
-ONLY_SIGV4 = ("the enforcing lab verifies SigV4 signatures only (an Authorization header or a presigned URL); S3's "
-              "legacy AWS signatures (SigV2) are refused: sign with botocore's default signer")
+ONLY_SIGV4 = (
+    "the enforcing lab verifies SigV4 signatures only (an Authorization header or a presigned URL); S3's "
+    "legacy AWS signatures (SigV2) are refused: sign with botocore's default signer"
+)
 
 
 class Refused(Exception):
@@ -148,9 +153,13 @@ class IamGuard:
     def passed_roles(self) -> dict[str, list[dict[str, str]]]:
         """``{principal ARN: [{"role": ARN, "service": iam:PassedToService}]}``: the roles each principal passed."""
         with self._lock:
-            return {arn: [{"role": role.role_arn, "service": role.service}
-                          for role in sorted(roles, key=lambda r: (r.role_arn, r.service))]
-                    for arn, roles in self._passed.items()}
+            return {
+                arn: [
+                    {"role": role.role_arn, "service": role.service}
+                    for role in sorted(roles, key=lambda r: (r.role_arn, r.service))
+                ]
+                for arn, roles in self._passed.items()
+            }
 
     def clear(self) -> None:
         with self._lock:
@@ -193,30 +202,45 @@ class IamGuard:
                 raise Refused("bad_token" if failure.reason == "InvalidToken" else "unknown_key") from None
         s3 = call.protocol == "s3"
         if authorization:
-            SignedRequest(access_key, environ.get("REQUEST_METHOD", "GET"), _raw_path(environ),
-                          b"" if s3 else _body(environ), headers, s3).check_signature()
+            SignedRequest(
+                access_key,
+                environ.get("REQUEST_METHOD", "GET"),
+                _raw_path(environ),
+                b"" if s3 else _body(environ),
+                headers,
+                s3,
+            ).check_signature()
         else:
             _check_presigned(environ, presigned, access_key.create_credentials(), s3)
         if isinstance(access_key, _InternalKey):
             return Principal(INTERNAL_ARN, "internal", "codedeploy-lab-internal", list)
         name = getattr(access_key, "_owner_user_name", None)
-        return Principal(access_key.arn, "user" if name else "assumed-role",
-                         name or access_key.arn.rsplit("/", 1)[-1], access_key.collect_policies)
+        return Principal(
+            access_key.arn,
+            "user" if name else "assumed-role",
+            name or access_key.arn.rsplit("/", 1)[-1],
+            access_key.collect_policies,
+        )
 
     def authorize(self, environ: dict[str, t.Any], call: Call, principal: Principal) -> None:
         action, targets, passed = self.describe(environ, call)
         if action == "sts:GetCallerIdentity":  # AWS answers it whatever the policies say
             return
         policies = principal.policies()
-        context = {"aws:PrincipalArn": principal.arn, "aws:RequestedRegion": call.region,
-                   "aws:SecureTransport": "false", "aws:PrincipalAccount": ACCOUNT}
+        context = {
+            "aws:PrincipalArn": principal.arn,
+            "aws:RequestedRegion": call.region,
+            "aws:SecureTransport": "false",
+            "aws:PrincipalAccount": ACCOUNT,
+        }
         if principal.kind == "user":
             context["aws:username"] = principal.name
         for resource in targets:
             self._require(policies, principal, action, resource, context)
         for role in passed:
-            self._require(policies, principal, "iam:PassRole", role.role_arn,
-                          {**context, "iam:PassedToService": role.service})
+            self._require(
+                policies, principal, "iam:PassRole", role.role_arn, {**context, "iam:PassedToService": role.service}
+            )
         if action == "sts:AssumeRole":
             _require_trust(principal, targets[0])
         with self._lock:
@@ -226,22 +250,33 @@ class IamGuard:
                 self._passed[principal.arn].add(role)
 
     @staticmethod
-    def _require(policies: list[t.Any], principal: Principal, action: str, resource: str,
-                 context: dict[str, str]) -> None:
+    def _require(
+        policies: list[t.Any], principal: Principal, action: str, resource: str, context: dict[str, str]
+    ) -> None:
         decision = decide(policies, action, resource, context)
         if decision is Decision.ALLOWED:
             return
-        why = ("with an explicit deny in an identity-based policy" if decision is Decision.EXPLICIT_DENY
-               else f"because no identity-based policy allows the {action} action")
-        raise Refused("access_denied",
-                      f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} {why}")
+        why = (
+            "with an explicit deny in an identity-based policy"
+            if decision is Decision.EXPLICIT_DENY
+            else f"because no identity-based policy allows the {action} action"
+        )
+        raise Refused(
+            "access_denied",
+            f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource} {why}",
+        )
 
     def describe(self, environ: dict[str, t.Any], call: Call) -> tuple[str, list[str], list[resources.PassedRole]]:
         """(IAM action, resources, passed roles) of a call."""
         if call.protocol == "s3":
             query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-            s3 = actions.s3_call(environ.get("REQUEST_METHOD", "GET"), environ.get("HTTP_HOST", ""),
-                                 environ.get("PATH_INFO", ""), query, "HTTP_X_AMZ_COPY_SOURCE" in environ)
+            s3 = actions.s3_call(
+                environ.get("REQUEST_METHOD", "GET"),
+                environ.get("HTTP_HOST", ""),
+                environ.get("PATH_INFO", ""),
+                query,
+                "HTTP_X_AMZ_COPY_SOURCE" in environ,
+            )
             return s3.action, [s3.resource], []
         action = actions.iam_action(call.service, call.operation)
         if call.service == "codedeploy":
@@ -250,8 +285,11 @@ class IamGuard:
             return action, targets, resources.codedeploy_passed_roles(call.operation, params)
         form = {name: values[0] for name, values in _form(environ).items()}
         targets = resources.query_resources(call.service, call.operation, form, call.region, _iam_arn)
-        return action, targets, resources.query_passed_roles(call.service, call.operation, form, _profile_roles,
-                                                             _template_profile)
+        return (
+            action,
+            targets,
+            resources.query_passed_roles(call.service, call.operation, form, _profile_roles, _template_profile),
+        )
 
     def _group_of_deployment(self, deployment_id: str) -> tuple[str, str] | None:
         service = self.lab.codedeploy
@@ -279,19 +317,32 @@ def _require_trust(principal: Principal, role_arn: str) -> None:
     document = IAMPolicy(role.assume_role_policy_document)._policy_json
     statements = document.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
-        named = (statement.get("Principal") or {})
+        named = statement.get("Principal") or {}
         names = named.get("AWS", []) if isinstance(named, dict) else [named]
         names = [names] if isinstance(names, str) else names
-        if statement.get("Effect") == "Allow" and trusted & set(names) and \
-                decide([json.dumps({"Statement": [{**{k: v for k, v in statement.items() if k != "Principal"},
-                                                   "Resource": "*"}]})], "sts:AssumeRole", role_arn, {}) \
-                is Decision.ALLOWED:
+        if (
+            statement.get("Effect") == "Allow"
+            and trusted & set(names)
+            and decide(
+                [
+                    json.dumps(
+                        {"Statement": [{**{k: v for k, v in statement.items() if k != "Principal"}, "Resource": "*"}]}
+                    )
+                ],
+                "sts:AssumeRole",
+                role_arn,
+                {},
+            )
+            is Decision.ALLOWED
+        ):
             return
-    raise Refused("access_denied", f"User: {principal.arn} is not authorized to perform: sts:AssumeRole on resource: "
-                                   f"{role_arn}")
+    raise Refused(
+        "access_denied", f"User: {principal.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )
 
 
 # -- reading the request ---------------------------------------------------------------------------------------------
+
 
 def _protocol(environ: dict[str, t.Any], service: str) -> str:
     if service == "s3":
@@ -315,8 +366,7 @@ def _presigned_parameters(environ: dict[str, t.Any]) -> dict[str, str]:
     return {name: values[0] for name, values in query.items() if name.startswith("X-Amz-")}
 
 
-def _check_presigned(environ: dict[str, t.Any], presigned: dict[str, str], credentials: Credentials,
-                     s3: bool) -> None:
+def _check_presigned(environ: dict[str, t.Any], presigned: dict[str, str], credentials: Credentials, s3: bool) -> None:
     """A presigned URL's signature and expiry, as S3 checks them
     (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html)."""
     scope = presigned.get("X-Amz-Credential", "").split("/")
@@ -328,13 +378,18 @@ def _check_presigned(environ: dict[str, t.Any], presigned: dict[str, str], crede
     except (KeyError, ValueError):
         raise Refused("unsupported", "a presigned URL needs X-Amz-Date (YYYYMMDDTHHMMSSZ) and X-Amz-Expires") from None
     # What the client signed: the query without the signature, the signed headers, and no payload hash.
-    query = "&".join(pair for pair in environ.get("QUERY_STRING", "").split("&")
-                     if not pair.startswith("X-Amz-Signature="))
+    query = "&".join(
+        pair for pair in environ.get("QUERY_STRING", "").split("&") if not pair.startswith("X-Amz-Signature=")
+    )
     signed_names = presigned.get("X-Amz-SignedHeaders", "host").split(";")
     headers = {name: value for name, value in EnvironHeaders(environ).items() if name.lower() in signed_names}
     path = _raw_path(environ).partition("?")[0]
-    request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"),
-                         url=f"http://{environ.get('HTTP_HOST', '')}{path}?{query}", headers=headers, data=b"")
+    request = AWSRequest(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        url=f"http://{environ.get('HTTP_HOST', '')}{path}?{query}",
+        headers=headers,
+        data=b"",
+    )
     request.context["timestamp"] = presigned["X-Amz-Date"]
     auth = (S3SigV4QueryAuth if s3 else SigV4QueryAuth)(credentials, scope[3], scope[2], expires=expires)
     expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
@@ -413,10 +468,18 @@ def _template_profile(template_id: str | None, template_name: str | None, versio
         return None
     try:
         backend = ec2_backends[ACCOUNT]["us-east-1"]
-        template = (backend.get_launch_template(template_id) if template_id
-                    else backend.get_launch_template_by_name(template_name or ""))
-        chosen = (template.default_version() if version in (None, "", "$Default")
-                  else template.latest_version() if version == "$Latest" else template.get_version(version))
+        template = (
+            backend.get_launch_template(template_id)
+            if template_id
+            else backend.get_launch_template_by_name(template_name or "")
+        )
+        chosen = (
+            template.default_version()
+            if version in (None, "", "$Default")
+            else template.latest_version()
+            if version == "$Latest"
+            else template.get_version(version)
+        )
         profile = chosen.data.get("IamInstanceProfile") or {}
         return t.cast("str | None", profile.get("Arn") or profile.get("Name"))
     except (*MOTO_ERRORS, KeyError, ValueError):  # no such template or version: EC2 answers that itself
@@ -429,15 +492,22 @@ def _template_profile(template_id: str | None, template_name: str | None, versio
 ERRORS: dict[str, tuple[str, str, str, str, int]] = {
     "unknown_key": ("UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "InvalidAccessKeyId", 403),
     "bad_token": ("UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "InvalidToken", 403),
-    "bad_signature": ("InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "SignatureDoesNotMatch",
-                      403),
+    "bad_signature": (
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "SignatureDoesNotMatch",
+        403,
+    ),
     "access_denied": ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "AccessDenied", 403),
     "unsupported": ("AccessDeniedException", "AccessDenied", "AuthFailure", "AccessDenied", 403),
 }
 DEFAULT_MESSAGES = {"unknown_key": INVALID_TOKEN, "bad_token": INVALID_TOKEN, "bad_signature": SIGNATURE_MISMATCH}
-S3_MESSAGES = {"unknown_key": "The AWS Access Key Id you provided does not exist in our records.",
-               "bad_token": "The provided token is malformed or otherwise invalid.",
-               "bad_signature": S3_SIGNATURE_MISMATCH}
+S3_MESSAGES = {
+    "unknown_key": "The AWS Access Key Id you provided does not exist in our records.",
+    "bad_token": "The provided token is malformed or otherwise invalid.",
+    "bad_signature": S3_SIGNATURE_MISMATCH,
+}
 
 
 def error_response(call: Call, refused: Refused) -> Response:
@@ -450,18 +520,24 @@ def error_response(call: Call, refused: Refused) -> Response:
         return Response(encoded, status=400, headers=headers)  # JSON and CBOR services answer 400 to all of these
     if call.protocol == "s3":
         message = refused.message or S3_MESSAGES.get(refused.kind, "")
-        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{s3_code}</Code>"
-                f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>")
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{s3_code}</Code>'
+            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        )
         return Response(body, status=status, content_type="application/xml")
     if call.protocol == "ec2":
         message = refused.message or EC2_AUTH_FAILURE
         if refused.kind == "access_denied":
             message = f"You are not authorized to perform this operation. {message}"
-        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{ec2_code}</Code>"
-                f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>")
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{ec2_code}</Code>'
+            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
         return Response(body, status=401 if ec2_code == "AuthFailure" else 403, content_type="text/xml")
     code = "AuthorizationError" if call.service == "sns" and refused.kind == "access_denied" else query_code
     message = refused.message or DEFAULT_MESSAGES.get(refused.kind, "")
-    body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
-            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+    body = (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
     return Response(body, status=status, content_type="text/xml")

@@ -26,7 +26,8 @@ import fnmatch
 import re
 import typing as t
 
-from moto.iam.access_control import IAMPolicy, IAMPolicyStatement
+from moto.iam.access_control import IAMPolicy
+from moto.iam.access_control import IAMPolicyStatement
 
 
 class Decision(enum.Enum):
@@ -56,8 +57,13 @@ def _string_match(operator: str, expected: list[str], actual: str) -> bool:
     raise KeyError(operator)
 
 
-NEGATED = {"StringNotEquals": "StringEquals", "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-           "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike"}
+NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
 
 
 def condition_holds(operator: str, key: str, expected: t.Any, context: t.Mapping[str, t.Any]) -> bool:

@@ -26,18 +26,38 @@ ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID: the lab has one account
 CODEDEPLOY_SERVICE = "codedeploy.amazonaws.com"
 EC2_SERVICE = "ec2.amazonaws.com"
 
-APPLICATION_OPERATIONS = frozenset((
-    "CreateApplication", "GetApplication", "UpdateApplication", "DeleteApplication", "RegisterApplicationRevision",
-    "GetApplicationRevision", "ListApplicationRevisions", "BatchGetApplicationRevisions", "ListDeploymentGroups"))
-GROUP_OPERATIONS = frozenset(("CreateDeploymentGroup", "GetDeploymentGroup", "DeleteDeploymentGroup",
-                              "CreateDeployment"))
-DEPLOYMENT_OPERATIONS = frozenset((
-    "GetDeployment", "StopDeployment", "ContinueDeployment", "GetDeploymentInstance", "ListDeploymentInstances",
-    "BatchGetDeploymentInstances", "GetDeploymentTarget", "ListDeploymentTargets", "BatchGetDeploymentTargets",
-    "PutLifecycleEventHookExecutionStatus"))
+APPLICATION_OPERATIONS = frozenset(
+    (
+        "CreateApplication",
+        "GetApplication",
+        "UpdateApplication",
+        "DeleteApplication",
+        "RegisterApplicationRevision",
+        "GetApplicationRevision",
+        "ListApplicationRevisions",
+        "BatchGetApplicationRevisions",
+        "ListDeploymentGroups",
+    )
+)
+GROUP_OPERATIONS = frozenset(
+    ("CreateDeploymentGroup", "GetDeploymentGroup", "DeleteDeploymentGroup", "CreateDeployment")
+)
+DEPLOYMENT_OPERATIONS = frozenset(
+    (
+        "GetDeployment",
+        "StopDeployment",
+        "ContinueDeployment",
+        "GetDeploymentInstance",
+        "ListDeploymentInstances",
+        "BatchGetDeploymentInstances",
+        "GetDeploymentTarget",
+        "ListDeploymentTargets",
+        "BatchGetDeploymentTargets",
+        "PutLifecycleEventHookExecutionStatus",
+    )
+)
 CONFIG_OPERATIONS = frozenset(("CreateDeploymentConfig", "GetDeploymentConfig", "DeleteDeploymentConfig"))
-INSTANCE_OPERATIONS = frozenset(("RegisterOnPremisesInstance", "DeregisterOnPremisesInstance",
-                                 "GetOnPremisesInstance"))
+INSTANCE_OPERATIONS = frozenset(("RegisterOnPremisesInstance", "DeregisterOnPremisesInstance", "GetOnPremisesInstance"))
 TAG_OPERATIONS = frozenset(("TagResource", "UntagResource", "ListTagsForResource"))
 
 
@@ -51,8 +71,12 @@ def codedeploy_arn(region: str, resource: str) -> str:
     return f"arn:aws:codedeploy:{region}:{ACCOUNT}:{resource}"
 
 
-def codedeploy_resources(operation: str, params: t.Mapping[str, t.Any], region: str,
-                         group_of_deployment: t.Callable[[str], tuple[str, str] | None]) -> list[str]:
+def codedeploy_resources(
+    operation: str,
+    params: t.Mapping[str, t.Any],
+    region: str,
+    group_of_deployment: t.Callable[[str], tuple[str, str] | None],
+) -> list[str]:
     """The ARNs a CodeDeploy call is authorized on (every one must be allowed); ``["*"]`` for account-wide calls."""
     application = params.get("applicationName")
     if operation in APPLICATION_OPERATIONS and isinstance(application, str):
@@ -64,20 +88,26 @@ def codedeploy_resources(operation: str, params: t.Mapping[str, t.Any], region: 
     if operation == "UpdateDeploymentGroup":
         return [codedeploy_arn(region, f"deploymentgroup:{application}/{params.get('currentDeploymentGroupName')}")]
     if operation == "BatchGetDeploymentGroups":
-        return [codedeploy_arn(region, f"deploymentgroup:{application}/{name}")
-                for name in params.get("deploymentGroupNames") or []] or ["*"]
+        return [
+            codedeploy_arn(region, f"deploymentgroup:{application}/{name}")
+            for name in params.get("deploymentGroupNames") or []
+        ] or ["*"]
     if operation in DEPLOYMENT_OPERATIONS or operation == "BatchGetDeployments":
         ids = params.get("deploymentIds") or [params.get("deploymentId")]
         groups = {group_of_deployment(str(deployment_id)) for deployment_id in ids if deployment_id}
         # A deployment that does not exist has no group: the service answers DeploymentDoesNotExist after us.
-        return sorted(codedeploy_arn(region, f"deploymentgroup:{app}/{group}") for app, group in
-                      filter(None, groups)) or ["*"]
+        return sorted(
+            codedeploy_arn(region, f"deploymentgroup:{app}/{group}") for app, group in filter(None, groups)
+        ) or ["*"]
     if operation in CONFIG_OPERATIONS:
         return [codedeploy_arn(region, f"deploymentconfig:{params.get('deploymentConfigName')}")]
     if operation in INSTANCE_OPERATIONS:
         return [codedeploy_arn(region, f"instance/{params.get('instanceName')}")]
-    if operation in ("BatchGetOnPremisesInstances", "AddTagsToOnPremisesInstances",
-                     "RemoveTagsFromOnPremisesInstances"):
+    if operation in (
+        "BatchGetOnPremisesInstances",
+        "AddTagsToOnPremisesInstances",
+        "RemoveTagsFromOnPremisesInstances",
+    ):
         return [codedeploy_arn(region, f"instance/{name}") for name in params.get("instanceNames") or []] or ["*"]
     if operation in TAG_OPERATIONS and isinstance(params.get("ResourceArn"), str):
         return [str(params["ResourceArn"])]
@@ -91,12 +121,17 @@ def codedeploy_passed_roles(operation: str, params: t.Mapping[str, t.Any]) -> li
     return []
 
 
-def query_resources(service: str, operation: str, form: t.Mapping[str, str], region: str,
-                    iam_arn: t.Callable[[str, str], str]) -> list[str]:
+def query_resources(
+    service: str, operation: str, form: t.Mapping[str, str], region: str, iam_arn: t.Callable[[str, str], str]
+) -> list[str]:
     """The ARN a query-protocol call (IAM, STS, Auto Scaling, ELB, EC2, ...) is authorized on."""
     if service == "iam":
-        for parameter, kind in (("RoleName", "role"), ("UserName", "user"), ("InstanceProfileName", "instance-profile"),
-                                ("GroupName", "group")):
+        for parameter, kind in (
+            ("RoleName", "role"),
+            ("UserName", "user"),
+            ("InstanceProfileName", "instance-profile"),
+            ("GroupName", "group"),
+        ):
             if form.get(parameter):
                 return [iam_arn(kind, form[parameter])]
         if form.get("PolicyArn"):
@@ -112,25 +147,31 @@ def query_resources(service: str, operation: str, form: t.Mapping[str, str], reg
     return ["*"]
 
 
-def query_passed_roles(service: str, operation: str, form: t.Mapping[str, str],
-                       profile_roles: t.Callable[[str], list[str]],
-                       template_profile: t.Callable[[str | None, str | None, str | None], str | None]
-                       ) -> list[PassedRole]:
+def query_passed_roles(
+    service: str,
+    operation: str,
+    form: t.Mapping[str, str],
+    profile_roles: t.Callable[[str], list[str]],
+    template_profile: t.Callable[[str | None, str | None, str | None], str | None],
+) -> list[PassedRole]:
     """Roles an EC2 or Auto Scaling call launches instances with (the roles of the instance profile it names)."""
     profile: str | None = None
     if service == "ec2" and operation == "RunInstances":
         profile = form.get("IamInstanceProfile.Arn") or form.get("IamInstanceProfile.Name")
         if profile is None:
-            profile = template_profile(form.get("LaunchTemplate.LaunchTemplateId"),
-                                       form.get("LaunchTemplate.LaunchTemplateName"),
-                                       form.get("LaunchTemplate.Version"))
+            profile = template_profile(
+                form.get("LaunchTemplate.LaunchTemplateId"),
+                form.get("LaunchTemplate.LaunchTemplateName"),
+                form.get("LaunchTemplate.Version"),
+            )
     elif service == "autoscaling" and operation == "CreateLaunchConfiguration":
         profile = form.get("IamInstanceProfile")
     elif service == "autoscaling" and operation in ("CreateAutoScalingGroup", "UpdateAutoScalingGroup"):
         direct = "LaunchTemplate.LaunchTemplateId" in form or "LaunchTemplate.LaunchTemplateName" in form
         prefix = "LaunchTemplate." if direct else "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification."
-        profile = template_profile(form.get(f"{prefix}LaunchTemplateId"), form.get(f"{prefix}LaunchTemplateName"),
-                                   form.get(f"{prefix}Version"))
+        profile = template_profile(
+            form.get(f"{prefix}LaunchTemplateId"), form.get(f"{prefix}LaunchTemplateName"), form.get(f"{prefix}Version")
+        )
     if not profile:
         return []
     return [PassedRole(role, EC2_SERVICE) for role in profile_roles(profile)]

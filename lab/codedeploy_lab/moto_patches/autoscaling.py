@@ -82,7 +82,9 @@ def _hold_launches() -> None:
         held = [{"Id": state.instance.id} for state in group.instance_states if state.lifecycle_state == PENDING_WAIT]
         for arn in group.target_group_arns:
             target_group = self.elbv2_backend.target_groups.get(arn)
-            registered = [target for target in held if target_group is not None and target["Id"] in target_group.targets]
+            registered = [
+                target for target in held if target_group is not None and target["Id"] in target_group.targets
+            ]
             if registered:
                 self.elbv2_backend.deregister_targets(arn, registered)
 

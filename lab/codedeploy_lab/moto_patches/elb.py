@@ -29,7 +29,12 @@ from .hooks import HOOKS
 from .patching import replace
 
 # Numbers, as the lab's health checks read them (moto keeps what a request said, strings).
-DEFAULT_HEALTH_CHECK: dict[str, t.Any] = {"interval": 30, "timeout": 5, "unhealthy_threshold": 2, "healthy_threshold": 10}
+DEFAULT_HEALTH_CHECK: dict[str, t.Any] = {
+    "interval": 30,
+    "timeout": 5,
+    "unhealthy_threshold": 2,
+    "healthy_threshold": 10,
+}
 
 
 def install() -> None:
@@ -69,26 +74,40 @@ def install() -> None:
                     entry.update(ReasonCode="ELB", Description="Instance deregistration currently in progress.")
                 continue
             if known is None or known[0] == INITIAL:
-                entry.update(State="OutOfService", ReasonCode="ELB",
-                             Description="Instance registration is still in progress.")
+                entry.update(
+                    State="OutOfService", ReasonCode="ELB", Description="Instance registration is still in progress."
+                )
             elif known[0] == HEALTHY:
                 entry.update(State="InService", ReasonCode="N/A", Description="N/A")
             else:
-                entry.update(State="OutOfService", ReasonCode="Instance",
-                             Description="Instance has failed at least the UnhealthyThreshold number of health "
-                                         "checks consecutively.")
+                entry.update(
+                    State="OutOfService",
+                    ReasonCode="Instance",
+                    Description="Instance has failed at least the UnhealthyThreshold number of health "
+                    "checks consecutively.",
+                )
         return states
 
     def describe_instance_health_response(self: t.Any) -> t.Any:
         lb_name = self._get_param("LoadBalancerName")
         instances = self.elb_backend.describe_instance_health(lb_name, self._get_param("Instances", []))
-        return ActionResult({"InstanceStates": [
-            {"InstanceId": entry["InstanceId"], "State": entry["State"],
-             "ReasonCode": entry.get("ReasonCode", "N/A"), "Description": entry.get("Description", "N/A")}
-            for entry in instances]})
+        return ActionResult(
+            {
+                "InstanceStates": [
+                    {
+                        "InstanceId": entry["InstanceId"],
+                        "State": entry["State"],
+                        "ReasonCode": entry.get("ReasonCode", "N/A"),
+                        "Description": entry.get("Description", "N/A"),
+                    }
+                    for entry in instances
+                ]
+            }
+        )
 
-    def deregister_instances(self: t.Any, load_balancer_name: str, instance_ids: t.Iterable[str],
-                             from_autoscaling: bool = False) -> t.Any:
+    def deregister_instances(
+        self: t.Any, load_balancer_name: str, instance_ids: t.Iterable[str], from_autoscaling: bool = False
+    ) -> t.Any:
         instance_ids = list(instance_ids)
         load_balancer = original_deregister(self, load_balancer_name, instance_ids, from_autoscaling)
         if not from_autoscaling:

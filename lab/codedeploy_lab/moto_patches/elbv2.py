@@ -40,8 +40,13 @@ def install() -> None:
             status.status, status.reason, status.description = "healthy", None, None
         else:
             status.status = "unhealthy"
-            status.reason = ("Target.ResponseCodeMismatch" if "codes" in known[1] else
-                             "Target.Timeout" if "timed out" in known[1] else "Target.FailedHealthChecks")
+            status.reason = (
+                "Target.ResponseCodeMismatch"
+                if "codes" in known[1]
+                else "Target.Timeout"
+                if "timed out" in known[1]
+                else "Target.FailedHealthChecks"
+            )
             status.description = known[1]
         return status
 
