@@ -9,18 +9,25 @@ import sys
 import typing as t
 from pathlib import Path
 
+from ..labclient import LabError
+from ..labclient import request_lab
+from ..labclient import required_lab
 
 
 def add_host_command(commands: t.Any, default_state_dir: str) -> None:
-    host = commands.add_parser("host", help="start, stop and enter on-premises lab hosts",
-                               description="On-premises lab hosts: sandboxed hosts that are no EC2 instance "
-                                           "(no instance metadata); see lab/README.md, On-premises hosts.")
+    host = commands.add_parser(
+        "host",
+        help="start, stop and enter on-premises lab hosts",
+        description="On-premises lab hosts: sandboxed hosts that are no EC2 instance "
+        "(no instance metadata); see lab/README.md, On-premises hosts.",
+    )
     actions = host.add_subparsers(dest="host_command", required=True, metavar="ACTION")
 
     def sub(name: str, help_text: str) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--state-dir", default=default_state_dir,
-                            help=f"the lab's state directory (default: ./{default_state_dir})")
+        parser.add_argument(
+            "--state-dir", default=default_state_dir, help=f"the lab's state directory (default: ./{default_state_dir})"
+        )
         parser.set_defaults(handler=_cli)
         return parser
 
@@ -34,8 +41,6 @@ def add_host_command(commands: t.Any, default_state_dir: str) -> None:
 
 
 def _cli(args: argparse.Namespace) -> int:
-    from ..cli import LabError, request_lab, required_lab
-
     endpoint, token = required_lab(args.state_dir)
     state = Path(args.state_dir).resolve()
 
@@ -46,13 +51,17 @@ def _cli(args: argparse.Namespace) -> int:
     if command == "start":
         _request("POST", "/_lab/hosts", {"name": args.name})
         entry = f"codedeploy-lab host exec --state-dir {shlex.quote(args.state_dir)} --name {args.name}"
-        print(f"on-premises host {args.name} is running (no EC2 instance: no instance metadata; the agent starts "
-              "with `systemctl start codedeploy-agent` once "
-              "/etc/codedeploy-agent/conf/codedeploy.onpremises.yml names its registration)")
+        print(
+            f"on-premises host {args.name} is running (no EC2 instance: no instance metadata; the agent starts "
+            "with `systemctl start codedeploy-agent` once "
+            "/etc/codedeploy-agent/conf/codedeploy.onpremises.yml names its registration)"
+        )
         print(f"  run a command in it:  {entry} -- cat /etc/hostname")
         print(f"  a shell script:       {entry} -- /bin/sh -s < script.sh")
-        print(f"  as an Ansible host:   {args.name} ansible_connection=codedeploy_lab_host "
-              f"ansible_codedeploy_lab_state_dir={state}  (plugin in lab/ansible_plugins/connection)")
+        print(
+            f"  as an Ansible host:   {args.name} ansible_connection=codedeploy_lab_host "
+            f"ansible_codedeploy_lab_state_dir={state}  (plugin in lab/ansible_plugins/connection)"
+        )
         return 0
     if command == "stop":
         _request("DELETE", f"/_lab/hosts/{args.name}")
@@ -67,9 +76,12 @@ def _cli(args: argparse.Namespace) -> int:
     if not argv:
         raise LabError("exec: give the command after --, e.g. codedeploy-lab host exec --name web-1 -- id")
     stdin = b"" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer.read()
-    answer = _request("POST", f"/_lab/hosts/{args.name}/exec",
-                      {"argv": argv, "stdin": base64.b64encode(stdin).decode(), "timeout": args.timeout},
-                      timeout=args.timeout + 30)
+    answer = _request(
+        "POST",
+        f"/_lab/hosts/{args.name}/exec",
+        {"argv": argv, "stdin": base64.b64encode(stdin).decode(), "timeout": args.timeout},
+        timeout=args.timeout + 30,
+    )
     sys.stdout.buffer.write(base64.b64decode(answer["stdout"]))
     sys.stderr.buffer.write(base64.b64decode(answer["stderr"]))
     return int(answer["rc"]) if answer["rc"] >= 0 else 128 - int(answer["rc"])

@@ -94,6 +94,7 @@ class MetadataService:
         self.identity = identity
         self._tokens: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._session: tuple[str, str, str, dt.datetime] | None = None  # the role's, while it lasts
 
     def _meta_data(self) -> dict[str, str]:
         ident = self.identity
@@ -147,9 +148,9 @@ class MetadataService:
         """
         now = dt.datetime.now(dt.UTC)
         with self._lock:
-            session = getattr(self, "_session", None)
+            session = self._session
             if session is not None and session[3] - now > dt.timedelta(minutes=15):
-                return t.cast(tuple[str, str, str, dt.datetime], session)
+                return session
             session = _assume_profile_role(self.identity)
             if session is None:  # not kept: the profile is associated after RunInstances returns
                 return (

@@ -90,7 +90,7 @@ def parse_agent_config(text: bytes) -> AgentIdentity | None:
 
 def agent_identity(host: Host) -> AgentIdentity | None:
     """Read inside the host (never through its root from outside: a hook may have made the path a symlink)."""
-    if not getattr(host, "on_premises", False) or host.state != "running" or not host.sandbox.running:
+    if not host.on_premises or host.state != "running" or not host.sandbox.running:
         return None
     try:
         text = host.read_file(AGENT_CONFIG, limit=AGENT_CONFIG_LIMIT)

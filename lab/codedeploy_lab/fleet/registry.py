@@ -10,6 +10,9 @@ import logging
 import threading
 import typing as t
 
+from . import moto_hooks
+from .metadata import InstanceIdentity
+
 LOG = logging.getLogger("codedeploy_lab.fleet")
 
 Listener = t.Callable[[t.Any], t.Any]
@@ -24,9 +27,11 @@ class HostRegistry:
 
     def attach_to_moto(self) -> None:
         """RunInstances / Auto Scaling launches become hosts, terminations remove them."""
-        from . import moto_hooks
-
         moto_hooks.attach(self)
+
+    def launch(self, identity: InstanceIdentity) -> t.Any:
+        """Make and boot the host of a new instance (each fleet makes its own kind)."""
+        raise NotImplementedError
 
     def add_listener(self, on_launch: Listener | None = None, on_terminate: Listener | None = None) -> None:
         """Be told about hosts: ``on_launch(host)`` right after a host starts booting (call ``host.wait_booted()``
