@@ -8,6 +8,7 @@ DescribeInstanceHealth/DescribeTargetHealth answer from the lab's health checks.
 from __future__ import annotations
 
 from ..lab import Lab
+from . import moto_patches
 from .health import Address
 from .health import HealthCheck
 from .manager import LoadBalancers
@@ -50,8 +51,6 @@ def fleet_resolver(lab: Lab) -> Resolver:
 
 
 def attach(lab: Lab, resolve: Resolver | None = None) -> LoadBalancers:
-    from . import moto_patches
-
     load_balancers = LoadBalancers(resolve or fleet_resolver(lab), lab.clock, host=lab.host).start()
     lab.load_balancers = load_balancers
     moto_patches.report_from(load_balancers)

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from ..clock import LabClock
+from ..rooms import DRAINING
+from ..rooms import HEALTHY
+from ..rooms import INITIAL
+from ..rooms import UNHEALTHY
 from .health import MINIMUM_PROBE_TIMEOUT
 from .health import Address
 from .health import HealthCheck
 from .health import probe
 
 LOG = logging.getLogger("codedeploy_lab.loadbalancer")
-
-INITIAL, HEALTHY, UNHEALTHY, DRAINING = "initial", "healthy", "unhealthy", "draining"
 
 Resolver = t.Callable[[str, int], "Address | None"]
 
