@@ -35,8 +35,6 @@ from .lab import read_control_token
 from .labclient import LabError
 from .labclient import is_lab_process
 from .labclient import read_lab_json
-from .labclient import request_lab as request_lab
-from .labclient import required_lab as required_lab
 from .labclient import running_lab
 from .server import parse_rooms
 from .server import serve_and_exit
