@@ -239,6 +239,10 @@ class HostAgent(t.Protocol):
         """Run one lifecycle event (``command``: an ``agent.AgentCommand``) on ``host``, a host of the same fleet."""
         ...
 
+    def read_file(self, host: t.Any, path: str) -> bytes | None:
+        """One small file of ``host`` (an install pointer, an appspec), or None when it is missing."""
+        ...
+
 
 HostListener = Callable[[t.Any], t.Any]
 

@@ -243,7 +243,7 @@ class Agent:
         ]
         spec = None
         for name in names:
-            text = self._read(host, f"{archive}/{name}")
+            text = self.read_file(host, f"{archive}/{name}")
             if text is not None:
                 spec = parse_appspec(text)
                 break
@@ -268,7 +268,7 @@ class Agent:
 
     def _run_hooks(self, host: Host, command: AgentCommand, started: dt.datetime) -> EventOutcome:
         if command.event in PREVIOUS_REVISION_EVENTS:
-            pointer = self._read(
+            pointer = self.read_file(
                 host, f"{DEPLOYMENT_ROOT}/deployment-instructions/{command.deployment_group_id}_last_successful_install"
             )
             if pointer is None:
@@ -277,7 +277,7 @@ class Agent:
         else:
             deployment_dir = self.deployment_dir(command)
         archive = f"{deployment_dir}/deployment-archive"
-        text = self._read(host, f"{archive}/{command.appspec_filename}")
+        text = self.read_file(host, f"{archive}/{command.appspec_filename}")
         if text is None:
             return self._outcome(
                 command, started, "UnknownError", missing_appspec_message(archive, command.appspec_filename)
@@ -476,7 +476,7 @@ class Agent:
                 env["BUNDLE_ETAG"] = command.revision.etag
         return env
 
-    def _read(self, host: Host, path: str) -> bytes | None:
+    def read_file(self, host: Host, path: str) -> bytes | None:
         """A small file of the host (an appspec, a pointer): never more than the appspec limit crosses the pipe."""
         answer = host.inhost(INHOST_SOURCE, "read", {"path": path, "limit": APPSPEC_MAX_BYTES})
         if answer.get("too_large"):

@@ -53,7 +53,7 @@ SUCCESS_DIAGNOSTICS = {"errorCode": "Success", "scriptName": "", "message": "Suc
 DEFAULT_CONFIGURATION: dict[str, t.Any] = {
     "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
     "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
-    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
 }
 
 
@@ -386,12 +386,6 @@ class _RerouteBack(_Walk):
         self.deployment_run.finish("Succeeded")
 
 
-class _HostFiles(t.Protocol):
-    """What ``agent.Agent`` offers beyond ``rooms.HostAgent``: one small file of a host, or None when it is missing."""
-
-    def _read(self, host: t.Any, path: str) -> bytes | None: ...
-
-
 class HooksFromEarlierInstalls:
     """Where a blue/green rollback's hooks come from (docs/codedeploy-behavior.md#lifecycle-events): the allow hooks of
     an original instance from its last successful install, the block hooks of a replacement instance from its most
@@ -413,10 +407,7 @@ class HooksFromEarlierInstalls:
         started = now()
         deployment = self.deployment_run.deployment
         pointer_name = "last_successful_install" if instance_id in self.blue else "most_recent_install"
-        # The host agent's own reader of a host's small files, which rooms.HostAgent does not name (yet); a
-        # simulated fleet's agent has none, and its blue/green rollbacks fail here as they always did.
-        files = t.cast(_HostFiles, agent)
-        pointer = files._read(
+        pointer = agent.read_file(
             host, f"{DEPLOYMENT_ROOT}/deployment-instructions/{deployment.deployment_group_id}_{pointer_name}"
         )
         if pointer is None:  # nothing installed by this group: no scripts to run

@@ -185,6 +185,10 @@ class SimulatedAgent:
                 )
             return self._outcome(command, started, "Success", "")
 
+    def read_file(self, host: SimulatedHost, path: str) -> bytes | None:
+        """A simulated host keeps no files, so a blue/green rollback finds no earlier install and runs no hooks."""
+        return None
+
     @staticmethod
     def _outcome(
         command: AgentCommand,
