@@ -410,7 +410,7 @@ def _blue_green(info: dict[str, t.Any], targets: list[dict[str, t.Any]], status:
         traffic = f"on the {old_fleet} fleet"
     termination = config.get("terminateBlueInstancesOnDeploymentSuccess") or {}
     action = termination.get("action", "KEEP_ALIVE")
-    wait_minutes = termination.get("terminationWaitTimeInMinutes", 60) if action == "TERMINATE" else None
+    wait_minutes = termination.get("terminationWaitTimeInMinutes", 0) if action == "TERMINATE" else None
     ends_at = None
     traffic_moved_at = max((event["endTime"] for event in allowed if event.get("endTime")), default=None)
     if wait_minutes is not None and traffic_moved_at is not None and info["status"] == "Succeeded":
