@@ -176,6 +176,7 @@ def test_console_names_what_does_not_exist(console: str) -> None:
 def test_console_mounted_in_a_lab_process_reads_that_lab(tmp_path) -> None:
     """``attach(lab)`` and the routing server.py gives ``/console``: the lab's guard first, then ``lab.console``."""
     lab = build_lab(tmp_path / "state")  # control plane and moto in this process, no rooms
+    lab.reset()  # moto's state is the process's: empty what other tests in this worker left
     attach(lab)
     application = LabApplication(lab, "control-token")
 

@@ -22,9 +22,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from codedeploy_lab import moto_patches
 from codedeploy_lab.clock import LabClock
 from codedeploy_lab.loadbalancer import LoadBalancers
-from codedeploy_lab.loadbalancer import moto_patches
 
 # One AWS minute = 0.6 lab seconds: a 6-second health-check interval is probed every 60 ms.
 CLOCK = LabClock(seconds_per_aws_minute=0.6)
@@ -124,9 +124,9 @@ def hosts() -> t.Iterator[Hosts]:
 @pytest.fixture(scope="module")
 def load_balancers(moto_endpoint: str, hosts: Hosts) -> t.Iterator[LoadBalancers]:
     load_balancers = LoadBalancers(hosts.resolve, CLOCK).start()
-    moto_patches.report_from(load_balancers)
+    moto_patches.report_target_health_from(load_balancers)
     yield load_balancers
-    moto_patches.report_from(None)
+    moto_patches.report_target_health_from(None)
     load_balancers.stop()
 
 

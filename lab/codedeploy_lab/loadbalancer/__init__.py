@@ -7,8 +7,8 @@ DescribeInstanceHealth/DescribeTargetHealth answer from the lab's health checks.
 
 from __future__ import annotations
 
+from .. import moto_patches
 from ..lab import Lab
-from . import moto_patches
 from .health import Address
 from .health import HealthCheck
 from .manager import LoadBalancers
@@ -53,9 +53,9 @@ def fleet_resolver(lab: Lab) -> Resolver:
 def attach(lab: Lab, resolve: Resolver | None = None) -> LoadBalancers:
     load_balancers = LoadBalancers(resolve or fleet_resolver(lab), lab.clock, host=lab.host).start()
     lab.load_balancers = load_balancers
-    moto_patches.report_from(load_balancers)
+    moto_patches.report_target_health_from(load_balancers)
     lab.router.add("/_lab/load-balancers", lambda request: load_balancers.describe())
     lab.on_reset(load_balancers.sync)
     lab.on_shutdown(load_balancers.stop)
-    lab.on_shutdown(lambda: moto_patches.report_from(None))
+    lab.on_shutdown(lambda: moto_patches.report_target_health_from(None))
     return load_balancers
