@@ -34,8 +34,37 @@ from .appspec import AppSpecValidationError
 from .appspec import parse_appspec
 from .appspec import too_complex
 
-if t.TYPE_CHECKING:
-    from ..fleet.host import Host
+
+class HostSandbox(t.Protocol):
+    @property
+    def running(self) -> bool: ...
+
+
+class Host(t.Protocol):
+    """A lab host as the agent drives it (``fleet.Host``); the agent sits below the fleet and names no fleet class."""
+
+    instance_id: str
+    state: str
+    sandbox_error: str | None
+    lock: threading.RLock
+
+    @property
+    def sandbox(self) -> HostSandbox: ...
+
+    def wait_booted(self, timeout: float | None = None) -> bool: ...
+
+    def environment(self, extra: t.Mapping[str, str] | None = None) -> dict[str, str]: ...
+
+    def run(
+        self, argv: t.Sequence[str], *, env: dict[str, str] | None = None, cwd: str = "/", **popen: t.Any
+    ) -> subprocess.Popen[bytes]: ...
+
+    def inhost(
+        self, source: str, operation: str, request: dict[str, t.Any], timeout: float = 120.0
+    ) -> dict[str, t.Any]: ...
+
+    def write_files(self, files: list[dict[str, t.Any]], dirs: t.Sequence[str] = ()) -> None: ...
+
 
 LOG = logging.getLogger("codedeploy_lab.agent")
 

@@ -27,8 +27,7 @@ from http import HTTPStatus
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
-if t.TYPE_CHECKING:
-    from .host import Host
+from .metadata import MetadataService
 
 LOG = logging.getLogger("codedeploy_lab.fleet")
 
@@ -39,6 +38,15 @@ MAX_CONNECTIONS = 128  # open connections per host; more are closed at once (a h
 HOP_BY_HOP = (b"connection", b"keep-alive", b"proxy-connection")
 LAB_CONTROLS = ("/_lab", "/moto-api")
 HOST_PREFIX = "/_lab/host/"
+
+
+class Host(t.Protocol):
+    """The host a gateway serves (``host.Host``, which owns its gateway): its id, metadata service and shims."""
+
+    instance_id: str
+    metadata: MetadataService | None
+
+    def shim_request(self, method: str, path: str, body: bytes) -> tuple[int, t.Any]: ...
 
 
 class Gateway:
