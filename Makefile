@@ -57,7 +57,7 @@ help:
 	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those;"
 	@echo "                  without TARGETS, INTEGRATION_JOBS=2 shards at once, each with its own lab)"
 	@echo "make molecule     molecule test --all against a lab started for the run (SCENARIO=x: only that one)"
-	@echo "make lint         ansible-lint, production profile, offline"
+	@echo "make lint         ruff (check, format --check) and mypy over the Python; ansible-lint, production profile, offline"
 	@echo "make docs-lint    antsibull-docs lint-collection-docs --plugin-docs (module, plugin and role docs)"
 	@echo "make build        build the tarball, install it offline next to amazon.aws, ansible-doc -l"
 	@echo "make lab-up       start the lab in .lab/ (lab-down stops it, lab-status shows it)"
@@ -167,7 +167,15 @@ molecule: sync
 	else $(STEP) "molecule: molecule test --all against the lab" \
 	    bash -c 'cd $(COLLECTION) && $(TOOLS)/with-lab -- molecule test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)'; fi
 
+# The Python of both products; tools/ has scripts without a .py suffix, named here.
+PYTHON_SOURCES := plugins lab benchmarks tools tests $(shell grep -l '^\#!.*python' $(TOOLS)/* 2>/dev/null | sed 's|$(CURDIR)/||')
+
 lint: sync
+	@$(STEP) "lint: ruff check" $(VENV)/bin/ruff check --no-cache $(PYTHON_SOURCES)
+	@$(STEP) "lint: ruff format --check" $(VENV)/bin/ruff format --no-cache --check $(PYTHON_SOURCES)
+	@$(STEP) "lint: mypy, the lab" $(VENV)/bin/mypy --config-file mypy.ini --cache-dir $(CACHE)/mypy lab/codedeploy_lab
+	@$(STEP) "lint: mypy, module_utils" bash -c 'cd $(BUILD) && $(VENV)/bin/mypy --config-file $(CURDIR)/mypy.ini \
+	    --cache-dir $(CACHE)/mypy -p ansible_collections.rollout.codedeploy.plugins.module_utils'
 	@$(STEP) "lint: ansible-lint (production profile, offline)" bash -c 'cd $(COLLECTION) && ansible-lint'
 
 # Schema and markup of every module's DOCUMENTATION/RETURN and every role's meta/argument_specs.yml, the
