@@ -5,6 +5,9 @@
 * their JSON: the same paths under ``/console/api/`` (``/console/api/applications`` for ``/console/``);
 * ``/console/static/<file>``: the script and the style sheet, shipped in this package.
 
+A read the lab refuses (``--enforce-iam``) is answered 502 with a sentence naming the keys, the call, the lab's
+error and what the console needs; any other failed read, 502 with the error.
+
 Only GET and HEAD are served (405 otherwise). No CORS header is ever sent, and a request that says it comes from
 another origin is refused, so a page elsewhere can neither read the console nor make it work for it.
 """
@@ -114,6 +117,10 @@ class ConsoleApp:
         except MissingResource as missing:
             return _error(404, str(missing))
         except Exception as error:  # a page shows what went wrong; the lab keeps running
+            refusal = self.data.refusal(error)
+            if refusal is not None:  # the lab enforces IAM and refused the console's keys or call
+                LOG.warning("console %s: %s", request.path, refusal)
+                return _error(502, refusal)
             LOG.exception("console %s failed", request.path)
             return _error(502, f"the lab did not answer {request.path}: {type(error).__name__}: {error}")
         return Response(json.dumps(payload, default=_json_default), content_type="application/json")

@@ -4,8 +4,13 @@ One interface, ``LabSource``, with two implementations:
 
 * ``InProcess(lab)``: inside the lab process (how the lab serves ``/console/``): AWS calls go to the lab's own
   endpoint, hosts and load balancer addresses come from the ``Lab`` object;
-* ``OverHttp(endpoint, token)``: anywhere else (a test, a console beside a lab in another process): the same AWS
-  calls, hosts from ``/_lab/hosts`` and load balancer addresses from ``/_lab/status`` (with the control token).
+* ``OverHttp(endpoint, token, credentials)``: anywhere else (a test, a console beside a lab in another process): the
+  same AWS calls, signed with the key pair it is given (on a lab started with ``--enforce-iam``, the administrator's:
+  ``codedeploy-lab status --json`` gives them as ``admin_credentials``), hosts from ``/_lab/hosts`` and load balancer
+  addresses from ``/_lab/status`` (with the control token).
+
+When an enforcing lab refuses a call, ``ConsoleData.refusal`` says so in a sentence that names the keys, the call,
+the lab's error and what the console needs (``READ_ACTIONS``), and the page shows that sentence.
 
 Reading through the public API instead of the service's objects keeps the console honest: it sees what
 ``aws deploy get-deployment`` sees, and no lock or private attribute of the lab is touched. ``ConsoleData`` turns the
@@ -25,19 +30,59 @@ from datetime import timedelta
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from ..iam import internal_credentials
+from ..iam.bootstrap import KeyPair
 from ..lab import TOKEN_HEADER
 from ..lab import Lab
 
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+ANY_KEYS = KeyPair("testing", "testing")  # a lab without --enforce-iam takes any key pair
+REGION = "us-east-1"
 USER_AGENT = "codedeploy-lab-console"  # in every AWS call the console makes, so the lab can tell them apart
 BATCH = 25  # BatchGetDeployments and BatchGetDeploymentTargets take at most 25 ids
 RECENT_DEPLOYMENTS = 20  # deployments listed per deployment group
+# Every IAM action the console's reads need, and no other (lab/tests/test_console_iam.py reads every page with
+# exactly these).
+READ_ACTIONS = (
+    "codedeploy:BatchGetApplications",
+    "codedeploy:BatchGetDeploymentGroups",
+    "codedeploy:BatchGetDeploymentTargets",
+    "codedeploy:BatchGetDeployments",
+    "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentGroup",
+    "codedeploy:ListApplications",
+    "codedeploy:ListDeploymentGroups",
+    "codedeploy:ListDeploymentTargets",
+    "codedeploy:ListDeployments",
+    "ec2:DescribeInstances",
+    "autoscaling:DescribeAutoScalingInstances",
+    "elasticloadbalancing:DescribeInstanceHealth",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+# The codes with which an enforcing lab refuses a call, as each service words them (iam/guard.py): keys it does
+# not know or a signature that does not match, and a call the keys' policies do not allow.
+UNKNOWN_KEYS_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "AuthFailure",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+NOT_ALLOWED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "AuthorizationError"})
+ADMIN_KEYS_HINT = "`codedeploy-lab status --json` gives the administrator's as admin_credentials"
 
 
 class LabSource(t.Protocol):
     """Where the console reads from."""
+
+    signer: str  # who signs the console's AWS calls, as an error message names it
 
     def client(self, service: str) -> t.Any:
         """A boto3 client of the lab's AWS API."""
@@ -52,9 +97,9 @@ class LabSource(t.Protocol):
 class _Clients:
     """boto3 clients of one endpoint, made once (they are thread-safe; making one takes tens of milliseconds)."""
 
-    def __init__(self, endpoint: t.Callable[[], str], credentials: dict[str, str] | None = None) -> None:
+    def __init__(self, endpoint: t.Callable[[], str], keys: KeyPair) -> None:
         self._endpoint = endpoint
-        self._credentials = credentials or CREDENTIALS
+        self._keys = keys
         self._clients: dict[str, t.Any] = {}
         self._lock = threading.Lock()
 
@@ -68,7 +113,7 @@ class _Clients:
                     read_timeout=10,
                 )
                 self._clients[service] = boto3.session.Session().client(
-                    service, endpoint_url=self._endpoint(), config=config, **self._credentials
+                    service, endpoint_url=self._endpoint(), config=config, region_name=REGION, **self._keys.as_boto3()
                 )
             return self._clients[service]
 
@@ -76,13 +121,12 @@ class _Clients:
 class InProcess:
     """The console inside the lab process."""
 
+    signer = "the lab's internal key pair"
+
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
         # The lab's internal principal (an enforcing lab lets it read everything; it is never on disk).
-        self._clients = _Clients(
-            lambda: str(lab.endpoint),  # the port is known only once the lab listens
-            {**internal_credentials().as_boto3(), "region_name": "us-east-1"},
-        )
+        self._clients = _Clients(lambda: str(lab.endpoint), internal_credentials())  # the port is known once it listens
 
     def client(self, service: str) -> t.Any:
         return self._clients.client(service)
@@ -96,12 +140,19 @@ class InProcess:
 
 
 class OverHttp:
-    """The console beside a lab that runs in another process, reached at ``endpoint``."""
+    """The console beside a lab that runs in another process, reached at ``endpoint``.
 
-    def __init__(self, endpoint: str, token: str | None = None) -> None:
+    Its AWS calls are signed with ``credentials``: on a lab started with ``--enforce-iam``, keys whose policies allow
+    ``READ_ACTIONS`` (the administrator's do); without them, ``testing``, which only a lab that does not enforce IAM
+    takes.
+    """
+
+    def __init__(self, endpoint: str, token: str | None = None, credentials: KeyPair | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.headers = {TOKEN_HEADER: token} if token else {}  # /_lab/ answers only with the control token
-        self._clients = _Clients(lambda: self.endpoint)
+        keys = credentials or ANY_KEYS
+        self.signer = f"access key {keys.access_key_id}"
+        self._clients = _Clients(lambda: self.endpoint, keys)
 
     def client(self, service: str) -> t.Any:
         return self._clients.client(service)
@@ -146,6 +197,29 @@ class ConsoleData:
 
     def __init__(self, source: LabSource) -> None:
         self.source = source
+
+    def refusal(self, error: Exception) -> str | None:
+        """What to tell a person when ``error`` is the lab refusing one of the console's calls (None if it is not).
+
+        The sentence names the keys, the call and the lab's own error (AWS's AccessDenied message names the action
+        and the resource), then what is missing: keys the lab knows, or a policy that allows ``READ_ACTIONS``.
+        """
+        if not isinstance(error, ClientError):
+            return None
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        said = f"{code}: {error.response.get('Error', {}).get('Message') or 'no message'}".rstrip(".")
+        call = f"the console's {error.operation_name} call"
+        if code in UNKNOWN_KEYS_CODES:
+            return (
+                f"The lab refused {call}, signed with {self.source.signer}: {said}. The lab enforces IAM and does "
+                f"not take these keys: give the console keys of a lab IAM user ({ADMIN_KEYS_HINT})."
+            )
+        if code in NOT_ALLOWED_CODES:
+            return (
+                f"The lab refused {call}, signed with {self.source.signer}: {said}. The console needs keys whose "
+                f"policies allow {', '.join(READ_ACTIONS)} ({ADMIN_KEYS_HINT})."
+            )
+        return None
 
     def _codedeploy(self) -> t.Any:
         return self.source.client("codedeploy")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from ..iam import read_admin_credentials
+from ..iam.bootstrap import KeyPair
 from ..testing import RunningLab
 from .app import ConsoleApp
 from .data import OverHttp
@@ -49,9 +51,13 @@ def serve_wsgi(application: t.Callable[..., t.Any]) -> t.Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_console(lab: RunningLab) -> t.Iterator[str]:
-    """A console for a running lab (``RunningLab``); yields the console's address (``http://127.0.0.1:N/console/``)."""
-    with serve_wsgi(ConsoleApp(OverHttp(lab.endpoint, lab.token))) as base:
+def serve_console(lab: RunningLab, credentials: KeyPair | None = None) -> t.Iterator[str]:
+    """A console for a running lab (``RunningLab``); yields the console's address (``http://127.0.0.1:N/console/``).
+
+    It signs with ``credentials``, else with the lab's administrator's keys if it enforces IAM, else ``testing``.
+    """
+    keys = credentials or read_admin_credentials(lab.state_dir)
+    with serve_wsgi(ConsoleApp(OverHttp(lab.endpoint, lab.token, keys))) as base:
         yield f"{base}/console/"
 
 
