@@ -11,12 +11,15 @@ show); without it they go to the test's temporary directory.
 from __future__ import annotations
 
 import os
+import re
 import typing as t
 from pathlib import Path
 
+import boto3
 import pytest
 from playwright.sync_api import expect
 
+from codedeploy_lab.console.data import ANY_KEYS
 from codedeploy_lab.console.testing import chromium
 from codedeploy_lab.console.testing import serve_console
 from codedeploy_lab.console.testing import serve_wsgi
@@ -29,6 +32,8 @@ from codedeploy_lab.deployments.testing import wait_deployment
 from codedeploy_lab.deployments.testing import wait_web_ready
 from codedeploy_lab.deployments.testing import web_launch_template
 from codedeploy_lab.deployments.testing import web_load_balancer
+from codedeploy_lab.iam import read_admin_credentials
+from codedeploy_lab.testing import running_lab
 
 pytestmark = pytest.mark.browser
 
@@ -311,3 +316,37 @@ def test_blue_green_deployment_shows_both_fleets_and_where_traffic_is(
         existing = {g["AutoScalingGroupName"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
         for name in {original_group, *copies} & existing:
             autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+
+
+def test_a_console_an_enforcing_lab_refuses_says_why_on_the_page(browser, tmp_path: Path) -> None:
+    with running_lab(tmp_path / "state", rooms="none", enforce_iam=True) as enforcing:
+        admin = read_admin_credentials(enforcing.state_dir)
+        assert admin is not None
+        application = unique("console-app")
+        boto3.client(
+            "codedeploy", endpoint_url=enforcing.endpoint, region_name="us-east-1", **admin.as_boto3()
+        ).create_application(applicationName=application)
+        tab = browser.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        expect.set_options(timeout=WAIT_MS)
+        errors: list[str] = []
+        tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        try:
+            with serve_console(enforcing, ANY_KEYS) as console:
+                tab.goto(console)
+                problem = tab.locator("#problem")
+                expect(problem).to_be_visible()
+                expect(problem).to_have_text(  # the console's sentence as it is, nothing before it
+                    re.compile(
+                        r"^The lab refused the console's ListApplications call, signed with access key testing: "
+                        r"UnrecognizedClientException"
+                    )
+                )
+                expect(problem).to_contain_text("`codedeploy-lab status --json` gives the administrator's")
+            with serve_console(enforcing) as console:  # the administrator's keys
+                tab.goto(console)
+                expect(tab.locator("section.application", has_text=application)).to_be_visible()
+                expect(tab.locator("#problem")).to_be_hidden()
+        finally:
+            tab.close()
+    assert errors and all("502" in error for error in errors), errors  # the refused fetches, nothing else

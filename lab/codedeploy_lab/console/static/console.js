@@ -295,12 +295,18 @@ function route(path) {
   return null;
 }
 
+// An error the console answered with: its message says in a sentence what happened (a refused read names the keys,
+// the call and what the console needs), so the page shows it as it is.
+class ConsoleAnswer extends Error {}
+
 async function refresh(page) {
   const problem = document.getElementById("problem");
   try {
     const response = await fetch(`${PREFIX}/api/${page.api}`, {cache: "no-store", credentials: "same-origin"});
     const body = await response.json();
-    if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
+    if (!response.ok) {
+      throw body.error ? new ConsoleAnswer(body.error) : new Error(`${response.status} ${response.statusText}`);
+    }
     // Redraw only what changed, so text a person selected (a log tail) stays selected; a running deployment's
     // bars grow with the clock, so its page redraws every time.
     const running = body.deployment && !body.deployment.completeTime;
@@ -312,7 +318,8 @@ async function refresh(page) {
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     problem.hidden = true;
   } catch (error) {
-    problem.textContent = `The lab did not answer: ${error.message}`;
+    const said = error instanceof ConsoleAnswer ? error.message : `The lab did not answer: ${error.message}`;
+    problem.textContent = said.charAt(0).toUpperCase() + said.slice(1);
     problem.hidden = false;
   }
 }
