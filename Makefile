@@ -41,7 +41,7 @@ ANSIBLE_TEST_313 := $(ANSIBLE_TEST_ENV) PATH=$(VENV313)/bin:$$PATH $(VENV313)/bi
 sanity_lock = flock $(CACHE)/sanity-$(1).lock
 
 .PHONY: help browser venv venv-py311 venv-py313 collections sync test test-reset sanity sanity-py311 sanity-py313 units \
-        units-py311 units-py313 lab-test iam-policies integration molecule lint docs-lint build lab-up lab-down lab-status demo docs \
+        units-py311 units-py313 lab-test iam-policies integration molecule lint docs-lint build release lab-up lab-down lab-status demo docs \
         lock clean distclean bench
 
 help:
@@ -60,6 +60,9 @@ help:
 	@echo "make lint         ruff (check, format --check) and mypy over the Python; ansible-lint, production profile, offline"
 	@echo "make docs-lint    antsibull-docs lint-collection-docs --plugin-docs (module, plugin and role docs)"
 	@echo "make build        build the tarball, install it offline next to amazon.aws, ansible-doc -l"
+	@echo "make release      make build, then the tarball and its SHA-256 in .build/release, installed offline into an"
+	@echo "                  empty path, the README's example run from there against a lab (--check, run, rerun:"
+	@echo "                  changed=0); CHANGELOG=1 first writes CHANGELOG.rst for galaxy.yml's version (docs/development.md)"
 	@echo "make lab-up       start the lab in .lab/ (lab-down stops it, lab-status shows it)"
 	@echo "make docs         render the module, plugin and role reference (open .build/docs/html/index.html)"
 	@echo "make bench        every benchmark in benchmarks/ with --quick (ratios against their baselines)"
@@ -190,6 +193,16 @@ docs-lint: sync
 
 build: sync
 	@$(STEP) "build: tarball, offline install next to amazon.aws, ansible-doc" $(TOOLS)/check-build $(COLLECTION) $(AMAZON_AWS)
+
+# Not part of `make test` (a lab and three runs of the README's example: minutes). CHANGELOG=1 first moves
+# changelogs/fragments into CHANGELOG.rst as the release of galaxy.yml's version (antsibull-changelog release).
+RELEASE := $(BUILD)/release
+release: venv
+	@if [ -n "$(CHANGELOG)" ]; then antsibull-changelog release --version "$$(sed -n 's/^version: *//p' galaxy.yml)"; fi
+	@antsibull-changelog lint
+	@$(MAKE) build
+	@$(STEP) "release: $(RELEASE): tarball, SHA-256, offline install, the README's example against a lab" \
+	    $(TOOLS)/with-lab -- $(TOOLS)/release $(COLLECTION) $(AMAZON_AWS) $(RELEASE)
 
 # ---------------------------------------------------------------- lab and demo
 
