@@ -43,10 +43,17 @@ if t.TYPE_CHECKING:
 
 # How long to look for the automatic rollback of a failed deployment before reporting there is none.
 ROLLBACK_APPEARS_WITHIN = 10.0
-# Failed instances named in a failure message; the result lists all of them.
-FAILURES_IN_MESSAGE = 3
+# A failure message stays short whatever the fleet size: failed instances are grouped by how they failed (event,
+# error code, script), at most this many groups and this many instance names per group are named, quoted API texts
+# are clipped, and only the first failed instance's log tail is shown. The result's failures list every instance.
+FAILURE_KINDS_IN_MESSAGE = 3
+NAMES_PER_FAILURE_KIND = 5
+QUOTED_TEXT_LIMIT = 300
 LOG_TAIL_LINES = 8
+LOG_TAIL_IN_MESSAGE = 500
 INSTANCES_IN_PROGRESS_LINE = 3
+# While following, a progress line is shown at least this often (seconds), even when nothing changed.
+HEARTBEAT = 30.0
 # While following, an endpoint that stops answering (a dropped connection, a restarting proxy, a network blip) is
 # polled again with backoff for up to this many seconds in all; the deployment itself runs on regardless.
 UNREACHABLE_FOR_AT_MOST = 300.0
@@ -281,6 +288,25 @@ class FollowOutcome:
     finished: bool
     timed_out: bool = False
     polls: int = 0
+    last_state: str | None = None  # the last progress line shown, without its elapsed time
+    last_shown: float | None = None  # when (clock seconds) it was shown
+
+
+def elapsed_text(seconds: float) -> str:
+    """e.g. '45s', '3m05s', '1h02m05s'."""
+    whole = max(0, int(seconds + 0.5))  # to the nearest second
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def line_due(state: str, last_state: str | None, now: float, last_shown: float, heartbeat: float) -> bool:
+    """Whether to show a progress line now: the progress changed, or none was shown for heartbeat seconds."""
+    return state != last_state or now - last_shown >= heartbeat
 
 
 def follow(
@@ -296,11 +322,15 @@ def follow(
     until_ready: bool = False,
     outages: OutageRetry = OutageRetry(),
     duration: float | None = None,
+    last_shown: float | None = None,
+    heartbeat: float = HEARTBEAT,
 ) -> FollowOutcome:
     """Poll until the deployment finishes (or, with until_ready, waits in Ready) or deadline passes (clock seconds).
 
-    started: when following began (the backoff grows from it). With return_on_change_after, return as soon as the
-    progress line changed and that many seconds passed since this call began, so a caller can show the lines.
+    started: when following began (the backoff grows from it, and each progress line ends with the time since).
+    A line is shown when the progress changed from last_line (the last one shown, without its elapsed time), and at
+    least every heartbeat seconds after last_shown even when nothing changed. With return_on_change_after, return as
+    soon as a line was shown and that many seconds passed since this call began, so a caller can show the lines.
     on_line is called with each new line as soon as it is seen. A poll that cannot reach the endpoint is retried as
     outages says, with a line saying so; EndpointUnreachable when the endpoint stays away. duration: how long the
     deployment is expected to take (see PollSchedule), None when nothing is known.
@@ -308,6 +338,8 @@ def follow(
     call_began = clock()
     lines: list[str] = []
     polls = 0
+    # A run that resumes without knowing when its last line was shown counts the heartbeat from now.
+    shown_at = call_began if last_shown is None else last_shown
 
     def say(line: str) -> None:
         lines.append(line)
@@ -321,25 +353,28 @@ def follow(
             e.lines = lines
             raise
         polls += 1
-        line = progress_line(snapshot)
-        if line != last_line:
-            say(line)
-            last_line = line
+        state = progress_line(snapshot)
         now = clock()
-        if snapshot.finished or (until_ready and snapshot.ready):
-            return FollowOutcome(snapshot, lines, True, polls=polls)
-        if now >= deadline:
-            return FollowOutcome(snapshot, lines, False, timed_out=True, polls=polls)
-        if return_on_change_after is not None and lines and now - call_began >= return_on_change_after:
-            return FollowOutcome(snapshot, lines, False, polls=polls)
+        if line_due(state, last_line, now, shown_at, heartbeat):
+            say(f"{state} ({elapsed_text(now - started)})")
+            last_line, shown_at = state, now
+        finished = snapshot.finished or (until_ready and snapshot.ready)
+        timed_out = not finished and now >= deadline
+        handing_back = return_on_change_after is not None and bool(lines) and now - call_began >= return_on_change_after
+        if finished or timed_out or handing_back:
+            return FollowOutcome(snapshot, lines, finished, timed_out, polls, last_line, shown_at)
         ends_at = expected_end(snapshot.deployment, duration)
         delay = schedule.delay(now - started, nearly_done(snapshot), None if ends_at is None else ends_at - now)
-        sleep(max(0.0, min(delay, deadline - now)))
+        sleep(max(0.0, min(delay, deadline - now, shown_at + heartbeat - now)))
 
 
 def _tail(log: str | None) -> str:
     lines = [line for line in (log or "").splitlines() if line.strip()]
     return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+def _clip(text: str, limit: int = QUOTED_TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def failed_events(targets: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
@@ -363,27 +398,53 @@ def failed_events(targets: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
     return failures
 
 
+def _failure_kinds(failures: list[dict[str, t.Any]]) -> list[list[dict[str, t.Any]]]:
+    """The failures grouped by how they failed (event, error code, script), in the order first seen."""
+    kinds: dict[tuple[t.Any, ...], list[dict[str, t.Any]]] = {}
+    for failure in failures:
+        kind = (failure.get("lifecycle_event"), failure.get("error_code"), failure.get("script_name"))
+        kinds.setdefault(kind, []).append(failure)
+    return list(kinds.values())
+
+
+def _names(failures: list[dict[str, t.Any]]) -> str:
+    names = [str(failure.get("target_id")) for failure in failures]
+    shown = ", ".join(names[:NAMES_PER_FAILURE_KIND])
+    return f"{shown} and {len(names) - NAMES_PER_FAILURE_KIND} more" if len(names) > NAMES_PER_FAILURE_KIND else shown
+
+
+def _log_tail_text(failure: dict[str, t.Any]) -> str:
+    tail = failure.get("log_tail") or ""
+    if len(tail) > LOG_TAIL_IN_MESSAGE:
+        tail = "..." + tail[-(LOG_TAIL_IN_MESSAGE - 3) :]
+    return f"\nlog tail of {failure.get('target_id')}:\n{tail}" if tail else ""
+
+
 def explain_failure(deployment: dict[str, t.Any], failures: list[dict[str, t.Any]]) -> str:
-    """What went wrong, for a person: the deployment's error, then each failed instance, event, script and log."""
+    """What went wrong, for a person, in a few lines whatever the fleet size: the deployment's error, then the failed
+    instances grouped by event, error code and script (the first few by name), and the first one's log tail."""
     error = deployment.get("errorInformation") or {}
     text = f"deployment {deployment.get('deploymentId')} {deployment.get('status', '').lower()}"
     if error:
-        text += f" ({error.get('code')}: {error.get('message')})"
+        text += f" ({error.get('code')}: {_clip(str(error.get('message')))})"
+    kinds = _failure_kinds(failures)
     details = []
-    for failure in failures[:FAILURES_IN_MESSAGE]:
-        if not failure.get("lifecycle_event"):
-            details.append(f"{failure['target_id']} failed")
+    for kind in kinds[:FAILURE_KINDS_IN_MESSAGE]:
+        first = kind[0]
+        if not first.get("lifecycle_event"):
+            details.append(f"{_names(kind)} failed")
             continue
-        detail = f"{failure['target_id']} failed at {failure['lifecycle_event']} ({failure.get('error_code')})"
-        if failure.get("script_name"):
-            detail += f" in {failure['script_name']}"
-        if failure.get("message"):
-            detail += f": {failure['message']}"
-        if failure.get("log_tail"):
-            detail += f"\nlog tail of {failure['target_id']}:\n{failure['log_tail']}"
+        detail = f"{_names(kind)} failed at {first['lifecycle_event']} ({first.get('error_code')})"
+        if first.get("script_name"):
+            detail += f" in {first['script_name']}"
+        if first.get("message"):
+            detail += f": {_clip(str(first['message']))}"
+        if kind is kinds[0]:
+            detail += _log_tail_text(first)
         details.append(detail)
-    if len(failures) > FAILURES_IN_MESSAGE:
-        details.append(f"{len(failures) - FAILURES_IN_MESSAGE} more instances failed (see failures in the result)")
+    others = sum(len(kind) for kind in kinds[FAILURE_KINDS_IN_MESSAGE:])
+    if others:
+        details.append(f"{others} more instances failed otherwise (see failures in the result)")
     if details:
         text += ": " + "; ".join(details)
     return text

@@ -6,19 +6,23 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 from unittest.mock import MagicMock
 
 import pytest
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import HEARTBEAT
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import PollSchedule
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import Snapshot
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import blue_green_outcome
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import deployment_to_ansible
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import elapsed_text
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_duration
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import expected_end
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import explain_failure
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import explain_rollback
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import failed_events
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import follow
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import line_due
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import nearly_done
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import progress_line
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.following import take_snapshot
@@ -189,7 +193,7 @@ class TestFollow:
         take = scripted(["Created", "InProgress", "InProgress", "Succeeded"], clock)
         outcome = follow(take, clock.now, clock.now + 60, clock=clock.time, sleep=clock.sleep)
         assert outcome.finished and not outcome.timed_out
-        assert outcome.lines == ["d-X: Created", "d-X: InProgress", "d-X: Succeeded"]
+        assert outcome.lines == ["d-X: Created (0s)", "d-X: InProgress (1s)", "d-X: Succeeded (2s)"]
         assert outcome.polls == 4
         assert clock.sleeps == [0.5, 0.5, 0.5]  # a short deployment is noticed within half a second
 
@@ -204,7 +208,7 @@ class TestFollow:
             sleep=lambda seconds: told.append(f"slept {seconds}"),
             on_line=told.append,
         )
-        assert told == ["d-X: InProgress", "slept 0.5", "slept 0.5", "d-X: Succeeded"]
+        assert told == ["d-X: InProgress (0s)", "slept 0.5", "slept 0.5", "d-X: Succeeded (0s)"]
 
     def test_a_blue_green_deployment_in_ready_ends_following_only_when_asked(self):
         clock = FakeClock()
@@ -236,12 +240,12 @@ class TestFollow:
             sleep=clock.sleep,
         )
         assert not outcome.finished and not outcome.timed_out
-        assert outcome.lines == ["d-X: InProgress"]
+        assert outcome.lines == ["d-X: InProgress (0s)"]
         assert clock.now - 1000.0 >= 2.0
 
     def test_no_change_keeps_following(self):
         clock = FakeClock()
-        take = scripted(["InProgress"] * 30 + ["Succeeded"], clock)
+        take = scripted(["InProgress"] * 10 + ["Succeeded"], clock)
         outcome = follow(
             take,
             clock.now,
@@ -252,7 +256,8 @@ class TestFollow:
             sleep=clock.sleep,
         )
         assert outcome.finished
-        assert outcome.lines == ["d-X: Succeeded"]
+        assert clock.now - 1000.0 < HEARTBEAT  # no heartbeat fell due either
+        assert outcome.lines == ["d-X: Succeeded (5s)"]
 
     def test_backoff_continues_from_when_following_began(self):
         clock = FakeClock()
@@ -264,6 +269,64 @@ class TestFollow:
             sleep=clock.sleep,
         )
         assert clock.sleeps == [10.0]
+
+    def test_nothing_changing_for_long_still_shows_a_line_each_heartbeat_with_the_time_elapsed(self):
+        clock = FakeClock()
+        seen: list[tuple[float, str]] = []
+        follow(
+            scripted(["InProgress"] * 60 + ["Succeeded"], clock),
+            clock.now,
+            clock.now + 3600,
+            clock=clock.time,
+            sleep=clock.sleep,
+            on_line=lambda line: seen.append((clock.now, line)),
+        )
+        times = [at for at, _line in seen]
+        assert times[-1] - times[0] > 4 * HEARTBEAT  # a long wait, without a change until the end
+        assert all(
+            later - earlier == pytest.approx(HEARTBEAT) or later - earlier < HEARTBEAT
+            for earlier, later in itertools.pairwise(times)
+        )
+        assert [line for _at, line in seen[:2]] == [
+            "d-X: InProgress (0s)",
+            f"d-X: InProgress ({elapsed_text(HEARTBEAT)})",
+        ]
+
+    def test_a_resumed_follow_keeps_the_heartbeat_of_the_line_shown_before(self):
+        clock = FakeClock()
+        outcome = follow(
+            scripted(["InProgress"], clock),
+            clock.now - 100,
+            clock.now + 3600,
+            last_line="d-X: InProgress",
+            last_shown=clock.now - HEARTBEAT,
+            return_on_change_after=2.0,
+            clock=clock.time,
+            sleep=clock.sleep,
+        )
+        assert outcome.lines == ["d-X: InProgress (1m40s)"]  # due at once, although nothing changed
+        assert (outcome.last_state, outcome.last_shown) == ("d-X: InProgress", 1000.0)
+
+
+class TestHeartbeat:
+    def test_a_change_is_shown_at_once(self):
+        assert line_due("d-X: InProgress, 1/2", "d-X: InProgress, 0/2", now=5.0, last_shown=4.0, heartbeat=HEARTBEAT)
+
+    def test_no_change_is_shown_once_a_heartbeat_passed(self):
+        assert line_due(
+            "d-X: InProgress", "d-X: InProgress", now=10.0 + HEARTBEAT, last_shown=10.0, heartbeat=HEARTBEAT
+        )
+
+    def test_no_change_within_a_heartbeat_is_not_shown(self):
+        assert not line_due(
+            "d-X: InProgress", "d-X: InProgress", now=10.0 + HEARTBEAT / 2, last_shown=10.0, heartbeat=HEARTBEAT
+        )
+
+    @pytest.mark.parametrize(
+        ("seconds", "text"), [(0, "0s"), (45.2, "45s"), (65, "1m05s"), (3600, "1h00m00s"), (3725, "1h02m05s")]
+    )
+    def test_elapsed_time_in_words(self, seconds, text):
+        assert elapsed_text(seconds) == text
 
 
 FAILED_TARGET = {
@@ -301,10 +364,47 @@ class TestExplainFailure:
         assert "[stderr]curl: (7) refused" in message
         assert failures[0]["log_tail"].endswith("[stderr]curl: (7) refused")
 
-    def test_many_failures_are_summarised(self):
-        targets = [{**FAILED_TARGET, "targetId": f"i-{n}"} for n in range(5)]
+    def test_instances_that_failed_the_same_way_are_named_together_with_the_first_ones_log_tail(self):
+        targets = [{**FAILED_TARGET, "targetId": f"i-{n}"} for n in range(7)]
         message = explain_failure({"deploymentId": "d-X", "status": "Failed"}, failed_events(targets))
-        assert "2 more instances failed" in message
+        assert message.startswith(
+            "deployment d-X failed: i-0, i-1, i-2, i-3, i-4 and 2 more failed at ValidateService (ScriptFailed) "
+            "in scripts/validate.sh: Script at specified location: scripts/validate.sh failed with exit code 1\n"
+            "log tail of i-0:\n"
+        )
+        assert message.count("log tail of") == 1
+
+    def test_other_ways_of_failing_are_named_then_counted(self):
+        def failing_at(event: str, number: int) -> dict:
+            failed = {**FAILED_TARGET["lifecycleEvents"][1], "lifecycleEventName": event}
+            return {**FAILED_TARGET, "targetId": f"i-{number}", "lifecycleEvents": [failed]}
+
+        events = ["ValidateService", "AfterInstall", "ApplicationStart", "BeforeInstall", "Install"]
+        targets = [failing_at(event, number) for number, event in enumerate(events)]
+        message = explain_failure({"deploymentId": "d-X", "status": "Failed"}, failed_events(targets))
+        assert "i-1 failed at AfterInstall (ScriptFailed)" in message and "i-2 failed at ApplicationStart" in message
+        assert "i-3" not in message
+        assert message.endswith("2 more instances failed otherwise (see failures in the result)")
+
+    def test_the_message_stays_short_whatever_the_fleet_and_its_logs(self):
+        long_log = "\n".join(f"[stderr]{'x' * 400} line {n}" for n in range(50))
+        failed = dict(FAILED_TARGET["lifecycleEvents"][1])
+        failed["diagnostics"] = {**failed["diagnostics"], "message": "m" * 2000, "logTail": long_log}
+        kinds = ["ValidateService", "AfterInstall", "ApplicationStart", "BeforeInstall"]
+        targets = [
+            {
+                "targetId": f"i-{number:017x}",
+                "status": "Failed",
+                "lifecycleEvents": [{**failed, "lifecycleEventName": kinds[number % 4]}],
+            }
+            for number in range(500)
+        ]
+        deployment = {
+            "deploymentId": "d-X",
+            "status": "Failed",
+            "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "e" * 2000},
+        }
+        assert len(explain_failure(deployment, failed_events(targets))) < 2500
 
     def test_rollback_outcomes(self):
         revision = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "r1.zip", "bundleType": "zip"}}

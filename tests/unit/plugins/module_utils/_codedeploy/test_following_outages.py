@@ -126,7 +126,7 @@ def following(client: t.Any, clock: Clock, lines: list[str]) -> dict[str, t.Any]
         client,
         params,
         check_mode=False,
-        count_targets=lambda *_args: None,
+        clients=lambda _service: None,  # following reads CodeDeploy only
         handoff=Handoff.from_dict(handoff),
         on_line=lines.append,
         clock=clock.time,
