@@ -11,13 +11,20 @@ plugin.
 A run that follows a deployment may return before the deployment ends (when the action plugin asks, so that it can
 print the lines seen so far); the next run carries on from the hand-off the previous one returned. The action plugin
 starts the first hand-off (with window) and passes back what the module returned; every other field is the module's.
-On the wire (the progress_handoff option and result) it is a dict: to_dict() and from_dict().
+
+The plugin hands it to the module in the environment of the module's execution (Handoff.VARIABLE), not as a module
+option, so that users see only their own options; ansible-core passes an async task's directory to its module the
+same way (ANSIBLE_ASYNC_DIR). The module returns the next one in its result (progress_handoff), a dict: to_dict() and
+from_dict(). When the module runs in the plugin's process, Handoff.PROGRESS_FILE_VARIABLE names the file the module
+appends each progress line to, which the plugin prints while the module runs.
 
 Only the standard library here: the action plugin imports this file on the controller, where boto3 may be missing.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
@@ -36,6 +43,10 @@ class Purpose(str, Enum):
 
 @dataclass(frozen=True)
 class Handoff:
+    # The environment variables the action plugin sets for the module's execution.
+    VARIABLE: t.ClassVar[str] = "ROLLOUT_CODEDEPLOY_HANDOFF"
+    PROGRESS_FILE_VARIABLE: t.ClassVar[str] = "ROLLOUT_CODEDEPLOY_PROGRESS_FILE"
+
     # Set by the action plugin: return once the progress changed and this many seconds passed (None: follow to the end).
     window: float | None = None
     # Clock time at which following gives up (wait_timeout after following first began).
@@ -50,6 +61,8 @@ class Handoff:
     purpose: Purpose | None = None
     started: float | None = None
     last_line: str | None = None
+    # When (clock time) that line was shown: another is shown after a heartbeat even when nothing changed.
+    last_shown: float | None = None
     # While the automatic rollback is followed: the task's deployment that failed.
     failed_deployment_id: str | None = None
 
@@ -61,11 +74,11 @@ class Handoff:
         """Follow deployment_id from now on, unless this hand-off already follows it (a run that resumes)."""
         if self.deployment_id == deployment_id:
             return self
-        return replace(self, deployment_id=deployment_id, purpose=purpose, started=now, last_line=None)
+        return replace(self, deployment_id=deployment_id, purpose=purpose, started=now, last_line=None, last_shown=None)
 
     def followed(self) -> Handoff:
         """The followed deployment ended: nothing is followed any more."""
-        return replace(self, deployment_id=None, purpose=None, started=None, last_line=None)
+        return replace(self, deployment_id=None, purpose=None, started=None, last_line=None, last_shown=None)
 
     def to_dict(self) -> dict[str, t.Any]:
         """The fields that are set, as JSON values (the purpose by its name)."""
@@ -93,5 +106,19 @@ class Handoff:
             purpose=Purpose(purpose) if purpose else None,
             started=number("started"),
             last_line=values.get("last_line"),
+            last_shown=number("last_shown"),
             failed_deployment_id=values.get("failed_deployment_id"),
         )
+
+    def to_environment(self) -> dict[str, str]:
+        """The environment that hands this over: VARIABLE, the dict as JSON, base64-encoded (ansible-core before 2.19
+        templates a task's environment values, and JSON holding user text, a plan's reason, could look like one)."""
+        return {self.VARIABLE: base64.b64encode(json.dumps(self.to_dict()).encode("utf-8")).decode("ascii")}
+
+    @classmethod
+    def from_environment(cls, environ: t.Mapping[str, str]) -> Handoff:
+        """The hand-off to_environment() set; an empty one (follow to the end) when VARIABLE is unset or empty."""
+        value = environ.get(cls.VARIABLE)
+        if not value:
+            return cls()
+        return cls.from_dict(json.loads(base64.b64decode(value.encode("ascii"))))

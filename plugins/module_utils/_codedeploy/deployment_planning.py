@@ -8,8 +8,9 @@
 """What a codedeploy_deployment task has to do, decided from what was read (no API calls here).
 
 deployment_runs.py reads the state (gather), asks a function here what to do (plan) and does it (act): which
-deployment to create, stop, continue, attach to or wait for; where a rollback goes; whether to follow the automatic
-rollback of a failed deployment; and whether the task succeeds or fails once its deployment ended.
+deployment to create, stop, continue, attach to or wait for; where a rollback goes; what is wrong before a deployment
+is created (pre-flight); whether to follow the automatic rollback of a failed deployment; whether the task succeeds
+or fails once its deployment ended; and which targets its result lists.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import field
 from .deployment_handoff import Purpose
 from .following import explain_failure
 from .following import explain_rollback
+from .revisions import _strip_etag
 from .revisions import describe_revision
 from .revisions import same_revision
 
@@ -101,6 +103,175 @@ def plan_present(
             return Plan("create", f"force: deploy {name} again", None, wanted)
         return Plan("none", f"the group already runs {name} (deployment {last_success['deploymentId']})", last_success)
     return Plan("create", f"deploy {name}", None, wanted)
+
+
+def plan_restart(active: list[dict[str, t.Any]], last_success: dict[str, t.Any] | None, when_busy: str) -> Plan:
+    """deployment_mode=RESTART: run the group's last successful revision again (CodeDeploy picks it; the request
+    has no revision). Like force=true it always deploys, but a restart already in flight is attached to."""
+    in_flight = active[0] if active else None
+    if in_flight is not None:
+        if in_flight.get("deploymentMode") == "RESTART":
+            return Plan("attach", f"restart {in_flight['deploymentId']} is in flight", in_flight)
+        other = f"deployment {in_flight['deploymentId']} of {describe_revision(in_flight.get('revision'))} is in flight"
+        if when_busy == "fail":
+            return Plan(
+                "fail",
+                f"{other} ({in_flight.get('status')}); wait for it, stop it, or set when_busy to wait or stop",
+                in_flight,
+            )
+        return Plan("stop_other" if when_busy == "stop" else "wait_for_other", other, in_flight)
+    if last_success is None:
+        return Plan(
+            "fail",
+            "deployment_mode: RESTART runs the group's last successful revision again, and the group has no "
+            "successful deployment; deploy a revision first",
+        )
+    revision = last_success.get("revision")
+    reason = f"restart {describe_revision(revision)} (the revision of {last_success['deploymentId']})"
+    return Plan("create", reason, None, revision, {"restart": True})
+
+
+def plan_without_group(wanted: dict[str, t.Any] | None, application: str, group_name: str) -> Plan:
+    """Check mode, and the group does not exist: an earlier task of the same run may create it (check mode created
+    nothing), so the task predicts what it would do to a new group: deploy the wanted revision (state=present), or
+    nothing (state=rolled_back: a new group has nothing to roll back to)."""
+    if wanted is not None:
+        return Plan("create", f"deploy {describe_revision(wanted)}", None, wanted, {"group_missing": True})
+    return Plan("none", f"group '{group_name}' of application '{application}' does not exist yet: nothing to roll back")
+
+
+def missing_group_problem(application: str, group_name: str, check_mode: bool) -> str:
+    text = f"deployment_group_name: group '{group_name}' of application '{application}' does not exist"
+    if check_mode:
+        return f"{text}; in check mode an earlier task may create it (rollout.codedeploy.codedeploy_deployment_group)"
+    return f"{text}; create it first (rollout.codedeploy.codedeploy_deployment_group)."
+
+
+# ---- pre-flight: what must hold before CreateDeployment ----------------------------------------------------------
+
+
+def _filter_text(tag_filter: dict[str, t.Any]) -> str:
+    key, value = tag_filter.get("Key"), tag_filter.get("Value")
+    filter_type = tag_filter.get("Type") or ("KEY_AND_VALUE" if value else "KEY_ONLY")
+    if filter_type == "KEY_ONLY":
+        return f"{key} (any value)"
+    if filter_type == "VALUE_ONLY":
+        return f"any key={value}"
+    return f"{key}={value}"
+
+
+def _filters_text(filters: list[dict[str, t.Any]]) -> str:
+    return " or ".join(_filter_text(tag_filter) for tag_filter in filters)
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """How a deployment group (or a blue/green deployment's target_instances) picks instances, in API shapes: tag
+    filters match any filter; a tag set needs a match in every inner list; Auto Scaling groups give their InService
+    instances (docs/codedeploy-behavior.md#applications-configurations-and-groups)."""
+
+    owner: str  # who selects, in words: "group 'web' of application 'app'", or "target_instances"
+    ec2_tag_filters: list[dict[str, t.Any]] = field(default_factory=list)
+    ec2_tag_set: list[list[dict[str, t.Any]]] = field(default_factory=list)
+    auto_scaling_groups: list[str] = field(default_factory=list)
+    on_premises_tag_filters: list[dict[str, t.Any]] = field(default_factory=list)
+    on_premises_tag_set: list[list[dict[str, t.Any]]] = field(default_factory=list)
+
+    @classmethod
+    def of_group(cls, group: dict[str, t.Any]) -> Selectors:
+        return cls(
+            owner=f"group '{group.get('deploymentGroupName')}' of application '{group.get('applicationName')}'",
+            ec2_tag_filters=list(group.get("ec2TagFilters") or []),
+            ec2_tag_set=[list(item) for item in (group.get("ec2TagSet") or {}).get("ec2TagSetList") or [] if item],
+            auto_scaling_groups=[asg["name"] for asg in group.get("autoScalingGroups") or []],
+            on_premises_tag_filters=list(group.get("onPremisesInstanceTagFilters") or []),
+            on_premises_tag_set=[
+                list(item) for item in (group.get("onPremisesTagSet") or {}).get("onPremisesTagSetList") or [] if item
+            ],
+        )
+
+    @classmethod
+    def of_target_instances(cls, target_instances: dict[str, t.Any]) -> Selectors:
+        """From CreateDeployment's targetInstances (target_instances_to_boto3's result)."""
+        return cls(
+            owner="target_instances",
+            ec2_tag_filters=list(target_instances.get("tagFilters") or []),
+            ec2_tag_set=[list(item) for item in (target_instances.get("ec2TagSet") or {}).get("ec2TagSetList") or []],
+            auto_scaling_groups=list(target_instances.get("autoScalingGroups") or []),
+        )
+
+    def describe(self) -> str:
+        """e.g. 'EC2 tag filters app=web; Auto Scaling groups web-asg (InService instances)'."""
+        parts = []
+        if self.ec2_tag_filters:
+            parts.append(f"EC2 tag filters {_filters_text(self.ec2_tag_filters)}")
+        if self.ec2_tag_set:
+            parts.append("EC2 tag set " + " and ".join(f"({_filters_text(item)})" for item in self.ec2_tag_set))
+        if self.auto_scaling_groups:
+            parts.append(f"Auto Scaling groups {', '.join(self.auto_scaling_groups)} (InService instances)")
+        if self.on_premises_tag_filters:
+            parts.append(f"on-premises tag filters {_filters_text(self.on_premises_tag_filters)}")
+        if self.on_premises_tag_set:
+            sets = " and ".join(f"({_filters_text(item)})" for item in self.on_premises_tag_set)
+            parts.append(f"on-premises tag set {sets}")
+        return "; ".join(parts) if parts else "no tag filters, tag sets or Auto Scaling groups"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a set of selectors picked when it was read: count is None when it could not be read."""
+
+    selectors: Selectors
+    count: int | None
+
+
+def preflight_problems(
+    s3_location: dict[str, t.Any] | None, s3_head: dict[str, t.Any] | None, selections: list[Selection]
+) -> list[str]:
+    """What stops a deployment before CreateDeployment: its S3 object is missing or is not the one given (s3_location
+    is the revision's, None when not checked; s3_head what HeadObject answered, None when there is no such object),
+    or a set of selectors picks no instance. CodeDeploy would create the deployment and fail it on every instance
+    (DownloadBundle) or with NO_INSTANCES (docs/codedeploy-behavior.md#revisions)."""
+    problems = []
+    if s3_location is not None:
+        url = f"s3://{s3_location.get('bucket')}/{s3_location.get('key')}"
+        version = f" (version {s3_location['version']})" if s3_location.get("version") else ""
+        wanted_etag = _strip_etag(s3_location.get("eTag"))
+        if s3_head is None:
+            problems.append(f"revision: {url}{version} does not exist in bucket {s3_location.get('bucket')}")
+        elif wanted_etag and wanted_etag != _strip_etag(s3_head.get("ETag")):
+            problems.append(
+                f"revision: {url}{version} has ETag {_strip_etag(s3_head.get('ETag'))}, not the e_tag given "
+                f"({wanted_etag}): the object changed since the revision was made"
+            )
+    for selection in selections:
+        if selection.count == 0:
+            problems.append(
+                f"{selection.selectors.owner} selects no instance ({selection.selectors.describe()}): "
+                "there is nothing to deploy to"
+            )
+    return problems
+
+
+def preflight_failure(problems: list[str]) -> str:
+    return f"{'; '.join(problems)}. No deployment was created."
+
+
+def targets_to_report(
+    deployment: dict[str, t.Any], targets: list[dict[str, t.Any]], return_all_targets: bool
+) -> tuple[list[dict[str, t.Any]], dict[str, int]]:
+    """The targets a result lists in full, and how many of the others it leaves out, by status.
+
+    A deployment that failed or was stopped lists only its failed targets unless return_all_targets: the task's
+    output stays short on a large fleet. Any other deployment lists every target."""
+    if return_all_targets or deployment.get("status") not in ("Failed", "Stopped"):
+        return targets, {}
+    listed = [target for target in targets if target.get("status") == "Failed"]
+    omitted: dict[str, int] = {}
+    for target in targets:
+        if target.get("status") != "Failed":
+            omitted[target.get("status") or "Unknown"] = omitted.get(target.get("status") or "Unknown", 0) + 1
+    return listed, omitted
 
 
 def is_rollback(deployment: dict[str, t.Any]) -> bool:

@@ -9,9 +9,12 @@
 
 A run is a loop over phases; each phase takes a frozen Step and returns the next one:
 
-- DECIDE reads the group, or the deployment the options name (gather), and asks deployment_planning (plan);
+- DECIDE reads the group, or the deployment the options name (gather), and asks deployment_planning (plan); in
+  check mode a group that does not exist yet (an earlier task of the run would create it) is a warning;
 - ACT does what the plan says: creates, stops or continues a deployment, attaches to one, waits for another, or
-  reports that nothing needs doing (in check mode, what it would do);
+  reports that nothing needs doing (in check mode, what it would do). Before it creates a deployment it reads the
+  revision's S3 object and the instances the group selects, and fails when planning finds a problem (in check mode
+  it warns);
 - STARTED: the task created, attached to, stopped or continued a deployment: follow it, or report it now;
 - FOLLOW polls the followed deployment until it ends, the hand-off's window passed or the time is up; a deployment
   the task waited for sends it back to DECIDE;
@@ -41,16 +44,24 @@ from .deployment_groups import get_deployment_group
 from .deployment_handoff import Handoff  # the face re-exports it as DeploymentHandoff
 from .deployment_handoff import Purpose
 from .deployment_planning import Plan
+from .deployment_planning import Selection
+from .deployment_planning import Selectors
 from .deployment_planning import expects_rollback
 from .deployment_planning import follows_until_ready
+from .deployment_planning import missing_group_problem
 from .deployment_planning import plan_after_failure
 from .deployment_planning import plan_conclusion
 from .deployment_planning import plan_continued
 from .deployment_planning import plan_ended
 from .deployment_planning import plan_present
+from .deployment_planning import plan_restart
 from .deployment_planning import plan_rolled_back
 from .deployment_planning import plan_stopped
+from .deployment_planning import plan_without_group
+from .deployment_planning import preflight_failure
+from .deployment_planning import preflight_problems
 from .deployment_planning import rolled_back_from
+from .deployment_planning import targets_to_report
 from .following import ROLLBACK_APPEARS_WITHIN
 from .following import EndpointUnreachable
 from .following import OutageRetry
@@ -61,7 +72,9 @@ from .following import expected_duration
 from .following import failed_events
 from .following import follow
 from .following import take_snapshot
+from .on_premises import list_instance_names
 from .revisions import describe_revision
+from .revisions import head_s3_object
 from .revisions import revision_from_params
 from .transformations import tag_filters_to_boto3
 
@@ -76,6 +89,10 @@ class DeploymentTaskFailed(Exception):
         super().__init__(message)
         self.message = message
         self.result = result
+
+
+# The codes AWS answers a call the caller may not make with (S3's HeadObject answers a bare 403).
+_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden")
 
 
 class Phase(Enum):
@@ -95,8 +112,9 @@ class Task:
     client: RetryingBotoClientWrapper
     params: dict[str, t.Any]
     check_mode: bool
-    # Counts the instances a deployment would reach (check mode only); None when it cannot tell.
-    count_targets: t.Callable[[dict[str, t.Any], dict[str, t.Any] | None], int | None]
+    # The clients of the other services the pre-flight reads ("s3", "ec2", "autoscaling"), made when first needed.
+    clients: t.Callable[[str], RetryingBotoClientWrapper]
+    warn: t.Callable[[str], None]
     clock: t.Callable[[], float]
     sleep: t.Callable[[float], None]
     outages: OutageRetry
@@ -120,7 +138,7 @@ class Step:
     handoff: Handoff
     lines: tuple[str, ...] = ()
     plan: Plan | None = None  # ACT: what to do
-    group: dict[str, t.Any] | None = None  # ACT: the group the plan was made for (check mode counts its targets)
+    group: dict[str, t.Any] | None = None  # ACT: the group the plan was made for (the pre-flight reads its selectors)
     note: str = ""  # STARTED: what the task did to the deployment, e.g. "created d-X"
     deployment: dict[str, t.Any] | None = None  # ENDED, ROLLED_BACK: the followed deployment as it ended
     result: dict[str, t.Any] | None = None  # DONE: the task's result
@@ -156,7 +174,8 @@ def run(
     params: dict[str, t.Any],
     *,
     check_mode: bool,
-    count_targets: t.Callable[[dict[str, t.Any], dict[str, t.Any] | None], int | None],
+    clients: t.Callable[[str], RetryingBotoClientWrapper],
+    warn: t.Callable[[str], None] = lambda _message: None,
     handoff: Handoff | None = None,
     on_line: t.Callable[[str], None] | None = None,
     clock: t.Callable[[], float] = time.time,
@@ -165,14 +184,15 @@ def run(
 ) -> dict[str, t.Any]:
     """Carry out the task the options describe; raises DeploymentTaskFailed when the task must fail.
 
-    handoff: where the task's previous run stopped (the action plugin passes it back); a run that follows a
-    deployment carries on following it. count_targets: how many instances a new deployment would reach, for check
-    mode (None when it cannot tell). on_line is told each progress line as soon as it is seen. outages: how long to
-    ride out an endpoint that stops answering while following (OutageRetry's defaults when None).
+    client: CodeDeploy's. clients: the client of another service by name ("s3", "ec2", "autoscaling"), for the
+    pre-flight. warn is told what the task warns of (in check mode, the pre-flight's problems). handoff: where the
+    task's previous run stopped (the action plugin passes it back); a run that follows a deployment carries on
+    following it. on_line is told each progress line as soon as it is seen. outages: how long to ride out an endpoint
+    that stops answering while following (OutageRetry's defaults when None).
     An AWS error raised once a deployment is known carries its id (in kwargs, which reach fail_json), so a failed
     task always says which deployment to attach to again.
     """
-    task = Task(client, params, check_mode, count_targets, clock, sleep, outages or OutageRetry(), on_line)
+    task = Task(client, params, check_mode, clients, warn, clock, sleep, outages or OutageRetry(), on_line)
     handoff = handoff or Handoff()
     step = Step(Phase.FOLLOW if handoff.following else Phase.DECIDE, handoff)
     try:
@@ -185,27 +205,44 @@ def run(
     return step.result or {}
 
 
-def create_request(params: dict[str, t.Any], revision: dict[str, t.Any], description: str | None) -> dict[str, t.Any]:
-    """CreateDeployment parameters from the module options; unset options are left to the group."""
+def create_request(
+    params: dict[str, t.Any], revision: dict[str, t.Any] | None, description: str | None
+) -> dict[str, t.Any]:
+    """CreateDeployment parameters from the module options; unset options are left to the group. A RESTART
+    deployment has no revision (CodeDeploy takes the group's last successful one)."""
     request: dict[str, t.Any] = {
         "applicationName": params["application_name"],
         "deploymentGroupName": params["deployment_group_name"],
-        "revision": revision,
     }
+    if params.get("deployment_mode") != "RESTART":
+        request["revision"] = revision
     optional = {
         "deploymentConfigName": params.get("deployment_config_name"),
         "description": description,
         "fileExistsBehavior": params.get("file_exists_behavior"),
         "ignoreApplicationStopFailures": params.get("ignore_application_stop_failures"),
         "updateOutdatedInstancesOnly": params.get("update_outdated_instances_only"),
+        "deploymentMode": params.get("deployment_mode"),
     }
     request.update({name: value for name, value in optional.items() if value is not None})
-    auto_rollback = params.get("auto_rollback")
+    auto_rollback = params.get("auto_rollback_configuration")
     if auto_rollback:
         request["autoRollbackConfiguration"] = {
             "enabled": auto_rollback["enabled"],
             "events": list(auto_rollback.get("events") or []),
         }
+    alarms = params.get("override_alarm_configuration")
+    if alarms:
+        override: dict[str, t.Any] = {"enabled": alarms["enabled"]}
+        if alarms.get("ignore_poll_alarm_failure") is not None:
+            override["ignorePollAlarmFailure"] = alarms["ignore_poll_alarm_failure"]
+        if alarms.get("alarms") is not None:
+            override["alarms"] = [{"name": alarm["name"]} for alarm in alarms["alarms"]]
+        request["overrideAlarmConfiguration"] = override
+    ec2_options = params.get("ec2_deployment_options")
+    if ec2_options and ec2_options.get("auto_scaling_group_processes_to_suspend") is not None:
+        processes = list(ec2_options["auto_scaling_group_processes_to_suspend"])
+        request["ec2DeploymentOptions"] = {"autoScalingGroupProcessesToSuspend": processes}
     target_instances = params.get("target_instances")
     if target_instances:
         request["targetInstances"] = target_instances_to_boto3(target_instances)
@@ -213,14 +250,16 @@ def create_request(params: dict[str, t.Any], revision: dict[str, t.Any], descrip
 
 
 def target_instances_to_boto3(target_instances: dict[str, t.Any]) -> dict[str, t.Any]:
+    """target_instances (ec2_tag_set as codedeploy_deployment_group takes it, {ec2_tag_set_list: [[...]]}) as
+    CreateDeployment's targetInstances."""
     result: dict[str, t.Any] = {}
     if target_instances.get("tag_filters"):
         result["tagFilters"] = tag_filters_to_boto3(target_instances["tag_filters"])
     if target_instances.get("auto_scaling_groups"):
         result["autoScalingGroups"] = list(target_instances["auto_scaling_groups"])
-    if target_instances.get("ec2_tag_set"):
-        tag_set = [tag_filters_to_boto3(group) for group in target_instances["ec2_tag_set"]]
-        result["ec2TagSet"] = {"ec2TagSetList": tag_set}
+    tag_set_list = (target_instances.get("ec2_tag_set") or {}).get("ec2_tag_set_list")
+    if tag_set_list:
+        result["ec2TagSet"] = {"ec2TagSetList": [tag_filters_to_boto3(group) for group in tag_set_list]}
     return result
 
 
@@ -236,15 +275,14 @@ def _plan_summary(plan: Plan) -> dict[str, t.Any]:
 # ---- gather: what the decisions are made from ----------------------------------------------------
 
 
-def _group(task: Task) -> dict[str, t.Any]:
+def _group(task: Task) -> dict[str, t.Any] | None:
+    """The group; None in check mode when it does not exist (warned of: an earlier task may create it)."""
     group = get_deployment_group(task.client, task.application, task.group_name)
     if group is None:
-        raise AnsibleCodeDeployError(
-            message=(
-                f"deployment_group_name: group '{task.group_name}' of application '{task.application}' does not "
-                "exist; create it first (rollout.codedeploy.codedeploy_deployment_group)."
-            )
-        )
+        problem = missing_group_problem(task.application, task.group_name, task.check_mode)
+        if not task.check_mode:
+            raise AnsibleCodeDeployError(message=problem)
+        task.warn(problem)
     return group
 
 
@@ -292,9 +330,78 @@ def _target_deployment(task: Task) -> dict[str, t.Any] | None:
                 message=f"deployment_id: deployment {task.params['deployment_id']} does not exist"
             )
         return deployment
-    _group(task)
+    if _group(task) is None:  # check mode: nothing is in flight in a group that does not exist yet
+        return None
     active = _active(task)
     return active[0] if active else None
+
+
+def _denied(error: AnsibleAWSError) -> bool:
+    response = getattr(error.exception, "response", None) or {}
+    return (response.get("Error") or {}).get("Code") in _DENIED_CODES
+
+
+def _s3_head(task: Task, location: dict[str, t.Any]) -> tuple[bool, dict[str, t.Any] | None]:
+    """Whether the revision's S3 object could be read, and what HeadObject answered (None: no such object)."""
+    try:
+        return True, head_s3_object(task.clients("s3"), location["bucket"], location["key"], location.get("version"))
+    except AnsibleAWSError as e:
+        if not _denied(e):
+            raise
+        task.warn(
+            f"could not check that s3://{location['bucket']}/{location['key']} exists before deploying it "
+            "(s3:GetObject was denied); the deployment goes ahead"
+        )
+        return False, None
+
+
+def _instance_count(task: Task, selectors: Selectors) -> int | None:
+    """How many instances the selectors pick now; None when the caller may not read them (warned of)."""
+    try:
+        selected = set()
+        if selectors.ec2_tag_filters or selectors.ec2_tag_set or selectors.auto_scaling_groups:
+            selected = api.selected_instance_ids(
+                task.clients("ec2"),
+                task.clients("autoscaling"),
+                selectors.ec2_tag_filters,
+                selectors.ec2_tag_set,
+                selectors.auto_scaling_groups,
+            )
+        selected |= _on_premises_names(task, selectors)
+    except AnsibleAWSError as e:
+        if not _denied(e):
+            raise
+        task.warn(
+            f"could not count the instances {selectors.owner} selects ({e.message}): grant ec2:DescribeInstances, "
+            "autoscaling:DescribeAutoScalingGroups and codedeploy:ListOnPremisesInstances to check them first"
+        )
+        return None
+    return len(selected)
+
+
+def _on_premises_names(task: Task, selectors: Selectors) -> set[str]:
+    """The registered on-premises instances the selectors pick: any filter of a list, a filter of every set."""
+
+    def matching(filters: list[dict[str, t.Any]]) -> set[str]:
+        names: set[str] = set()
+        for tag_filter in filters:
+            # list_instance_names takes the module's shape of a filter ({key, value, type}).
+            wanted = {"key": tag_filter.get("Key"), "value": tag_filter.get("Value"), "type": tag_filter.get("Type")}
+            names |= set(list_instance_names(task.client, "Registered", [wanted]))
+        return names
+
+    selected = matching(selectors.on_premises_tag_filters)
+    if selectors.on_premises_tag_set:
+        selected |= set.intersection(*(matching(filters) for filters in selectors.on_premises_tag_set))
+    return selected
+
+
+def _selections(task: Task, group: dict[str, t.Any]) -> list[Selection]:
+    """The group's selectors and the target_instances given, each with how many instances it picks now."""
+    all_selectors = [Selectors.of_group(group)]
+    if task.params.get("target_instances"):
+        all_selectors.append(Selectors.of_target_instances(target_instances_to_boto3(task.params["target_instances"])))
+    return [Selection(selectors, _instance_count(task, selectors)) for selectors in all_selectors]
 
 
 def _find_rollback(task: Task, deployment: dict[str, t.Any]) -> str | None:
@@ -325,9 +432,14 @@ def _failures(task: Task, deployment: dict[str, t.Any]) -> list[dict[str, t.Any]
 
 
 def _report(task: Task, step: Step, deployment: dict[str, t.Any], **values: t.Any) -> dict[str, t.Any]:
-    """The result for a finished deployment: every target with its lifecycle events, blue/green outcome."""
+    """The result for a finished deployment: its targets with their lifecycle events (those targets_to_report
+    chooses, the others counted), blue/green outcome."""
     targets = api.get_all_targets(task.client, deployment["deploymentId"]) if _has_targets(deployment) else []
-    result = step.result_with(deployment=deployment_to_ansible(deployment, targets), **values)
+    listed, omitted = targets_to_report(deployment, targets, task.params.get("return_all_targets", True))
+    reported = deployment_to_ansible(deployment, listed)
+    if omitted:
+        reported["omitted_targets"] = omitted
+    result = step.result_with(deployment=reported, **values)
     if (deployment.get("deploymentStyle") or {}).get("deploymentType") == "BLUE_GREEN":
         # The group names the replacement Auto Scaling group once the deployment moved it there.
         group = get_deployment_group(task.client, deployment["applicationName"], deployment["deploymentGroupName"])
@@ -349,20 +461,32 @@ def _decide(task: Task, step: Step) -> Step:
         plan = plan_continued(_target_deployment(task))
     elif state == "rolled_back":
         group = _group(task)
-        active = _active(task)
-        current, triggering, succeeded = _rollback_history(task, group) if not active else (None, None, [])
-        when_busy, description = task.params["when_busy"], task.params.get("description")
-        plan = plan_rolled_back(active, current, triggering, succeeded, when_busy, description)
+        if group is None:
+            plan = plan_without_group(None, task.application, task.group_name)
+        else:
+            active = _active(task)
+            current, triggering, succeeded = _rollback_history(task, group) if not active else (None, None, [])
+            when_busy, description = task.params["when_busy"], task.params.get("description")
+            plan = plan_rolled_back(active, current, triggering, succeeded, when_busy, description)
     else:
-        wanted = _wanted_revision(task)
+        restart = task.params.get("deployment_mode") == "RESTART"
+        wanted = None if restart else _wanted_revision(task)
         group = _group(task)
-        active = _active(task)
-        if not handoff.plan:
-            # The task's first decision (no deployment waited for yet): its deployment is expected to take as long
-            # as the group's last good one, the follow's schedule.
-            handoff = replace(handoff, expected_duration=expected_duration(group.get("lastSuccessfulDeployment")))
-        last_success = _deployment(task, (group.get("lastSuccessfulDeployment") or {}).get("deploymentId"))
-        plan = plan_present(wanted, group, active, last_success, task.params["force"], task.params["when_busy"])
+        if group is None:
+            plan = plan_without_group(wanted, task.application, task.group_name)
+        else:
+            active = _active(task)
+            if not handoff.plan:
+                # The task's first decision (no deployment waited for yet): its deployment is expected to take as
+                # long as the group's last good one, the follow's schedule.
+                handoff = replace(handoff, expected_duration=expected_duration(group.get("lastSuccessfulDeployment")))
+            last_success = _deployment(task, (group.get("lastSuccessfulDeployment") or {}).get("deploymentId"))
+            if restart:
+                plan = plan_restart(active, last_success, task.params["when_busy"])
+            else:
+                wanted = t.cast("dict[str, t.Any]", wanted)
+                force, when_busy = task.params["force"], task.params["when_busy"]
+                plan = plan_present(wanted, group, active, last_success, force, when_busy)
     return Step(Phase.ACT, replace(handoff, plan=_plan_summary(plan)), step.lines, plan=plan, group=group)
 
 
@@ -378,7 +502,11 @@ def _act_on_revision(task: Task, step: Step) -> Step:
     if plan.action == "fail":
         raise DeploymentTaskFailed(plan.reason, step.result_with(deployment=deployment_to_ansible(plan.deployment)))
     if plan.action == "none":
-        return step.to(Phase.DONE, result=_report(task, step, plan.deployment or {}, msg=plan.reason))
+        if not plan.deployment:  # check mode, no group yet: nothing to report
+            return step.done(msg=plan.reason)
+        return step.to(Phase.DONE, result=_report(task, step, plan.deployment, msg=plan.reason))
+    if plan.action == "create":
+        return _create(task, step, plan)
     step = step.with_handoff(changed=True)
     if plan.action in ("wait_for_other", "stop_other"):
         other = t.cast("dict[str, t.Any]", plan.deployment)
@@ -389,16 +517,36 @@ def _act_on_revision(task: Task, step: Step) -> Step:
         if plan.action == "stop_other":
             api.stop_deployment(task.client, other["deploymentId"], False)
         return _start_following(task, step, other["deploymentId"], Purpose.OTHER)
-    if plan.action == "attach":
-        return step.to(Phase.STARTED, note=f"attached to {step.deployment_id}")
-    # create
+    return step.to(Phase.STARTED, note=f"attached to {step.deployment_id}")
+
+
+def _create(task: Task, step: Step, plan: Plan) -> Step:
+    """Check what must hold first (pre-flight), then create the deployment; in check mode say what would happen."""
+    if plan.extra.get("group_missing"):
+        step = step.with_handoff(plan={**step.handoff.plan, "target_count": None}, changed=True)
+        return step.done(
+            msg=f"would {plan.reason} to the targets of {task.application}/{task.group_name}, which does not exist yet"
+        )
+    group = t.cast("dict[str, t.Any]", step.group)
+    selections = _selections(task, group)
+    location = (plan.revision or {}).get("s3Location") if not plan.extra.get("restart") else None
+    checked, head = _s3_head(task, location) if location else (False, None)
+    problems = preflight_problems(location if checked else None, head, selections)
     if task.check_mode:
-        count = task.count_targets(step.group or {}, task.params.get("target_instances"))
+        for problem in problems:
+            task.warn(f"{problem} (check mode: an earlier task may make it right; a real run fails here)")
+        count = selections[-1].count  # target_instances when given, else the group's
         reach = f"{count} targets" if count is not None else "the group's targets"
-        step = step.with_handoff(plan={**step.handoff.plan, "target_count": count})
+        summary = {**step.handoff.plan, "target_count": count, **({"problems": problems} if problems else {})}
+        step = step.with_handoff(plan=summary, changed=True)
         return step.done(msg=f"would {plan.reason} to {reach} of {task.application}/{task.group_name}")
+    if problems:
+        raise DeploymentTaskFailed(
+            preflight_failure(problems), step.result_with(plan={**step.handoff.plan, "problems": problems})
+        )
+    step = step.with_handoff(changed=True)
     description = plan.extra.get("description", task.params.get("description"))
-    deployment_id = api.create_deployment(task.client, create_request(task.params, plan.revision or {}, description))
+    deployment_id = api.create_deployment(task.client, create_request(task.params, plan.revision, description))
     step = step.with_handoff(plan={**step.handoff.plan, "deployment_id": deployment_id})
     return step.to(Phase.STARTED, note=f"created {deployment_id}")
 
@@ -465,6 +613,7 @@ def _follow(task: Task, step: Step) -> Step:
             until_ready=follows_until_ready(task.params["state"], purpose),
             outages=task.outages,
             duration=handoff.expected_duration,
+            last_shown=handoff.last_shown,
         )
     except EndpointUnreachable as e:
         step = replace(step, lines=step.lines + tuple(e.lines))
@@ -475,8 +624,7 @@ def _follow(task: Task, step: Step) -> Step:
             f"(deployment_id: {deployment_id})",
             step.result_with(deployment=deployment_to_ansible(known)),
         ) from e
-    if outcome.lines:
-        handoff = replace(handoff, last_line=outcome.lines[-1])
+    handoff = replace(handoff, last_line=outcome.last_state, last_shown=outcome.last_shown)
     step = replace(step, handoff=handoff, lines=step.lines + tuple(outcome.lines))
     deployment = outcome.snapshot.deployment
     if outcome.timed_out:

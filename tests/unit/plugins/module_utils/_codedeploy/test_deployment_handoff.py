@@ -27,6 +27,7 @@ FOLLOWING = Handoff(
     purpose=Purpose.ROLLBACK,
     started=12.5,
     last_line="d-RB: InProgress, 0/2 succeeded",
+    last_shown=40.0,
     failed_deployment_id="d-X",
 )
 
@@ -35,6 +36,17 @@ def test_a_handoff_crosses_as_json_and_comes_back_equal():
     wire = json.loads(json.dumps(FOLLOWING.to_dict()))
     assert wire["purpose"] == "rollback"
     assert Handoff.from_dict(wire) == FOLLOWING
+
+
+def test_a_handoff_crosses_in_the_environment_and_comes_back_equal():
+    environment = FOLLOWING.to_environment()
+    assert list(environment) == [Handoff.VARIABLE]
+    assert not any(mark in environment[Handoff.VARIABLE] for mark in ("{", "}", "%"))  # nothing a template engine reads
+    assert Handoff.from_environment({**os.environ, **environment}) == FOLLOWING
+
+
+def test_no_handoff_in_the_environment_is_an_empty_one():
+    assert Handoff.from_environment({}) == Handoff.from_environment({Handoff.VARIABLE: ""}) == Handoff()
 
 
 def test_the_action_plugins_first_handoff_asks_only_for_the_window():
@@ -58,10 +70,11 @@ def test_a_handoff_is_frozen():
 
 def test_following_a_new_deployment_starts_its_clock_and_forgets_the_last_line():
     handoff = FOLLOWING.follow("d-OTHER", Purpose.OTHER, now=99.0)
-    assert (handoff.deployment_id, handoff.purpose, handoff.started, handoff.last_line) == (
+    assert (handoff.deployment_id, handoff.purpose, handoff.started, handoff.last_line, handoff.last_shown) == (
         "d-OTHER",
         Purpose.OTHER,
         99.0,
+        None,
         None,
     )
     assert (handoff.deadline, handoff.plan, handoff.window) == (FOLLOWING.deadline, FOLLOWING.plan, FOLLOWING.window)
@@ -74,7 +87,7 @@ def test_following_the_deployment_already_followed_keeps_where_it_was():
 def test_once_followed_nothing_is_followed_and_the_rest_is_kept():
     handoff = FOLLOWING.followed()
     assert not handoff.following
-    assert (handoff.purpose, handoff.started, handoff.last_line) == (None, None, None)
+    assert (handoff.purpose, handoff.started, handoff.last_line, handoff.last_shown) == (None, None, None, None)
     assert (handoff.deadline, handoff.expected_duration, handoff.failed_deployment_id) == (3600.5, 42.0, "d-X")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_handoff import Purpose
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import ROLLBACK_MARKER
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import Selection
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import Selectors
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import expects_rollback
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
     follows_until_ready,
@@ -21,12 +23,22 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.dep
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_continued
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_ended
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_present
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_restart
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_rolled_back
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import plan_stopped
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
+    plan_without_group,
+)
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
+    preflight_problems,
+)
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
     rollback_description,
 )
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import rolled_back_from
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_planning import (
+    targets_to_report,
+)
 
 
 def s3(key: str, e_tag: str | None = None) -> dict:
@@ -342,3 +354,102 @@ class TestConclusion:
     def test_a_deployment_that_stopped_by_itself_fails_a_present_task(self):
         plan = plan_conclusion(failed("Stopped"), None, False, [], "present")
         assert (plan.action, plan.reason) == ("fail", "deployment d-5 stopped; no automatic rollback started")
+
+
+class TestPreflight:
+    GROUP = {
+        "deploymentGroupName": "web",
+        "applicationName": "app",
+        "ec2TagFilters": [
+            {"Key": "app", "Value": "web", "Type": "KEY_AND_VALUE"},
+            {"Key": "canary", "Type": "KEY_ONLY"},
+        ],
+        "autoScalingGroups": [{"name": "web-asg", "hook": "CodeDeploy-managed-hook"}],
+        "onPremisesTagSet": {"onPremisesTagSetList": [[{"Value": "rack-1", "Type": "VALUE_ONLY"}], []]},
+    }
+
+    def test_the_selectors_in_words(self):
+        assert Selectors.of_group(self.GROUP).describe() == (
+            "EC2 tag filters app=web or canary (any value); Auto Scaling groups web-asg (InService instances); "
+            "on-premises tag set (any key=rack-1)"
+        )
+        assert Selectors.of_group({"deploymentGroupName": "empty"}).describe() == (
+            "no tag filters, tag sets or Auto Scaling groups"
+        )
+        target_instances = {
+            "ec2TagSet": {"ec2TagSetList": [[{"Key": "a", "Value": "1"}], [{"Key": "b", "Value": "2"}]]}
+        }
+        assert Selectors.of_target_instances(target_instances).describe() == "EC2 tag set (a=1) and (b=2)"
+
+    def test_an_object_that_is_there_with_the_etag_given_and_instances_to_deploy_to_is_no_problem(self):
+        selections = [Selection(Selectors.of_group(self.GROUP), 3)]
+        assert preflight_problems(s3("app.zip", '"e1"')["s3Location"], {"ETag": '"e1"'}, selections) == []
+
+    def test_what_could_not_be_read_is_no_problem(self):
+        assert preflight_problems(None, None, [Selection(Selectors.of_group(self.GROUP), None)]) == []
+
+    def test_a_missing_object_names_bucket_key_and_version(self):
+        location = {**s3("app.zip")["s3Location"], "version": "v7"}
+        assert preflight_problems(location, None, []) == [
+            "revision: s3://bundles/app.zip (version v7) does not exist in bucket bundles"
+        ]
+
+    def test_an_object_with_another_etag(self):
+        assert preflight_problems(s3("app.zip", "e1")["s3Location"], {"ETag": '"e2"'}, []) == [
+            "revision: s3://bundles/app.zip has ETag e2, not the e_tag given (e1): the object changed since the "
+            "revision was made"
+        ]
+
+    def test_each_set_of_selectors_that_picks_nothing_is_named(self):
+        green = Selectors.of_target_instances({"autoScalingGroups": ["green-asg"]})
+        problems = preflight_problems(None, None, [Selection(Selectors.of_group(self.GROUP), 2), Selection(green, 0)])
+        assert problems == [
+            "target_instances selects no instance (Auto Scaling groups green-asg (InService instances)): there is "
+            "nothing to deploy to"
+        ]
+
+
+class TestTargetsToReport:
+    TARGETS = [
+        {"targetId": "i-1", "status": "Failed"},
+        {"targetId": "i-2", "status": "Succeeded"},
+        {"targetId": "i-3", "status": "Skipped"},
+        {"targetId": "i-4", "status": "Skipped"},
+    ]
+
+    @pytest.mark.parametrize("status", ["Failed", "Stopped"])
+    def test_a_deployment_that_failed_or_stopped_lists_its_failed_targets_and_counts_the_others(self, status):
+        assert targets_to_report({"status": status}, self.TARGETS, False) == (
+            [self.TARGETS[0]],
+            {"Succeeded": 1, "Skipped": 2},
+        )
+
+    def test_every_target_when_asked(self):
+        assert targets_to_report({"status": "Failed"}, self.TARGETS, True) == (self.TARGETS, {})
+
+    @pytest.mark.parametrize("status", ["Succeeded", "Ready", "InProgress"])
+    def test_any_other_deployment_lists_every_target(self, status):
+        assert targets_to_report({"status": status}, self.TARGETS, False) == (self.TARGETS, {})
+
+
+class TestRestart:
+    def test_restarts_the_last_successful_revision(self):
+        plan = plan_restart([], deployment("d-1", s3("r1.zip")), "wait")
+        assert (plan.action, plan.revision, plan.extra) == ("create", s3("r1.zip"), {"restart": True})
+
+    def test_attaches_to_a_restart_in_flight_and_waits_for_anything_else(self):
+        restart = deployment("d-2", s3("r1.zip"), "InProgress", deploymentMode="RESTART")
+        other = deployment("d-3", s3("r2.zip"), "InProgress")
+        assert plan_restart([restart], None, "wait").action == "attach"
+        assert plan_restart([other], None, "wait").action == "wait_for_other"
+        assert plan_restart([other], None, "stop").action == "stop_other"
+        assert plan_restart([other], None, "fail").action == "fail"
+
+    def test_fails_without_a_successful_deployment(self):
+        assert plan_restart([], None, "wait").action == "fail"
+
+
+def test_without_the_group_check_mode_predicts_the_deployment_or_nothing():
+    plan = plan_without_group(s3("r1.zip"), "app", "web")
+    assert (plan.action, plan.revision, plan.extra) == ("create", s3("r1.zip"), {"group_missing": True})
+    assert plan_without_group(None, "app", "web").action == "none"
