@@ -13,11 +13,15 @@ version_added: 0.1.0
 short_description: Make a revision live on an AWS CodeDeploy deployment group, follow it, stop, continue or roll it back
 description:
   - Makes sure a deployment group runs a given application revision, creating a deployment only when it does not.
+  - Before it creates a deployment it checks that the revision's S3 object exists (and has the ETag given), and that
+    the group (and O(target_instances)) selects at least one instance; otherwise the task fails, naming what is
+    missing, and creates nothing.
   - Follows the deployment to its end, polling fast at first and then backing off, and reports every target with
-    its lifecycle events. While it waits, C(ansible-playbook) prints a progress line whenever something changes
-    (the module's action plugin does this).
-  - When a deployment fails, the task fails with the instances that failed, the lifecycle event, the script, the
-    error code and the end of the script's log, and follows the automatic rollback CodeDeploy starts.
+    its lifecycle events. While it waits, C(ansible-playbook) prints a progress line with the time elapsed whenever
+    something changes, and at least every 30 seconds (the module's action plugin does this).
+  - When a deployment fails, the task fails with a short message (the failed instances grouped by lifecycle event,
+    error code and script, the first few by name, and the end of the first one's script log) and follows the
+    automatic rollback CodeDeploy starts. The result lists every failed instance (RV(failures)).
   - Also stops a deployment in flight, continues a blue/green deployment that waits, and rolls the group back to
     its previous good revision.
   - EC2/on-premises (C(Server)) deployment groups only.
@@ -107,10 +111,21 @@ options:
   update_outdated_instances_only:
     description: Deploy only to the instances that do not run the group's latest revision.
     type: bool
-  auto_rollback:
+  deployment_mode:
+    description:
+      - V(STANDARD) deploys the revision given.
+      - V(RESTART) runs the group's last successful revision again on its instances (in place), without a new
+        revision; give none of O(revision), O(s3_bucket) and O(github_repository). Like O(force=true) it deploys on
+        every run, except that a restart already in flight is attached to.
+      - When omitted, CodeDeploy uses V(STANDARD).
+    type: str
+    choices: [STANDARD, RESTART]
+  auto_rollback_configuration:
     description:
       - Overrides the group's automatic rollback configuration for a new deployment.
+      - The alias O(auto_rollback) is deprecated and will be removed in version 2.0.0.
     type: dict
+    aliases: ['auto_rollback']
     suboptions:
       enabled:
         description: Whether CodeDeploy rolls the deployment back automatically.
@@ -150,10 +165,56 @@ options:
         elements: str
       ec2_tag_set:
         description:
-          - Up to three lists of tag filters (each item a dict with C(key), C(value), C(type)); an instance must
-            match a filter in every list.
+          - Up to three tag groups; an instance is a replacement instance when it matches at least one filter of
+            every tag group. The same shape as the O(rollout.codedeploy.codedeploy_deployment_group#module:ec2_tag_set)
+            option of M(rollout.codedeploy.codedeploy_deployment_group).
+          - A bare list of tag groups (the shape of O(target_instances.ec2_tag_set.ec2_tag_set_list)) is still
+            accepted; it is deprecated and will be refused from version 2.0.0.
+        type: dict
+        suboptions:
+          ec2_tag_set_list:
+            description:
+              - The tag groups, each a list of tag filters with C(key), C(value) and C(type) as in
+                O(target_instances.tag_filters).
+            type: list
+            elements: list
+  override_alarm_configuration:
+    description:
+      - Replaces the group's CloudWatch alarm configuration for a new deployment (CreateDeployment's
+        C(overrideAlarmConfiguration)), for example to deploy a fix while an alarm of the failed deployment still
+        fires. CodeDeploy then needs C(codedeploy:UpdateDeploymentGroup) permission from the caller.
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether the deployment watches the alarms; V(false) turns alarm polling off for it.
+        type: bool
+        required: true
+      ignore_poll_alarm_failure:
+        description:
+          - Continue the deployment when the alarm state cannot be read from CloudWatch. When omitted, CodeDeploy
+            stops the deployment then.
+        type: bool
+      alarms:
+        description: The alarms to watch (at most 10).
         type: list
-        elements: list
+        elements: dict
+        suboptions:
+          name:
+            description: The name of the CloudWatch alarm.
+            type: str
+            required: true
+  ec2_deployment_options:
+    description:
+      - How CodeDeploy treats the group's Auto Scaling groups during a new in-place deployment.
+    type: dict
+    suboptions:
+      auto_scaling_group_processes_to_suspend:
+        description:
+          - Auto Scaling processes CodeDeploy suspends before it deploys and resumes when the deployment ends. The
+            group's service role needs C(autoscaling:SuspendProcesses) and C(autoscaling:ResumeProcesses).
+        type: list
+        elements: str
+        choices: [Terminate, AZRebalance, InstanceRefresh, ScheduledActions]
   force:
     description: With O(state=present), deploy even when the group already runs the revision.
     type: bool
@@ -202,26 +263,29 @@ options:
         and report its outcome in the failure message.
     type: bool
     default: true
-  progress_handoff:
+  return_all_targets:
     description:
-      - Internal, set by the module's action plugin so that C(ansible-playbook) can print progress lines; leave unset.
-      - The module then returns when the progress changed, and the action plugin runs it again to carry on.
-        The action plugin uses this when the module runs on another host than the controller.
-    type: dict
-  progress_file:
-    description:
-      - Internal, set by the module's action plugin so that C(ansible-playbook) can print progress lines; leave unset.
-      - The module appends each progress line to this file as soon as it sees it, and the action plugin, on the same
-        machine, prints them while the module runs.
-    type: path
+      - When the deployment failed or was stopped, whether RV(deployment.targets) lists every target. With V(false)
+        it lists the failed targets only and RV(deployment.omitted_targets) counts the others by status, so that
+        the output of a large fleet stays short.
+      - A deployment that did not fail or stop always lists every target.
+    type: bool
+    default: false
+notes:
+  - The pre-flight before CreateDeployment reads the S3 object (C(s3:GetObject)) and the instances the group selects
+    (C(ec2:DescribeInstances), C(autoscaling:DescribeAutoScalingGroups), C(codedeploy:ListOnPremisesInstances) for
+    on-premises tags). When the caller may not make these calls, the task warns and deploys without that check.
 attributes:
   check_mode:
     description: Can run in check mode and return a prediction of changed without changing anything.
     support: full
     details:
-      - Says what would be deployed and to how many instances (counted from the group's tag filters and Auto Scaling
-        groups, which needs C(ec2:DescribeInstances) and C(autoscaling:DescribeAutoScalingGroups)), without creating,
-        stopping or continuing anything.
+      - Says what would be deployed and to how many instances (counted from the group's tag filters, tag sets,
+        Auto Scaling groups and on-premises tags), without creating, stopping or continuing anything.
+      - Runs the pre-flight checks, and warns of their problems instead of failing, since an earlier task of the same
+        run (which check mode did not run) may upload the bundle or launch the instances.
+      - A group (or application) that does not exist yet is a warning too, when an earlier task would create it; the
+        task then predicts a deployment of the revision to the new group.
   diff_mode:
     description: Returns what changed (or would change in check mode) in diff mode.
     support: none
@@ -315,9 +379,18 @@ plan:
       type: str
       returned: when there is one
     target_count:
-      description: In check mode, how many instances the new deployment would reach (null when unknown).
+      description:
+        - In check mode, how many instances the new deployment would reach (null when unknown, or when the group
+          does not exist yet).
       type: int
       returned: in check mode, when a deployment would be created
+    problems:
+      description:
+        - What the pre-flight found wrong before CreateDeployment (a missing S3 object, a group that selects no
+          instance). The task fails with them; in check mode it warns.
+      type: list
+      elements: str
+      returned: when the pre-flight found a problem
   sample: {"action": "create", "reason": "deploy s3://my-bundles/app.zip (zip)", "deployment_id": "d-A1B2C3D4E"}
 deployment_id:
   description:
@@ -363,8 +436,17 @@ deployment:
           C(rollback_triggering_deployment_id), C(rollback_message)).
       type: dict
       returned: when there is a rollback
+    omitted_targets:
+      description:
+        - How many targets RV(deployment.targets) leaves out, by status (see O(return_all_targets)).
+      type: dict
+      returned: when the deployment failed or was stopped and some of its targets did not fail
+      sample: {"Succeeded": 12, "Skipped": 3}
     targets:
-      description: Every target of a deployment that ended, with its lifecycle events.
+      description:
+        - The targets of a deployment that ended, with their lifecycle events.
+        - Every target, except for a deployment that failed or was stopped, of which only the failed ones unless
+          O(return_all_targets=true).
       type: list
       elements: dict
       returned: when the deployment ended (or with O(state=present) and nothing to do)
@@ -424,13 +506,17 @@ blue_green:
       description: Whether the wait before the original instances are terminated has begun.
       type: bool
 progress:
-  description: The progress lines seen while following, oldest first.
+  description:
+    - The progress lines seen while following, oldest first, each ending with the time since following began.
   returned: always
   type: list
   elements: str
-  sample: ["d-A1B2C3D4E: InProgress, 0/3 succeeded, i-0abc DownloadBundle", "d-A1B2C3D4E: Succeeded, 3/3 succeeded"]
+  sample: ["d-A1B2C3D4E: InProgress, 0/3 succeeded, i-0abc DownloadBundle (2s)",
+           "d-A1B2C3D4E: Succeeded, 3/3 succeeded (1m04s)"]
 """
 
+import functools
+import os
 import typing as t
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -439,36 +525,22 @@ from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy impo
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import selected_instance_ids
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import target_instances_to_boto3
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
 
 
-def count_targets(module: AnsibleCodeDeployModule) -> t.Callable[[dict, dict | None], int | None]:
-    """How many instances a new deployment would reach, from the group's selectors (or target_instances)."""
-
-    def count(group: dict[str, t.Any], target_instances: dict[str, t.Any] | None) -> int | None:
-        if target_instances:
-            selectors = target_instances_to_boto3(target_instances)
-            tag_filters, tag_set = selectors.get("tagFilters"), (selectors.get("ec2TagSet") or {}).get("ec2TagSetList")
-            groups = selectors.get("autoScalingGroups")
-        else:
-            tag_filters, tag_set = group.get("ec2TagFilters"), (group.get("ec2TagSet") or {}).get("ec2TagSetList")
-            groups = [asg["name"] for asg in group.get("autoScalingGroups") or []]
-        ec2, autoscaling = aws_client(module, "ec2"), aws_client(module, "autoscaling")
-        instances = selected_instance_ids(ec2, autoscaling, tag_filters, tag_set, groups)
-        return len(instances)
-
-    return count
-
-
-def check_names(params: dict[str, t.Any]) -> None:
+def check_options(params: dict[str, t.Any]) -> None:
     by_id = params["deployment_id"] and params["state"] in ("stopped", "continued")
     if not by_id and not (params["application_name"] and params["deployment_group_name"]):
         raise DeploymentTaskFailed(
             f"application_name and deployment_group_name are required with state={params['state']}"
             + ("" if params["state"] in ("present", "rolled_back") else " unless deployment_id is given"),
+            {"changed": False},
+        )
+    given = [name for name in ("revision", "s3_bucket", "github_repository") if params[name]]
+    if params["deployment_mode"] == "RESTART" and given:
+        raise DeploymentTaskFailed(
+            f"deployment_mode=RESTART runs the group's last successful revision again; remove {', '.join(given)}",
             {"changed": False},
         )
 
@@ -486,14 +558,16 @@ def progress_writer(path: str | None) -> t.Callable[[str], None] | None:
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
-    check_names(module.params)
+    check_options(module.params)
+    # The action plugin's hand-off comes in the environment, not in options users would see (deployment_handoff.py).
     result = run_deployment_task(
         aws_client(module, "codedeploy"),
         module.params,
         check_mode=module.check_mode,
-        count_targets=count_targets(module),
-        handoff=DeploymentHandoff.from_dict(module.params["progress_handoff"]),
-        on_line=progress_writer(module.params["progress_file"]),
+        clients=functools.lru_cache(maxsize=None)(lambda service: aws_client(module, service)),
+        warn=module.warn,
+        handoff=DeploymentHandoff.from_environment(os.environ),
+        on_line=progress_writer(os.environ.get(DeploymentHandoff.PROGRESS_FILE_VARIABLE)),
     )
     module.exit_json(msg=result.pop("msg", ""), **result)
 
@@ -516,8 +590,11 @@ def main() -> None:
         file_exists_behavior=dict(type="str", choices=["DISALLOW", "OVERWRITE", "RETAIN"]),
         ignore_application_stop_failures=dict(type="bool"),
         update_outdated_instances_only=dict(type="bool"),
-        auto_rollback=dict(
+        deployment_mode=dict(type="str", choices=["STANDARD", "RESTART"]),
+        auto_rollback_configuration=dict(
             type="dict",
+            aliases=["auto_rollback"],
+            deprecated_aliases=[dict(name="auto_rollback", version="2.0.0", collection_name="rollout.codedeploy")],
             options=dict(
                 enabled=dict(type="bool", required=True),
                 events=dict(
@@ -532,7 +609,26 @@ def main() -> None:
             options=dict(
                 tag_filters=tag_filters_spec(),
                 auto_scaling_groups=dict(type="list", elements="str"),
-                ec2_tag_set=dict(type="list", elements="list"),
+                # A bare list (the deprecated shape) is wrapped in {ec2_tag_set_list: ...} by the action plugin.
+                ec2_tag_set=dict(type="dict", options=dict(ec2_tag_set_list=dict(type="list", elements="list"))),
+            ),
+        ),
+        override_alarm_configuration=dict(
+            type="dict",
+            options=dict(
+                enabled=dict(type="bool", required=True),
+                ignore_poll_alarm_failure=dict(type="bool"),
+                alarms=dict(type="list", elements="dict", options=dict(name=dict(type="str", required=True))),
+            ),
+        ),
+        ec2_deployment_options=dict(
+            type="dict",
+            options=dict(
+                auto_scaling_group_processes_to_suspend=dict(
+                    type="list",
+                    elements="str",
+                    choices=["Terminate", "AZRebalance", "InstanceRefresh", "ScheduledActions"],
+                ),
             ),
         ),
         force=dict(type="bool", default=False),
@@ -542,8 +638,7 @@ def main() -> None:
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
         follow_rollback=dict(type="bool", default=True),
-        progress_handoff=dict(type="dict"),
-        progress_file=dict(type="path"),
+        return_all_targets=dict(type="bool", default=False),
     )
     module = AnsibleCodeDeployModule(
         argument_spec=argument_spec,
