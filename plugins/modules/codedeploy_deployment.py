@@ -335,6 +335,21 @@ EXAMPLES = r"""
     msg: "{{ item.target_id }}: {{ item.lifecycle_events | map(attribute='duration') | sum }} s"
   loop: "{{ deployment.deployment.targets }}"
 
+- name: Deploy a fix while an alarm of the failed deployment still fires, and list every target if it fails too
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_DepGroup
+    revision: "{{ revision__output }}"
+    override_alarm_configuration:
+      enabled: false
+    return_all_targets: true
+
+- name: Run the group's last successful revision again (its hooks restart the application)
+  rollout.codedeploy.codedeploy_deployment:
+    application_name: HelloWorld_App
+    deployment_group_name: HelloWorld_DepGroup
+    deployment_mode: RESTART
+
 - name: Stop whatever deploys to the group, rolling updated instances back
   rollout.codedeploy.codedeploy_deployment:
     application_name: HelloWorld_App
