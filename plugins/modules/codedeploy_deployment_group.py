@@ -224,7 +224,7 @@ options:
             type: str
             choices: ['TERMINATE', 'KEEP_ALIVE']
           termination_wait_time_in_minutes:
-            description: Minutes to wait before terminating (0 to 2880).
+            description: Minutes to wait before terminating (0 to 2880); CodeDeploy uses 0 when it is not given.
             type: int
   auto_rollback_configuration:
     description:

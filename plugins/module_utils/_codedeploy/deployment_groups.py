@@ -80,11 +80,12 @@ ABSENT: dict[str, t.Any] = {
     "ecsServices": [],
 }
 
-# What CodeDeploy uses for the members of a blue/green configuration that are not given.
+# What CodeDeploy uses for the members of a blue/green configuration that are not given: the API model's defaults
+# (docs/codedeploy-behavior.md#applications-configurations-and-groups).
 BLUE_GREEN_DEFAULTS: dict[str, t.Any] = {
     "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
     "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
-    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
 }
 
 _TAG_FILTER_FIELDS = ("ec2TagFilters", "onPremisesInstanceTagFilters")

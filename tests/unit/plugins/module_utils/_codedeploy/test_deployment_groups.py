@@ -597,7 +597,7 @@ def test_partial_blue_green_configuration_matches_what_codedeploy_completes():
         blueGreenDeploymentConfiguration={
             "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
             "greenFleetProvisioningOption": {"action": "COPY_AUTO_SCALING_GROUP"},
-            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
         },
     )
     options = {
@@ -615,7 +615,7 @@ def test_blue_green_configuration_of_defaults_only_equals_none():
         blueGreenDeploymentConfiguration={
             "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
             "greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"},
-            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 60},
+            "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0},
         },
     )
     options = {
