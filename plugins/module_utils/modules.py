@@ -29,6 +29,12 @@ class AnsibleCodeDeployModule(AnsibleAWSModule):
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
         super().__init__(**kwargs)
 
+    def _should_inject_warnings(self) -> bool:
+        # amazon.aws copies warn()'s messages into the result as `warnings=` on ansible-core 2.19 and newer, which
+        # those cores deprecate ("Passing `warnings` to `exit_json` ..."); warn() hands them to the core already,
+        # which reports them itself.
+        return False
+
     @functools.cached_property
     def arns(self) -> ArnBuilder:
         """The ARNs of this account and region's CodeDeploy resources (STS is asked for the account once, when an
