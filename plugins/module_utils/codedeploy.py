@@ -200,6 +200,7 @@ def read_on_premises_instances(
 
 # Revisions.
 revision_to_boto = _revisions.revision_to_boto
+revision_from_boto = _revisions.revision_from_boto
 revision_problems = _revisions.revision_problems
 pin_s3_revision = _revisions.pin_s3_revision
 register_application_revision = _revisions.register_application_revision

@@ -23,6 +23,8 @@ options:
   application_name:
     description:
       - The name of the application the revision belongs to. The application must exist.
+      - In check mode a missing application gives a warning and the registration is predicted, because an earlier
+        task that check mode did not run may create it.
     type: str
     required: true
     aliases: [application]
@@ -149,11 +151,15 @@ revision_info:
 import typing as t
 from copy import deepcopy
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import pin_s3_revision
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_revision
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import register_application_revision
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_from_boto
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_problems
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_to_boto
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
@@ -179,7 +185,12 @@ def wanted_revision(module: AnsibleCodeDeployModule) -> dict[str, t.Any]:
     location = revision["s3Location"]
     if "eTag" in location and "version" in location:
         return revision
-    pinned = pin_s3_revision(aws_client(module, "s3"), revision, params["expected_bucket_owner"])
+    try:
+        pinned = pin_s3_revision(aws_client(module, "s3"), revision, params["expected_bucket_owner"])
+    except AnsibleAWSError as e:  # HeadObject's error (a refusal is a bare 403) does not name the object
+        raise AnsibleCodeDeployError(
+            message=f"{e.message} (s3://{location['bucket']}/{location['key']})", exception=e.exception
+        ) from e
     if pinned is None:
         if module.check_mode:
             module.warn(
@@ -211,10 +222,29 @@ def ensure_registered(
     return True, read_revision(client, application, revision)
 
 
+def read_current(
+    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, revision: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """The revision as CodeDeploy knows it; in check mode, when the application does not exist yet, a revision not
+    registered (warned of: an earlier task that check mode did not run may create the application)."""
+    application = module.params["application_name"]
+    try:
+        return read_revision(client, application, revision)
+    except is_ansible_aws_error_code("ApplicationDoesNotExistException"):
+        if not module.check_mode:
+            raise
+        module.warn(
+            f"application_name: application '{application}' does not exist; create it first with "
+            "rollout.codedeploy.codedeploy_application (check mode: an earlier task may create it; a real run fails "
+            "here)"
+        )
+        return {"revision": revision_from_boto(revision), "revision_info": None}
+
+
 def do(module: AnsibleCodeDeployModule) -> None:
     revision = wanted_revision(module)
     client = aws_client(module, "codedeploy")
-    current = read_revision(client, module.params["application_name"], revision)
+    current = read_current(module, client, revision)
     changed, after = ensure_registered(module, client, current)
 
     result: dict[str, t.Any] = {"changed": changed, "application_name": module.params["application_name"], **after}
