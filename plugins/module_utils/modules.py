@@ -13,6 +13,7 @@ import typing as t
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import with_permissions_pointer
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.tagging import ArnBuilder
 from ansible_collections.rollout.codedeploy.plugins.module_utils.version import COLLECTION_NAME
 from ansible_collections.rollout.codedeploy.plugins.module_utils.version import COLLECTION_VERSION
@@ -34,6 +35,11 @@ class AnsibleCodeDeployModule(AnsibleAWSModule):
         # those cores deprecate ("Passing `warnings` to `exit_json` ..."); warn() hands them to the core already,
         # which reports them itself.
         return False
+
+    def fail_json(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        # Every failure passes here, fail_json_aws's included: a call AWS refused also says where this module's
+        # IAM actions are listed.
+        super().fail_json(*args, **with_permissions_pointer(kwargs, self._name))
 
     @functools.cached_property
     def arns(self) -> ArnBuilder:

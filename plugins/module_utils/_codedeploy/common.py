@@ -38,6 +38,14 @@ THROTTLING_ERROR_CODES = ["ThrottlingException", "SlowDown"]
 codedeploy_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=THROTTLING_ERROR_CODES)
 
 
+# How AWS refuses a call the caller's policies do not allow: CodeDeploy and the other JSON services answer
+# AccessDeniedException, STS, IAM, Auto Scaling and S3 AccessDenied, EC2 UnauthorizedOperation; S3 answers a HEAD
+# request (HeadObject) with a bare 403 and no body, which botocore names by its status.
+ACCESS_DENIED_ERROR_CODES = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "403", "Forbidden")
+# Where every module's and role's IAM actions are listed together.
+IAM_PERMISSIONS_PAGE = "docs/iam-permissions.md"
+
+
 class AnsibleCodeDeployError(AnsibleAWSError):
     pass
 
@@ -58,3 +66,32 @@ def client(module: AnsibleAWSModule, service: str) -> RetryingBotoClientWrapper:
 
 def codedeploy_client(module: AnsibleAWSModule) -> RetryingBotoClientWrapper:
     return client(module, "codedeploy")
+
+
+def with_permissions_pointer(failure: dict[str, t.Any], module_name: str) -> dict[str, t.Any]:
+    """fail_json's arguments, with the message of a call AWS refused for lack of permission followed by where the
+    module's IAM actions are listed.
+
+    AWS's own message, which fail_json_aws put in msg, names the action, the resource and the caller ("User: arn:...
+    is not authorized to perform: codedeploy:CreateDeployment on resource: arn:..."), except for a refused HEAD
+    request, which S3 answers without a word: then msg says which actions HeadObject needs. failure is returned as it
+    is for any other failure (the error's code is failure["error"]["code"], where fail_json_aws puts it).
+    """
+    error = failure.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    if code not in ACCESS_DENIED_ERROR_CODES or not failure.get("msg"):
+        return failure
+    name = f"rollout.codedeploy.{module_name.rsplit('.', 1)[-1]}"
+    message = str(failure["msg"]).rstrip()
+    sentences = [message if message.endswith(".") else f"{message}."]
+    if code in ("403", "Forbidden") and "HeadObject" in message:
+        sentences.append(
+            "S3 does not say which permission a HEAD request lacks: HeadObject needs s3:GetObject on the object "
+            "(s3:GetObjectVersion for a given version), and S3 answers 403 instead of 404 for a missing object "
+            "unless the caller also has s3:ListBucket on the bucket."
+        )
+    sentences.append(
+        f"The IAM actions {name} needs are listed under NOTES in `ansible-doc {name}`, and with those of every "
+        f"module and role in {IAM_PERMISSIONS_PAGE}."
+    )
+    return {**failure, "msg": " ".join(sentences)}
