@@ -41,6 +41,16 @@ options:
     type: str
     choices: ['present', 'absent']
     default: present
+notes:
+  - >-
+    IAM actions, always: C(codedeploy:GetApplication); C(codedeploy:ListTagsForResource) on an application that exists
+    (its ARN is built from the account that C(sts:GetCallerIdentity) returns, a call AWS answers whatever the policies
+    say).
+  - >-
+    IAM actions, O(state=present): C(codedeploy:CreateApplication) for a new application, its O(tags) included;
+    C(codedeploy:TagResource) and C(codedeploy:UntagResource) when O(tags) change those of an existing one.
+  - >-
+    IAM actions, O(state=absent): C(codedeploy:DeleteApplication) for an application that exists.
 seealso:
   - module: rollout.codedeploy.codedeploy_application_info
     description: Describe applications.
@@ -52,6 +62,7 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/applications.html
     description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.resource_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules

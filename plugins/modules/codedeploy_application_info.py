@@ -24,12 +24,19 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['application_name']
+notes:
+  - >-
+    IAM actions: C(codedeploy:ListApplications) without O(name); then for each application
+    C(codedeploy:GetApplication), C(codedeploy:ListTagsForResource) (its ARN is built from the account that
+    C(sts:GetCallerIdentity) returns, a call AWS answers whatever the policies say) and
+    C(codedeploy:ListDeploymentGroups).
 seealso:
   - module: rollout.codedeploy.codedeploy_application
     description: Create, tag and delete applications.
   - module: rollout.codedeploy.codedeploy_deployment_group_info
     description: Describe an application's deployment groups.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -127,6 +127,8 @@ notes:
   - With O(reuse_unchanged=true) (the default) a second run on an unchanged tree reads no file contents.
   - The sha256 depends on the Python zlib's output for V(zip) and V(tgz); hosts with the same zlib build give the same
     bytes.
+  - >-
+    IAM actions: none. The module builds the bundle on the host and makes no AWS call.
 """
 
 EXAMPLES = r"""

@@ -129,6 +129,18 @@ options:
       - When V(false), a different existing configuration fails the task and nothing changes.
     type: bool
     default: false
+notes:
+  - >-
+    IAM actions, always: C(codedeploy:GetDeploymentConfig).
+  - >-
+    IAM actions, O(state=present): C(codedeploy:CreateDeploymentConfig) for a new configuration; with O(replace=true),
+    for one whose definition differs, C(codedeploy:DeleteDeploymentConfig) and C(codedeploy:CreateDeploymentConfig),
+    after the check that no deployment group uses it (C(codedeploy:ListApplications),
+    C(codedeploy:ListDeploymentGroups), C(codedeploy:BatchGetDeploymentGroups)).
+  - >-
+    IAM actions, O(state=absent): C(codedeploy:DeleteDeploymentConfig) for a configuration that exists, after the
+    check that no deployment group uses it (C(codedeploy:ListApplications), C(codedeploy:ListDeploymentGroups),
+    C(codedeploy:BatchGetDeploymentGroups)).
 seealso:
   - module: rollout.codedeploy.codedeploy_deployment_config_info
     description: Describe deployment configurations.
@@ -140,6 +152,7 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
     description: The AWS CodeDeploy User Guide, with the predefined configurations.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.resource_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules

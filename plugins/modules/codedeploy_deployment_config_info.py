@@ -29,10 +29,15 @@ options:
       - Whether the built-in C(CodeDeployDefault.*) configurations are listed when O(name) is omitted.
     type: bool
     default: true
+notes:
+  - >-
+    IAM actions: C(codedeploy:ListDeploymentConfigs) without O(name); then C(codedeploy:GetDeploymentConfig) for each
+    configuration.
 seealso:
   - module: rollout.codedeploy.codedeploy_deployment_config
     description: Create and delete deployment configurations.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -324,6 +324,21 @@ notes:
   - CodeDeploy tags deployment groups by ARN and returns no ARN, so the module asks STS for the account.
   - In check mode, a missing application or deployment configuration gives a warning instead of failing,
     because an earlier task that check mode did not run may create it.
+  - >-
+    IAM actions, always: C(codedeploy:GetDeploymentGroup); C(codedeploy:ListTagsForResource) on a group that exists
+    (its ARN is built from the account that C(sts:GetCallerIdentity) returns, a call AWS answers whatever the policies
+    say).
+  - >-
+    IAM actions, O(state=present): for a new group C(codedeploy:GetApplication) (the application must exist) and
+    C(codedeploy:CreateDeploymentGroup), its O(tags) included; for an existing group whose options differ
+    C(codedeploy:UpdateDeploymentGroup); C(codedeploy:TagResource) and C(codedeploy:UntagResource) when O(tags) change
+    those of an existing group; C(codedeploy:GetDeploymentConfig) when O(deployment_config_name) is not the group's
+    configuration yet (V(CodeDeployDefault.OneAtATime) for a new group).
+  - >-
+    IAM actions, O(service_role_arn): C(iam:PassRole) on the role, passed to C(codedeploy.amazonaws.com) (the
+    condition key iam:PassedToService), when the group is created or its role changes.
+  - >-
+    IAM actions, O(state=absent): C(codedeploy:DeleteDeploymentGroup) for a group that exists.
 attributes:
   idempotent:
     details:
@@ -348,6 +363,7 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-groups.html
     description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.resource_module
   - rollout.codedeploy.tag_filters.deployment_group
   - amazon.aws.common.modules

@@ -31,12 +31,18 @@ options:
       - A name that does not exist gives an empty list, not an error.
     type: str
     aliases: ['deployment_group_name']
+notes:
+  - >-
+    IAM actions: C(codedeploy:GetDeploymentGroup) with O(name); without it C(codedeploy:ListDeploymentGroups) and
+    C(codedeploy:BatchGetDeploymentGroups); then C(codedeploy:ListTagsForResource) for each group (its ARN is built
+    from the account that C(sts:GetCallerIdentity) returns, a call AWS answers whatever the policies say).
 seealso:
   - module: rollout.codedeploy.codedeploy_deployment_group
     description: Create, update and delete deployment groups.
   - module: rollout.codedeploy.codedeploy_deployment_info
     description: Describe a group's deployments.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -48,7 +48,16 @@ options:
       - Add every target with its lifecycle events to each deployment (one or more calls per deployment).
       - When omitted, targets are included for O(deployment_id) and left out of lists.
     type: bool
+notes:
+  - >-
+    IAM actions: C(codedeploy:GetDeployment) with O(deployment_id); otherwise C(codedeploy:ListDeployments) for the
+    group, or for every group of the application after C(codedeploy:ListDeploymentGroups), then
+    C(codedeploy:BatchGetDeployments) for the deployments found.
+  - >-
+    IAM actions, with targets (O(include_targets), which O(deployment_id) implies unless it is V(false)):
+    C(codedeploy:ListDeploymentTargets) and C(codedeploy:BatchGetDeploymentTargets) for each deployment that started.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -61,6 +61,15 @@ attributes:
     support: full
 notes:
   - Registering a name that CodeDeploy still shows as deregistered registers it again, where CodeDeploy allows it.
+  - >-
+    IAM actions, always: C(codedeploy:GetOnPremisesInstance).
+  - >-
+    IAM actions, O(state=present): C(codedeploy:RegisterOnPremisesInstance) for an instance that is not registered;
+    C(codedeploy:AddTagsToOnPremisesInstances) and C(codedeploy:RemoveTagsFromOnPremisesInstances) when O(tags) change
+    (a tag whose value changes is removed and added again).
+  - >-
+    IAM actions, O(state=absent): for a registered instance C(codedeploy:RemoveTagsFromOnPremisesInstances) (its
+    tags), then C(codedeploy:DeregisterOnPremisesInstance).
 seealso:
   - module: rollout.codedeploy.codedeploy_on_premises_instance_info
     description: Describe on-premises instances.
@@ -74,6 +83,7 @@ seealso:
     link: https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html
     description: The AWS CodeDeploy User Guide.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -37,10 +37,16 @@ options:
       - Only instances with a tag that matches any of these filters.
     type: list
     elements: dict
+notes:
+  - >-
+    IAM actions: C(codedeploy:GetOnPremisesInstance) with O(name) alone; otherwise (no O(name), or
+    O(registration_status) or O(tag_filters) given) C(codedeploy:ListOnPremisesInstances) and
+    C(codedeploy:BatchGetOnPremisesInstances).
 seealso:
   - module: rollout.codedeploy.codedeploy_on_premises_instance
     description: Register, tag and deregister on-premises instances.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.info_module
   - rollout.codedeploy.tag_filters
   - amazon.aws.common.modules

@@ -58,6 +58,20 @@ options:
         when the upload or the registration changed something.
       - Only for S3 revisions.
     type: dict
+notes:
+  - >-
+    IAM actions, always: C(codedeploy:GetApplicationRevision); C(codedeploy:RegisterApplicationRevision) when the
+    revision is not registered or O(description) differs.
+  - >-
+    IAM actions, O(pin_s3_object=true): C(s3:GetObject) on the object (C(s3:GetObjectVersion) when
+    O(revision.s3_location.version) is given), which C(HeadObject) reads; with C(s3:ListBucket) on the bucket S3
+    answers that a missing object is missing (404) instead of refusing (403).
+  - >-
+    IAM actions, O(upload): those of M(amazon.aws.s3_object)'s C(put) mode, C(s3:ListBucket) (C(HeadBucket)),
+    C(s3:GetBucketOwnershipControls) (a refusal is tolerated), C(s3:GetObject) (C(HeadObject)), C(s3:PutObject) and
+    C(s3:GetObjectTagging); C(s3:PutObjectTagging) and C(s3:DeleteObjectTagging) when the upload's C(tags) change the
+    object's; C(s3:PutObjectAcl) with a C(permission); C(kms:GenerateDataKey) with C(encryption_mode=aws:kms), and
+    C(kms:Decrypt) too when a large bundle is uploaded in parts.
 attributes:
   check_mode:
     description: Can run in check mode and return the predicted result without changing anything.
@@ -69,6 +83,7 @@ attributes:
     description: Running the task again with the same options changes nothing.
     support: full
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.revision
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -49,7 +49,12 @@ options:
         that are not, V(ignore) (CodeDeploy's default) lists all.
     type: str
     choices: [include, exclude, ignore]
+notes:
+  - >-
+    IAM actions: C(codedeploy:ListApplicationRevisions), then C(codedeploy:BatchGetApplicationRevisions) for the
+    revisions found.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
