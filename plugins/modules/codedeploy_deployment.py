@@ -272,9 +272,29 @@ options:
     type: bool
     default: false
 notes:
-  - The pre-flight before CreateDeployment reads the S3 object (C(s3:GetObject)) and the instances the group selects
-    (C(ec2:DescribeInstances), C(autoscaling:DescribeAutoScalingGroups), C(codedeploy:ListOnPremisesInstances) for
-    on-premises tags). When the caller may not make these calls, the task warns and deploys without that check.
+  - >-
+    IAM actions, O(state=present): C(codedeploy:GetDeploymentGroup); C(codedeploy:ListDeployments) and
+    C(codedeploy:BatchGetDeployments) (the deployments in flight); C(codedeploy:GetDeployment) (the group's last
+    successful deployment); C(codedeploy:CreateDeployment).
+  - >-
+    IAM actions, before C(CreateDeployment) (the pre-flight, also in check mode): C(s3:GetObject) on the revision's
+    object (C(s3:GetObjectVersion) for a version); for the instances the group selects, C(ec2:DescribeInstances) (EC2
+    tags), C(autoscaling:DescribeAutoScalingGroups) (Auto Scaling groups) and C(codedeploy:ListOnPremisesInstances)
+    (on-premises tags). When the caller may not make these calls, the task warns and deploys without that check.
+  - >-
+    IAM actions, O(state=rolled_back): C(codedeploy:GetDeploymentGroup), C(codedeploy:ListDeployments),
+    C(codedeploy:BatchGetDeployments) and C(codedeploy:GetDeployment); C(codedeploy:CreateDeployment) after the same
+    pre-flight.
+  - >-
+    IAM actions, O(state=stopped) and O(state=continued): C(codedeploy:GetDeployment) for O(deployment_id), or
+    C(codedeploy:GetDeploymentGroup), C(codedeploy:ListDeployments) and C(codedeploy:BatchGetDeployments) for the
+    group's deployment in flight; then C(codedeploy:StopDeployment) or C(codedeploy:ContinueDeployment).
+  - >-
+    IAM actions, O(when_busy=stop): C(codedeploy:StopDeployment) for the deployment in flight.
+  - >-
+    IAM actions, following the deployment (O(wait=true)) and reporting it: C(codedeploy:GetDeployment),
+    C(codedeploy:ListDeploymentTargets) and C(codedeploy:BatchGetDeploymentTargets); C(codedeploy:GetDeploymentGroup)
+    after a blue/green deployment.
 attributes:
   check_mode:
     description: Can run in check mode and return a prediction of changed without changing anything.
@@ -304,6 +324,7 @@ attributes:
       - O(state=rolled_back) recognises a rollback that already happened; O(state=stopped) and O(state=continued)
         change nothing when there is nothing to stop or continue.
 extends_documentation_fragment:
+  - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.revision
   - amazon.aws.common.modules
   - amazon.aws.region.modules
