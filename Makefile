@@ -51,7 +51,7 @@ help:
 	@echo "make venv         build .venv (py3.11) and .venv-py313 from requirements/, amazon.aws, ansible-test's pip shim"
 	@echo "make sanity       ansible-test sanity on both toolchains (sanity-py311, sanity-py313)"
 	@echo "make units        ansible-test units on both toolchains (units-py311, units-py313)"
-	@echo "make lab-test     the lab's own tests (pytest lab/tests; installs Chromium for the console's browser tests), then"
+	@echo "make lab-test     the lab's own tests (pytest lab/tests; installs Chromium for the console's browser tests) and, at once,"
 	@echo "                  the playbooks' IAM policies proven on a lab that enforces IAM (tools/derive-iam-policies --check)"
 	@echo "make iam-policies rewrite the IAM policies in playbooks/README.md from the playbooks' calls on an enforcing lab"
 	@echo "make integration  ansible-test integration targets against a lab started for the run (TARGETS=a b: only those;"
@@ -145,9 +145,10 @@ browser:
 lab-test: venv browser sync
 	@if [ ! -d lab/tests ]; then echo "lab-test: skipped: lab/tests does not exist yet"; \
 	elif ! command -v codedeploy-lab >/dev/null; then echo "lab-test: skipped: the lab package (lab/pyproject.toml) is not there yet"; \
-	else $(STEP) "lab: pytest lab/tests" bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider --junitxml=$(JUNIT)/lab.xml' && \
-	    $(STEP) "lab: the IAM policies of playbooks/README.md, proven on a lab that enforces IAM" \
-	        $(VENV)/bin/python $(TOOLS)/derive-iam-policies --check; fi
+	else $(STEP) "lab: pytest lab/tests, and the IAM policies of playbooks/README.md proven on a lab that enforces IAM" \
+	    $(VENV)/bin/python $(TOOLS)/in-parallel \
+	        pytest -- bash -c 'cd lab && $(VENV)/bin/python -m pytest tests -n 2 -p no:cacheprovider --junitxml=$(JUNIT)/lab.xml' ::: \
+	        iam -- $(VENV)/bin/python $(TOOLS)/derive-iam-policies --check; fi
 
 # Rewrites the policies in playbooks/README.md from the calls the playbooks make on a lab that enforces IAM.
 iam-policies: sync
