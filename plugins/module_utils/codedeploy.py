@@ -37,7 +37,6 @@ if t.TYPE_CHECKING:
 # Errors, clients, names, tags, and the option specs shared by several modules (each paired with a doc fragment).
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
 aws_client = _common.client
-codedeploy_client = _common.codedeploy_client
 validate_name = _applications.validate_name
 ensure_tags = _tagging.ensure_tags
 plan_tags = _tagging.plan_tags
@@ -242,7 +241,6 @@ DeploymentTaskFailed = _deployment_runs.DeploymentTaskFailed
 run_deployment_task = _deployment_runs.run
 target_instances_to_boto3 = _deployment_runs.target_instances_to_boto3
 deployment_to_ansible = _following.deployment_to_ansible
-selected_instance_ids = _deployments.selected_instance_ids
 
 
 def read_deployments(

@@ -26,7 +26,12 @@ description:
   - Runs where the source directory is, needs no AWS access, and is not part of the C(group/rollout.codedeploy.aws)
     module defaults group (its options are not AWS connection options).
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
+seealso:
+  - module: rollout.codedeploy.codedeploy_revision
+    description: Upload the bundle and register it as a revision.
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: Deploy the registered revision.
 options:
   src:
     description:

@@ -27,6 +27,13 @@ description:
   - EC2/on-premises (C(Server)) deployment groups only.
 author:
   - rollout.codedeploy developers (@rollout)
+seealso:
+  - module: rollout.codedeploy.codedeploy_deployment_info
+    description: Describe deployments, with their targets and lifecycle events.
+  - module: rollout.codedeploy.codedeploy_deployment_group
+    description: The deployment group a deployment goes to.
+  - module: rollout.codedeploy.codedeploy_revision
+    description: Register the revision to deploy.
 options:
   application_name:
     description:

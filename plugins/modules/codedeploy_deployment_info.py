@@ -17,6 +17,11 @@ description:
     status and creation time.
 author:
   - rollout.codedeploy developers (@rollout)
+seealso:
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: Create, follow, stop, continue and roll back deployments.
+  - module: rollout.codedeploy.codedeploy_deployment_group_info
+    description: Describe deployment groups.
 options:
   deployment_id:
     description:

@@ -18,7 +18,14 @@ description:
     C(GetApplicationRevision) first), unless O(description) differs from the registered one.
   - CodeDeploy has no call to deregister a revision, so there is no O(ignore:state=absent).
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
+seealso:
+  - module: rollout.codedeploy.codedeploy_bundle
+    description: Build the bundle to upload.
+  - module: rollout.codedeploy.codedeploy_revision_info
+    description: List the revisions registered with an application.
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: Deploy a registered revision.
 options:
   application_name:
     description:

@@ -17,7 +17,12 @@ description:
     (C(BatchGetApplicationRevisions)).
   - Takes the list call's sort and filter options.
 author:
-  - rollout.codedeploy developers (!UNKNOWN)
+  - rollout.codedeploy developers (@rollout)
+seealso:
+  - module: rollout.codedeploy.codedeploy_revision
+    description: Register a revision.
+  - module: rollout.codedeploy.codedeploy_deployment
+    description: Deploy a registered revision.
 options:
   application_name:
     description:

@@ -64,10 +64,6 @@ def client(module: AnsibleAWSModule, service: str) -> RetryingBotoClientWrapper:
     return module.client(service, retry_decorator=codedeploy_retry)
 
 
-def codedeploy_client(module: AnsibleAWSModule) -> RetryingBotoClientWrapper:
-    return client(module, "codedeploy")
-
-
 def with_permissions_pointer(failure: dict[str, t.Any], module_name: str) -> dict[str, t.Any]:
     """fail_json's arguments, with the message of a call AWS refused for lack of permission followed by where the
     module's IAM actions are listed.
