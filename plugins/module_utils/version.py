@@ -7,4 +7,4 @@ from __future__ import annotations
 
 COLLECTION_NAME = "rollout.codedeploy"
 # Kept equal to galaxy.yml's version; a unit test checks that they agree.
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "1.0.0"
