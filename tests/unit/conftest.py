@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import typing as t
 from http.server import BaseHTTPRequestHandler
@@ -24,6 +27,35 @@ COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 def collection_root() -> Path:
     """The root of the collection under test (where galaxy.yml lives)."""
     return COLLECTION_ROOT
+
+
+IMPORTED_AWS_LIBRARIES = """
+import sys
+import ansible_collections.rollout.codedeploy.plugins.module_utils.{module}
+print(" ".join(sorted(name for name in ("ansible_collections.amazon", "boto3", "botocore") if name in sys.modules)))
+"""
+
+
+@pytest.fixture(scope="session")
+def aws_libraries_imported_by() -> t.Callable[[str], list[str]]:
+    """module (under module_utils, e.g. "bundles") -> the AWS libraries importing it pulls in, sorted.
+
+    A fresh interpreter (this one has boto3 imported already, above) that finds what this one finds, the folder holding
+    this collection's ansible_collections/ first.
+    """
+
+    def imported(module: str) -> list[str]:
+        path = [str(COLLECTION_ROOT.parents[2]), *sys.path]
+        output = subprocess.run(
+            [sys.executable, "-c", IMPORTED_AWS_LIBRARIES.format(module=module)],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return output.split()
+
+    return imported
 
 
 class FlakyEndpoint:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_handoff import Handoff
@@ -91,34 +89,13 @@ def test_once_followed_nothing_is_followed_and_the_rest_is_kept():
     assert (handoff.deadline, handoff.expected_duration, handoff.failed_deployment_id) == (3600.5, 42.0, "d-X")
 
 
-IMPORTED_AWS_LIBRARIES = """
-import sys
-import ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.{module}
-print(" ".join(sorted(name for name in ("boto3", "botocore", "ansible_collections.amazon") if name in sys.modules)))
-"""
+def test_the_action_plugin_imports_it_without_boto3_or_amazon_aws(aws_libraries_imported_by):
+    assert aws_libraries_imported_by("_codedeploy.deployment_handoff") == []
 
 
-def aws_libraries_imported_by(module: str, collection_root) -> list[str]:
-    # A fresh interpreter (this one has boto3 imported already) that finds what this one finds, the folder holding
-    # this collection's ansible_collections/ first.
-    path = [str(collection_root.parents[2]), *sys.path]
-    output = subprocess.run(
-        [sys.executable, "-c", IMPORTED_AWS_LIBRARIES.format(module=module)],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return output.split()
-
-
-def test_the_action_plugin_imports_it_without_boto3_or_amazon_aws(collection_root):
-    assert aws_libraries_imported_by("deployment_handoff", collection_root) == []
-
-
-def test_the_check_sees_what_the_deployment_task_imports(collection_root):
+def test_the_check_sees_what_the_deployment_task_imports(aws_libraries_imported_by):
     # The counterpart: the check does see the AWS libraries, so the test above cannot pass by seeing nothing.
-    assert aws_libraries_imported_by("deployment_runs", collection_root) == [
+    assert aws_libraries_imported_by("_codedeploy.deployment_runs") == [
         "ansible_collections.amazon",
         "boto3",
         "botocore",
