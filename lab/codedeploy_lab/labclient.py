@@ -6,6 +6,7 @@ it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import typing as t
@@ -83,3 +84,20 @@ def request_lab(method: str, url: str, token: str, body: t.Any = None, timeout: 
         raise LabError(f"{method} {url}: {message}") from None
     except (OSError, urllib.error.URLError) as error:
         raise LabError(f"the lab at {url} does not answer: {error}") from None
+
+
+def subcommand_adder(
+    actions: t.Any, default_state_dir: str, handler: t.Callable[[argparse.Namespace], int]
+) -> t.Callable[[str, str], argparse.ArgumentParser]:
+    """``add(name, help_text)``: a subcommand of a lab command (``fault``, ``host``) that takes ``--state-dir`` and
+    runs ``handler``."""
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument(
+            "--state-dir", default=default_state_dir, help=f"the lab's state directory (default: ./{default_state_dir})"
+        )
+        parser.set_defaults(handler=handler)
+        return parser
+
+    return add

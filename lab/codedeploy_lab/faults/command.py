@@ -10,6 +10,7 @@ from ..lab import LAB_PREFIX
 from ..labclient import LabError
 from ..labclient import request_lab
 from ..labclient import required_lab
+from ..labclient import subcommand_adder
 from .model import AGENT_ACTIONS
 from .model import AGENT_TIMEOUT_MINUTES
 from .model import API_ERRORS
@@ -27,13 +28,7 @@ def add_fault_command(commands: t.Any, default_state_dir: str) -> None:
     )
     actions = fault.add_subparsers(dest="fault_command", required=True, metavar="FAULT")
 
-    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument(
-            "--state-dir", default=default_state_dir, help=f"the lab's state directory (default: ./{default_state_dir})"
-        )
-        parser.set_defaults(handler=_cli)
-        return parser
+    sub = subcommand_adder(actions, default_state_dir, _cli)
 
     sub("status", "show the faults in force and the calls they failed")
     sub("clear", "turn every fault off")

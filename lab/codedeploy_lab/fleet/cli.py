@@ -12,6 +12,7 @@ from pathlib import Path
 from ..labclient import LabError
 from ..labclient import request_lab
 from ..labclient import required_lab
+from ..labclient import subcommand_adder
 
 
 def add_host_command(commands: t.Any, default_state_dir: str) -> None:
@@ -23,13 +24,7 @@ def add_host_command(commands: t.Any, default_state_dir: str) -> None:
     )
     actions = host.add_subparsers(dest="host_command", required=True, metavar="ACTION")
 
-    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument(
-            "--state-dir", default=default_state_dir, help=f"the lab's state directory (default: ./{default_state_dir})"
-        )
-        parser.set_defaults(handler=_cli)
-        return parser
+    sub = subcommand_adder(actions, default_state_dir, _cli)
 
     sub("start", "start an on-premises host and print how to enter it").add_argument("--name", required=True)
     sub("stop", "stop an on-premises host and remove its root").add_argument("--name", required=True)

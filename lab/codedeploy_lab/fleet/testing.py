@@ -12,18 +12,9 @@ from ..agent import Agent
 from ..agent import AgentCommand
 from ..agent import EventOutcome
 from ..agent import S3Revision
+from ..deployments.planning import IN_PLACE_EVENTS
 from .host import Host
 from .metadata import InstanceIdentity
-
-IN_PLACE_EVENTS = (
-    "ApplicationStop",
-    "DownloadBundle",
-    "BeforeInstall",
-    "Install",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-)
 
 
 def new_identity(user_data: bytes | None = None, region: str = "us-east-1") -> InstanceIdentity:
