@@ -39,6 +39,7 @@ from .agent import Agent
 from .agent import AgentCommand
 from .agent import EventOutcome
 from .agent import S3Revision
+from .agent import event_outcome
 from .appspec import AppSpec
 from .appspec import AppSpecValidationError
 from .appspec import parse_appspec
@@ -53,6 +54,7 @@ __all__ = [
     "AppSpec",
     "AppSpecValidationError",
     "EventOutcome",
+    "event_outcome",
     "S3Revision",
     "parse_appspec",
 ]

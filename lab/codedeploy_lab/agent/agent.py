@@ -216,17 +216,17 @@ class Agent:
     def run_event(self, host: Host, command: AgentCommand) -> EventOutcome:
         started = dt.datetime.now(dt.UTC)
         if command.event not in AGENT_EVENTS:
-            return self._outcome(
+            return event_outcome(
                 command, started, "UnknownError", f"Unsupported lifecycle event for the host agent: {command.event}"
             )
         with host.lock:
             if not host.wait_booted(BOOT_TIMEOUT):
-                return self._outcome(
+                return event_outcome(
                     command, started, "UnknownError", f"The lab host {host.instance_id} did not finish booting"
                 )
             if host.sandbox_error or not host.sandbox.running:
                 reason = host.sandbox_error or f"the host is {host.state}"
-                return self._outcome(
+                return event_outcome(
                     command,
                     started,
                     "UnknownError",
@@ -240,10 +240,10 @@ class Agent:
                 else:
                     outcome = self._run_hooks(host, command, started)
             except (AppSpecValidationError, BundleError) as error:
-                outcome = self._outcome(command, started, "UnknownError", str(error))
+                outcome = event_outcome(command, started, "UnknownError", str(error))
             except Exception as error:  # the agent reports its own failures as UnknownError
                 LOG.exception("host %s: %s failed", host.instance_id, command.event)
-                outcome = self._outcome(command, started, "UnknownError", f"{type(error).__name__}: {error}")
+                outcome = event_outcome(command, started, "UnknownError", f"{type(error).__name__}: {error}")
             self._log_to_host(host, command, outcome)
             return outcome
 
@@ -256,7 +256,7 @@ class Agent:
     def _download_bundle(self, host: Host, command: AgentCommand, started: dt.datetime) -> EventOutcome:
         revision = command.revision
         if revision is None:
-            return self._outcome(
+            return event_outcome(
                 command,
                 started,
                 "UnknownError",
@@ -277,7 +277,7 @@ class Agent:
                 spec = parse_appspec(text)
                 break
         if spec is None:
-            return self._outcome(command, started, "UnknownError", missing_appspec_message(archive, "appspec.yml"))
+            return event_outcome(command, started, "UnknownError", missing_appspec_message(archive, "appspec.yml"))
         behavior = (spec.file_exists_behavior or command.file_exists_behavior or "DISALLOW").upper()
         answer = host.inhost(
             INHOST_SOURCE,
@@ -301,20 +301,20 @@ class Agent:
                 host, f"{DEPLOYMENT_ROOT}/deployment-instructions/{command.deployment_group_id}_last_successful_install"
             )
             if pointer is None:
-                return self._outcome(command, started, "Success", "Succeeded", noop=True)
+                return event_outcome(command, started, "Success", "Succeeded", noop=True)
             deployment_dir = pointer.decode().strip()
         else:
             deployment_dir = self.deployment_dir(command)
         archive = f"{deployment_dir}/deployment-archive"
         text = self.read_file(host, f"{archive}/{command.appspec_filename}")
         if text is None:
-            return self._outcome(
+            return event_outcome(
                 command, started, "UnknownError", missing_appspec_message(archive, command.appspec_filename)
             )
         spec: AppSpec = parse_appspec(text)
         scripts = spec.hooks.get(command.event, ())
         if not scripts:
-            return self._outcome(command, started, "Success", "Succeeded", noop=True)
+            return event_outcome(command, started, "Success", "Succeeded", noop=True)
         request = {
             "event": command.event,
             "deployment_id": command.deployment_id,
@@ -543,8 +543,8 @@ class Agent:
 
     def _from_answer(self, command: AgentCommand, started: dt.datetime, answer: dict[str, t.Any]) -> EventOutcome:
         if answer.get("ok"):
-            return self._outcome(command, started, "Success", "Succeeded", output_tail=answer.get("log_tail", ""))
-        return self._outcome(
+            return event_outcome(command, started, "Success", "Succeeded", output_tail=answer.get("log_tail", ""))
+        return event_outcome(
             command,
             started,
             answer.get("error_code", "UnknownError"),
@@ -553,31 +553,32 @@ class Agent:
             log_tail=answer.get("log_tail", ""),
         )
 
-    @staticmethod
-    def _outcome(
-        command: AgentCommand,
-        started: dt.datetime,
-        error_code: str,
-        message: str,
-        *,
-        script_name: str = "",
-        log_tail: str = "",
-        output_tail: str = "",
-        noop: bool = False,
-    ) -> EventOutcome:
-        succeeded = error_code == "Success"
-        return EventOutcome(
-            event=command.event,
-            status="Succeeded" if succeeded else "Failed",
-            error_code=error_code,
-            message=message,
-            script_name=script_name,
-            log_tail="" if succeeded else log_tail,
-            started_at=started,
-            ended_at=dt.datetime.now(dt.UTC),
-            output_tail=output_tail or log_tail,
-            noop=noop,
-        )
+
+def event_outcome(
+    command: AgentCommand,
+    started: dt.datetime,
+    error_code: str,
+    message: str,
+    *,
+    script_name: str = "",
+    log_tail: str = "",
+    output_tail: str = "",
+    noop: bool = False,
+) -> EventOutcome:
+    """The outcome of one lifecycle event: Succeeded for "Success", else Failed with its diagnostics."""
+    succeeded = error_code == "Success"
+    return EventOutcome(
+        event=command.event,
+        status="Succeeded" if succeeded else "Failed",
+        error_code=error_code,
+        message=message,
+        script_name=script_name,
+        log_tail="" if succeeded else log_tail,
+        started_at=started,
+        ended_at=dt.datetime.now(dt.UTC),
+        output_tail=output_tail or log_tail,
+        noop=noop,
+    )
 
 
 def host_python() -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from ..agent import AGENT_EVENTS
 from ..agent import AgentCommand
 from ..agent import EventOutcome
+from ..agent import event_outcome
 from ..lab import Lab
 from ..rooms import Router
 from ..rooms import SimulationSettings
@@ -162,12 +163,12 @@ class SimulatedAgent:
     def run_event(self, host: SimulatedHost, command: AgentCommand) -> EventOutcome:
         started = dt.datetime.now(dt.UTC)
         if command.event not in AGENT_EVENTS:
-            return self._outcome(
+            return event_outcome(
                 command, started, "UnknownError", f"Unsupported lifecycle event for the host agent: {command.event}"
             )
         with host.lock:
             if host.state != "running":
-                return self._outcome(
+                return event_outcome(
                     command,
                     started,
                     "UnknownError",
@@ -175,7 +176,7 @@ class SimulatedAgent:
                 )
             self._stopping.wait(self.settings.hook_seconds)
             if self.settings.fails(command.deployment_id, host.instance_id, command.event):
-                return self._outcome(
+                return event_outcome(
                     command,
                     started,
                     "ScriptFailed",
@@ -183,34 +184,11 @@ class SimulatedAgent:
                     script_name=FAILED_SCRIPT,
                     log_tail="[stderr]simulated failure (codedeploy-lab --fail-fraction)",
                 )
-            return self._outcome(command, started, "Success", "")
+            return event_outcome(command, started, "Success", "")
 
     def read_file(self, host: SimulatedHost, path: str) -> bytes | None:
         """A simulated host keeps no files, so a blue/green rollback finds no earlier install and runs no hooks."""
         return None
-
-    @staticmethod
-    def _outcome(
-        command: AgentCommand,
-        started: dt.datetime,
-        error_code: str,
-        message: str,
-        *,
-        script_name: str = "",
-        log_tail: str = "",
-    ) -> EventOutcome:
-        succeeded = error_code == "Success"
-        return EventOutcome(
-            event=command.event,
-            status="Succeeded" if succeeded else "Failed",
-            error_code=error_code,
-            message=message,
-            script_name=script_name,
-            log_tail=log_tail,
-            started_at=started,
-            ended_at=dt.datetime.now(dt.UTC),
-            output_tail=log_tail,
-        )
 
 
 class SimulatedFleet(HostRegistry):
