@@ -29,29 +29,18 @@ def install() -> None:
                 listener.launched(instance)
         return reservation
 
-    def terminate_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_terminate(self, instance_ids)
-        listener = HOOKS.instances
-        if listener is not None:
-            for instance, _ in result:
-                listener.terminated(instance.id)
-        return result
+    def reporting(original: t.Callable[..., t.Any], event: str) -> t.Callable[..., t.Any]:
+        """original (terminate, stop or start), then listener.<event>(instance_id) for each instance it changed."""
 
-    def stop_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_stop(self, instance_ids)
-        listener = HOOKS.instances
-        if listener is not None:
-            for instance, _ in result:
-                listener.stopped(instance.id)
-        return result
+        def patched(self: t.Any, instance_ids: list[str]) -> t.Any:
+            result = original(self, instance_ids)
+            listener = HOOKS.instances
+            if listener is not None:
+                for instance, _ in result:
+                    getattr(listener, event)(instance.id)
+            return result
 
-    def start_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
-        result = original_start(self, instance_ids)
-        listener = HOOKS.instances
-        if listener is not None:
-            for instance, _ in result:
-                listener.started(instance.id)
-        return result
+        return patched
 
     def reboot_instances(self: t.Any, instance_ids: list[str]) -> t.Any:
         result = original_reboot(self, instance_ids)
@@ -63,7 +52,7 @@ def install() -> None:
         return result
 
     replace(EC2Backend, "run_instances", run_instances)
-    replace(EC2Backend, "terminate_instances", terminate_instances)
-    replace(EC2Backend, "stop_instances", stop_instances)
-    replace(EC2Backend, "start_instances", start_instances)
+    replace(EC2Backend, "terminate_instances", reporting(original_terminate, "terminated"))
+    replace(EC2Backend, "stop_instances", reporting(original_stop, "stopped"))
+    replace(EC2Backend, "start_instances", reporting(original_start, "started"))
     replace(EC2Backend, "reboot_instances", reboot_instances)
