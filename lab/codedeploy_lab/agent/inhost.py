@@ -724,6 +724,12 @@ def watch_script(process, script, location, who, deadline, logs):
     streams = {process.stdout.fileno(): ("stdout", process.stdout), process.stderr.fileno(): ("stderr", process.stderr)}
     partial = {fd: b"" for fd in streams}
     timed_out = False
+
+    def timed_out_failure():
+        _kill_group(process)
+        message = "Script at specified location: " + location + " failed to complete in "
+        return failure("ScriptTimedOut", message + str(script["timeout"]) + " seconds", location, logs)
+
     while streams:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -743,31 +749,11 @@ def watch_script(process, script, location, who, deadline, logs):
             for line in lines:
                 logs.entry("[" + name + "]" + line.decode("utf-8", "replace"))
     if timed_out:
-        _kill_group(process)
-        return failure(
-            "ScriptTimedOut",
-            "Script at specified location: "
-            + location
-            + " failed to complete in "
-            + str(script["timeout"])
-            + " seconds",
-            location,
-            logs,
-        )
+        return timed_out_failure()
     try:
         code = process.wait(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        _kill_group(process)
-        return failure(
-            "ScriptTimedOut",
-            "Script at specified location: "
-            + location
-            + " failed to complete in "
-            + str(script["timeout"])
-            + " seconds",
-            location,
-            logs,
-        )
+        return timed_out_failure()
     if streams:
         # The script exited but something it started still holds its output open (agent code 6).
         open_name = sorted(name for name, _ in streams.values())[-1].upper()
