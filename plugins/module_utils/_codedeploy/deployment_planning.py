@@ -88,21 +88,25 @@ def plan_present(
     if in_flight is not None:
         if same_revision(wanted, in_flight.get("revision")):
             return Plan("attach", f"deployment {in_flight['deploymentId']} of {name} is in flight", in_flight, wanted)
-        other = f"deployment {in_flight['deploymentId']} of {describe_revision(in_flight.get('revision'))} is in flight"
-        if when_busy == "fail":
-            return Plan(
-                "fail",
-                f"{other} ({in_flight.get('status')}); wait for it, stop it, or set when_busy to wait or stop",
-                in_flight,
-                wanted,
-            )
-        action = "stop_other" if when_busy == "stop" else "wait_for_other"
-        return Plan(action, other, in_flight, wanted)
+        return _plan_for_other(in_flight, when_busy, wanted)
     if last_success is not None and group_runs(wanted, group, last_success):
         if force:
             return Plan("create", f"force: deploy {name} again", None, wanted)
         return Plan("none", f"the group already runs {name} (deployment {last_success['deploymentId']})", last_success)
     return Plan("create", f"deploy {name}", None, wanted)
+
+
+def _plan_for_other(in_flight: dict[str, t.Any], when_busy: str, wanted: dict[str, t.Any] | None = None) -> Plan:
+    """Another deployment is in flight on the group: fail, stop it or wait for it, as when_busy says."""
+    other = f"deployment {in_flight['deploymentId']} of {describe_revision(in_flight.get('revision'))} is in flight"
+    if when_busy == "fail":
+        return Plan(
+            "fail",
+            f"{other} ({in_flight.get('status')}); wait for it, stop it, or set when_busy to wait or stop",
+            in_flight,
+            wanted,
+        )
+    return Plan("stop_other" if when_busy == "stop" else "wait_for_other", other, in_flight, wanted)
 
 
 def plan_restart(active: list[dict[str, t.Any]], last_success: dict[str, t.Any] | None, when_busy: str) -> Plan:
@@ -112,14 +116,7 @@ def plan_restart(active: list[dict[str, t.Any]], last_success: dict[str, t.Any] 
     if in_flight is not None:
         if in_flight.get("deploymentMode") == "RESTART":
             return Plan("attach", f"restart {in_flight['deploymentId']} is in flight", in_flight)
-        other = f"deployment {in_flight['deploymentId']} of {describe_revision(in_flight.get('revision'))} is in flight"
-        if when_busy == "fail":
-            return Plan(
-                "fail",
-                f"{other} ({in_flight.get('status')}); wait for it, stop it, or set when_busy to wait or stop",
-                in_flight,
-            )
-        return Plan("stop_other" if when_busy == "stop" else "wait_for_other", other, in_flight)
+        return _plan_for_other(in_flight, when_busy)
     if last_success is None:
         return Plan(
             "fail",

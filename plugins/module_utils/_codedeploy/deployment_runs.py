@@ -39,6 +39,7 @@ from enum import Enum
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from . import deployments as api
+from .common import ACCESS_DENIED_ERROR_CODES
 from .common import AnsibleCodeDeployError
 from .deployment_groups import get_deployment_group
 from .deployment_handoff import Handoff  # the face re-exports it as DeploymentHandoff
@@ -92,7 +93,6 @@ class DeploymentTaskFailed(Exception):
 
 
 # The codes AWS answers a call the caller may not make with (S3's HeadObject answers a bare 403).
-_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden")
 
 
 class Phase(Enum):
@@ -338,7 +338,7 @@ def _target_deployment(task: Task) -> dict[str, t.Any] | None:
 
 def _denied(error: AnsibleAWSError) -> bool:
     response = getattr(error.exception, "response", None) or {}
-    return (response.get("Error") or {}).get("Code") in _DENIED_CODES
+    return (response.get("Error") or {}).get("Code") in ACCESS_DENIED_ERROR_CODES
 
 
 def _s3_head(task: Task, location: dict[str, t.Any]) -> tuple[bool, dict[str, t.Any] | None]:
