@@ -22,6 +22,7 @@ from codedeploy_lab.deployments.planning import TRAFFIC_EVENTS
 from codedeploy_lab.deployments.testing import failures
 from codedeploy_lab.deployments.testing import host_page
 from codedeploy_lab.deployments.testing import http_get
+from codedeploy_lab.deployments.testing import lifecycle_event_running
 from codedeploy_lab.deployments.testing import run_web_instances
 from codedeploy_lab.deployments.testing import targets_of
 from codedeploy_lab.deployments.testing import terminate
@@ -604,14 +605,10 @@ def test_stop_deployment(lab, service_role, bucket, aws_error):
             applicationName=fleet.application, deploymentGroupName=fleet.group, revision=revision
         )["deploymentId"]
 
-        def before_install_running() -> bool:
-            if codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] != "InProgress":
-                return False
-            target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=fleet.instances[0])
-            events = target["deploymentTarget"]["instanceTarget"]["lifecycleEvents"]
-            return any(e["lifecycleEventName"] == "BeforeInstall" and e["status"] == "InProgress" for e in events)
-
-        wait_for(before_install_running, "BeforeInstall to run on the first instance")
+        wait_for(
+            lifecycle_event_running(lab.client, deployment_id, fleet.instances[0], "BeforeInstall"),
+            "BeforeInstall to run on the first instance",
+        )
 
         answer = codedeploy.stop_deployment(deploymentId=deployment_id)
 

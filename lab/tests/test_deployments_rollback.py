@@ -14,6 +14,7 @@ import pytest
 from codedeploy_lab.deployments.testing import failures
 from codedeploy_lab.deployments.testing import host_page
 from codedeploy_lab.deployments.testing import http_get
+from codedeploy_lab.deployments.testing import lifecycle_event_running
 from codedeploy_lab.deployments.testing import run_web_instances
 from codedeploy_lab.deployments.testing import targets_of
 from codedeploy_lab.deployments.testing import terminate
@@ -100,19 +101,6 @@ def rollback_of(lab, deployment_id: str) -> tuple[dict[str, t.Any], dict[str, t.
     rollback_id = info_of(lab, deployment_id)["rollbackInfo"]["rollbackDeploymentId"]
     rollback = wait_deployment(lab.client, rollback_id)
     return info_of(lab, deployment_id), rollback
-
-
-def running(lab, deployment_id: str, instance_id: str, event: str) -> t.Callable[[], bool]:
-    codedeploy = lab.client("codedeploy")
-
-    def check() -> bool:
-        if info_of(lab, deployment_id)["status"] != "InProgress":
-            return False
-        target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=instance_id)
-        events = target["deploymentTarget"]["instanceTarget"]["lifecycleEvents"]
-        return any(e["lifecycleEventName"] == event and e["status"] == "InProgress" for e in events)
-
-    return check
 
 
 def assert_rolled_back(lab, deployment_id: str, good_id: str, instances: list[str], version: str) -> dict[str, t.Any]:
@@ -275,7 +263,9 @@ def test_stop_with_rollback(lab, fleet, service_role, bucket):
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     deployment_id = start(lab, group, bucket, "slow", hooks={"AfterInstall": SLOW})
-    wait_for(running(lab, deployment_id, fleet.instances[0], "AfterInstall"), "AfterInstall to run")
+    wait_for(
+        lifecycle_event_running(lab.client, deployment_id, fleet.instances[0], "AfterInstall"), "AfterInstall to run"
+    )
 
     answer = lab.client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
 
@@ -299,7 +289,10 @@ def test_stop_without_rollback(lab, fleet, service_role, bucket):
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     deployment_id = start(lab, group, bucket, "half", hooks={"ApplicationStart": SLOW})
-    wait_for(running(lab, deployment_id, fleet.instances[0], "ApplicationStart"), "ApplicationStart to run")
+    wait_for(
+        lifecycle_event_running(lab.client, deployment_id, fleet.instances[0], "ApplicationStart"),
+        "ApplicationStart to run",
+    )
 
     answer = lab.client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=False)
 
@@ -328,7 +321,9 @@ def test_stop_without_an_answer_follows_the_group(lab, fleet, service_role, buck
     good_id, good = deploy(lab, group, bucket, "good")
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     deployment_id = start(lab, group, bucket, "slow", hooks={"BeforeInstall": SLOW})
-    wait_for(running(lab, deployment_id, fleet.instances[0], "BeforeInstall"), "BeforeInstall to run")
+    wait_for(
+        lifecycle_event_running(lab.client, deployment_id, fleet.instances[0], "BeforeInstall"), "BeforeInstall to run"
+    )
     lab.client("codedeploy").stop_deployment(deploymentId=deployment_id)
     assert wait_deployment(lab.client, deployment_id)["status"] == "Stopped"
     assert_rolled_back(lab, deployment_id, good_id, fleet.instances, "good")

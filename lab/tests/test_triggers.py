@@ -13,6 +13,7 @@ import typing as t
 
 import pytest
 
+from codedeploy_lab.deployments.testing import lifecycle_event_running
 from codedeploy_lab.deployments.testing import run_web_instances
 from codedeploy_lab.deployments.testing import terminate
 from codedeploy_lab.deployments.testing import unique
@@ -232,12 +233,7 @@ def test_a_stop_with_rollback_notifies_stopped_rollback_and_the_rollback_deploym
         applicationName=notified.application, deploymentGroupName=notified.group, revision=revision
     )["deploymentId"]
     wait_for(
-        lambda: any(
-            e["lifecycleEventName"] == "BeforeInstall" and e["status"] == "InProgress"
-            for e in codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=notified.instance)[
-                "deploymentTarget"
-            ]["instanceTarget"]["lifecycleEvents"]
-        ),
+        lifecycle_event_running(lab.client, deployment_id, notified.instance, "BeforeInstall"),
         "BeforeInstall to run",
         timeout=60,
         interval=0.05,

@@ -55,6 +55,24 @@ def wait_for(condition: t.Callable[[], t.Any], what: str, timeout: float = 60.0,
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
+def lifecycle_event_running(client: Client, deployment_id: str, instance_id: str, event: str) -> t.Callable[[], bool]:
+    """A ``wait_for`` condition: ``event`` is in progress on ``instance_id``.
+
+    Targets are only asked for once the deployment is in progress: before that, GetDeploymentTarget answers
+    DeploymentNotStartedException, as AWS does, and a busy machine can be slow to start it.
+    """
+    codedeploy = client("codedeploy")
+
+    def check() -> bool:
+        if codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] != "InProgress":
+            return False
+        target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=instance_id)
+        events = target["deploymentTarget"]["instanceTarget"]["lifecycleEvents"]
+        return any(e["lifecycleEventName"] == event and e["status"] == "InProgress" for e in events)
+
+    return check
+
+
 def http_get(url: str, timeout: float = 30.0) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
