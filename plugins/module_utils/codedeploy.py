@@ -22,6 +22,7 @@ from ._codedeploy import deployment_runs as _deployment_runs
 from ._codedeploy import deployments as _deployments
 from ._codedeploy import following as _following
 from ._codedeploy import on_premises as _on_premises
+from ._codedeploy import resource_tasks as _resource_tasks
 from ._codedeploy import revisions as _revisions
 from ._codedeploy import tagging as _tagging
 from ._codedeploy import transformations as _transformations
@@ -44,15 +45,8 @@ revision_argument_spec = _revisions.revision_argument_spec
 tag_filters_spec = _transformations.tag_filters_spec
 
 # Applications.
-create_application = _applications.create_application
-delete_application = _applications.delete_application
-
-
-def read_application(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str) -> dict[str, t.Any]:
-    application = _applications.get_application(client, name)
-    if not application:
-        return {}
-    return _transformations.to_ansible_resource(application, _tagging.list_tags(client, arns.application(name)))
+read_application = _applications.read_application
+ensure_application = _resource_tasks.ensure_application
 
 
 def read_applications(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str | None) -> list[dict[str, t.Any]]:

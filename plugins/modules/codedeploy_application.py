@@ -137,76 +137,18 @@ application:
       sample: {"team": "web"}
 """
 
-import typing as t
-from copy import deepcopy
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import create_application
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_application
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_tags
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_application
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_application
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
-
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-
-def ensure_present(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    params = module.params
-    name = params["name"]
-    platform = params["compute_platform"]
-    if not current:
-        if module.check_mode:
-            _set, _remove, tags = plan_tags({}, params["tags"], True)
-            return True, {"application_name": name, "compute_platform": platform or "Server", "tags": tags}
-        create_application(client, name, platform or "Server", params["tags"])
-        return True, read_application(client, module.arns, name)
-
-    if platform and platform != current["compute_platform"]:
-        raise AnsibleCodeDeployError(
-            message=(
-                f"compute_platform: application '{name}' exists with compute platform {current['compute_platform']}, "
-                f"and CodeDeploy cannot change it to {platform}. Delete the application (state: absent) and create it "
-                "again, or leave compute_platform unset."
-            )
-        )
-    arn = module.arns.application(name)
-    changed, tags = ensure_tags(client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode)
-    if not changed:
-        return False, current
-    if module.check_mode:
-        predicted = deepcopy(current)
-        predicted["tags"] = tags
-        return True, predicted
-    return True, read_application(client, module.arns, name)
-
-
-def ensure_absent(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    if not current:
-        return False, {}
-    if not module.check_mode:
-        delete_application(client, current["application_name"])
-    return True, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
     validate_name("name", module.params["name"])
     client = aws_client(module, "codedeploy")
     current = read_application(client, module.arns, module.params["name"])
-    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-    changed, application = ensure(module, client, current)
-
-    result: dict[str, t.Any] = {"changed": changed, "application": application}
-    if module._diff:
-        result["diff"] = {"before": current, "after": application}
-    module.exit_json(**result)
+    module.exit_json(**ensure_application(module, client, current))
 
 
 def main() -> None:

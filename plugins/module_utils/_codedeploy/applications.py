@@ -5,7 +5,8 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""API wrappers for CodeDeploy applications, and the name rule shared by every resource."""
+"""API wrappers for CodeDeploy applications, the application as modules return it, and the name rule shared by every
+resource."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from .common import AnsibleCodeDeployError
 from .common import CodeDeployErrorHandler
 from .common import codedeploy_retry
+from .tagging import list_tags
+from .transformations import to_ansible_resource
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    from .tagging import ArnBuilder
 
 # Applications, deployment groups and deployment configs share this rule [botocore model].
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}$")
@@ -42,6 +47,14 @@ def validate_name(option: str, value: str | None) -> None:
 @codedeploy_retry
 def get_application(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any] | None:
     return client.get_application(applicationName=name)["application"]
+
+
+def read_application(client: RetryingBotoClientWrapper, arns: ArnBuilder, name: str) -> dict[str, t.Any]:
+    """The application as modules return it, with its tags; {} when there is none."""
+    application = get_application(client, name)
+    if not application:
+        return {}
+    return to_ansible_resource(application, list_tags(client, arns.application(name)))
 
 
 @CodeDeployErrorHandler.list_error_handler("list applications", [])

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
+
+"""The task of each module that manages one resource, as one ensure_* call that returns the module's result.
+
+Each brings the resource the module read (as the face's readers return it; {} when there is none) to what the options
+ask, state present or absent: it plans, fails or warns on what cannot be done, changes nothing in check mode but
+predicts the resource after, applies the plan, and adds the diff when the task runs with --diff. The plans and the API
+calls are the resource's own file's; codedeploy_deployment's task is deployment_runs.py.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from copy import deepcopy
+
+from .applications import create_application
+from .applications import delete_application
+from .applications import read_application
+from .common import AnsibleCodeDeployError
+from .tagging import ensure_tags
+from .tagging import plan_tags
+
+if t.TYPE_CHECKING:
+    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    from .tagging import ArnBuilder
+
+    class ResourceModule(AnsibleAWSModule):
+        """The module a task is given: modules.py's AnsibleCodeDeployModule, an AnsibleAWSModule that builds the ARNs
+        of its account and region (modules.py is a layer above this file, which therefore does not import it)."""
+
+        arns: ArnBuilder
+
+
+def _result(
+    module: ResourceModule, changed: bool, values: dict[str, t.Any], before: t.Any, after: t.Any
+) -> dict[str, t.Any]:
+    """The module's result: changed and values, with the diff from before to after when the task runs with --diff."""
+    result: dict[str, t.Any] = {"changed": changed, **values}
+    if module._diff:
+        result["diff"] = {"before": before, "after": after}
+    return result
+
+
+# --- codedeploy_application ----------------------------------------------------------------------------------------
+
+
+def ensure_application(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """codedeploy_application's result: the application current brought to the options (state, compute_platform,
+    tags)."""
+    ensure = _application_present if module.params["state"] == "present" else _application_absent
+    changed, application = ensure(module, client, current)
+    return _result(module, changed, {"application": application}, current, application)
+
+
+def _application_present(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    params = module.params
+    name = params["name"]
+    platform = params["compute_platform"]
+    if not current:
+        if module.check_mode:
+            _set, _remove, tags = plan_tags({}, params["tags"], True)
+            return True, {"application_name": name, "compute_platform": platform or "Server", "tags": tags}
+        create_application(client, name, platform or "Server", params["tags"])
+        return True, read_application(client, module.arns, name)
+
+    if platform and platform != current["compute_platform"]:
+        raise AnsibleCodeDeployError(
+            message=(
+                f"compute_platform: application '{name}' exists with compute platform {current['compute_platform']}, "
+                f"and CodeDeploy cannot change it to {platform}. Delete the application (state: absent) and create it "
+                "again, or leave compute_platform unset."
+            )
+        )
+    arn = module.arns.application(name)
+    changed, tags = ensure_tags(client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode)
+    if not changed:
+        return False, current
+    if module.check_mode:
+        predicted = deepcopy(current)
+        predicted["tags"] = tags
+        return True, predicted
+    return True, read_application(client, module.arns, name)
+
+
+def _application_absent(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    if not current:
+        return False, {}
+    if not module.check_mode:
+        delete_application(client, current["application_name"])
+    return True, {}
