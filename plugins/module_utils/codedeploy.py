@@ -61,13 +61,9 @@ def read_applications(client: RetryingBotoClientWrapper, arns: ArnBuilder, name:
     return applications
 
 
-# Deployment configs: plan what the task asks, then delete and create (CodeDeploy cannot update one).
-plan_deployment_config = _deployment_configs.plan_config
-deployment_config_users = _deployment_configs.groups_using_config
-
-
-def read_deployment_config(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
-    return _transformations.to_ansible_resource(_deployment_configs.get_deployment_config(client, name))
+# Deployment configs.
+read_deployment_config = _deployment_configs.read_deployment_config
+ensure_deployment_config = _resource_tasks.ensure_deployment_config
 
 
 def read_deployment_configs(
@@ -79,18 +75,6 @@ def read_deployment_configs(
         names = [config for config in names if not _deployment_configs.is_builtin(config)]
     configs = [read_deployment_config(client, config) for config in sorted(names)]
     return [config for config in configs if config]
-
-
-def apply_deployment_config_plan(
-    client: RetryingBotoClientWrapper, name: str, plan: _deployment_configs.ConfigPlan
-) -> dict[str, t.Any]:
-    """Delete and/or create the config as planned; the config after ({} when deleted)."""
-    if plan.delete:
-        _deployment_configs.delete_deployment_config(client, name)
-    if plan.create is None:
-        return {}
-    _deployment_configs.create_deployment_config(client, name, plan.create)
-    return read_deployment_config(client, name)
 
 
 # Deployment groups.

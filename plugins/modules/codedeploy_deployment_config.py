@@ -244,58 +244,11 @@ deployment_config:
       type: dict
 """
 
-import typing as t
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_deployment_config_plan
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import deployment_config_users
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_deployment_config
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_config
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
-
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-
-def fail_if_in_use(client: RetryingBotoClientWrapper, name: str, action: str) -> None:
-    users = deployment_config_users(client, name)
-    if users:
-        raise AnsibleCodeDeployError(
-            message=(
-                f"name: deployment config '{name}' is used by deployment group(s) {', '.join(users)}, so it cannot be "
-                f"{action}. Point those groups at another deployment_config_name first."
-            )
-        )
-
-
-def ensure_present(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    name = module.params["name"]
-    plan = plan_deployment_config(name, current, module.params)
-    if plan.create is None:
-        return False, current
-    if plan.delete:
-        fail_if_in_use(client, name, "replaced")
-    if module.check_mode:
-        return True, camel_dict_to_snake_dict({"deploymentConfigName": name, **plan.create})
-    return True, apply_deployment_config_plan(client, name, plan)
-
-
-def ensure_absent(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    name = module.params["name"]
-    plan = plan_deployment_config(name, current, module.params)
-    if not plan.delete:
-        return False, {}
-    fail_if_in_use(client, name, "deleted")
-    if not module.check_mode:
-        apply_deployment_config_plan(client, name, plan)
-    return True, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
@@ -303,13 +256,7 @@ def do(module: AnsibleCodeDeployModule) -> None:
     validate_name("name", name)
     client = aws_client(module, "codedeploy")
     current = read_deployment_config(client, name)
-    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-    changed, config = ensure(module, client, current)
-
-    result: dict[str, t.Any] = {"changed": changed, "deployment_config": config}
-    if module._diff:
-        result["diff"] = {"before": current, "after": config}
-    module.exit_json(**result)
+    module.exit_json(**ensure_deployment_config(module, client, current))
 
 
 def main() -> None:

@@ -5,7 +5,8 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""Deployment configs: API wrappers, the desired definition from module params, the comparison and the plan.
+"""Deployment configs: API wrappers, the config as modules return it, the desired definition from module params, the
+comparison and the plan.
 
 CodeDeploy has no UpdateDeploymentConfig: a definition can only be created or deleted, and the
 built-in CodeDeployDefault.* configs can be neither.
@@ -27,6 +28,7 @@ from .common import codedeploy_retry
 from .comparison import DifferenceTracker
 from .comparison import merge_partial
 from .deployment_groups import batch_get_deployment_groups
+from .transformations import to_ansible_resource
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
@@ -50,6 +52,11 @@ def is_builtin(name: str) -> bool:
 @codedeploy_retry
 def get_deployment_config(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any] | None:
     return client.get_deployment_config(deploymentConfigName=name)["deploymentConfigInfo"]
+
+
+def read_deployment_config(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
+    """The config as modules return it; {} when there is none."""
+    return to_ansible_resource(get_deployment_config(client, name))
 
 
 @CodeDeployErrorHandler.list_error_handler("list deployment configs", [])

@@ -18,10 +18,18 @@ from __future__ import annotations
 import typing as t
 from copy import deepcopy
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
 from .applications import create_application
 from .applications import delete_application
 from .applications import read_application
 from .common import AnsibleCodeDeployError
+from .deployment_configs import ConfigPlan
+from .deployment_configs import create_deployment_config
+from .deployment_configs import delete_deployment_config
+from .deployment_configs import groups_using_config
+from .deployment_configs import plan_config
+from .deployment_configs import read_deployment_config
 from .tagging import ensure_tags
 from .tagging import plan_tags
 
@@ -101,3 +109,64 @@ def _application_absent(
     if not module.check_mode:
         delete_application(client, current["application_name"])
     return True, {}
+
+
+# --- codedeploy_deployment_config ----------------------------------------------------------------------------------
+
+
+def ensure_deployment_config(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """codedeploy_deployment_config's result: the config current brought to the options (state, the definition,
+    replace); CodeDeploy cannot update a config, so a change deletes it and creates it again."""
+    ensure = _deployment_config_present if module.params["state"] == "present" else _deployment_config_absent
+    changed, config = ensure(module, client, current)
+    return _result(module, changed, {"deployment_config": config}, current, config)
+
+
+def _deployment_config_present(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    name = module.params["name"]
+    plan = plan_config(name, current, module.params)
+    if plan.create is None:
+        return False, current
+    if plan.delete:
+        _fail_if_in_use(client, name, "replaced")
+    if module.check_mode:
+        return True, camel_dict_to_snake_dict({"deploymentConfigName": name, **plan.create})
+    return True, _apply_config_plan(client, name, plan)
+
+
+def _deployment_config_absent(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    name = module.params["name"]
+    plan = plan_config(name, current, module.params)
+    if not plan.delete:
+        return False, {}
+    _fail_if_in_use(client, name, "deleted")
+    if not module.check_mode:
+        _apply_config_plan(client, name, plan)
+    return True, {}
+
+
+def _fail_if_in_use(client: RetryingBotoClientWrapper, name: str, action: str) -> None:
+    users = groups_using_config(client, name)
+    if users:
+        raise AnsibleCodeDeployError(
+            message=(
+                f"name: deployment config '{name}' is used by deployment group(s) {', '.join(users)}, so it cannot be "
+                f"{action}. Point those groups at another deployment_config_name first."
+            )
+        )
+
+
+def _apply_config_plan(client: RetryingBotoClientWrapper, name: str, plan: ConfigPlan) -> dict[str, t.Any]:
+    """Delete and/or create the config as planned; the config after ({} when deleted)."""
+    if plan.delete:
+        delete_deployment_config(client, name)
+    if plan.create is None:
+        return {}
+    create_deployment_config(client, name, plan.create)
+    return read_deployment_config(client, name)
