@@ -32,7 +32,6 @@ if t.TYPE_CHECKING:
 
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
-    from ._codedeploy.deployment_groups import GroupPlan
     from ._codedeploy.tagging import ArnBuilder
 
 # Errors, clients, names, tags, and the option specs shared by several modules (each paired with a doc fragment).
@@ -78,15 +77,8 @@ def read_deployment_configs(
 
 
 # Deployment groups.
-delete_deployment_group = _deployment_groups.delete_deployment_group
-
-
-def read_deployment_group(
-    client: RetryingBotoClientWrapper, arns: ArnBuilder, application: str, name: str
-) -> dict[str, t.Any]:
-    return _deployment_group_to_ansible(
-        client, arns, _deployment_groups.get_deployment_group(client, application, name)
-    )
+read_deployment_group = _deployment_groups.read_deployment_group
+ensure_deployment_group = _resource_tasks.ensure_deployment_group
 
 
 def read_deployment_groups(
@@ -98,51 +90,8 @@ def read_deployment_groups(
     else:
         names = _applications.list_deployment_groups(client, application)
         infos = _deployment_groups.batch_get_deployment_groups(client, application, names)
-    groups = [_deployment_group_to_ansible(client, arns, info) for info in infos if info]
+    groups = [_deployment_groups.group_to_ansible(client, arns, info) for info in infos if info]
     return sorted(groups, key=lambda group: group["deployment_group_name"])
-
-
-def _deployment_group_to_ansible(
-    client: RetryingBotoClientWrapper, arns: ArnBuilder, info: dict[str, t.Any] | None
-) -> dict[str, t.Any]:
-    if not info:
-        return {}
-    arn = arns.deployment_group(info["applicationName"], info["deploymentGroupName"])
-    return _transformations.to_ansible_resource(info, _tagging.list_tags(client, arn))
-
-
-def plan_deployment_group(current: dict[str, t.Any], params: dict[str, t.Any]) -> GroupPlan:
-    """What to send to bring the group current (as modules return it; {} when there is none) to params."""
-    return _deployment_groups.plan_group(_deployment_groups.api_members(current), params)
-
-
-def apply_deployment_group_plan(
-    client: RetryingBotoClientWrapper, plan: GroupPlan, tags: dict[str, str] | None, role_timeout: float
-) -> list[dict[str, t.Any]]:
-    """Create the group (with tags) or update it as planned; the Auto Scaling groups whose lifecycle hooks CodeDeploy
-    could not remove."""
-    if plan.creating:
-        _deployment_groups.create_deployment_group(client, plan, tags, role_timeout)
-        return []
-    return _deployment_groups.update_deployment_group(client, plan, role_timeout)
-
-
-def missing_group_references(
-    client: RetryingBotoClientWrapper, application: str, config: str | None, creating: bool
-) -> list[str]:
-    """What a group refers to that does not exist: its application (only checked when creating) and its config."""
-    problems = []
-    if creating and not _applications.get_application(client, application):
-        problems.append(
-            f"application_name: application '{application}' does not exist; create it first with "
-            "rollout.codedeploy.codedeploy_application."
-        )
-    if config and not _deployment_configs.get_deployment_config(client, config):
-        problems.append(
-            f"deployment_config_name: there is no deployment config named '{config}'; create it with "
-            "rollout.codedeploy.codedeploy_deployment_config or use a CodeDeployDefault.* configuration."
-        )
-    return problems
 
 
 # On-premises instances: plan what the task asks (registration, tags), then apply the plan.

@@ -588,75 +588,12 @@ deployment_group:
       sample: {"team": "web"}
 """
 
-import typing as t
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_deployment_group_plan
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import delete_deployment_group
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_tags
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import missing_group_references
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_deployment_group
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_tags
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
-
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-
-def warn_hooks_not_cleaned(module: AnsibleCodeDeployModule, auto_scaling_groups: list[dict[str, t.Any]]) -> None:
-    for group in auto_scaling_groups:
-        module.warn(f"CodeDeploy could not remove its lifecycle hook from Auto Scaling group {group.get('name')}.")
-
-
-def ensure_present(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    params = module.params
-    application, name = params["application_name"], params["name"]
-    plan = plan_deployment_group(current, params)
-    # The application and the deployment config must exist; in check mode an earlier task may create them.
-    for problem in missing_group_references(
-        client, application, plan.request.get("deploymentConfigName"), plan.creating
-    ):
-        if not module.check_mode:
-            raise AnsibleCodeDeployError(message=problem)
-        module.warn(problem)
-
-    if plan.creating:
-        if module.check_mode:
-            _set, _remove, tags = plan_tags({}, params["tags"], True)
-            return True, dict(plan.predicted(current), tags=tags)
-        apply_deployment_group_plan(client, plan, params["tags"], params["role_propagation_timeout"])
-        return True, read_deployment_group(client, module.arns, application, name)
-
-    if plan.request and not module.check_mode:
-        warn_hooks_not_cleaned(
-            module, apply_deployment_group_plan(client, plan, None, params["role_propagation_timeout"])
-        )
-    arn = module.arns.deployment_group(application, name)
-    tags_changed, tags = ensure_tags(
-        client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode
-    )
-    if not (plan.request or tags_changed):
-        return False, current
-    if module.check_mode:
-        return True, dict(plan.predicted(current), tags=tags)
-    return True, read_deployment_group(client, module.arns, application, name)
-
-
-def ensure_absent(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    if not current:
-        return False, {}
-    if not module.check_mode:
-        not_cleaned = delete_deployment_group(client, module.params["application_name"], module.params["name"])
-        warn_hooks_not_cleaned(module, not_cleaned or [])
-    return True, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
@@ -665,13 +602,7 @@ def do(module: AnsibleCodeDeployModule) -> None:
         validate_name(option, params[option])
     client = aws_client(module, "codedeploy")
     current = read_deployment_group(client, module.arns, params["application_name"], params["name"])
-    ensure = ensure_present if params["state"] == "present" else ensure_absent
-    changed, group = ensure(module, client, current)
-
-    result: dict[str, t.Any] = {"changed": changed, "deployment_group": group}
-    if module._diff:
-        result["diff"] = {"before": current, "after": group}
-    module.exit_json(**result)
+    module.exit_json(**ensure_deployment_group(module, client, current))
 
 
 def main() -> None:

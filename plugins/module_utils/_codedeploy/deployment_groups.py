@@ -5,7 +5,8 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""Deployment groups: API wrappers and the planning that turns module params into one request.
+"""Deployment groups: API wrappers, the group as modules return it, and the planning that turns module params into one
+request.
 
 Everything is compared in the API's own shape (the members of CreateDeploymentGroup/
 UpdateDeploymentGroup), after filling in what CodeDeploy assumes when a member is absent, so that an
@@ -31,11 +32,15 @@ from .common import CodeDeployErrorHandler
 from .common import codedeploy_retry
 from .comparison import DifferenceTracker
 from .comparison import merge_partial
+from .tagging import list_tags
 from .transformations import normalize_boto3_tag_filters
 from .transformations import tag_filters_to_boto3
+from .transformations import to_ansible_resource
 
 if t.TYPE_CHECKING:
     from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    from .tagging import ArnBuilder
 
 # Module option -> API member, for every mutable member of a deployment group.
 FIELDS = {
@@ -120,6 +125,23 @@ def batch_get_deployment_groups(
         )
         groups.extend(response.get("deploymentGroupsInfo", []))
     return groups
+
+
+def read_deployment_group(
+    client: RetryingBotoClientWrapper, arns: ArnBuilder, application_name: str, name: str
+) -> dict[str, t.Any]:
+    """The group as modules return it, with its tags; {} when there is none."""
+    return group_to_ansible(client, arns, get_deployment_group(client, application_name, name))
+
+
+def group_to_ansible(
+    client: RetryingBotoClientWrapper, arns: ArnBuilder, info: dict[str, t.Any] | None
+) -> dict[str, t.Any]:
+    """DeploymentGroupInfo as modules return it, with the group's tags; {} for None."""
+    if not info:
+        return {}
+    arn = arns.deployment_group(info["applicationName"], info["deploymentGroupName"])
+    return to_ansible_resource(info, list_tags(client, arn))
 
 
 def retry_on_role_propagation(

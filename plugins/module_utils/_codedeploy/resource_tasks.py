@@ -22,14 +22,23 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from .applications import create_application
 from .applications import delete_application
+from .applications import get_application
 from .applications import read_application
 from .common import AnsibleCodeDeployError
 from .deployment_configs import ConfigPlan
 from .deployment_configs import create_deployment_config
 from .deployment_configs import delete_deployment_config
+from .deployment_configs import get_deployment_config
 from .deployment_configs import groups_using_config
 from .deployment_configs import plan_config
 from .deployment_configs import read_deployment_config
+from .deployment_groups import GroupPlan
+from .deployment_groups import api_members
+from .deployment_groups import create_deployment_group
+from .deployment_groups import delete_deployment_group
+from .deployment_groups import plan_group
+from .deployment_groups import read_deployment_group
+from .deployment_groups import update_deployment_group
 from .tagging import ensure_tags
 from .tagging import plan_tags
 
@@ -170,3 +179,95 @@ def _apply_config_plan(client: RetryingBotoClientWrapper, name: str, plan: Confi
         return {}
     create_deployment_config(client, name, plan.create)
     return read_deployment_config(client, name)
+
+
+# --- codedeploy_deployment_group -----------------------------------------------------------------------------------
+
+
+def ensure_deployment_group(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """codedeploy_deployment_group's result: the group current brought to the options (state, its members, tags);
+    warns of the Auto Scaling groups whose lifecycle hooks CodeDeploy could not remove."""
+    ensure = _deployment_group_present if module.params["state"] == "present" else _deployment_group_absent
+    changed, group = ensure(module, client, current)
+    return _result(module, changed, {"deployment_group": group}, current, group)
+
+
+def _deployment_group_present(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    params = module.params
+    application, name = params["application_name"], params["name"]
+    plan = plan_group(api_members(current), params)
+    # The application and the deployment config must exist; in check mode an earlier task may create them.
+    for problem in _missing_group_references(
+        client, application, plan.request.get("deploymentConfigName"), plan.creating
+    ):
+        if not module.check_mode:
+            raise AnsibleCodeDeployError(message=problem)
+        module.warn(problem)
+
+    if plan.creating:
+        if module.check_mode:
+            _set, _remove, tags = plan_tags({}, params["tags"], True)
+            return True, dict(plan.predicted(current), tags=tags)
+        _apply_group_plan(client, plan, params["tags"], params["role_propagation_timeout"])
+        return True, read_deployment_group(client, module.arns, application, name)
+
+    if plan.request and not module.check_mode:
+        _warn_hooks_not_cleaned(module, _apply_group_plan(client, plan, None, params["role_propagation_timeout"]))
+    arn = module.arns.deployment_group(application, name)
+    tags_changed, tags = ensure_tags(
+        client, arn, current["tags"], params["tags"], params["purge_tags"], module.check_mode
+    )
+    if not (plan.request or tags_changed):
+        return False, current
+    if module.check_mode:
+        return True, dict(plan.predicted(current), tags=tags)
+    return True, read_deployment_group(client, module.arns, application, name)
+
+
+def _deployment_group_absent(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    if not current:
+        return False, {}
+    if not module.check_mode:
+        not_cleaned = delete_deployment_group(client, module.params["application_name"], module.params["name"])
+        _warn_hooks_not_cleaned(module, not_cleaned or [])
+    return True, {}
+
+
+def _missing_group_references(
+    client: RetryingBotoClientWrapper, application: str, config: str | None, creating: bool
+) -> list[str]:
+    """What a group refers to that does not exist: its application (only checked when creating) and its config."""
+    problems = []
+    if creating and not get_application(client, application):
+        problems.append(
+            f"application_name: application '{application}' does not exist; create it first with "
+            "rollout.codedeploy.codedeploy_application."
+        )
+    if config and not get_deployment_config(client, config):
+        problems.append(
+            f"deployment_config_name: there is no deployment config named '{config}'; create it with "
+            "rollout.codedeploy.codedeploy_deployment_config or use a CodeDeployDefault.* configuration."
+        )
+    return problems
+
+
+def _apply_group_plan(
+    client: RetryingBotoClientWrapper, plan: GroupPlan, tags: dict[str, str] | None, role_timeout: float
+) -> list[dict[str, t.Any]]:
+    """Create the group (with tags) or update it as planned; the Auto Scaling groups whose lifecycle hooks CodeDeploy
+    could not remove."""
+    if plan.creating:
+        create_deployment_group(client, plan, tags, role_timeout)
+        return []
+    return update_deployment_group(client, plan, role_timeout)
+
+
+def _warn_hooks_not_cleaned(module: ResourceModule, auto_scaling_groups: list[dict[str, t.Any]]) -> None:
+    for group in auto_scaling_groups:
+        module.warn(f"CodeDeploy could not remove its lifecycle hook from Auto Scaling group {group.get('name')}.")
