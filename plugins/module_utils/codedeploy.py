@@ -94,14 +94,9 @@ def read_deployment_groups(
     return sorted(groups, key=lambda group: group["deployment_group_name"])
 
 
-# On-premises instances: plan what the task asks (registration, tags), then apply the plan.
-plan_on_premises_instance = _on_premises.plan
-apply_on_premises_plan = _on_premises.apply_plan
-on_premises_registration = _on_premises.registration
-
-
-def read_on_premises_instance(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
-    return _on_premises.instance_to_ansible(_on_premises.get_instance(client, name))
+# On-premises instances.
+read_on_premises_instance = _on_premises.read_instance
+ensure_on_premises_instance = _resource_tasks.ensure_on_premises_instance
 
 
 def read_on_premises_instances(

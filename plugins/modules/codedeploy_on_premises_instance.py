@@ -156,42 +156,11 @@ on_premises_instance:
       sample: {"site": "berlin", "role": "web"}
 """
 
-import typing as t
-
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import apply_on_premises_plan
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import on_premises_registration
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import plan_on_premises_instance
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_on_premises_instance
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_on_premises_instance
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import validate_name
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
-
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-
-def ensure_present(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    name = module.params["name"]
-    plan = plan_on_premises_instance(current, module.params)
-    if not plan.changed:
-        return False, current
-    if module.check_mode:
-        predicted = dict(current) if not plan.register else {"instance_name": name}
-        predicted.update(plan.after)
-        return True, predicted
-    apply_on_premises_plan(client, name, plan)
-    return True, read_on_premises_instance(client, name)
-
-
-def ensure_absent(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    plan = plan_on_premises_instance(current, module.params)
-    if plan.changed and not module.check_mode:
-        apply_on_premises_plan(client, module.params["name"], plan)
-    return plan.changed, {}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
@@ -199,13 +168,7 @@ def do(module: AnsibleCodeDeployModule) -> None:
     validate_name("name", name)
     client = aws_client(module, "codedeploy")
     current = read_on_premises_instance(client, name)
-    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-    changed, instance = ensure(module, client, current)
-
-    result: dict[str, t.Any] = {"changed": changed, "on_premises_instance": instance}
-    if module._diff:
-        result["diff"] = {"before": on_premises_registration(current), "after": on_premises_registration(instance)}
-    module.exit_json(**result)
+    module.exit_json(**ensure_on_premises_instance(module, client, current))
 
 
 def main() -> None:

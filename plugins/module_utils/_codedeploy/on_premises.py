@@ -5,7 +5,7 @@
 
 # This package is private to rollout.codedeploy: import from module_utils/codedeploy.py instead.
 
-"""On-premises instances: API wrappers, and the plan of what to change.
+"""On-premises instances: API wrappers, the instance as modules return it, and the plan of what to change.
 
 An instance is registered by name with one IAM ARN (a session ARN or a user ARN) that CodeDeploy cannot change
 afterwards. Deregistering keeps the instance visible, with a deregisterTime, so "absent" means "not registered".
@@ -111,6 +111,11 @@ def instance_to_ansible(instance: dict[str, t.Any] | None) -> dict[str, t.Any]:
         return {}
     tags = boto3_tag_list_to_ansible_dict(instance.get("tags") or [])
     return to_ansible_resource({key: value for key, value in instance.items() if key != "tags"}, tags)
+
+
+def read_instance(client: RetryingBotoClientWrapper, name: str) -> dict[str, t.Any]:
+    """The instance as modules return it; {} when CodeDeploy does not know it."""
+    return instance_to_ansible(get_instance(client, name))
 
 
 def is_registered(instance: dict[str, t.Any]) -> bool:

@@ -39,6 +39,10 @@ from .deployment_groups import delete_deployment_group
 from .deployment_groups import plan_group
 from .deployment_groups import read_deployment_group
 from .deployment_groups import update_deployment_group
+from .on_premises import apply_plan as apply_on_premises_plan
+from .on_premises import plan as plan_on_premises_instance
+from .on_premises import read_instance as read_on_premises_instance
+from .on_premises import registration
 from .tagging import ensure_tags
 from .tagging import plan_tags
 
@@ -271,3 +275,40 @@ def _apply_group_plan(
 def _warn_hooks_not_cleaned(module: ResourceModule, auto_scaling_groups: list[dict[str, t.Any]]) -> None:
     for group in auto_scaling_groups:
         module.warn(f"CodeDeploy could not remove its lifecycle hook from Auto Scaling group {group.get('name')}.")
+
+
+# --- codedeploy_on_premises_instance -------------------------------------------------------------------------------
+
+
+def ensure_on_premises_instance(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """codedeploy_on_premises_instance's result: the instance current registered with the options' IAM ARN and tags
+    (state present) or deregistered (absent); the diff shows the registration only."""
+    ensure = _on_premises_present if module.params["state"] == "present" else _on_premises_absent
+    changed, instance = ensure(module, client, current)
+    return _result(module, changed, {"on_premises_instance": instance}, registration(current), registration(instance))
+
+
+def _on_premises_present(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    name = module.params["name"]
+    plan = plan_on_premises_instance(current, module.params)
+    if not plan.changed:
+        return False, current
+    if module.check_mode:
+        predicted = dict(current) if not plan.register else {"instance_name": name}
+        predicted.update(plan.after)
+        return True, predicted
+    apply_on_premises_plan(client, name, plan)
+    return True, read_on_premises_instance(client, name)
+
+
+def _on_premises_absent(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    plan = plan_on_premises_instance(current, module.params)
+    if plan.changed and not module.check_mode:
+        apply_on_premises_plan(client, module.params["name"], plan)
+    return plan.changed, {}
