@@ -120,21 +120,8 @@ def read_on_premises_instances(
 
 
 # Revisions.
-revision_to_boto = _revisions.revision_to_boto
-revision_from_boto = _revisions.revision_from_boto
-revision_problems = _revisions.revision_problems
-pin_s3_revision = _revisions.pin_s3_revision
-register_application_revision = _revisions.register_application_revision
-
-
-def read_revision(client: RetryingBotoClientWrapper, application: str, revision: dict[str, t.Any]) -> dict[str, t.Any]:
-    """revision (a boto RevisionLocation) as modules return it, with what CodeDeploy knows of it (revision_info, None
-    when it is not registered)."""
-    registered = _revisions.get_application_revision(client, application, revision)
-    return {
-        "revision": _revisions.revision_from_boto(revision),
-        "revision_info": _revisions.revision_info_from_boto(registered["revisionInfo"]) if registered else None,
-    }
+revision_to_register = _resource_tasks.revision_to_register
+ensure_revision = _resource_tasks.ensure_revision
 
 
 def read_revisions(client: RetryingBotoClientWrapper, application: str, **filters: t.Any) -> list[dict[str, t.Any]]:
@@ -143,7 +130,7 @@ def read_revisions(client: RetryingBotoClientWrapper, application: str, **filter
     details = _revisions.batch_get_application_revisions(client, application, locations)
 
     def identity(location: dict[str, t.Any]) -> str:
-        return repr(revision_to_boto(_revisions.revision_from_boto(location)))
+        return repr(_revisions.revision_to_boto(_revisions.revision_from_boto(location)))
 
     # Keep the list call's order (its sort options) whatever order the batch call answers in.
     order = {identity(location): index for index, location in enumerate(locations)}

@@ -170,112 +170,17 @@ revision_info:
   sample: {"description": "Release 1.4.2", "register_time": "2026-11-27T10:40:00.123000+00:00", "deployment_groups": []}
 """
 
-import typing as t
-from copy import deepcopy
-
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import pin_s3_revision
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_revision
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import register_application_revision
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_revision
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_from_boto
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_problems
-from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_to_boto
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_to_register
 from ansible_collections.rollout.codedeploy.plugins.module_utils.modules import AnsibleCodeDeployModule
-
-if t.TYPE_CHECKING:
-    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-DESCRIPTION_MAX = 256
-
-
-def wanted_revision(module: AnsibleCodeDeployModule) -> dict[str, t.Any]:
-    """The revision to register (a boto RevisionLocation), with the S3 object's ETag and version filled in where
-    pin_s3_object asks for them; fails the task on what is wrong with the options."""
-    params = module.params
-    revision = revision_to_boto(params["revision"])
-    problems = revision_problems(revision)
-    if params["description"] is not None and len(params["description"]) > DESCRIPTION_MAX:
-        problems.append(f"description is {len(params['description'])} characters long; shorten it to {DESCRIPTION_MAX}")
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    if not (params["pin_s3_object"] and revision["revisionType"] == "S3"):
-        return revision
-    location = revision["s3Location"]
-    if "eTag" in location and "version" in location:
-        return revision
-    try:
-        pinned = pin_s3_revision(aws_client(module, "s3"), revision, params["expected_bucket_owner"])
-    except AnsibleAWSError as e:  # HeadObject's error (a refusal is a bare 403) does not name the object
-        raise AnsibleCodeDeployError(
-            message=f"{e.message} (s3://{location['bucket']}/{location['key']})", exception=e.exception
-        ) from e
-    if pinned is None:
-        if module.check_mode:
-            module.warn(
-                f"s3://{location['bucket']}/{location['key']} does not exist yet; it must be uploaded before the revision is registered"
-            )
-            return revision
-        module.fail_json(
-            msg=f"s3://{location['bucket']}/{location['key']} does not exist; upload the bundle first or set pin_s3_object=false"
-        )
-    return pinned
-
-
-def ensure_registered(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
-) -> tuple[bool, dict[str, t.Any]]:
-    """Register the revision unless it is registered with the description asked for (None: any)."""
-    application, description = module.params["application_name"], module.params["description"]
-    info = current["revision_info"]
-    if info is not None and (description is None or info.get("description") == description):
-        return False, current
-    if module.check_mode:
-        predicted = deepcopy(current)
-        predicted["revision_info"] = predicted["revision_info"] or {}
-        if description is not None:
-            predicted["revision_info"]["description"] = description
-        return True, predicted
-    revision = revision_to_boto(current["revision"])
-    register_application_revision(client, application, revision, description)
-    return True, read_revision(client, application, revision)
-
-
-def read_current(
-    module: AnsibleCodeDeployModule, client: RetryingBotoClientWrapper, revision: dict[str, t.Any]
-) -> dict[str, t.Any]:
-    """The revision as CodeDeploy knows it; in check mode, when the application does not exist yet, a revision not
-    registered (warned of: an earlier task that check mode did not run may create the application)."""
-    application = module.params["application_name"]
-    try:
-        return read_revision(client, application, revision)
-    except is_ansible_aws_error_code("ApplicationDoesNotExistException"):
-        if not module.check_mode:
-            raise
-        module.warn(
-            f"application_name: application '{application}' does not exist; create it first with "
-            "rollout.codedeploy.codedeploy_application (check mode: an earlier task may create it; a real run fails "
-            "here)"
-        )
-        return {"revision": revision_from_boto(revision), "revision_info": None}
 
 
 def do(module: AnsibleCodeDeployModule) -> None:
-    revision = wanted_revision(module)
+    revision = revision_to_register(module)
     client = aws_client(module, "codedeploy")
-    current = read_current(module, client, revision)
-    changed, after = ensure_registered(module, client, current)
-
-    result: dict[str, t.Any] = {"changed": changed, "application_name": module.params["application_name"], **after}
-    if module._diff:  # pylint: disable=protected-access
-        result["diff"] = {
-            "before": {"revision_info": current["revision_info"] or {}},
-            "after": {"revision_info": after["revision_info"]},
-        }
-    module.exit_json(**result)
+    module.exit_json(**ensure_revision(module, client, revision))
 
 
 def main() -> None:

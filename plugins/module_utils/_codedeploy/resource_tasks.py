@@ -19,12 +19,15 @@ import typing as t
 from copy import deepcopy
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
 from .applications import create_application
 from .applications import delete_application
 from .applications import get_application
 from .applications import read_application
 from .common import AnsibleCodeDeployError
+from .common import client as aws_client
 from .deployment_configs import ConfigPlan
 from .deployment_configs import create_deployment_config
 from .deployment_configs import delete_deployment_config
@@ -43,6 +46,12 @@ from .on_premises import apply_plan as apply_on_premises_plan
 from .on_premises import plan as plan_on_premises_instance
 from .on_premises import read_instance as read_on_premises_instance
 from .on_premises import registration
+from .revisions import pin_s3_revision
+from .revisions import read_revision
+from .revisions import register_application_revision
+from .revisions import revision_from_boto
+from .revisions import revision_problems
+from .revisions import revision_to_boto
 from .tagging import ensure_tags
 from .tagging import plan_tags
 
@@ -312,3 +321,99 @@ def _on_premises_absent(
     if plan.changed and not module.check_mode:
         apply_on_premises_plan(client, module.params["name"], plan)
     return plan.changed, {}
+
+
+# --- codedeploy_revision -------------------------------------------------------------------------------------------
+
+DESCRIPTION_MAX = 256
+
+
+def revision_to_register(module: ResourceModule) -> dict[str, t.Any]:
+    """The revision codedeploy_revision registers (a boto RevisionLocation), with the S3 object's ETag and version
+    filled in where pin_s3_object asks for them; fails the task on what is wrong with the options."""
+    params = module.params
+    revision = revision_to_boto(params["revision"])
+    problems = revision_problems(revision)
+    if params["description"] is not None and len(params["description"]) > DESCRIPTION_MAX:
+        problems.append(f"description is {len(params['description'])} characters long; shorten it to {DESCRIPTION_MAX}")
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    if not (params["pin_s3_object"] and revision["revisionType"] == "S3"):
+        return revision
+    location = revision["s3Location"]
+    if "eTag" in location and "version" in location:
+        return revision
+    try:
+        pinned = pin_s3_revision(aws_client(module, "s3"), revision, params["expected_bucket_owner"])
+    except AnsibleAWSError as e:  # HeadObject's error (a refusal is a bare 403) does not name the object
+        raise AnsibleCodeDeployError(
+            message=f"{e.message} (s3://{location['bucket']}/{location['key']})", exception=e.exception
+        ) from e
+    if pinned is None:
+        if module.check_mode:
+            module.warn(
+                f"s3://{location['bucket']}/{location['key']} does not exist yet; it must be uploaded before the revision is registered"
+            )
+            return revision
+        module.fail_json(
+            msg=f"s3://{location['bucket']}/{location['key']} does not exist; upload the bundle first or set pin_s3_object=false"
+        )
+    return pinned
+
+
+def ensure_revision(
+    module: ResourceModule, client: RetryingBotoClientWrapper, revision: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """codedeploy_revision's result: revision (revision_to_register's) registered with the options' description,
+    unless it is registered with that description already (None: any).
+
+    It reads the revision itself: which revision is current depends on the one asked for, which revision_to_register
+    checks and pins first.
+    """
+    current = _read_revision_to_register(module, client, revision)
+    changed, after = _register(module, client, current)
+    return _result(
+        module,
+        changed,
+        {"application_name": module.params["application_name"], **after},
+        {"revision_info": current["revision_info"] or {}},
+        {"revision_info": after["revision_info"]},
+    )
+
+
+def _read_revision_to_register(
+    module: ResourceModule, client: RetryingBotoClientWrapper, revision: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """The revision as CodeDeploy knows it; in check mode, when the application does not exist yet, a revision not
+    registered (warned of: an earlier task that check mode did not run may create the application)."""
+    application = module.params["application_name"]
+    try:
+        return read_revision(client, application, revision)
+    except is_ansible_aws_error_code("ApplicationDoesNotExistException"):
+        if not module.check_mode:
+            raise
+        module.warn(
+            f"application_name: application '{application}' does not exist; create it first with "
+            "rollout.codedeploy.codedeploy_application (check mode: an earlier task may create it; a real run fails "
+            "here)"
+        )
+        return {"revision": revision_from_boto(revision), "revision_info": None}
+
+
+def _register(
+    module: ResourceModule, client: RetryingBotoClientWrapper, current: dict[str, t.Any]
+) -> tuple[bool, dict[str, t.Any]]:
+    """Register the revision unless it is registered with the description asked for (None: any)."""
+    application, description = module.params["application_name"], module.params["description"]
+    info = current["revision_info"]
+    if info is not None and (description is None or info.get("description") == description):
+        return False, current
+    if module.check_mode:
+        predicted = deepcopy(current)
+        predicted["revision_info"] = predicted["revision_info"] or {}
+        if description is not None:
+            predicted["revision_info"]["description"] = description
+        return True, predicted
+    revision = revision_to_boto(current["revision"])
+    register_application_revision(client, application, revision, description)
+    return True, read_revision(client, application, revision)

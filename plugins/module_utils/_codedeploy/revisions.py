@@ -238,6 +238,16 @@ def get_application_revision(
         ) from e
 
 
+def read_revision(client: RetryingBotoClientWrapper, application: str, revision: dict[str, t.Any]) -> dict[str, t.Any]:
+    """revision (a boto RevisionLocation) as modules return it, with what CodeDeploy knows of it (revision_info, None
+    when it is not registered)."""
+    registered = get_application_revision(client, application, revision)
+    return {
+        "revision": revision_from_boto(revision),
+        "revision_info": revision_info_from_boto(registered["revisionInfo"]) if registered else None,
+    }
+
+
 @CodeDeployErrorHandler.common_error_handler("register application revision")
 @codedeploy_retry
 def register_application_revision(
