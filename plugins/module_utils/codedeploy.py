@@ -6,8 +6,16 @@
 """The AWS face of rollout.codedeploy: everything a module needs to read and change CodeDeploy resources.
 
 The code lives in the private _codedeploy package; bundles and AppSpec files, which need no AWS, have their own face,
-module_utils/bundles.py. The readers defined here return resources as modules return them: snake_case, timestamps as
-ISO text, tags as a dict, {} (or no item) for what does not exist.
+module_utils/bundles.py. Besides what every module shares (errors, clients, names, option specs), each resource has a
+section of its own:
+
+- read_<resource> and read_<resources>: the composed readers, which return resources as modules return them:
+  snake_case, timestamps as ISO text, tags as a dict, {} (or no item) for what does not exist;
+- ensure_<resource>(module, client, current): the whole task of the module that manages the resource (plan, check
+  mode, apply, tags, diff), which returns the module's result (_codedeploy/resource_tasks.py);
+- codedeploy_deployment's task: run_deployment_task, with its hand-off and failure.
+
+tests/unit/test_architecture.py keeps the face at about 25 names.
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ from ._codedeploy import following as _following
 from ._codedeploy import on_premises as _on_premises
 from ._codedeploy import resource_tasks as _resource_tasks
 from ._codedeploy import revisions as _revisions
-from ._codedeploy import tagging as _tagging
 from ._codedeploy import transformations as _transformations
 
 if t.TYPE_CHECKING:
@@ -34,16 +41,15 @@ if t.TYPE_CHECKING:
 
     from ._codedeploy.tagging import ArnBuilder
 
-# Errors, clients, names, tags, and the option specs shared by several modules (each paired with a doc fragment).
+# What every module shares: the error, clients, the name rule, and the option specs shared by several modules (each
+# paired with a doc fragment).
 AnsibleCodeDeployError = _common.AnsibleCodeDeployError
 aws_client = _common.client
 validate_name = _applications.validate_name
-ensure_tags = _tagging.ensure_tags
-plan_tags = _tagging.plan_tags
 revision_argument_spec = _revisions.revision_argument_spec
 tag_filters_spec = _transformations.tag_filters_spec
 
-# Applications.
+# Applications: codedeploy_application and its _info.
 read_application = _applications.read_application
 ensure_application = _resource_tasks.ensure_application
 
@@ -60,7 +66,7 @@ def read_applications(client: RetryingBotoClientWrapper, arns: ArnBuilder, name:
     return applications
 
 
-# Deployment configs.
+# Deployment configs: codedeploy_deployment_config and its _info.
 read_deployment_config = _deployment_configs.read_deployment_config
 ensure_deployment_config = _resource_tasks.ensure_deployment_config
 
@@ -76,7 +82,7 @@ def read_deployment_configs(
     return [config for config in configs if config]
 
 
-# Deployment groups.
+# Deployment groups: codedeploy_deployment_group and its _info.
 read_deployment_group = _deployment_groups.read_deployment_group
 ensure_deployment_group = _resource_tasks.ensure_deployment_group
 
@@ -94,7 +100,7 @@ def read_deployment_groups(
     return sorted(groups, key=lambda group: group["deployment_group_name"])
 
 
-# On-premises instances.
+# On-premises instances: codedeploy_on_premises_instance and its _info.
 read_on_premises_instance = _on_premises.read_instance
 ensure_on_premises_instance = _resource_tasks.ensure_on_premises_instance
 
@@ -119,7 +125,7 @@ def read_on_premises_instances(
     return sorted(results, key=lambda instance: instance["instance_name"])
 
 
-# Revisions.
+# Revisions: codedeploy_revision (which checks and pins the revision its options name before it reads it) and its _info.
 revision_to_register = _resource_tasks.revision_to_register
 ensure_revision = _resource_tasks.ensure_revision
 
@@ -144,12 +150,10 @@ def read_revisions(client: RetryingBotoClientWrapper, application: str, **filter
     ]
 
 
-# Deployments: the deployment task (gather, plan, act) and the readers.
+# Deployments: codedeploy_deployment's task (gather, plan, act, follow), and codedeploy_deployment_info's reader.
 DeploymentHandoff = _deployment_runs.Handoff
 DeploymentTaskFailed = _deployment_runs.DeploymentTaskFailed
 run_deployment_task = _deployment_runs.run
-target_instances_to_boto3 = _deployment_runs.target_instances_to_boto3
-deployment_to_ansible = _following.deployment_to_ansible
 
 
 def read_deployments(
@@ -179,7 +183,7 @@ def read_deployments(
             )
         deployments = _deployments.get_deployments(client, ids) if ids else []
     if not include_targets:
-        return [deployment_to_ansible(deployment) for deployment in deployments]
+        return [_following.deployment_to_ansible(deployment) for deployment in deployments]
     return [_with_targets(client, deployment) for deployment in deployments]
 
 
@@ -187,4 +191,4 @@ def _with_targets(client: RetryingBotoClientWrapper, deployment: dict[str, t.Any
     # A deployment that has not started has no targets to list (DeploymentNotStartedException).
     started = deployment.get("status") not in ("Created", "Queued")
     targets = _deployments.get_all_targets(client, deployment["deploymentId"]) if started else []
-    return deployment_to_ansible(deployment, targets)
+    return _following.deployment_to_ansible(deployment, targets)

@@ -24,6 +24,10 @@ ENTRY_POINTS = ("modules", "action")
 PRIVATE = "module_utils/_codedeploy"
 # The action plugin hands over to its module through this standard-library-only file, without loading boto3.
 AROUND_THE_FACES = {("action/codedeploy_deployment", "module_utils/_codedeploy/deployment_handoff")}
+AWS_FACE = "module_utils/codedeploy"
+# Issue #12 asked for an AWS face of "about 25 names": per resource its readers and one ensure_* call, not the plans,
+# wrappers and conversions those are made of. A face that grows past this lets such pieces out again.
+AWS_FACE_NAMES_AT_MOST = 26
 
 
 def read_layers(picture: str) -> list[list[str]]:
@@ -118,6 +122,49 @@ def test_entry_points_go_through_the_faces(graph: dict[str, dict[str, int]]) -> 
         if target.startswith(PRIVATE + "/") and (importer, target) not in AROUND_THE_FACES
     ]
     assert not around, "entry points import the faces, not module_utils/_codedeploy:\n" + "\n".join(around)
+
+
+def face_names(path: Path) -> list[str]:
+    """The public names a face defines: module-level assignments, functions and classes."""
+    names: list[str] = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names.extend(target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.append(node.target.id)
+    return [name for name in names if not name.startswith("_")]
+
+
+def names_entry_points_import(plugins: Path, face: str) -> set[str]:
+    """The names modules and action plugins import from the face."""
+    module = PREFIX + face.replace("/", ".")
+    return {
+        alias.name
+        for entry_point in ENTRY_POINTS
+        for path in (plugins / entry_point).glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == module
+        for alias in node.names
+    }
+
+
+def test_the_aws_face_stays_about_25_names(plugins: Path) -> None:
+    names = face_names(plugins / f"{AWS_FACE}.py")
+    assert len(names) <= AWS_FACE_NAMES_AT_MOST, f"the AWS face has {len(names)} names: {', '.join(sorted(names))}"
+
+
+def test_the_aws_face_holds_only_what_entry_points_import(plugins: Path) -> None:
+    unused = set(face_names(plugins / f"{AWS_FACE}.py")) - names_entry_points_import(plugins, AWS_FACE)
+    assert sorted(unused) == [], "no module or action plugin imports these; import them from _codedeploy in tests"
+
+
+def test_face_names_sees_assignments_functions_and_classes(tmp_path: Path) -> None:
+    # The counterpart of the two tests above: they cannot pass by counting nothing.
+    face = tmp_path / "face.py"
+    face.write_text("import x\nA = x.a\nb: int = 1\n_c = 2\ndef d(): pass\nclass E: pass\nif x:\n    f = 1\n")
+    assert face_names(face) == ["A", "b", "d", "E"]
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
