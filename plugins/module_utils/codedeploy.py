@@ -48,6 +48,7 @@ aws_client = _common.client
 validate_name = _applications.validate_name
 revision_argument_spec = _revisions.revision_argument_spec
 tag_filters_spec = _transformations.tag_filters_spec
+ec2_deployment_options_spec = _deployment_groups.ec2_deployment_options_spec
 
 # Applications: codedeploy_application and its _info.
 read_application = _applications.read_application

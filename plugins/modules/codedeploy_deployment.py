@@ -214,14 +214,6 @@ options:
     description:
       - How CodeDeploy treats the group's Auto Scaling groups during a new in-place deployment.
     type: dict
-    suboptions:
-      auto_scaling_group_processes_to_suspend:
-        description:
-          - Auto Scaling processes CodeDeploy suspends before it deploys and resumes when the deployment ends. The
-            group's service role needs C(autoscaling:SuspendProcesses) and C(autoscaling:ResumeProcesses).
-        type: list
-        elements: str
-        choices: [Terminate, AZRebalance, InstanceRefresh, ScheduledActions]
   force:
     description: With O(state=present), deploy even when the group already runs the revision.
     type: bool
@@ -333,6 +325,7 @@ attributes:
 extends_documentation_fragment:
   - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.revision
+  - rollout.codedeploy.ec2_deployment_options
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -566,6 +559,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentHandoff
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import DeploymentTaskFailed
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ec2_deployment_options_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import revision_argument_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import run_deployment_task
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
@@ -664,16 +658,7 @@ def main() -> None:
                 alarms=dict(type="list", elements="dict", options=dict(name=dict(type="str", required=True))),
             ),
         ),
-        ec2_deployment_options=dict(
-            type="dict",
-            options=dict(
-                auto_scaling_group_processes_to_suspend=dict(
-                    type="list",
-                    elements="str",
-                    choices=["Terminate", "AZRebalance", "InstanceRefresh", "ScheduledActions"],
-                ),
-            ),
-        ),
+        ec2_deployment_options=ec2_deployment_options_spec(),
         force=dict(type="bool", default=False),
         when_busy=dict(type="str", default="wait", choices=["wait", "stop", "fail"]),
         deployment_id=dict(type="str"),

@@ -300,12 +300,6 @@ options:
     description:
       - Auto Scaling processes to suspend during a deployment. V({}) removes them.
     type: dict
-    suboptions:
-      auto_scaling_group_processes_to_suspend:
-        description: The processes.
-        type: list
-        elements: str
-        choices: ['Terminate', 'AZRebalance', 'InstanceRefresh', 'ScheduledActions']
   ecs_services:
     description:
       - The ECS services of an ECS group. V([]) removes them.
@@ -366,6 +360,7 @@ extends_documentation_fragment:
   - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.resource_module
   - rollout.codedeploy.tag_filters.deployment_group
+  - rollout.codedeploy.ec2_deployment_options.deployment_group
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -589,6 +584,7 @@ deployment_group:
 """
 
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import aws_client
+from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ec2_deployment_options_spec
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import ensure_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import read_deployment_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils.codedeploy import tag_filters_spec
@@ -709,16 +705,7 @@ def main() -> None:
         ),
         outdated_instances_strategy=dict(type="str", choices=["UPDATE", "IGNORE"]),
         termination_hook_enabled=dict(type="bool"),
-        ec2_deployment_options=dict(
-            type="dict",
-            options=dict(
-                auto_scaling_group_processes_to_suspend=dict(
-                    type="list",
-                    elements="str",
-                    choices=["Terminate", "AZRebalance", "InstanceRefresh", "ScheduledActions"],
-                ),
-            ),
-        ),
+        ec2_deployment_options=ec2_deployment_options_spec(),
         ecs_services=dict(
             type="list",
             elements="dict",

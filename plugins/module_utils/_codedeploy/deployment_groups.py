@@ -64,6 +64,17 @@ FIELDS = {
 }
 OPTIONS = {field: option for option, field in FIELDS.items()}
 
+# The Auto Scaling processes CodeDeploy can suspend while it deploys, as ec2_deployment_options names them.
+AUTO_SCALING_PROCESSES = ("Terminate", "AZRebalance", "InstanceRefresh", "ScheduledActions")
+
+
+def ec2_deployment_options_spec() -> dict[str, t.Any]:
+    """The argument spec of ec2_deployment_options, which a group has and a deployment may set for itself; paired with
+    the rollout.codedeploy.ec2_deployment_options doc fragment."""
+    processes = dict(type="list", elements="str", choices=list(AUTO_SCALING_PROCESSES))
+    return dict(type="dict", options=dict(auto_scaling_group_processes_to_suspend=processes))
+
+
 # What CodeDeploy assumes when a member is absent; removing a member means sending this value.
 ABSENT: dict[str, t.Any] = {
     "serviceRoleArn": None,

@@ -6,11 +6,16 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from ansible_collections.rollout.codedeploy.plugins.doc_fragments.ec2_deployment_options import ModuleDocFragment
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.common import AnsibleCodeDeployError
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import FIELDS
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import api_members
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import comparable
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import create_request
+from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import (
+    ec2_deployment_options_spec,
+)
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import new_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import plan_group
 from ansible_collections.rollout.codedeploy.plugins.module_utils._codedeploy.deployment_groups import predict
@@ -638,3 +643,24 @@ def test_new_group_request_leaves_out_what_equals_codedeploy_defaults():
     )
     plan = plan_group(None, params(**options))
     assert plan.request == {"serviceRoleArn": ROLE}
+
+
+@pytest.mark.parametrize("variable", ["DOCUMENTATION", "DEPLOYMENT_GROUP"])
+def test_the_ec2_deployment_options_fragment_documents_the_spec(variable):
+    documented = yaml.safe_load(getattr(ModuleDocFragment, variable))["options"]
+    spec = ec2_deployment_options_spec()
+    assert sorted(documented) == ["ec2_deployment_options"]
+    suboptions = documented["ec2_deployment_options"]["suboptions"]
+    assert sorted(suboptions) == sorted(spec["options"])
+    for name, documentation in suboptions.items():
+        assert documentation["type"] == spec["options"][name]["type"]
+        assert documentation.get("elements") == spec["options"][name].get("elements")
+        assert documentation.get("choices") == spec["options"][name].get("choices")
+
+
+def test_each_ec2_deployment_options_spec_is_a_copy():
+    first = ec2_deployment_options_spec()
+    first["options"]["auto_scaling_group_processes_to_suspend"]["choices"].append("Launch")
+    assert (
+        "Launch" not in ec2_deployment_options_spec()["options"]["auto_scaling_group_processes_to_suspend"]["choices"]
+    )

@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the rollout.codedeploy project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The suboptions of ec2_deployment_options, paired with ec2_deployment_options_spec() in
+    # module_utils/_codedeploy/deployment_groups.py. A module documents the option itself (description, type: dict); a
+    # variable here adds its suboptions, described for that module. ansible-test reads each variable as one string, so
+    # the suboptions are written out in each (a unit test keeps both equal to the spec).
+
+    # rollout.codedeploy.ec2_deployment_options: codedeploy_deployment's, for one deployment.
+    DOCUMENTATION = r"""
+options:
+  ec2_deployment_options:
+    suboptions:
+      auto_scaling_group_processes_to_suspend:
+        description:
+          - Auto Scaling processes CodeDeploy suspends before it deploys and resumes when the deployment ends. The
+            group's service role needs C(autoscaling:SuspendProcesses) and C(autoscaling:ResumeProcesses).
+        type: list
+        elements: str
+        choices: [Terminate, AZRebalance, InstanceRefresh, ScheduledActions]
+"""
+
+    # rollout.codedeploy.ec2_deployment_options.deployment_group: a deployment group's.
+    DEPLOYMENT_GROUP = r"""
+options:
+  ec2_deployment_options:
+    suboptions:
+      auto_scaling_group_processes_to_suspend:
+        description: The processes.
+        type: list
+        elements: str
+        choices: ['Terminate', 'AZRebalance', 'InstanceRefresh', 'ScheduledActions']
+"""
