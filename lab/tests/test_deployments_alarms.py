@@ -12,10 +12,10 @@ from test_deployments_rollback import assert_rolled_back
 from test_deployments_rollback import deploy
 from test_deployments_rollback import info_of
 from test_deployments_rollback import make_group
-from test_deployments_rollback import running
 from test_deployments_rollback import start
 
 from codedeploy_lab.deployments.testing import failures
+from codedeploy_lab.deployments.testing import lifecycle_event_running
 from codedeploy_lab.deployments.testing import run_web_instances
 from codedeploy_lab.deployments.testing import targets_of
 from codedeploy_lab.deployments.testing import terminate
@@ -73,7 +73,9 @@ def test_an_alarm_raised_mid_deployment_stops_it_and_rolls_back(lab, fleet, serv
     assert good["status"] == "Succeeded", failures(lab.client, good_id)
     cloudwatch = lab.client("cloudwatch")
     deployment_id = start(lab, group, bucket, "bad", hooks={"AfterInstall": SLOW})
-    wait_for(running(lab, deployment_id, fleet.instances[0], "AfterInstall"), "AfterInstall to run")
+    wait_for(
+        lifecycle_event_running(lab.client, deployment_id, fleet.instances[0], "AfterInstall"), "AfterInstall to run"
+    )
 
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5XX errors after the rollout")
     try:
