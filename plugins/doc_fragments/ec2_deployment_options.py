@@ -7,12 +7,9 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The suboptions of ec2_deployment_options, paired with ec2_deployment_options_spec() in
-    # module_utils/_codedeploy/deployment_groups.py. A module documents the option itself (description, type: dict); a
-    # variable here adds its suboptions, described for that module. ansible-test reads each variable as one string, so
-    # the suboptions are written out in each (a unit test keeps both equal to the spec).
-
-    # rollout.codedeploy.ec2_deployment_options: codedeploy_deployment's, for one deployment.
+    # The suboptions of ec2_deployment_options, which a deployment group has and a deployment may set for itself;
+    # paired with ec2_deployment_options_spec() in module_utils/_codedeploy/deployment_groups.py (a unit test keeps
+    # them equal). Each module documents the option itself (description, type: dict).
     DOCUMENTATION = r"""
 options:
   ec2_deployment_options:
@@ -24,16 +21,4 @@ options:
         type: list
         elements: str
         choices: [Terminate, AZRebalance, InstanceRefresh, ScheduledActions]
-"""
-
-    # rollout.codedeploy.ec2_deployment_options.deployment_group: a deployment group's.
-    DEPLOYMENT_GROUP = r"""
-options:
-  ec2_deployment_options:
-    suboptions:
-      auto_scaling_group_processes_to_suspend:
-        description: The processes.
-        type: list
-        elements: str
-        choices: ['Terminate', 'AZRebalance', 'InstanceRefresh', 'ScheduledActions']
 """

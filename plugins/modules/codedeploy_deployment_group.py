@@ -360,7 +360,7 @@ extends_documentation_fragment:
   - rollout.codedeploy.iam_permissions
   - rollout.codedeploy.resource_module
   - rollout.codedeploy.tag_filters.deployment_group
-  - rollout.codedeploy.ec2_deployment_options.deployment_group
+  - rollout.codedeploy.ec2_deployment_options
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
